@@ -1,0 +1,127 @@
+"""The SeriesStore port: where readings, anomaly flags and dead letters are kept.
+
+Implementations live in ``ingest.stores`` (SQLite, InfluxDB); open one with
+``ingest.open_store(url)``. Everything else (analytics jobs, dashboard, export)
+talks to this Protocol only.
+
+Conventions
+-----------
+* Timestamps are UTC integer milliseconds (``ts_ms``) on the way in, and a
+  tz-aware UTC ``DatetimeIndex`` named ``timestamp`` on the way out.
+* Writes are idempotent on (site, meter, quantity, ts): writing the same point
+  twice keeps one copy (the last value wins), so redelivered messages never
+  double-count.
+* ``write_points`` returns only once the points are durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import pandas as pd
+
+__all__ = ["DeadLetter", "Flag", "SeriesPoint", "SeriesStore", "to_ms"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One stored value: a quantity of a meter at an instant."""
+
+    site: str
+    meter: str
+    quantity: str
+    ts_ms: int
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """An anomaly flag: what is wrong with a meter's data, from when to when, and why."""
+
+    site: str
+    meter: str
+    kind: str  # e.g. "stuck", "leak", "cusum", "gap", "counter_reset"
+    start_ms: int
+    end_ms: int
+    severity: str  # "info" | "warning" | "critical"
+    reason: str  # plain-language explanation with the numbers behind it
+    quantity: str = ""
+    detector: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message ingest could not store, kept with the reason so nothing is silently lost."""
+
+    received_ms: int
+    topic: str
+    reason: str
+    detail: str
+    payload: bytes
+
+
+@runtime_checkable
+class SeriesStore(Protocol):
+    """The storage port."""
+
+    def write_points(self, points: Sequence[SeriesPoint]) -> int:
+        """Write points durably; idempotent on (site, meter, quantity, ts). Returns the count."""
+        ...
+
+    def read(
+        self,
+        site: str,
+        meter: str,
+        quantities: Sequence[str] | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Read a meter's quantities in [start, end) as a wide frame.
+
+        Index: tz-aware UTC ``DatetimeIndex`` named ``timestamp``, sorted;
+        columns: quantity names (all stored quantities when ``quantities`` is None).
+        An empty frame (no rows) when nothing is stored.
+        """
+        ...
+
+    def meters(self, site: str | None = None) -> list[tuple[str, str]]:
+        """List the (site, meter) pairs that have stored readings."""
+        ...
+
+    def write_flags(self, flags: Sequence[Flag]) -> int:
+        """Store anomaly flags; idempotent on (site, meter, kind, quantity, start)."""
+        ...
+
+    def read_flags(
+        self,
+        site: str | None = None,
+        meter: str | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> list[Flag]:
+        """Flags overlapping [start, end), oldest first."""
+        ...
+
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        """Keep messages that could not be stored, with their reason."""
+        ...
+
+    def read_dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
+        """The most recent dead letters, oldest first."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def to_ms(ts: pd.Timestamp | str | None) -> int | None:
+    """Convert a timestamp (naive = UTC) to UTC integer milliseconds; None stays None."""
+    if ts is None:
+        return None
+    t = pd.Timestamp(ts)
+    if t.tzinfo is None:
+        t = t.tz_localize("UTC")
+    return int(t.tz_convert("UTC").value // 1_000_000)
