@@ -1,0 +1,22 @@
+"""The device-profile library: one YAML file per meter model.
+
+Profiles are registered explicitly in ``PROFILE_FILES`` (no directory scanning), so a
+profile that is added must be named here, and a test checks every file is registered.
+The gateway reads meters with these profiles and the simulator serves registers from
+the same files.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+__all__ = ["PROFILE_FILES", "profile_text"]
+
+PROFILE_FILES: dict[str, str] = {
+    "eastron-sdm630": "eastron_sdm630.yaml",
+}
+
+
+def profile_text(profile_id: str) -> str:
+    """The YAML text of a registered profile (KeyError when unknown)."""
+    return resources.files(__name__).joinpath(PROFILE_FILES[profile_id]).read_text("utf-8")

@@ -1,0 +1,327 @@
+"""Site configuration: one YAML file per site (buses, meters, broker, store).
+
+``load_site(path)`` validates the file with the models below (``extra="forbid"``, so a
+typo is an error), applies the ``PLANTMETER_*`` environment overrides, and raises
+``ConfigError`` with one line per problem naming file, line, field and fix. Validation
+never opens a socket.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .durations import Duration
+from .errors import ConfigError, ProfileError
+from .profile import DeviceProfile, available_profiles, load_profile, load_profile_file
+from .yamlconf import load_yaml_model
+
+__all__ = [
+    "BrokerConfig",
+    "BusConfig",
+    "ENV_BROKER_URL",
+    "ENV_STORE_URL",
+    "GatewayConfig",
+    "IngestConfig",
+    "MeterConfig",
+    "SiteConfig",
+    "SiteInfo",
+    "StoreConfig",
+    "TlsConfig",
+    "load_site",
+]
+
+ENV_BROKER_URL = "PLANTMETER_BROKER_URL"
+ENV_STORE_URL = "PLANTMETER_STORE_URL"
+ENV_BROKER_USERNAME = "PLANTMETER_BROKER_USERNAME"
+ENV_BROKER_PASSWORD = "PLANTMETER_BROKER_PASSWORD"
+
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+MeterKind = Literal["electricity", "water", "gas", "thermal", "production", "temperature"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SiteInfo(_Model):
+    """Who and where the site is."""
+
+    id: Ident
+    name: str = ""
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Madrid or UTC"
+            ) from None
+        return value
+
+
+class TlsConfig(_Model):
+    """TLS to the broker: CA bundle, optional client certificate."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure: bool = Field(default=False, description="skip hostname verification (testing only)")
+
+
+class BrokerConfig(_Model):
+    """The MQTT broker. ``url`` is ``mqtt://host:port`` or ``mqtts://host:port`` (TLS)."""
+
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    password_file: Path | None = Field(default=None, description="file holding the password")
+    tls: TlsConfig | None = None
+    keepalive: Duration = 30.0
+
+    @field_validator("url")
+    @classmethod
+    def _mqtt_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+            raise ValueError(f"{value!r} is not a broker URL; write mqtt://HOST:PORT or mqtts://HOST:PORT")
+        try:
+            _ = parts.port
+        except ValueError:
+            raise ValueError(f"{value!r} has an invalid port; write mqtt://HOST:PORT") from None
+        return value
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def use_tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts" or self.tls is not None
+
+    def resolved_password(self) -> str | None:
+        """The password from ``password``, else from ``password_file``; never logged."""
+        if self.password is not None:
+            return self.password
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return None
+
+
+class StoreConfig(_Model):
+    """Where readings are kept: ``sqlite:///path.db`` or ``influxdb://...`` (see ingest/README.md)."""
+
+    url: str = "sqlite:///var/plantmeter.db"
+
+    @field_validator("url")
+    @classmethod
+    def _store_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("sqlite", "influxdb", "influxdb2"):
+            raise ValueError(
+                f"{value!r} is not a store URL; write sqlite:///PATH or influxdb://HOST:PORT/DB "
+                "or influxdb2://TOKEN@HOST:PORT/ORG/BUCKET"
+            )
+        return value
+
+
+class BusConfig(_Model):
+    """A Modbus line: TCP, RTU over TCP (a serial server), or a serial RTU port."""
+
+    id: Ident
+    transport: Literal["tcp", "rtu-over-tcp", "rtu"] = "tcp"
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    device: str | None = Field(default=None, description="serial device for transport rtu")
+    baudrate: int = 9600
+    parity: Literal["N", "E", "O"] = "N"
+    stopbits: Literal[1, 2] = 1
+    timeout: Duration = 1.0
+    retries: int = Field(default=1, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _endpoint(self) -> BusConfig:
+        if self.transport in ("tcp", "rtu-over-tcp") and (not self.host or not self.port):
+            raise ValueError(f"bus {self.id!r} uses {self.transport}: set host and port")
+        if self.transport == "rtu" and not self.device:
+            raise ValueError(f"bus {self.id!r} uses rtu: set device (e.g. /dev/ttyUSB0)")
+        if self.timeout <= 0:
+            raise ValueError(f"bus {self.id!r}: timeout must be above 0")
+        return self
+
+
+class MeterConfig(_Model):
+    """A meter on a bus, read with a device profile."""
+
+    id: Ident
+    bus: str
+    unit_id: int = Field(ge=1, le=247, description="Modbus unit (slave) id, 1-247")
+    profile: str = Field(description="a library profile id, or a path to a profile YAML file")
+    kind: MeterKind
+    poll: Duration = 10.0
+    parent: str | None = None
+    area: str | None = None
+    word_order: Literal["big", "little"] | None = Field(
+        default=None, description="override the profile's word order (flow meters differ by site)"
+    )
+    quantities: list[str] | None = Field(
+        default=None, description="publish only these quantities (default: all the profile's points)"
+    )
+
+    @field_validator("unit_id", mode="before")
+    @classmethod
+    def _unit_range(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 247:
+            raise ValueError(f"{value} is out of range; Modbus unit ids are 1-247")
+        return value
+
+    @field_validator("poll")
+    @classmethod
+    def _poll_positive(cls, value: float) -> float:
+        if value < 0.1:
+            raise ValueError("poll interval must be at least 100ms")
+        return value
+
+    @field_validator("profile")
+    @classmethod
+    def _profile_exists(cls, value: str, info: ValidationInfo) -> str:
+        if value.endswith((".yaml", ".yml")):
+            base = _base_dir(info)
+            if not (base / value).is_file():
+                raise ValueError(f"profile file {value!r} not found next to the site file")
+            return value
+        if value not in available_profiles():
+            raise ValueError(
+                f"unknown profile {value!r}; use one of {', '.join(available_profiles())} "
+                "or a path to your own profile .yaml"
+            )
+        return value
+
+
+class GatewayConfig(_Model):
+    """Gateway settings: identity, on-disk outbox and its cap."""
+
+    id: str = "gateway-1"
+    outbox: Path = Path("var/outbox.db")
+    outbox_max_messages: int = Field(default=1_000_000, ge=100)
+    outbox_full_policy: Literal["drop-oldest-gauges", "drop-oldest", "drop-newest"] = "drop-oldest-gauges"
+    replay_rate: float = Field(default=500.0, gt=0, description="backlog messages per second after an outage")
+    homeassistant_discovery: bool = False
+
+
+class IngestConfig(_Model):
+    """Ingest settings: batching, shared-subscription group, unknown-meter policy."""
+
+    client_id: str = "plantmeter-ingest-1"
+    group: str = "plantmeter-ingest"
+    batch_size: int = Field(default=500, ge=1, le=50_000)
+    batch_interval: Duration = 0.5
+    receive_maximum: int = Field(default=5000, ge=1, le=65535)
+    unknown_meters: Literal["store", "reject"] = "store"
+
+
+class SiteConfig(_Model):
+    """A site: its buses, meters, broker and store."""
+
+    site: SiteInfo
+    broker: BrokerConfig = BrokerConfig()
+    store: StoreConfig = StoreConfig()
+    gateway: GatewayConfig = GatewayConfig()
+    ingest: IngestConfig = IngestConfig()
+    buses: list[BusConfig] = Field(min_length=1)
+    meters: list[MeterConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> SiteConfig:
+        bus_ids = [b.id for b in self.buses]
+        _no_duplicates("buses", bus_ids)
+        meter_ids = [m.id for m in self.meters]
+        _no_duplicates("meters", meter_ids)
+        seen: dict[tuple[str, int], str] = {}
+        for i, m in enumerate(self.meters):
+            if m.bus not in bus_ids:
+                raise ValueError(
+                    f"meters[{i}].bus: meter {m.id!r} is on bus {m.bus!r}, which is not defined; "
+                    f"use one of {', '.join(bus_ids)}"
+                )
+            if m.parent is not None and m.parent not in meter_ids:
+                raise ValueError(
+                    f"meters[{i}].parent: {m.parent!r} is not a meter of this site; "
+                    "name an existing meter id or remove parent"
+                )
+            key = (m.bus, m.unit_id)
+            if key in seen:
+                raise ValueError(
+                    f"meters[{i}].unit_id: meters {seen[key]!r} and {m.id!r} share unit id "
+                    f"{m.unit_id} on bus {m.bus!r}; give each meter on a bus its own unit id"
+                )
+            seen[key] = m.id
+        return self
+
+    def bus(self, bus_id: str) -> BusConfig:
+        return next(b for b in self.buses if b.id == bus_id)
+
+    def meter(self, meter_id: str) -> MeterConfig:
+        for m in self.meters:
+            if m.id == meter_id:
+                return m
+        raise KeyError(meter_id)
+
+    def profile_for(self, meter: MeterConfig, base_dir: Path | None = None) -> DeviceProfile:
+        """The meter's device profile (library id or file relative to ``base_dir``)."""
+        if meter.profile.endswith((".yaml", ".yml")):
+            return load_profile_file((base_dir or Path(".")) / meter.profile)
+        try:
+            return load_profile(meter.profile)
+        except ProfileError as exc:
+            raise ConfigError(f"meter {meter.id!r}: {exc}") from exc
+
+
+def _no_duplicates(field: str, ids: list[str]) -> None:
+    for index, ident in enumerate(ids):
+        if ident in ids[:index]:
+            raise ValueError(
+                f"{field}[{index}].id: duplicate id {ident!r}; every id in {field} must be unique"
+            )
+
+
+def _base_dir(info: ValidationInfo) -> Path:
+    path = (info.context or {}).get("path")
+    return Path(path).parent if path else Path(".")
+
+
+def load_site(path: str | Path, environ: Mapping[str, str] | None = None) -> SiteConfig:
+    """Load and validate a site file, then apply ``PLANTMETER_*`` environment overrides."""
+    env = os.environ if environ is None else environ
+    config = load_yaml_model(path, SiteConfig)
+    broker_updates: dict[str, object] = {}
+    if env.get(ENV_BROKER_URL):
+        broker_updates["url"] = env[ENV_BROKER_URL]
+    if env.get(ENV_BROKER_USERNAME):
+        broker_updates["username"] = env[ENV_BROKER_USERNAME]
+    if env.get(ENV_BROKER_PASSWORD):
+        broker_updates["password"] = env[ENV_BROKER_PASSWORD]
+    try:
+        if broker_updates:
+            broker = BrokerConfig.model_validate(config.broker.model_dump() | broker_updates)
+            config = config.model_copy(update={"broker": broker})
+        if env.get(ENV_STORE_URL):
+            config = config.model_copy(update={"store": StoreConfig(url=env[ENV_STORE_URL])})
+    except ValueError as exc:
+        raise ConfigError(f"environment override: {exc}") from None
+    return config

@@ -1,0 +1,177 @@
+"""Device profiles: the register map of one meter model, typed and checked.
+
+A profile lists the meter's points (quantity name, unit, function code, 0-based PDU
+address, data type, word order, scale, gauge or counter) and the device's quirks
+(how many registers one request may read, whether unmapped gaps answer "Illegal
+Data Address", how fast it answers). Both the gateway and the simulator use it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .durations import Duration
+from .errors import ProfileError
+from .profiles import PROFILE_FILES, profile_text
+from .registers import register_count
+from .yamlconf import format_validation_error, load_yaml_model
+
+__all__ = [
+    "DeviceProfile",
+    "Point",
+    "Quirks",
+    "available_profiles",
+    "load_profile",
+    "load_profile_file",
+]
+
+Category = Literal[
+    "electricity_meter", "flow_meter", "temperature_sensor", "production_counter", "pulse_counter"
+]
+
+
+class Point(BaseModel):
+    """One quantity the device exposes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="canonical quantity name")
+    unit: str
+    fc: Literal[3, 4] = Field(description="3 = holding registers, 4 = input registers")
+    address: int = Field(ge=0, le=0xFFFF, description="0-based PDU address")
+    type: Literal["int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"]
+    word_order: Literal["big", "little"] = "big"
+    scale: float = 1.0
+    kind: Literal["gauge", "counter"] = "gauge"
+    rollover: float | None = Field(
+        default=None,
+        description="value at which a counter wraps to zero; defaults to the integer type's range x scale",
+    )
+    min: float | None = Field(default=None, description="smallest plausible value")
+    max: float | None = Field(default=None, description="largest plausible value")
+    source: str = ""
+    note: str = ""
+
+    @property
+    def count(self) -> int:
+        """Registers the point occupies."""
+        return register_count(self.type)
+
+    @property
+    def rollover_value(self) -> float | None:
+        """Where the counter wraps: explicit, or the unsigned integer range x scale."""
+        if self.kind != "counter":
+            return None
+        if self.rollover is not None:
+            return self.rollover
+        if self.type.startswith("uint"):
+            return float((1 << (16 * self.count)) * self.scale)
+        return None
+
+
+class Quirks(BaseModel):
+    """How the real device behaves on the wire."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_registers: int = Field(default=125, ge=1, le=125, description="registers one request may read")
+    gaps_readable: bool = Field(
+        default=False,
+        description="True if unmapped addresses between points read as zeros; False if they answer "
+        "exception 02 (Illegal Data Address), so requests must not span them",
+    )
+    min_response_time: Duration = Field(default=0.0, description="the device's typical answer delay")
+    exception_for_unmapped: int = Field(default=2, ge=1, le=11)
+
+
+class DeviceProfile(BaseModel):
+    """A meter model's register map."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    manufacturer: str
+    model: str
+    category: Category
+    covers: list[str] = []
+    datasheet_offset: int = 0
+    sources: dict[str, str] = Field(min_length=1, description="where every address comes from")
+    verified: str = ""
+    quirks: Quirks = Quirks()
+    points: list[Point] = Field(min_length=1)
+
+    @field_validator("points")
+    @classmethod
+    def _unique_names(cls, points: list[Point]) -> list[Point]:
+        seen: set[str] = set()
+        for p in points:
+            if p.name in seen:
+                raise ValueError(f"point name {p.name!r} appears twice; each quantity once")
+            seen.add(p.name)
+        return points
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeviceProfile:
+        for p in self.points:
+            if p.source and p.source not in self.sources:
+                raise ValueError(f"point {p.name!r} cites source {p.source!r}, not listed in sources")
+            if p.count > self.quirks.max_registers:
+                raise ValueError(f"point {p.name!r} needs {p.count} registers, above max_registers")
+        for fc in (3, 4):
+            spans = sorted((p.address, p.address + p.count, p.name) for p in self.points if p.fc == fc)
+            for (a0, a1, n0), (b0, _b1, n1) in zip(spans, spans[1:], strict=False):
+                if b0 < a1:
+                    raise ValueError(f"points {n0!r} and {n1!r} overlap at address {b0:#06x}")
+        return self
+
+    def point(self, name: str) -> Point:
+        """The point called ``name`` (KeyError when absent)."""
+        for p in self.points:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @property
+    def counters(self) -> list[Point]:
+        """The cumulative counters (energy, volume, production)."""
+        return [p for p in self.points if p.kind == "counter"]
+
+
+def available_profiles() -> list[str]:
+    """Ids of the registered profiles."""
+    return sorted(PROFILE_FILES)
+
+
+@cache
+def load_profile(profile_id: str) -> DeviceProfile:
+    """Load a registered profile by id; ProfileError lists the known ids when it is unknown."""
+    if profile_id not in PROFILE_FILES:
+        known = ", ".join(available_profiles())
+        raise ProfileError(f"unknown profile {profile_id!r}; known profiles: {known}")
+    text = profile_text(profile_id)
+    name = f"plantmeter/profiles/{PROFILE_FILES[profile_id]}"
+    try:
+        data = yaml.safe_load(text)
+        profile = DeviceProfile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(format_validation_error(Path(name), exc, yaml.compose(text))) from None
+    if profile.id != profile_id:
+        raise ProfileError(f"{name}: id {profile.id!r} differs from its registry key {profile_id!r}")
+    return profile
+
+
+def load_profile_file(path: str | Path) -> DeviceProfile:
+    """Load a site's own profile file (for a meter model not in the library)."""
+    try:
+        return load_yaml_model(path, DeviceProfile)
+    except ProfileError:
+        raise
+    except Exception as exc:  # ConfigError from the loader: re-raise as ProfileError
+        raise ProfileError(str(exc)) from None
+
+

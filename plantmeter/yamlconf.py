@@ -1,0 +1,117 @@
+"""Load a YAML config file into a pydantic model with errors a person can act on.
+
+A validation error becomes one line per problem::
+
+    examples/dairy/site.yaml:14: meters[2].unit_id: 300 is out of range; Modbus unit ids are 1-247.
+
+The line number comes from the YAML node the field was read from, so the message
+points at the place to edit, not just at the field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError
+
+__all__ = ["format_validation_error", "load_yaml_model", "read_yaml"]
+
+M = TypeVar("M", bound=BaseModel)
+
+# Hints appended to pydantic's message for the common error types.
+_FIXES = {
+    "missing": "add it",
+    "extra_forbidden": "remove it or check its spelling",
+    "literal_error": "use one of the listed values",
+}
+
+
+def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """Return (data, node tree) of a YAML file; ConfigError names the file and line on syntax errors."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror}); check the path") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}; fix the syntax there") from exc
+    return data, node
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """1-based line of the deepest node along ``loc`` that exists in the YAML tree."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == key), None)
+            if child is None:
+                key_node = next((k for k, _ in node.value if k.value == key), None)
+                return key_node.start_mark.line + 1 if key_node is not None else line
+            node = child
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+_LEADING_PATH = re.compile(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.*)$", re.S)
+
+
+def _parse_path(text: str) -> tuple[int | str, ...]:
+    """``meters[2].bus`` -> ("meters", 2, "bus")."""
+    loc: list[int | str] = []
+    for name, index in re.findall(r"([a-z_]+)(?:\[(\d+)\])?", text):
+        loc.append(name)
+        if index:
+            loc.append(int(index))
+    return tuple(loc)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for key in loc:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "(top level)"
+
+
+def format_validation_error(path: Path, exc: ValidationError, node: yaml.Node | None) -> str:
+    """One line per problem: ``file:line: field.path: message; fix``."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
+        msg = err["msg"].removeprefix("Value error, ")
+        if not loc and (found := _LEADING_PATH.match(msg)):
+            # model-level checks name the field themselves: "meters[2].bus: ..."
+            loc, msg = _parse_path(found.group(1)), found.group(2)
+        line = _line_of(node, loc)
+        where = f"{path}:{line}" if line else str(path)
+        fix = _FIXES.get(err["type"])
+        lines.append(f"{where}: {_field_path(loc)}: {msg}" + (f"; {fix}" if fix else ""))
+    return "\n".join(lines)
+
+
+def load_yaml_model(
+    path: str | Path, model: type[M], context: Mapping[str, Any] | None = None
+) -> M:
+    """Validate the YAML file at ``path`` as ``model``; ConfigError lists every problem."""
+    path = Path(path)
+    data, node = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level; see the README")
+    try:
+        return model.model_validate(data, context=dict(context or {}, path=path))
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, exc, node)) from None
