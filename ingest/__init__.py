@@ -1,0 +1,11 @@
+"""ingest: MQTT reading messages -> SeriesStore (SQLite, InfluxDB).
+
+Public interface: ``open_store(url)`` and the store classes; the subscriber service
+is ``ingest.service.IngestService``; the CLI commands live in ``ingest.cli``.
+"""
+
+from __future__ import annotations
+
+from .stores import SqliteStore, open_store
+
+__all__ = ["SqliteStore", "open_store"]

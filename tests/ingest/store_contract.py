@@ -1,0 +1,65 @@
+"""Behaviour every SeriesStore must have; each implementation's test module runs these."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesStore
+
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def points(meter: str = "main-elec", n: int = 5, site: str = "dairy") -> list[SeriesPoint]:
+    out = []
+    for i in range(n):
+        out.append(SeriesPoint(site, meter, "energy_import_total", T0 + i * 10_000, 100.0 + i))
+        out.append(SeriesPoint(site, meter, "power_total", T0 + i * 10_000, 5000.0 + i))
+    return out
+
+
+def check_round_trip(store: SeriesStore) -> None:
+    assert store.write_points(points()) == 10
+    frame = store.read("dairy", "main-elec")
+    assert list(frame.columns) == ["energy_import_total", "power_total"]
+    assert frame.index.name == "timestamp"
+    assert str(frame.index.tz) == "UTC"
+    assert frame.index[0] == pd.Timestamp(T0, unit="ms", tz="UTC")
+    assert frame["energy_import_total"].tolist() == [100.0, 101.0, 102.0, 103.0, 104.0]
+
+
+def check_idempotent(store: SeriesStore) -> None:
+    store.write_points(points())
+    store.write_points(points())
+    frame = store.read("dairy", "main-elec")
+    assert len(frame) == 5
+
+
+def check_filters(store: SeriesStore) -> None:
+    store.write_points(points())
+    store.write_points(points(meter="compressor"))
+    frame = store.read(
+        "dairy", "main-elec", ["power_total"],
+        start=pd.Timestamp(T0 + 10_000, unit="ms", tz="UTC"),
+        end=pd.Timestamp(T0 + 40_000, unit="ms", tz="UTC"),
+    )
+    assert list(frame.columns) == ["power_total"]
+    assert frame["power_total"].tolist() == [5001.0, 5002.0, 5003.0]
+    assert store.meters("dairy") == [("dairy", "compressor"), ("dairy", "main-elec")]
+    assert store.read("dairy", "nothing-here").empty
+
+
+def check_flags(store: SeriesStore) -> None:
+    flag = Flag("dairy", "cip-water", "leak", T0, T0 + 3_600_000, "warning", "night flow 0.4 m3/h", "flow_rate", "leak")
+    store.write_flags([flag])
+    store.write_flags([flag])
+    assert store.read_flags(site="dairy") == [flag]
+    assert store.read_flags(meter="other") == []
+
+
+def check_dead_letters(store: SeriesStore) -> None:
+    letter = DeadLetter(T0, "plantmeter/dairy/x/reading", "not_json", "payload is not JSON", b"\xff")
+    store.write_dead_letters([letter])
+    assert store.read_dead_letters() == [letter]
+
+
+ALL_CHECKS = [check_round_trip, check_idempotent, check_filters, check_flags, check_dead_letters]

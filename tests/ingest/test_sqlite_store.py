@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.stores import SqliteStore, open_store
+from plantmeter.errors import ConfigError
+from tests.ingest import store_contract
+
+
+@pytest.mark.parametrize("check", store_contract.ALL_CHECKS, ids=lambda c: c.__name__)
+def test_sqlite_store_contract(tmp_path: Path, check) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        check(store)
+    finally:
+        store.close()
+
+
+def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = open_store("sqlite:///var/a.db")
+    assert isinstance(store, SqliteStore) and store.path == Path("var/a.db")
+    store.close()
+    absolute = open_store(f"sqlite:///{tmp_path}/b.db")
+    assert isinstance(absolute, SqliteStore) and absolute.path == tmp_path / "b.db"
+    absolute.close()
+    with pytest.raises(ConfigError, match="unknown scheme"):
+        open_store("postgres://x")
+
+
+def test_wal_mode(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "w.db")
+    try:
+        mode = store._db.execute("PRAGMA journal_mode").fetchone()[0]
+        assert mode == "wal"
+    finally:
+        store.close()
