@@ -34,3 +34,13 @@ def _no_leaked_threads() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+from tests.influx_server import InfluxServer  # noqa: E402  (appended fixture, kept together)
+
+
+@pytest.fixture
+def influxd(tmp_path: Path) -> Iterator[InfluxServer]:
+    """A real influxd (Debian's InfluxDB 1.6) for one test; ``influxd.url`` opens a store on it."""
+    with InfluxServer(tmp_path / "influxd") as server:
+        yield server
