@@ -61,8 +61,8 @@ def rolling_median_mad(
     n = x.shape[0]
     med = np.full(n, np.nan)
     mad = np.full(n, np.nan)
-    buf = np.empty(window)
-    dev = np.empty(window)
+    buf = np.empty(window + 1)
+    dev = np.empty(window + 1)
     m = 0
     for i in range(n):
         v = x[i]

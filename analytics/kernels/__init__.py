@@ -1,0 +1,54 @@
+"""Numba kernels: pure functions on float64/int64 numpy arrays (no pandas, no I/O).
+
+Every kernel has a plain-numpy or statsmodels reference in tests/analytics/.
+"""
+
+from __future__ import annotations
+
+from .changepoint import KIND_NAMES, changepoint_design, grid_search, n_params
+from .control import cusum, ewma, rolling_median_mad, run_lengths
+from .counters import (
+    DUPLICATE,
+    FIRST,
+    GAP,
+    MISSING,
+    OK,
+    RESET,
+    ROLLOVER,
+    bin_intervals,
+    bin_mean,
+    counter_deltas,
+)
+from .regression import cholesky_solve, degree_days, ols_normal, ols_qr
+from .towt import N_TOW, occupancy, segments, towt_design, towt_fit, towt_predict
+
+__all__ = [
+    "DUPLICATE",
+    "FIRST",
+    "GAP",
+    "KIND_NAMES",
+    "MISSING",
+    "N_TOW",
+    "OK",
+    "RESET",
+    "ROLLOVER",
+    "bin_intervals",
+    "bin_mean",
+    "changepoint_design",
+    "cholesky_solve",
+    "counter_deltas",
+    "cusum",
+    "degree_days",
+    "ewma",
+    "grid_search",
+    "n_params",
+    "occupancy",
+    "ols_normal",
+    "ols_qr",
+    "rolling_median_mad",
+    "run_lengths",
+    "segments",
+    "towt_design",
+    "towt_fit",
+    "towt_predict",
+]

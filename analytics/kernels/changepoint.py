@@ -1,0 +1,143 @@
+"""Change-point model kernels: design matrices and balance-point grid search.
+
+Model kinds (ASHRAE RP-1050 Inverse Modeling Toolkit names; CalTRACK daily):
+
+====  ======  =======================================================
+kind  name    usage per day
+====  ======  =======================================================
+0     1P      b0                                  (intercept only)
+1     2P      b0 + b1*T
+2     3PH     b0 + bh*max(Th - T, 0)
+3     3PC     b0 + bc*max(T - Tc, 0)
+4     4P      b0 + bh*max(Tb - T, 0) + bc*max(T - Tb, 0)   (one change point)
+5     5P      b0 + bh*max(Th - T, 0) + bc*max(T - Tc, 0)   (Th <= Tc)
+====  ======  =======================================================
+
+Extra linear regressors (production volume, ...) are appended as columns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .regression import ols_normal
+
+__all__ = ["KIND_NAMES", "changepoint_design", "grid_search", "n_params"]
+
+KIND_NAMES = ("1P", "2P", "3PH", "3PC", "4P", "5P")
+
+
+@njit(cache=True)
+def n_params(kind: int, n_extra: int) -> int:
+    """Number of regression coefficients (excluding balance points)."""
+    base = (1, 2, 2, 2, 3, 3)
+    return base[kind] + n_extra
+
+
+@njit(cache=True)
+def changepoint_design(
+    temp: np.ndarray, extras: np.ndarray, kind: int, hbp: float, cbp: float
+) -> np.ndarray:
+    """Design matrix [1, temperature terms..., extras...] for a model kind."""
+    n = temp.shape[0]
+    q = extras.shape[1]
+    p = n_params(kind, q)
+    x = np.empty((n, p))
+    for i in range(n):
+        t = temp[i]
+        x[i, 0] = 1.0
+        c = 1
+        if kind == 1:
+            x[i, 1] = t
+            c = 2
+        elif kind == 2:
+            x[i, 1] = hbp - t if t < hbp else 0.0
+            c = 2
+        elif kind == 3:
+            x[i, 1] = t - cbp if t > cbp else 0.0
+            c = 2
+        elif kind == 4 or kind == 5:
+            x[i, 1] = hbp - t if t < hbp else 0.0
+            x[i, 2] = t - cbp if t > cbp else 0.0
+            c = 3
+        for j in range(q):
+            x[i, c + j] = extras[i, j]
+    return x
+
+
+@njit(cache=True)
+def _dd_ok(temp: np.ndarray, bp: float, heating: bool, min_days: int, min_total: float) -> bool:
+    cnt = 0
+    tot = 0.0
+    for i in range(temp.shape[0]):
+        d = bp - temp[i] if heating else temp[i] - bp
+        if d > 0:
+            cnt += 1
+            tot += d
+    return cnt >= min_days and tot >= min_total
+
+
+@njit(cache=True)
+def grid_search(
+    temp: np.ndarray,
+    y: np.ndarray,
+    extras: np.ndarray,
+    kind: int,
+    grid: np.ndarray,
+    min_days: int,
+    min_total: float,
+) -> tuple[float, float, float]:
+    """Best balance point(s) of a kind by least SSE over ``grid``: (hbp, cbp, sse).
+
+    A candidate qualifies when each degree-day term has at least ``min_days``
+    non-zero values summing to ``min_total`` (CalTRACK 3.2.2's 10 days / 20 degF-days)
+    and its fitted slopes are positive. Returns sse = inf when none qualifies.
+    Kinds 0 and 1 have no balance point and are evaluated once.
+    """
+    best_h = np.nan
+    best_c = np.nan
+    best = np.inf
+    g = grid.shape[0]
+    if kind <= 1:
+        x = changepoint_design(temp, extras, kind, 0.0, 0.0)
+        coef, sse, ok = ols_normal(x, y)
+        if ok:
+            best = sse
+        return best_h, best_c, best
+    for a in range(g):
+        for b in range(g):
+            h = grid[a]
+            c = grid[b]
+            if kind == 2:
+                if b > 0:
+                    break
+                c = np.nan
+            elif kind == 3:
+                if b > 0:
+                    break
+                c = h
+                h = np.nan
+            elif kind == 4:
+                if b != a:
+                    continue
+            elif kind == 5:
+                if b <= a:
+                    continue
+            if kind != 3 and not _dd_ok(temp, h, True, min_days, min_total):
+                continue
+            if kind != 2 and not _dd_ok(temp, c, False, min_days, min_total):
+                continue
+            x = changepoint_design(temp, extras, kind, h, c)
+            coef, sse, ok = ols_normal(x, y)
+            if not ok:
+                continue
+            if kind >= 2 and coef[1] <= 0.0:
+                continue
+            if kind >= 4 and coef[2] <= 0.0:
+                continue
+            if sse < best:
+                best = sse
+                best_h = h
+                best_c = c
+    return best_h, best_c, best
