@@ -1,0 +1,255 @@
+"""ASHRAE Guideline 14-2014 statistics, savings uncertainty and DOE EnPI validity checks.
+
+Conventions (see analytics/README.md for sources):
+
+* CV(RMSE) = sqrt(SSE / (n - p)) / mean(y);  NMBE = sum(y - yhat) / ((n - p) * mean(y))
+  (G14-2014 uses n - p in both denominators; p = number of model parameters).
+* lag-1 autocorrelation of residuals rho = sum(e_t e_{t-1}) / sum(e_t^2);
+  effective sample size n' = n (1 - rho) / (1 + rho).
+* Fractional savings uncertainty (G14 Annex B, as implemented by CalTRACK/eemeter
+  2.x for metered savings)::
+
+      FSU = t(1 - a/2, n - p) * 1.26 * CV * sqrt((n / n') * (1 + 2 / n') / m) / F
+
+  with m reporting-period points and F = savings / adjusted baseline.
+* Calibration criteria: monthly CV(RMSE) <= 15 %, |NMBE| <= 5 %; hourly CV <= 30 %,
+  |NMBE| <= 10 %. Daily data use the hourly criteria (G14 lists no daily limits;
+  daily residuals are closer in variance to hourly than to monthly totals, so the
+  monthly limits would reject most sound daily baselines).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats as sps
+
+__all__ = [
+    "CALIBRATION_CRITERIA",
+    "Check",
+    "GoodnessOfFit",
+    "RegressionTests",
+    "autocorr_lag1",
+    "calibration_checks",
+    "enpi_checks",
+    "fractional_savings_uncertainty",
+    "goodness_of_fit",
+    "regression_tests",
+]
+
+logger = logging.getLogger(__name__)
+
+CALIBRATION_CRITERIA: dict[str, tuple[float, float]] = {
+    "monthly": (0.15, 0.05),
+    "daily": (0.30, 0.10),
+    "hourly": (0.30, 0.10),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One pass/fail test with the number behind it and a plain-language reason."""
+
+    name: str
+    passed: bool
+    value: float
+    threshold: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class GoodnessOfFit:
+    """Fit statistics of a baseline model on its own baseline data."""
+
+    n: int
+    p: int
+    r2: float
+    adj_r2: float
+    rmse: float
+    cvrmse: float
+    nmbe: float
+    autocorr: float
+    n_eff: float
+    mean: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RegressionTests:
+    """OLS inference: standard errors, t, p-values per coefficient and the overall F-test."""
+
+    names: tuple[str, ...]
+    stderr: tuple[float, ...]
+    tvalues: tuple[float, ...]
+    pvalues: tuple[float, ...]
+    f_stat: float
+    f_pvalue: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def autocorr_lag1(resid: np.ndarray) -> float:
+    """Lag-1 autocorrelation of residuals (G14 form, no re-centering); 0 for n < 3."""
+    e = np.asarray(resid, dtype=float)
+    e = e[np.isfinite(e)]
+    if e.size < 3:
+        return 0.0
+    den = float(np.dot(e, e))
+    if den == 0.0:
+        return 0.0
+    return float(np.dot(e[1:], e[:-1]) / den)
+
+
+def goodness_of_fit(y: np.ndarray, yhat: np.ndarray, p: int) -> GoodnessOfFit:
+    """R², adjusted R², CV(RMSE), NMBE (n - p convention), lag-1 autocorrelation, n'."""
+    y = np.asarray(y, dtype=float)
+    yhat = np.asarray(yhat, dtype=float)
+    ok = np.isfinite(y) & np.isfinite(yhat)
+    y, yhat = y[ok], yhat[ok]
+    n = int(y.size)
+    resid = y - yhat
+    sse = float(np.dot(resid, resid))
+    mean = float(y.mean()) if n else math.nan
+    sst = float(np.sum((y - mean) ** 2)) if n else math.nan
+    dof = n - p
+    r2 = 1.0 - sse / sst if sst > 0 else math.nan
+    adj = 1.0 - (1.0 - r2) * (n - 1) / dof if dof > 0 and sst > 0 else math.nan
+    rmse = math.sqrt(sse / dof) if dof > 0 else math.nan
+    cv = rmse / mean if dof > 0 and mean != 0 else math.nan
+    nmbe = float(resid.sum()) / (dof * mean) if dof > 0 and mean != 0 else math.nan
+    rho = autocorr_lag1(resid)
+    n_eff = n * (1.0 - rho) / (1.0 + rho) if rho > -1.0 else float(n)
+    return GoodnessOfFit(n, p, r2, adj, rmse, cv, nmbe, rho, min(n_eff, float(n)), mean)
+
+
+def regression_tests(
+    names: list[str] | tuple[str, ...],
+    coef: np.ndarray,
+    xtx_inv: np.ndarray,
+    resid: np.ndarray,
+    y: np.ndarray,
+    has_intercept: bool = True,
+) -> RegressionTests:
+    """Standard errors, t statistics, two-sided p-values and the overall F-test (as statsmodels)."""
+    n = len(resid)
+    p = len(coef)
+    dof = n - p
+    sse = float(np.dot(resid, resid))
+    if dof <= 0:
+        nan = tuple(math.nan for _ in coef)
+        return RegressionTests(tuple(names), nan, nan, nan, math.nan, math.nan)
+    s2 = sse / dof
+    se = np.sqrt(np.maximum(np.diag(xtx_inv), 0.0) * s2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tv = np.where(se > 0, coef / se, np.inf)
+    pv = 2.0 * sps.t.sf(np.abs(tv), dof)
+    k = p - 1 if has_intercept else p
+    yc = y - y.mean() if has_intercept else y
+    sst = float(np.dot(yc, yc))
+    if k > 0 and sse > 0:
+        f = ((sst - sse) / k) / s2
+        fp = float(sps.f.sf(f, k, dof))
+    else:
+        f, fp = math.nan, math.nan
+    return RegressionTests(
+        tuple(names), tuple(map(float, se)), tuple(map(float, tv)), tuple(map(float, pv)),
+        float(f), fp,
+    )
+
+
+def fractional_savings_uncertainty(
+    gof: GoodnessOfFit, m: int, savings_fraction: float, confidence: float
+) -> float:
+    """G14 FSU (fraction of savings) at a two-sided ``confidence`` (e.g. 0.68, 0.90).
+
+    NaN when it cannot be computed (no savings, too few points, |rho| >= 1).
+    """
+    dof = gof.n - gof.p
+    if m <= 0 or dof <= 0 or not math.isfinite(gof.cvrmse) or savings_fraction == 0:
+        return math.nan
+    if gof.n_eff <= 0 or not math.isfinite(savings_fraction):
+        return math.nan
+    t = float(sps.t.ppf(1.0 - (1.0 - confidence) / 2.0, dof))
+    root = math.sqrt((gof.n / gof.n_eff) * (1.0 + 2.0 / gof.n_eff) / m)
+    return abs(t * 1.26 * gof.cvrmse * root / savings_fraction)
+
+
+def calibration_checks(gof: GoodnessOfFit, granularity: str) -> list[Check]:
+    """G14 CV(RMSE) and NMBE limits for the data's granularity (monthly/daily/hourly)."""
+    if granularity not in CALIBRATION_CRITERIA:
+        raise ValueError(f"granularity {granularity!r}: use one of {sorted(CALIBRATION_CRITERIA)}")
+    cv_max, nmbe_max = CALIBRATION_CRITERIA[granularity]
+    cv_ok = math.isfinite(gof.cvrmse) and gof.cvrmse <= cv_max
+    nmbe_ok = math.isfinite(gof.nmbe) and abs(gof.nmbe) <= nmbe_max
+    return [
+        Check(
+            "cvrmse", cv_ok, gof.cvrmse, cv_max,
+            f"CV(RMSE) {gof.cvrmse:.1%} {'<=' if cv_ok else '>'} {cv_max:.0%} "
+            f"(ASHRAE G14 {granularity} criterion)",
+        ),
+        Check(
+            "nmbe", nmbe_ok, gof.nmbe, nmbe_max,
+            f"|NMBE| {abs(gof.nmbe):.2%} {'<=' if nmbe_ok else '>'} {nmbe_max:.0%} "
+            f"(ASHRAE G14 {granularity} criterion)",
+        ),
+    ]
+
+
+def enpi_checks(
+    tests: RegressionTests,
+    r2: float,
+    variables: list[str],
+    baseline_drivers: dict[str, np.ndarray] | None = None,
+    reporting_drivers: dict[str, np.ndarray] | None = None,
+) -> list[Check]:
+    """DOE EnPI model-validity checks for a (production-driven) regression.
+
+    Model F-test p < 0.10; each named variable p < 0.20; R² >= 0.50; and each
+    reporting-period driver's mean inside the baseline's [min, max] range.
+    """
+    out = [
+        Check(
+            "f_test", tests.f_pvalue < 0.10, tests.f_pvalue, 0.10,
+            f"model F-test p = {tests.f_pvalue:.3g} (EnPI requires < 0.10)",
+        ),
+        Check("r2", r2 >= 0.5, r2, 0.5, f"R² = {r2:.3f} (EnPI requires >= 0.50)"),
+    ]
+    for v in variables:
+        if v not in tests.names:
+            continue
+        pv = tests.pvalues[tests.names.index(v)]
+        out.append(
+            Check(
+                f"p_{v}", pv < 0.20, pv, 0.20,
+                f"variable {v}: p = {pv:.3g} (EnPI requires < 0.20 for each variable)",
+            )
+        )
+    for name, base in (baseline_drivers or {}).items():
+        rep = (reporting_drivers or {}).get(name)
+        if rep is None:
+            continue
+        b = np.asarray(base, float)
+        r = np.asarray(rep, float)
+        b, r = b[np.isfinite(b)], r[np.isfinite(r)]
+        if b.size == 0 or r.size == 0:
+            continue
+        lo, hi = float(b.min()), float(b.max())
+        mean = float(r.mean())
+        outside = float(np.mean((r < lo) | (r > hi)))
+        ok = lo <= mean <= hi
+        out.append(
+            Check(
+                f"range_{name}", ok, mean, hi,
+                f"reporting-period {name} mean {mean:.4g} is {'inside' if ok else 'outside'} the "
+                f"baseline range [{lo:.4g}, {hi:.4g}]; {outside:.0%} of reporting values outside",
+            )
+        )
+    return out
