@@ -23,6 +23,7 @@ from .yamlconf import format_validation_error, load_yaml_model
 
 __all__ = [
     "DeviceProfile",
+    "Derived",
     "Point",
     "Quirks",
     "available_profiles",
@@ -74,6 +75,25 @@ class Point(BaseModel):
         return None
 
 
+class Derived(BaseModel):
+    """A quantity the device splits over several points, read as their sum.
+
+    The TUF-2000 flow meter keeps its totaliser as an integer part (int32) and a decimal
+    fraction (float32) in two points; ``volume_total = volume_forward_int +
+    volume_forward_frac``. A reader decodes the parts and publishes the sum under ``name``;
+    a simulator serves floor(value) in the integer part and the remainder in the float part.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="canonical quantity name")
+    unit: str
+    kind: Literal["gauge", "counter"] = "counter"
+    sum: list[str] = Field(min_length=2, description="names of the points summed into the value")
+    rollover: float | None = None
+    note: str = ""
+
+
 class Quirks(BaseModel):
     """How the real device behaves on the wire."""
 
@@ -104,6 +124,7 @@ class DeviceProfile(BaseModel):
     verified: str = ""
     quirks: Quirks = Quirks()
     points: list[Point] = Field(min_length=1)
+    derived: list[Derived] = []
 
     @field_validator("points")
     @classmethod
@@ -127,6 +148,13 @@ class DeviceProfile(BaseModel):
             for (a0, a1, n0), (b0, _b1, n1) in zip(spans, spans[1:], strict=False):
                 if b0 < a1:
                     raise ValueError(f"points {n0!r} and {n1!r} overlap at address {b0:#06x}")
+        names = {p.name for p in self.points}
+        for d in self.derived:
+            if d.name in names:
+                raise ValueError(f"derived {d.name!r} has the name of a point; give it its own name")
+            missing = [part for part in d.sum if part not in names]
+            if missing:
+                raise ValueError(f"derived {d.name!r} sums {missing}, which are not points here")
         return self
 
     def point(self, name: str) -> Point:
@@ -135,6 +163,11 @@ class DeviceProfile(BaseModel):
             if p.name == name:
                 return p
         raise KeyError(name)
+
+    @property
+    def quantities(self) -> list[str]:
+        """Every quantity the device yields: its points, then its derived quantities."""
+        return [p.name for p in self.points] + [d.name for d in self.derived]
 
     @property
     def counters(self) -> list[Point]:

@@ -13,7 +13,16 @@ from importlib import resources
 __all__ = ["PROFILE_FILES", "profile_text"]
 
 PROFILE_FILES: dict[str, str] = {
+    "abb-b23": "abb_b23.yaml",
+    "carlogavazzi-em24": "carlogavazzi_em24.yaml",
+    "carlogavazzi-em340": "carlogavazzi_em340.yaml",
+    "eastron-sdm120": "eastron_sdm120.yaml",
     "eastron-sdm630": "eastron_sdm630.yaml",
+    "ismacontrolli-sfar-1m-4di": "ismacontrolli_sfar_1m_4di.yaml",
+    "janitza-b23": "janitza_b23.yaml",
+    "schneider-iem3255": "schneider_iem3255.yaml",
+    "tuf2000": "tuf2000.yaml",
+    "xy-md02": "xy_md02.yaml",
 }
 
 
