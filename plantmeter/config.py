@@ -219,7 +219,7 @@ class GatewayConfig(_Model):
     id: str = "gateway-1"
     outbox: Path = Path("var/outbox.db")
     outbox_max_messages: int = Field(default=1_000_000, ge=100)
-    outbox_full_policy: Literal["drop-oldest-gauges", "drop-oldest", "drop-newest"] = "drop-oldest-gauges"
+    outbox_full_policy: Literal["drop-oldest", "drop-newest"] = "drop-oldest"
     replay_rate: float = Field(default=500.0, gt=0, description="backlog messages per second after an outage")
     homeassistant_discovery: bool = False
 

@@ -1,0 +1,129 @@
+"""The gateway's on-disk outbox: every reading is written here before it is published.
+
+A message leaves the outbox only when the broker acknowledged it (QoS 1 PUBACK), so a
+broker outage or a killed gateway loses nothing that was queued. The same SQLite file
+keeps each meter's sequence number and last counter values, so ``seq`` stays
+contiguous and counter events stay correct across restarts.
+
+When the outbox holds ``max_messages``:
+
+* ``drop-oldest`` (default) deletes the oldest messages to make room. Counters travel
+  raw, so a dropped reading loses time resolution, never energy; a WARNING says how many.
+* ``drop-newest`` refuses new readings until the backlog drains.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Outbox", "OutboxMessage"]
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL,
+    retain INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meter_state (
+    meter TEXT PRIMARY KEY, seq INTEGER NOT NULL, counters TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+class Outbox:
+    """FIFO of messages waiting for a broker acknowledgement, on one SQLite file."""
+
+    def __init__(self, path: str | Path, max_messages: int = 1_000_000, policy: str = "drop-oldest") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.max_messages = max_messages
+        self.policy = policy
+        self.dropped = 0
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a reading is on disk before we say so
+        self._db.executescript(_SCHEMA)
+        self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+    @property
+    def depth(self) -> int:
+        """Messages waiting for an acknowledgement."""
+        return self._depth
+
+    def put(
+        self,
+        topic: str,
+        payload: bytes,
+        created_ms: int,
+        retain: bool = False,
+        meter_state: tuple[str, int, dict[str, float]] | None = None,
+    ) -> bool:
+        """Queue a message (and, in the same transaction, the meter's new seq and counters).
+
+        Returns False when the outbox is full and the policy is ``drop-newest``.
+        """
+        with self._lock, self._db:
+            if self._depth >= self.max_messages:
+                if self.policy == "drop-newest":
+                    self.dropped += 1
+                    return False
+                excess = self._depth - self.max_messages + 1
+                self._db.execute(
+                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)", (excess,)
+                )
+                self._depth -= excess
+                self.dropped += excess
+                logger.warning("outbox full (%d messages): dropped the %d oldest", self.max_messages, excess)
+            self._db.execute(
+                "INSERT INTO outbox (topic, payload, retain, created_ms) VALUES (?,?,?,?)",
+                (topic, payload, int(retain), created_ms),
+            )
+            self._depth += 1
+            if meter_state is not None:
+                meter, seq, counters = meter_state
+                self._db.execute(
+                    "INSERT OR REPLACE INTO meter_state VALUES (?,?,?)", (meter, seq, json.dumps(counters))
+                )
+        return True
+
+    def after(self, last_id: int, limit: int) -> list[OutboxMessage]:
+        """Up to ``limit`` messages with id above ``last_id``, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, topic, payload, retain FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+                (last_id, limit),
+            ).fetchall()
+        return [OutboxMessage(r[0], r[1], bytes(r[2]), bool(r[3])) for r in rows]
+
+    def ack(self, ids: list[int]) -> None:
+        """Delete messages the broker acknowledged."""
+        if not ids:
+            return
+        with self._lock, self._db:
+            cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+            self._depth -= cur.rowcount if cur.rowcount >= 0 else len(ids)
+
+    def meter_state(self, meter: str) -> tuple[int, dict[str, float]]:
+        """(last seq, last counter values) of a meter; (0, {}) for a new meter."""
+        with self._lock:
+            row = self._db.execute("SELECT seq, counters FROM meter_state WHERE meter=?", (meter,)).fetchone()
+        return (int(row[0]), json.loads(row[1])) if row else (0, {})
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

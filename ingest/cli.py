@@ -1,0 +1,128 @@
+"""``plantmeter ingest``, ``plantmeter export`` and ``plantmeter import-csv``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+__all__ = ["register"]
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "ingest", help="store the readings published over MQTT",
+        description="Subscribe to every site's reading messages (shared subscription), validate them, "
+        "write them in batches to the store and acknowledge only after the write. Stop with Ctrl-C.",
+    )
+    p.add_argument("site", type=Path, help="site configuration file (broker, store, meters)")
+    p.set_defaults(func=_ingest)
+
+    p = subparsers.add_parser(
+        "export", help="print stored readings as CSV or JSON",
+        description="Print a meter's stored readings: CSV with a timestamp column (ISO 8601, UTC) "
+        "and one column per quantity, or JSON records.",
+    )
+    p.add_argument("site", type=Path, help="site configuration file (its store is read)")
+    p.add_argument("--meter", required=True, help="meter id")
+    p.add_argument("--quantity", action="append", help="quantity to print (repeatable; default: all)")
+    p.add_argument("--start", help="first timestamp, ISO 8601 (default: the beginning)")
+    p.add_argument("--end", help="end timestamp, exclusive (default: now)")
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.set_defaults(func=_export)
+
+    p = subparsers.add_parser(
+        "import-csv", help="load interval data from a CSV file into the store",
+        description="Import a CSV (timestamp + one column per quantity) for one meter; idempotent, "
+        "so running it twice stores each row once. Naive timestamps are read in the site's time zone.",
+    )
+    p.add_argument("site", type=Path)
+    p.add_argument("csv", type=Path)
+    p.add_argument("--meter", required=True)
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_import_csv)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from plantmeter.config import load_site
+
+    from .service import IngestService
+    from .stores import open_store
+
+    config = load_site(args.site)
+    store = open_store(config.store.url)
+    service = IngestService(config, store)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        service.run_forever(stop)
+    finally:
+        store.close()
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from plantmeter.config import load_site
+
+    from .stores import open_store
+
+    config = load_site(args.site)
+    store = open_store(config.store.url, create=False)
+    try:
+        frame = store.read(
+            config.site.id, args.meter, args.quantity,
+            start=pd.Timestamp(args.start) if args.start else None,
+            end=pd.Timestamp(args.end) if args.end else None,
+        )
+    finally:
+        store.close()
+    if frame.empty:
+        print(f"no readings stored for meter {args.meter!r} of site {config.site.id!r} in that range", file=sys.stderr)
+        return 1
+    out = frame.copy()
+    out.index = out.index.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    if args.format == "csv":
+        out.to_csv(sys.stdout, index_label="timestamp", float_format="%.10g")
+    else:
+        records = [
+            {"timestamp": ts} | {k: v for k, v in row.items() if v == v}
+            for ts, row in zip(out.index, out.to_dict("records"), strict=True)
+        ]
+        json.dump(records, sys.stdout, indent=1)
+        print()
+    return 0
+
+
+def _import_csv(args: argparse.Namespace) -> int:
+    from plantmeter.config import load_site
+
+    from .csv_import import import_csv
+    from .stores import open_store
+
+    config = load_site(args.site)
+    try:
+        meter = config.meter(args.meter)
+    except KeyError:
+        print(f"meter {args.meter!r} is not in {args.site}; known: {', '.join(m.id for m in config.meters)}", file=sys.stderr)
+        return 2
+    profile = config.profile_for(meter, Path.cwd())
+    units = {p.name: p.unit for p in profile.points}
+    store = open_store(config.store.url)
+    try:
+        report = import_csv(store, config.site.id, meter.id, args.csv, config.site.timezone, units,
+                            progress=not args.no_progress)
+    finally:
+        store.close()
+    for problem in report.skipped_rows:
+        print(f"{args.csv}: skipped {problem}", file=sys.stderr)
+    print(f"imported {report.values} values in {report.rows} rows for meter {meter.id}")
+    return 0

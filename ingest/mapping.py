@@ -1,0 +1,29 @@
+"""Pure mapping from decoded reading messages to store rows."""
+
+from __future__ import annotations
+
+from plantmeter.message import Reading
+from plantmeter.store import Flag, SeriesPoint
+
+__all__ = ["reading_flags", "reading_points"]
+
+
+def reading_points(reading: Reading) -> list[SeriesPoint]:
+    """One SeriesPoint per value of the reading."""
+    return [
+        SeriesPoint(reading.site, reading.meter, quantity, reading.ts, value)
+        for quantity, value in reading.values.items()
+    ]
+
+
+def reading_flags(reading: Reading) -> list[Flag]:
+    """Counter rollovers and resets the gateway reported, kept as flags for analytics and reports."""
+    return [
+        Flag(
+            site=reading.site, meter=reading.meter, kind=f"counter_{e.type}",
+            start_ms=reading.ts, end_ms=reading.ts, severity="info",
+            reason=f"{e.quantity} went from {e.previous:g} to {e.current:g} ({e.type}, seen by gateway {reading.gateway})",
+            quantity=e.quantity, detector="gateway",
+        )
+        for e in reading.events
+    ]

@@ -1,0 +1,252 @@
+"""The ingest service: MQTT (shared subscription, manual ack) -> batches -> SeriesStore.
+
+Flow: paho's network thread hands each message to a queue; the batch thread takes up
+to ``batch_size`` messages or what arrived within ``batch_interval``, validates them,
+writes valid points (and dead letters for invalid ones) in one store call, and only
+then acknowledges the MQTT messages. If the store fails the batch is kept and retried
+with backoff, nothing is acknowledged, and the broker's in-flight window (MQTT 5
+Receive Maximum) stops further deliveries: that is the backpressure. A killed ingest
+leaves its messages unacknowledged in its persistent session; the broker redelivers
+them and the idempotent store keeps one copy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from plantmeter.config import SiteConfig
+from plantmeter.errors import MessageError, StoreError, StoreUnavailable
+from plantmeter.message import READING_SUBSCRIPTION, decode_reading
+from plantmeter.mqtt import broker_label, make_client
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesStore
+
+from .mapping import reading_flags, reading_points
+
+__all__ = ["IngestService", "IngestStats"]
+
+logger = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue for a week of downtime
+MAX_STORE_BACKOFF_S = 30.0
+
+
+@dataclass
+class IngestStats:
+    """Counters published on the ingest status topic."""
+
+    received: int = 0
+    stored_messages: int = 0
+    stored_values: int = 0
+    dead_letters: int = 0
+    dead_by_reason: dict[str, int] = field(default_factory=dict)
+    unknown_meters: set[str] = field(default_factory=set)
+    store_errors: int = 0
+    batches: int = 0
+    last_batch_ms: float = 0.0
+
+    def as_dict(self, rate: float) -> dict[str, object]:
+        return {
+            "received": self.received,
+            "stored_messages": self.stored_messages,
+            "stored_values": self.stored_values,
+            "messages_per_s": round(rate, 1),
+            "dead_letters": self.dead_letters,
+            "dead_by_reason": self.dead_by_reason,
+            "unknown_meters": sorted(self.unknown_meters),
+            "store_errors": self.store_errors,
+            "batches": self.batches,
+            "batch_latency_ms": round(self.last_batch_ms, 1),
+        }
+
+
+class IngestService:
+    """Subscribes to reading messages and stores them, acknowledging after the write."""
+
+    def __init__(self, config: SiteConfig, store: SeriesStore, *, status_interval: float = 10.0) -> None:
+        self.config = config
+        self.settings = config.ingest
+        self.store = store
+        self.status_interval = status_interval
+        self.stats = IngestStats()
+        self.known = {(config.site.id, m.id) for m in config.meters}
+        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.status_topic = f"plantmeter/_ingest/{self.settings.client_id}/status"
+        self.client = make_client(
+            config.broker, self.settings.client_id, mqtt5=True, manual_ack=True,
+            will=(self.status_topic, b'{"state":"offline"}'),
+        )
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_disconnect = self._on_disconnect
+        self.connected = threading.Event()
+
+    # paho thread ---------------------------------------------------------------
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            logger.error("broker %s refused ingest: %s", broker_label(self.config.broker), reason)
+            return
+        topic = f"$share/{self.settings.group}/{READING_SUBSCRIPTION}"
+        client.subscribe(topic, qos=1)
+        logger.info(
+            "ingest %s connected to %s (session present: %s), subscribed to %s",
+            self.settings.client_id, broker_label(self.config.broker), flags.session_present, topic,
+        )
+        self.connected.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if self.connected.is_set() and not self._stop.is_set():
+            logger.error("ingest lost the broker (%s); reconnecting", reason)
+        self.connected.clear()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(message)
+
+    # lifecycle -----------------------------------------------------------------
+    def start(self) -> None:
+        """Connect and start the batch thread (returns at once)."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = self.settings.receive_maximum
+        broker = self.config.broker
+        self.client.connect_async(
+            broker.host, broker.port, keepalive=int(broker.keepalive), clean_start=False, properties=props
+        )
+        self.client.loop_start()
+        self._thread = threading.Thread(target=self._batch_loop, name="ingest-batches")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the current batch, then disconnect; unacknowledged messages stay with the broker."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.client.publish(self.status_topic, b'{"state":"offline"}', qos=1, retain=True)
+        self.client.disconnect()
+        self.client.loop_stop()
+        logger.info(
+            "ingest stopped: %d messages stored, %d dead letters", self.stats.stored_messages, self.stats.dead_letters
+        )
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Run until ``stop`` is set (the CLI sets it on Ctrl-C)."""
+        self.start()
+        try:
+            stop.wait()
+        finally:
+            self.stop()
+
+    # batch thread --------------------------------------------------------------
+    def _collect(self) -> list[mqtt.MQTTMessage]:
+        batch: list[mqtt.MQTTMessage] = []
+        try:
+            batch.append(self._inbox.get(timeout=0.2))
+        except queue.Empty:
+            return batch
+        deadline = time.monotonic() + self.settings.batch_interval
+        while len(batch) < self.settings.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def _batch_loop(self) -> None:
+        last_status = time.monotonic()
+        stored_at_status = 0
+        while not self._stop.is_set():
+            batch = self._collect()
+            if batch:
+                self._store_with_retry(batch)
+            now = time.monotonic()
+            if now - last_status >= self.status_interval:
+                rate = (self.stats.stored_messages - stored_at_status) / (now - last_status)
+                self._publish_status(rate)
+                stored_at_status, last_status = self.stats.stored_messages, now
+
+    def _publish_status(self, rate: float) -> None:
+        status = self.stats.as_dict(rate) | {"state": "online", "ts": int(time.time() * 1000)}
+        self.client.publish(self.status_topic, json.dumps(status).encode(), qos=1, retain=True)
+        logger.info(
+            "ingest: %.1f msg/s, %d stored, %d dead letters, %d store errors, last batch %.1f ms",
+            rate, self.stats.stored_messages, self.stats.dead_letters, self.stats.store_errors,
+            self.stats.last_batch_ms,
+        )
+
+    def _prepare(self, batch: list[mqtt.MQTTMessage]) -> tuple[list[SeriesPoint], list[Flag], list[DeadLetter]]:
+        points: list[SeriesPoint] = []
+        flags: list[Flag] = []
+        dead: list[DeadLetter] = []
+        now_ms = int(time.time() * 1000)
+        for message in batch:
+            try:
+                reading = decode_reading(message.payload, message.topic, now_ms=now_ms)
+            except MessageError as exc:
+                dead.append(DeadLetter(now_ms, message.topic, exc.reason, exc.detail, bytes(message.payload[:65536])))
+                continue
+            if (reading.site, reading.meter) not in self.known:
+                if self.settings.unknown_meters == "reject":
+                    dead.append(DeadLetter(now_ms, message.topic, "unknown_meter",
+                                           f"meter {reading.meter!r} is not in the site file", bytes(message.payload)))
+                    continue
+                if reading.meter not in self.stats.unknown_meters:
+                    logger.warning(
+                        "storing readings of meter %s/%s, which is not in the site file; add it there "
+                        "(or set ingest.unknown_meters: reject)", reading.site, reading.meter,
+                    )
+                    self.stats.unknown_meters.add(reading.meter)
+            points.extend(reading_points(reading))
+            flags.extend(reading_flags(reading))
+        return points, flags, dead
+
+    def _store_with_retry(self, batch: list[mqtt.MQTTMessage]) -> None:
+        self.stats.received += len(batch)
+        points, flags, dead = self._prepare(batch)
+        backoff = 0.5
+        failing = False
+        while True:
+            started = time.monotonic()
+            try:
+                self.store.write_points(points)
+                if flags:
+                    self.store.write_flags(flags)
+                if dead:
+                    self.store.write_dead_letters(dead)
+                break
+            except StoreError as exc:
+                self.stats.store_errors += 1
+                if not failing:
+                    kind = "unavailable" if isinstance(exc, StoreUnavailable) else "failed"
+                    logger.error("store %s: %s; holding %d messages unacknowledged and retrying", kind, exc, len(batch))
+                    failing = True
+                else:
+                    logger.debug("store still failing: %s", exc)
+                if self._stop.wait(backoff):
+                    return  # shutting down: the broker keeps the unacknowledged messages
+                backoff = min(backoff * 2, MAX_STORE_BACKOFF_S)
+        if failing:
+            logger.info("store is back; resumed writing")
+        self.stats.last_batch_ms = (time.monotonic() - started) * 1000
+        self.stats.batches += 1
+        for letter in dead:
+            self.stats.dead_by_reason[letter.reason] = self.stats.dead_by_reason.get(letter.reason, 0) + 1
+            logger.warning("dead letter from %s: %s: %s", letter.topic, letter.reason, letter.detail)
+        self.stats.dead_letters += len(dead)
+        self.stats.stored_messages += len(batch) - len(dead)
+        self.stats.stored_values += len(points)
+        for message in batch:
+            self.client.ack(message.mid, message.qos)

@@ -1,0 +1,64 @@
+"""The ``plantmeter`` command: one entry point, a subcommand per job.
+
+Each package registers its own subcommands (``<package>.cli.register``); heavy imports
+happen inside the commands, so ``plantmeter --help`` is instant. This module and
+``plantmeter.demo`` are the composition root: the only places that import every package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from .errors import PlantMeterError
+
+__all__ = ["build_parser", "main"]
+
+logger = logging.getLogger("plantmeter")
+
+# Packages whose cli module adds subcommands, in the order of the data flow.
+COMMAND_MODULES = ["firmware_sim.cli", "gateway.cli", "ingest.cli", "analytics.cli", "dashboard.cli", "plantmeter.demo"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="plantmeter",
+        description="Meter a plant's energy and water over Modbus, store every reading, and verify "
+        "cleaner-production savings. Start with `plantmeter demo`.",
+    )
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a package that has no commands yet
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .runtime import configure_logging
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    configure_logging(args.log_level)
+    try:
+        return int(args.func(args) or 0)
+    except PlantMeterError as exc:
+        print(f"plantmeter {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
