@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plantmeter.message import CounterEvent
-from plantmeter.profile import Point
+from plantmeter.profile import Derived, DeviceProfile, Point
 from plantmeter.registers import decode
 
 from .requests import ReadRequest
 
-__all__ = ["CounterWatch", "Rejected", "decode_response"]
+__all__ = ["CounterWatch", "Rejected", "add_derived", "decode_response"]
 
 # Physically impossible magnitudes for common quantities, when the profile sets no limits.
 _LIMITS: dict[str, tuple[float, float]] = {
@@ -68,13 +68,24 @@ def decode_response(
     return values, rejected
 
 
+def add_derived(profile: DeviceProfile, values: dict[str, float]) -> None:
+    """Add the profile's derived quantities (sums of parts) when every part was read."""
+    for derived in profile.derived:
+        if all(part in values for part in derived.sum):
+            values[derived.name] = float(sum(values[part] for part in derived.sum))
+
+
+def _rollover(item: Point | Derived) -> float | None:
+    return item.rollover_value if isinstance(item, Point) else item.rollover
+
+
 class CounterWatch:
     """Remembers each counter's last value and classifies a step backwards."""
 
     def __init__(self, last: dict[str, float] | None = None) -> None:
         self.last: dict[str, float] = dict(last or {})
 
-    def check(self, points: Sequence[Point], values: dict[str, float]) -> list[CounterEvent]:
+    def check(self, points: Sequence[Point | Derived], values: dict[str, float]) -> list[CounterEvent]:
         """Events for counters in ``values`` that went backwards since the last call."""
         events: list[CounterEvent] = []
         for point in points:
@@ -85,7 +96,7 @@ class CounterWatch:
             self.last[point.name] = current
             if previous is None or current >= previous:
                 continue
-            rollover = point.rollover_value
+            rollover = _rollover(point)
             # A wrap leaves the counter just above zero after being near its maximum.
             if rollover is not None and previous > 0.9 * rollover and current < 0.1 * rollover:
                 events.append(CounterEvent(point.name, "rollover", previous, current))

@@ -21,7 +21,7 @@ from plantmeter.errors import MeterReadError
 from plantmeter.message import Reading, encode_reading, reading_topic
 from plantmeter.profile import DeviceProfile
 
-from .decoding import CounterWatch, Rejected, decode_response
+from .decoding import CounterWatch, Rejected, add_derived, decode_response
 from .modbus import BusClient, ModbusExceptionReply
 from .outbox import Outbox
 from .requests import ReadRequest, plan_requests
@@ -116,6 +116,9 @@ class MeterPoller:
             rejected.extend(bad)
         if not values:
             raise MeterReadError("; ".join(errors) or "no value could be decoded")
+        add_derived(self.profile, values)
+        if self.meter.quantities is not None:
+            values = {k: v for k, v in values.items() if k in self.meter.quantities}
         return PollResult(ts_ms, values, rejected, errors)
 
     def _report_mismatch(self, request: ReadRequest, exc: ModbusExceptionReply) -> None:
@@ -134,7 +137,7 @@ class MeterPoller:
 
     def queue(self, result: PollResult) -> Reading:
         """Build the reading message and put it in the outbox with the meter's new state."""
-        events = self.counters.check(self.profile.points, result.values)
+        events = self.counters.check([*self.profile.points, *self.profile.derived], result.values)
         for event in events:
             logger.warning(
                 "meter %s: counter %s went from %g to %g (%s)",

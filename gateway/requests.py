@@ -35,9 +35,12 @@ def plan_requests(profile: DeviceProfile, quantities: Sequence[str] | None = Non
     """Coalesce the profile's points (or the named ``quantities``) into read requests."""
     wanted = set(quantities) if quantities is not None else None
     if wanted is not None:
-        unknown = wanted - {p.name for p in profile.points}
+        unknown = wanted - set(profile.quantities)
         if unknown:
             raise KeyError(f"profile {profile.id} has no quantity {sorted(unknown)[0]!r}")
+        for derived in profile.derived:  # a derived quantity is read through its parts
+            if derived.name in wanted:
+                wanted.update(derived.sum)
     points = [p for p in profile.points if wanted is None or p.name in wanted]
     limit = profile.quirks.max_registers
     requests: list[ReadRequest] = []
