@@ -1,0 +1,269 @@
+"""InfluxDB SeriesStore: production storage for readings, flags and dead letters.
+
+Writes go through ``/api/v2/write`` with influxdb-client's synchronous WriteApi on InfluxDB
+1.8+, 2.x and 3.x, and as line protocol (built by influxdb-client's ``Point``) POSTed to
+``/write`` on 1.x before 1.8, chosen from ``/ping``'s ``X-Influxdb-Version`` header unless
+the URL forces ``api=v1|v2``. Reads use InfluxQL on ``/query``, which 1.x, 2.x (v1
+compatibility API) and 3.x all serve. The schema is in ``influx_lines`` and ingest/README.md.
+
+Either write path returns only after InfluxDB acknowledged the request (1.x: in its WAL),
+so ``write_points`` returning means durable. Every write is idempotent: a point is keyed on
+(measurement, tag set, time), and a rewrite replaces the fields it carries.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from plantmeter.errors import StoreUnavailable
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, to_ms
+
+from .influx_config import Api, InfluxConfig, choose_api, parse_influx_url, parse_version
+from .influx_http import InfluxHttp, V2Writer
+from .influx_lines import (
+    DEAD_LETTERS,
+    FLAGS,
+    READINGS,
+    dead_letter_lines,
+    flag_lines,
+    frame_from_series,
+    quote_ident,
+    quote_string,
+    reading_lines,
+    rows_from_series,
+)
+
+__all__ = ["InfluxStore"]
+
+logger = logging.getLogger(__name__)
+
+
+class InfluxStore:
+    """SeriesStore on an InfluxDB server. Thread-safe; holds one pooled HTTP connection.
+
+    If the server is down when the store is opened, version detection and database
+    creation happen on the first operation instead (which raises ``StoreUnavailable``
+    until the server answers).
+    """
+
+    batch_lines = 5_000  # lines per write request
+    query_chunk = 10_000  # rows per chunk of a streamed /query answer
+
+    def __init__(self, config: InfluxConfig, *, create: bool = False) -> None:
+        self.config = config
+        self.create = config.create if config.create is not None else create
+        self._http = InfluxHttp(config)
+        self._v2: V2Writer | None = None
+        self._api: Api | None = None
+        self._version = ""
+        self._lock = threading.Lock()
+        try:
+            self._ready()
+        except StoreUnavailable as exc:
+            logger.warning("%s; connecting on first use", exc)
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, create: bool = True, env: Mapping[str, str] | None = None
+    ) -> InfluxStore:
+        """Open ``influxdb://...`` or ``influxdb2://...`` (see ``influx_config``)."""
+        return cls(parse_influx_url(url, env), create=create)
+
+    def __repr__(self) -> str:
+        return f"InfluxStore({self.config.redacted()!r})"
+
+    @property
+    def api(self) -> Api:
+        """The write API in use ("v1": ``/write``, "v2": ``/api/v2/write``)."""
+        self._ready()
+        assert self._api is not None
+        return self._api
+
+    @property
+    def server_version(self) -> str:
+        self._ready()
+        return self._version
+
+    def _ready(self) -> None:
+        if self._api is not None:
+            return
+        with self._lock:
+            if self._api is not None:
+                return
+            version = self._http.ping()
+            api = choose_api(self.config, parse_version(version))
+            if api == "v2" and self._v2 is None:
+                self._v2 = V2Writer(self.config)
+            if self.create:
+                self._create_database(version)
+            self._version = version
+            self._api = api
+        logger.info(
+            "InfluxDB %s at %s: writing through the %s API",
+            version or "(version unknown)",
+            self.config.redacted(),
+            api,
+        )
+
+    def _create_database(self, version: str) -> None:
+        if self.config.scheme == "influxdb2":
+            assert self._v2 is not None, "influxdb2:// always writes through the v2 API"
+            self._v2.create_bucket()
+            return
+        major = (parse_version(version) or (1, 0))[0]
+        if major >= 2:
+            logger.info(
+                "InfluxDB %s has no CREATE DATABASE; create bucket and DBRP mapping for %s",
+                version,
+                self.config.database,
+            )
+            return
+        self._http.query(f"CREATE DATABASE {quote_ident(self.config.database)}", write=True)
+
+    def _write(self, lines: list[str], precision: str) -> None:
+        self._ready()
+        for i in range(0, len(lines), self.batch_lines):
+            chunk = lines[i : i + self.batch_lines]
+            if self._v2 is not None and self._api == "v2":
+                self._v2.write(chunk, precision)
+            else:
+                self._http.write_v1(chunk, precision)
+
+    def _from(self, measurement: str) -> str:
+        if self.config.rp:
+            return f"{quote_ident(self.config.rp)}.{quote_ident(measurement)}"
+        return quote_ident(measurement)
+
+    @staticmethod
+    def _time_range(start: pd.Timestamp | None, end: pd.Timestamp | None) -> list[str]:
+        where = []
+        if (start_ms := to_ms(start)) is not None:
+            where.append(f"time >= {start_ms}ms")
+        if (end_ms := to_ms(end)) is not None:
+            where.append(f"time < {end_ms}ms")
+        return where
+
+    # -- readings --------------------------------------------------------------------------
+
+    def write_points(self, points: Sequence[SeriesPoint]) -> int:
+        if points:
+            self._write(reading_lines(points), "ms")
+        return len(points)
+
+    def read(
+        self,
+        site: str,
+        meter: str,
+        quantities: Sequence[str] | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        self._ready()
+        fields = ", ".join(quote_ident(q) for q in quantities) if quantities else "*::field"
+        where = [f'"site" = {quote_string(site)}', f'"meter" = {quote_string(meter)}']
+        where += self._time_range(start, end)
+        q = f"SELECT {fields} FROM {self._from(READINGS)} WHERE {' AND '.join(where)}"
+        series = self._http.query(q, chunk_size=self.query_chunk)
+        return frame_from_series(series, quantities)
+
+    def meters(self, site: str | None = None) -> list[tuple[str, str]]:
+        self._ready()
+        source = self._from(READINGS)
+        if site is None:
+            series = self._http.query(f'SHOW TAG VALUES FROM {source} WITH KEY = "site"')
+            sites = sorted({str(r["value"]) for r in rows_from_series(series)})
+        else:
+            sites = [site]
+        out = []
+        for s in sites:
+            series = self._http.query(
+                f'SHOW TAG VALUES FROM {source} WITH KEY = "meter" WHERE "site" = {quote_string(s)}'
+            )
+            out += [(s, str(r["value"])) for r in rows_from_series(series)]
+        return sorted(set(out))
+
+    # -- flags -----------------------------------------------------------------------------
+
+    def write_flags(self, flags: Sequence[Flag]) -> int:
+        if flags:
+            self._write(flag_lines(flags), "ms")
+        return len(flags)
+
+    def read_flags(
+        self,
+        site: str | None = None,
+        meter: str | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> list[Flag]:
+        self._ready()
+        where = [
+            f"{quote_ident(k)} = {quote_string(v)}"
+            for k, v in (("site", site), ("meter", meter))
+            if v is not None
+        ]
+        if (start_ms := to_ms(start)) is not None:
+            where.append(f'"end_ms" >= {int(start_ms)}')  # overlaps [start, end)
+        where += self._time_range(None, end)
+        q = (
+            'SELECT "end_ms", "severity", "reason", "detector", "site", "meter", "kind", '
+            f'"quantity" FROM {self._from(FLAGS)}'
+        )
+        if where:
+            q += " WHERE " + " AND ".join(where)
+        rows = rows_from_series(self._http.query(q, chunk_size=self.query_chunk))
+        flags = [
+            Flag(
+                site=r["site"] or "",
+                meter=r["meter"] or "",
+                kind=r["kind"] or "",
+                start_ms=int(r["time"]),
+                end_ms=int(r["end_ms"]),
+                severity=r["severity"] or "",
+                reason=r["reason"] or "",
+                quantity=r["quantity"] or "",
+                detector=r["detector"] or "",
+            )
+            for r in rows
+        ]
+        return sorted(flags, key=lambda f: (f.start_ms, f.site, f.meter, f.kind, f.quantity))
+
+    # -- dead letters ----------------------------------------------------------------------
+
+    def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
+        if letters:
+            self._write(dead_letter_lines(letters), "ns")
+        return len(letters)
+
+    def read_dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
+        self._ready()
+        q = (
+            f'SELECT "topic", "reason", "detail", "payload" FROM {self._from(DEAD_LETTERS)} '
+            f"ORDER BY time DESC LIMIT {int(limit)}"
+        )
+        rows = rows_from_series(self._http.query(q))
+        rows.sort(key=lambda r: int(r["time"]))
+        return [
+            DeadLetter(
+                received_ms=int(r["time"]),
+                topic=r["topic"] or "",
+                reason=r["reason"] or "",
+                detail=r["detail"] or "",
+                payload=base64.b64decode(r["payload"] or ""),
+            )
+            for r in rows[-int(limit) :]
+            if limit > 0
+        ]
+
+    def close(self) -> None:
+        self._http.close()
+        if self._v2 is not None:
+            self._v2.close()

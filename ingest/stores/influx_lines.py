@@ -1,0 +1,169 @@
+"""Pure mapping between PlantMeter records and InfluxDB: line protocol out, InfluxQL results in.
+
+Line protocol is built by influxdb-client's ``Point`` (its escaping and float formatting);
+InfluxQL identifiers and string literals are quoted here. No network.
+
+Schema (see ingest/README.md, "InfluxDB schema")::
+
+    measurement   tags                            fields                          time
+    readings      site, meter                     <quantity>=float ...            ts (ms)
+    flags         site, meter, kind, quantity     end_ms (int), severity,         start (ms)
+                                                  reason, detector (strings)
+    dead_letters  reason                          topic, detail, payload (b64)    received (ms)
+                                                                                  + hash (ns)
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import zlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+from influxdb_client.client.write.point import Point
+from influxdb_client.domain.write_precision import WritePrecision
+
+from plantmeter.errors import StoreError
+from plantmeter.store import DeadLetter, Flag, SeriesPoint
+
+__all__ = [
+    "DEAD_LETTERS",
+    "FLAGS",
+    "READINGS",
+    "check_name",
+    "dead_letter_lines",
+    "flag_lines",
+    "frame_from_series",
+    "quote_ident",
+    "quote_string",
+    "reading_lines",
+    "rows_from_series",
+]
+
+READINGS = "readings"
+FLAGS = "flags"
+DEAD_LETTERS = "dead_letters"
+
+
+def check_name(what: str, value: str) -> str:
+    """Reject names line protocol cannot carry faithfully (empty, control chars, backslash)."""
+    if not isinstance(value, str) or not value:
+        raise StoreError(f"{what} must be a non-empty string, got {value!r}")
+    if "\\" in value or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise StoreError(
+            f"{what} {value!r} contains a backslash or control character, which InfluxDB "
+            "line protocol cannot store faithfully; rename it"
+        )
+    return value
+
+
+def quote_ident(name: str) -> str:
+    """An InfluxQL identifier in double quotes, escaped."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def quote_string(value: str) -> str:
+    """An InfluxQL string literal in single quotes, escaped (no injection)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def reading_lines(points: Sequence[SeriesPoint]) -> list[str]:
+    """One line per (site, meter, ts) with a float field per quantity (ms precision).
+
+    Within one call a later value for the same key wins, as a later write does.
+    """
+    rows: dict[tuple[str, str, int], dict[str, float]] = {}
+    checked: set[tuple[str, str]] = set()
+    for p in points:
+        value = float(p.value)
+        if not math.isfinite(value):
+            raise StoreError(
+                f"{p.site}/{p.meter} {p.quantity} at {p.ts_ms}: value {value} is not finite; "
+                "InfluxDB stores only finite numbers (reject it before the store)"
+            )
+        if (p.site, p.meter) not in checked:
+            check_name("site", p.site)
+            check_name("meter", p.meter)
+            checked.add((p.site, p.meter))
+        rows.setdefault((p.site, p.meter, int(p.ts_ms)), {})[p.quantity] = value
+    lines = []
+    quantities_seen: set[str] = set()
+    for (site, meter, ts), fields in rows.items():
+        point = Point(READINGS).tag("site", site).tag("meter", meter).time(ts, WritePrecision.MS)
+        for quantity, value in fields.items():
+            if quantity not in quantities_seen:
+                check_name("quantity", quantity)
+                quantities_seen.add(quantity)
+            point.field(quantity, value)
+        lines.append(point.to_line_protocol())
+    return lines
+
+
+def flag_lines(flags: Sequence[Flag]) -> list[str]:
+    """One point per flag, keyed on (site, meter, kind, quantity, start) as the port requires."""
+    lines = []
+    for f in flags:
+        point = Point(FLAGS).tag("site", check_name("site", f.site))
+        point.tag("meter", check_name("meter", f.meter)).tag("kind", check_name("kind", f.kind))
+        if f.quantity:  # InfluxDB drops empty tags; an absent tag reads back as ""
+            point.tag("quantity", check_name("quantity", f.quantity))
+        point.field("end_ms", int(f.end_ms)).field("severity", f.severity)
+        point.field("reason", f.reason).field("detector", f.detector)
+        lines.append(point.time(int(f.start_ms), WritePrecision.MS).to_line_protocol())
+    return lines
+
+
+def dead_letter_lines(letters: Sequence[DeadLetter]) -> list[str]:
+    """Dead letters at ns precision: received_ms plus a content hash below the millisecond.
+
+    Distinct letters received in the same millisecond get distinct timestamps (no overwrite),
+    an identical letter written twice keeps one copy, and series cardinality stays small.
+    """
+    lines = []
+    for d in letters:
+        digest = zlib.crc32(d.payload, zlib.crc32(f"{d.topic}\0{d.reason}\0{d.detail}".encode()))
+        ns = int(d.received_ms) * 1_000_000 + digest % 1_000_000
+        point = Point(DEAD_LETTERS).tag("reason", d.reason)  # empty: no tag
+        point.field("topic", d.topic).field("detail", d.detail)
+        point.field("payload", base64.b64encode(d.payload).decode("ascii"))
+        lines.append(point.time(ns, WritePrecision.NS).to_line_protocol())
+    return lines
+
+
+def rows_from_series(series: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """InfluxQL result series -> list of {column: value} rows (tags of GROUP BY merged in)."""
+    out: list[dict[str, Any]] = []
+    for s in series:
+        columns = s.get("columns", [])
+        tags = s.get("tags") or {}
+        for values in s.get("values", []):
+            row = dict(tags)
+            row.update(zip(columns, values, strict=False))
+            out.append(row)
+    return out
+
+
+def frame_from_series(
+    series: Sequence[dict[str, Any]], quantities: Sequence[str] | None
+) -> pd.DataFrame:
+    """``SELECT`` results with ``epoch=ms`` -> the wide frame SqliteStore returns.
+
+    UTC ``DatetimeIndex`` named ``timestamp``, sorted, float64 columns; with ``quantities``
+    None, only columns that hold a value in the range (as SQLite's pivot gives).
+    """
+    parts = [pd.DataFrame(s["values"], columns=s["columns"]) for s in series if s.get("values")]
+    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"time": []})
+    times = long.pop("time").to_numpy(dtype="int64")
+    data = long.apply(pd.to_numeric, errors="coerce").astype("float64")
+    if quantities is None:
+        data = data.dropna(axis=1, how="all")
+        data = data[sorted(data.columns)]
+    data.index = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True), name="timestamp")
+    if not data.index.is_monotonic_increasing or data.index.has_duplicates:
+        data = data.groupby(level=0).last().sort_index()  # one series split across chunks
+    if quantities:
+        data = data.reindex(columns=list(quantities))
+    data.columns.name = None
+    return data.astype("float64")
