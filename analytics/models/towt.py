@@ -1,0 +1,176 @@
+"""Hourly time-of-week-and-temperature (TOWT) baseline model (LBNL RMV2.0 / CalTRACK hourly)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from plantmeter.errors import AnalyticsError
+
+from ..kernels import N_TOW, occupancy, towt_fit, towt_predict
+from ..stats import goodness_of_fit
+from .base import ModelSummary, finite_rows, require_columns, temperature_scale
+
+__all__ = ["TOWTModel", "prune_knots", "time_of_week"]
+
+logger = logging.getLogger(__name__)
+
+KNOTS_F = (30.0, 45.0, 55.0, 65.0, 75.0, 90.0)
+
+
+def time_of_week(index: pd.DatetimeIndex) -> np.ndarray:
+    """Hour of week 0..167 (Monday 00:00 = 0) in the index's own (local) time zone."""
+    return (index.day_of_week.to_numpy() * 24 + index.hour.to_numpy()).astype(np.int64)
+
+
+def prune_knots(temp: np.ndarray, knots: np.ndarray, min_hours: int = 20) -> np.ndarray:
+    """Drop knots so every temperature segment holds >= ``min_hours`` values (CalTRACK 3.x).
+
+    A bin with too few hours is merged with its neighbour (the knot between them
+    removed); knots outside the data range go first.
+    """
+    k = [float(v) for v in knots]
+    t = temp[np.isfinite(temp)]
+    while k:
+        edges = [-np.inf, *k, np.inf]
+        counts = [int(((t > edges[i]) & (t <= edges[i + 1])).sum()) for i in range(len(edges) - 1)]
+        worst = int(np.argmin(counts))
+        if counts[worst] >= min_hours:
+            break
+        # merge the sparse bin with a neighbour: remove the knot on its inner side
+        drop = worst - 1 if worst == len(counts) - 1 else worst
+        if worst > 0 and worst < len(counts) - 1 and counts[worst - 1] < counts[worst + 1]:
+            drop = worst - 1
+        k.pop(drop)
+    return np.asarray(k, dtype=float)
+
+
+class TOWTModel:
+    """TOWT: 168 hour-of-week indicators + occupied/unoccupied piecewise-linear temperature.
+
+    ``data``: hourly rows with ``usage`` and ``temperature`` (+ ``extras``) on a
+    tz-aware index in the site's local time (the schedule is local). Occupancy per
+    hour of week follows CalTRACK: share of positive residuals of a HDD50/CDD65
+    model above 0.65. A single model is fitted over the whole baseline (CalTRACK's
+    three-month weighted segmentation is not applied).
+    """
+
+    def __init__(
+        self,
+        extras: tuple[str, ...] | list[str] = (),
+        temperature_unit: str = "F",
+        occupancy_threshold: float = 0.65,
+        min_hours_per_bin: int = 20,
+    ) -> None:
+        self.extras = list(extras)
+        self.temperature_unit = temperature_unit
+        s = temperature_scale(temperature_unit)
+        off = 0.0 if s == 1.0 else -32.0 * 5.0 / 9.0
+        self.knots_default = np.array([k * s + off for k in KNOTS_F])
+        self.hdd_base = 50.0 * s + off
+        self.cdd_base = 65.0 * s + off
+        self.occupancy_threshold = occupancy_threshold
+        self.min_hours_per_bin = min_hours_per_bin
+        self.occ = np.zeros(N_TOW, dtype=np.bool_)
+        self.knots_occ = self.knots_default.copy()
+        self.knots_unocc = self.knots_default.copy()
+        self.has_occ = False
+        self.has_unocc = False
+        self.alpha: np.ndarray | None = None
+        self.beta: np.ndarray | None = None
+        self.summary: ModelSummary | None = None
+        self.qualified = False
+        self.disqualified_reason = ""
+
+    def fit(self, data: pd.DataFrame) -> TOWTModel:
+        cols = ["usage", "temperature", *self.extras]
+        require_columns(data, cols, "TOWT model")
+        if not isinstance(data.index, pd.DatetimeIndex):
+            raise AnalyticsError("TOWT model: data needs a DatetimeIndex (hourly, site-local time)")
+        rows = finite_rows(data, cols, "TOWT model", 24 * 14)
+        idx = pd.DatetimeIndex(rows.index)
+        tow = time_of_week(idx)
+        t = rows["temperature"].to_numpy()
+        y = rows["usage"].to_numpy()
+        ex = np.ascontiguousarray(rows[self.extras].to_numpy(dtype=float).reshape(len(rows), -1))
+        self.occ = occupancy(t, tow, y, self.hdd_base, self.cdd_base, self.occupancy_threshold)
+        occ_rows = self.occ[tow]
+        self.has_occ = bool(occ_rows.any())
+        self.has_unocc = bool((~occ_rows).any())
+        self.knots_occ = prune_knots(t[occ_rows], self.knots_default, self.min_hours_per_bin)
+        self.knots_unocc = prune_knots(t[~occ_rows], self.knots_default, self.min_hours_per_bin)
+        alpha, beta, resid, ok = towt_fit(
+            t, tow, y, ex, self.occ, self.knots_occ, self.knots_unocc, self.has_occ, self.has_unocc
+        )
+        if not ok:
+            self.qualified, self.disqualified_reason = False, "TOWT: regression failed (rank)"
+            return self
+        self.alpha, self.beta = alpha, beta
+        p = int(np.isfinite(alpha).sum() + np.count_nonzero(beta))
+        gof = goodness_of_fit(y, y - resid, p)
+        names = [f"tow_{i}" for i in range(N_TOW)]
+        names += [f"occ_seg_{i}" for i in range(len(self.knots_occ) + 1)] if self.has_occ else []
+        names += [f"unocc_seg_{i}" for i in range(len(self.knots_unocc) + 1)] if self.has_unocc else []
+        names += self.extras
+        coefs = np.concatenate([alpha, beta])
+        self.summary = ModelSummary(
+            type="TOWT",
+            coefficients={n: float(v) for n, v in zip(names, coefs, strict=True)},
+            gof=gof,
+            params={"occupied_hours": int(self.occ.sum()), "temperature_unit": self.temperature_unit,
+                    "knots_occ": self.knots_occ.tolist(), "knots_unocc": self.knots_unocc.tolist()},
+        )
+        missing = int(np.isnan(alpha).sum())
+        self.qualified = missing == 0
+        self.disqualified_reason = (
+            "" if missing == 0 else f"TOWT: {missing} hours of the week never observed in the baseline"
+        )
+        return self
+
+    def predict(self, data: pd.DataFrame) -> pd.Series:
+        if self.alpha is None or self.beta is None:
+            raise AnalyticsError("TOWT model is not fitted: call fit() first")
+        require_columns(data, ["temperature", *self.extras], "TOWT model")
+        tow = time_of_week(pd.DatetimeIndex(data.index))
+        t = data["temperature"].to_numpy(dtype=float)
+        ex = np.ascontiguousarray(data[self.extras].to_numpy(dtype=float).reshape(len(data), -1))
+        pred = towt_predict(
+            t, tow, ex, self.occ, self.knots_occ, self.knots_unocc, self.has_occ, self.has_unocc,
+            self.alpha, self.beta,
+        )
+        return pd.Series(pred, index=data.index, name="predicted")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": "towt",
+            "extras": self.extras,
+            "temperature_unit": self.temperature_unit,
+            "occupancy_threshold": self.occupancy_threshold,
+            "min_hours_per_bin": self.min_hours_per_bin,
+            "occ": self.occ.astype(int).tolist(),
+            "knots_occ": self.knots_occ.tolist(),
+            "knots_unocc": self.knots_unocc.tolist(),
+            "has_occ": self.has_occ,
+            "has_unocc": self.has_unocc,
+            "alpha": None if self.alpha is None else [float(v) for v in self.alpha],
+            "beta": None if self.beta is None else [float(v) for v in self.beta],
+            "qualified": self.qualified,
+            "disqualified_reason": self.disqualified_reason,
+            "summary": None if self.summary is None else self.summary.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TOWTModel:
+        m = cls(d["extras"], d["temperature_unit"], d["occupancy_threshold"], d["min_hours_per_bin"])
+        m.occ = np.asarray(d["occ"], dtype=np.bool_)
+        m.knots_occ = np.asarray(d["knots_occ"], dtype=float)
+        m.knots_unocc = np.asarray(d["knots_unocc"], dtype=float)
+        m.has_occ, m.has_unocc = d["has_occ"], d["has_unocc"]
+        m.alpha = None if d["alpha"] is None else np.asarray(d["alpha"], dtype=float)
+        m.beta = None if d["beta"] is None else np.asarray(d["beta"], dtype=float)
+        m.qualified, m.disqualified_reason = d["qualified"], d["disqualified_reason"]
+        m.summary = None if d["summary"] is None else ModelSummary.from_dict(d["summary"])
+        return m
