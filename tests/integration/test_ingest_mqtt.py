@@ -1,0 +1,99 @@
+"""Ingest against a real Mosquitto into SQLite: valid readings stored once, bad ones dead-lettered."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.service import IngestService
+from ingest.stores import SqliteStore
+from plantmeter.config import load_site
+from plantmeter.message import Reading, encode_reading, reading_topic
+from tests.integration.helpers import publish_all, wait_until, write_site
+from tests.servers import MosquittoServer
+
+pytestmark = pytest.mark.integration
+
+BUSES = "  - {id: b, transport: tcp, host: 127.0.0.1, port: 5020}\n"
+METERS = "  - {id: main-elec, bus: b, unit_id: 1, profile: eastron-sdm630, kind: electricity}\n"
+
+
+def reading(seq: int, meter: str = "main-elec", ts: int | None = None) -> tuple[str, bytes]:
+    ts = ts if ts is not None else int(time.time() * 1000) - 100_000 + seq * 10
+    r = Reading("dairy", meter, "gw", seq, ts, {"energy_import_total": 100.0 + seq, "power_total": 5000.0})
+    return reading_topic("dairy", meter), encode_reading(r)
+
+
+def make_service(tmp_path: Path, mosquitto: MosquittoServer, **ingest: object) -> tuple[IngestService, SqliteStore]:
+    extra = "ingest: " + json.dumps({"batch_interval": "100ms", **ingest}) + "\n"
+    site = write_site(tmp_path / "site.yaml", mosquitto.url, f"sqlite:///{tmp_path}/s.db", BUSES, METERS, extra)
+    config = load_site(site, environ={})
+    store = SqliteStore(tmp_path / "s.db")
+    return IngestService(config, store), store
+
+
+def test_valid_stored_invalid_dead_lettered_and_service_keeps_running(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+    service, store = make_service(tmp_path, mosquitto)
+    service.start()
+    try:
+        assert service.connected.wait(10)
+        now = int(time.time() * 1000)
+        good = [reading(i) for i in range(1, 51)]
+        bad = [
+            (reading_topic("dairy", "main-elec"), b"garbage"),
+            (reading_topic("dairy", "main-elec"), b'{"schema": 1}'),
+            reading(99, ts=now + 10 * 86_400_000),  # far future
+            reading(98, ts=946_000_000_000),  # before 2000
+        ]
+        duplicates = good[:10]
+        out_of_order = [reading(200, ts=now - 500_000)]
+        publish_all(mosquitto.port, bad[:2] + good[:25] + bad[2:] + good[25:] + duplicates + out_of_order)
+        wait_until(lambda: service.stats.received >= 65, what="all messages received")
+        wait_until(lambda: service.stats.batches > 0 and service._inbox.empty(), what="batches written")
+        time.sleep(0.3)
+    finally:
+        service.stop()
+    frame = store.read("dairy", "main-elec")
+    assert len(frame) == 51  # 50 good + 1 out-of-order; duplicates kept once
+    assert sorted(frame["energy_import_total"]) == [100.0 + i for i in range(1, 51)] + [300.0]
+    assert frame.index.is_monotonic_increasing  # the out-of-order reading sits in its place
+    reasons = sorted(d.reason for d in store.read_dead_letters())
+    assert reasons == ["bad_timestamp", "bad_timestamp", "missing_field", "not_json"]
+    assert service.stats.dead_letters == 4
+    store.close()
+
+
+def test_unknown_meter_policy(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+    service, store = make_service(tmp_path, mosquitto, unknown_meters="reject")
+    service.start()
+    try:
+        assert service.connected.wait(10)
+        publish_all(mosquitto.port, [reading(1, meter="mystery"), reading(1)])
+        wait_until(lambda: service.stats.received >= 2 and service._inbox.empty(), what="messages handled")
+        time.sleep(0.3)
+    finally:
+        service.stop()
+    assert store.read("dairy", "mystery").empty
+    assert [d.reason for d in store.read_dead_letters()] == ["unknown_meter"]
+    assert len(store.read("dairy", "main-elec")) == 1
+    store.close()
+
+
+def test_unacknowledged_messages_are_redelivered_after_restart(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+    """Messages published while ingest is down wait in its persistent session."""
+    service, store = make_service(tmp_path, mosquitto)
+    service.start()
+    assert service.connected.wait(10)
+    service.stop()
+    publish_all(mosquitto.port, [reading(i) for i in range(1, 101)])
+    service2, _ = make_service(tmp_path, mosquitto)
+    service2.start()
+    try:
+        wait_until(lambda: service2.stats.stored_messages >= 100, what="backlog stored")
+    finally:
+        service2.stop()
+    assert len(store.read("dairy", "main-elec")) == 100
+    store.close()
