@@ -83,8 +83,9 @@ class IngestService:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.status_topic = f"plantmeter/_ingest/{self.settings.client_id}/status"
+        self.mqtt5 = self.settings.mqtt_version == "5"
         self.client = make_client(
-            config.broker, self.settings.client_id, mqtt5=True, manual_ack=True,
+            config.broker, self.settings.client_id, mqtt5=self.mqtt5, manual_ack=True,
             will=(self.status_topic, b'{"state":"offline"}'),
         )
         self.client.on_connect = self._on_connect
@@ -97,7 +98,8 @@ class IngestService:
         if reason.is_failure:
             logger.error("broker %s refused ingest: %s", broker_label(self.config.broker), reason)
             return
-        topic = f"$share/{self.settings.group}/{READING_SUBSCRIPTION}"
+        group = self.settings.group
+        topic = f"$share/{group}/{READING_SUBSCRIPTION}" if group else READING_SUBSCRIPTION
         client.subscribe(topic, qos=1)
         logger.info(
             "ingest %s connected to %s (session present: %s), subscribed to %s",
@@ -116,13 +118,16 @@ class IngestService:
     # lifecycle -----------------------------------------------------------------
     def start(self) -> None:
         """Connect and start the batch thread (returns at once)."""
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        props.ReceiveMaximum = self.settings.receive_maximum
         broker = self.config.broker
-        self.client.connect_async(
-            broker.host, broker.port, keepalive=int(broker.keepalive), clean_start=False, properties=props
-        )
+        if self.mqtt5:
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            props.ReceiveMaximum = self.settings.receive_maximum
+            self.client.connect_async(
+                broker.host, broker.port, keepalive=int(broker.keepalive), clean_start=False, properties=props
+            )
+        else:  # MQTT 3.1.1: persistent session through clean_session=False (set by make_client)
+            self.client.connect_async(broker.host, broker.port, keepalive=int(broker.keepalive))
         self.client.loop_start()
         self._thread = threading.Thread(target=self._batch_loop, name="ingest-batches")
         self._thread.start()

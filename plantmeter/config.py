@@ -228,7 +228,14 @@ class IngestConfig(_Model):
     """Ingest settings: batching, shared-subscription group, unknown-meter policy."""
 
     client_id: str = "plantmeter-ingest-1"
-    group: str = "plantmeter-ingest"
+    group: str = Field(
+        default="plantmeter-ingest",
+        description="shared-subscription group (ingest processes in one group split the load); "
+        "empty for a plain subscription",
+    )
+    mqtt_version: Literal["5", "3.1.1"] = Field(
+        default="5", description="5 sets Receive Maximum and session expiry; 3.1.1 for brokers without MQTT 5"
+    )
     batch_size: int = Field(default=500, ge=1, le=50_000)
     batch_interval: Duration = 0.5
     receive_maximum: int = Field(default=5000, ge=1, le=65535)
