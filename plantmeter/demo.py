@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import logging
 import socket
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -123,7 +122,7 @@ async def run_demo(
     finally:
         stop.set()
         await gateway_task
-        await asyncio.to_thread(_stop_ingest, ingest)
+        await asyncio.to_thread(ingest.stop)
         await bus.stop()
         await broker.shutdown()
         summary = _summarise(store, config.site.id, [m.id for m in config.meters])
@@ -132,12 +131,6 @@ async def run_demo(
             "demo stopped. See the data: plantmeter export %s --meter main-elec", site_path,
         )
     return summary
-
-
-def _stop_ingest(ingest: Any) -> None:
-    done = threading.Event()
-    ingest.stop()
-    done.set()
 
 
 def _summarise(store: Any, site: str, meters: list[str]) -> dict[str, int]:

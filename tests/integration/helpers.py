@@ -45,3 +45,91 @@ def write_site(path: Path, broker_url: str, store_url: str, buses: str, meters: 
         f"meters:\n{meters}"
     )
     return path
+
+
+class GatewayThread:
+    """Runs a Gateway in a background thread with its own event loop; stop() shuts it down cleanly."""
+
+    def __init__(self, config, base_dir: Path) -> None:  # type: ignore[no-untyped-def]
+        import asyncio
+        import threading
+
+        from gateway.service import Gateway
+
+        self.gateway = Gateway(config, base_dir=base_dir, status_interval=1.0)
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="test-gateway")
+
+    def _main(self) -> None:
+        import asyncio
+
+        asyncio.set_event_loop(self._loop)
+
+        async def run() -> None:
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self.gateway.run(self._stop)
+
+        try:
+            self._loop.run_until_complete(run())
+        finally:
+            self._loop.close()
+
+    def start(self) -> GatewayThread:
+        self._thread.start()
+        self._ready.wait(5)
+        return self
+
+    def stop(self) -> None:
+        if self._stop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+class Recorder:
+    """A plain (non-shared) MQTT subscriber that keeps every reading message it sees."""
+
+    def __init__(self, port: int, topic: str = "plantmeter/+/+/reading", client_id: str | None = None) -> None:
+        """With a ``client_id`` the session is persistent: messages sent while away are kept."""
+        import json
+        import threading
+
+        self.messages: list[dict] = []
+        self.retained: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id or f"recorder-{time.monotonic_ns()}",
+            clean_session=client_id is None,
+        )
+        self.client.reconnect_delay_set(0.2, 1)
+
+        def on_message(client, userdata, msg) -> None:  # type: ignore[no-untyped-def]
+            with self._lock:
+                if msg.topic.endswith("/reading"):
+                    self.messages.append(json.loads(msg.payload) | {"_received": time.time()})
+                else:
+                    self.retained[msg.topic] = msg.payload
+
+        self.client.on_message = on_message
+        self.client.on_connect = lambda c, u, f, r, p: c.subscribe([(topic, 1), ("plantmeter/+/+/status", 1), ("plantmeter/+/_gateway/+/status", 1)])
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def by_meter(self) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        with self._lock:
+            for m in self.messages:
+                out.setdefault(m["meter"], []).append(m)
+        return out
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def contiguous_seqs(messages: list[dict]) -> bool:
+    """True when the distinct seq numbers form one run with no gap."""
+    seqs = sorted({m["seq"] for m in messages})
+    return bool(seqs) and seqs == list(range(seqs[0], seqs[-1] + 1))
