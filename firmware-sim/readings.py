@@ -174,7 +174,7 @@ class MeterReadings:
             elif f.type in ("counter_rollover", "meter_replacement"):
                 names = [f.quantity] if f.quantity else [c for c in self._counters if c in out]
                 after = t >= start
-                if not after.any():
+                if f.type == "meter_replacement" and not after.any():
                     continue
                 base = self.at_unfaulted(start, names)
                 for n in names:
@@ -182,9 +182,9 @@ class MeterReadings:
                         out[n] = np.where(after, out[n] - base[n], out[n])
                     else:
                         wrap = self._rollover(n)
-                        # the counter reaches its rollover value exactly at the fault start
-                        shifted = out[n] - base[n] + wrap
-                        out[n] = np.where(after, np.mod(shifted, wrap), out[n])
+                        # a counter near the end of its range: it reaches the rollover value
+                        # exactly at the fault start (earlier readings sit just below it)
+                        out[n] = np.mod(out[n] - base[n] + wrap, wrap)
 
     def at_unfaulted(self, t: float, names: list[str]) -> dict[str, float]:
         prim = self.plant.primary(self.spec.id, np.array([t]))
