@@ -110,7 +110,7 @@ def test_odd_meter_ids_are_stored_and_quoted_safely(store: InfluxStore) -> None:
     assert ("dairy", "o'brien line 2") in store.meters("dairy")
     with pytest.raises(StoreError, match="backslash"):
         store.write_points([SeriesPoint("dairy", "a\\b", "p", T0, 1.0)])
-    with pytest.raises(StoreError, match="not finite"):
+    with pytest.raises(StoreError, match="not a finite number"):
         store.write_points([SeriesPoint("dairy", "plain", "p", T0, float("nan"))])
 
 
@@ -242,7 +242,7 @@ def test_line_protocol() -> None:
         SeriesPoint("dairy", "main elec", "power_total", T0, 5001.0),  # later value wins
     ]
     assert reading_lines(pts) == [
-        f"readings,meter=main\\ elec,site=dairy energy_import_total=100.25,power_total=5001 {T0}"
+        f"readings,meter=main\\ elec,site=dairy power_total=5001.0,energy_import_total=100.25 {T0}"
     ]
     flag = Flag("dairy", "m", "leak", T0, T0 + 10, "warning", 'flow "high"', "", "leak")
     assert flag_lines([flag]) == [
@@ -267,3 +267,28 @@ def test_status_mapping() -> None:
     with pytest.raises(StoreError, match="PLANTMETER_INFLUX_PASSWORD") as info:
         raise_for_status(401, b'{"error":"authorization failed"}', cfg, "write")
     assert not isinstance(info.value, StoreUnavailable)
+
+
+def _parse_line(line: str) -> tuple[str, dict[str, float], str]:
+    import re
+
+    prefix, fields, ts = re.split(r"(?<!\\) ", line)
+    pairs = (re.split(r"(?<!\\)=", kv) for kv in re.split(r"(?<!\\),", fields))
+    return prefix, {k: float(v) for k, v in pairs}, ts
+
+
+def test_fast_reading_lines_match_influxdb_client_point() -> None:
+    from influxdb_client.client.write.point import Point
+    from influxdb_client.domain.write_precision import WritePrecision
+
+    values = [0.0, -0.0, 1.0, 5, 1e20, 1.5e-7, -123456789.125, 0.1 + 0.2, 2.0**60]
+    names = ["power_total", "flow rate", "a,b=c", 'q"x']
+    for meter in ["main-elec", "o'brien line 2", "bay=3, pump"]:
+        pts = [SeriesPoint("dairy", meter, q, T0, float(v)) for q in names for v in values]
+        (fast,) = reading_lines(pts)
+        point = (
+            Point("readings").tag("site", "dairy").tag("meter", meter).time(T0, WritePrecision.MS)
+        )
+        for q in names:
+            point.field(q, float(values[-1]))
+        assert _parse_line(fast) == _parse_line(point.to_line_protocol())

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>`, each measured against a reference in the same run."""

@@ -1,0 +1,122 @@
+"""Reference write rate of an influxd, and InfluxStore.write_points measured beside it.
+
+``raw_write_rate(url, n_points)`` is the reference other benches (``bench.ingest``) compare
+to: line protocol built before the clock starts, POSTed to ``/write`` in batches of 5,000
+lines over one kept-alive connection, so it measures InfluxDB and HTTP alone.
+
+A *point* here is one stored value (one field of one line, one ``SeriesPoint``), so rates
+from both paths compare directly; ``fields_per_line`` sets how many values share a line
+(a meter reading carries all its quantities at one timestamp).
+
+``python -m bench.influx_raw [--points N] [--fields F]`` starts its own influxd (Debian's
+1.6, in a temporary directory) and prints the raw rate, the store's rate and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import logging
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from ingest.stores.influx import InfluxStore
+from ingest.stores.influx_config import parse_influx_url
+from plantmeter.store import SeriesPoint
+
+__all__ = ["raw_write_rate", "store_write_rate"]
+
+logger = logging.getLogger(__name__)
+
+BATCH_LINES = 5_000
+T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def _lines(n_lines: int, fields: int, measurement: str, offset_ms: int) -> list[str]:
+    names = [f"q{k:02d}" for k in range(fields)]
+    out = []
+    for i in range(n_lines):
+        values = ",".join(f"{name}={i + k * 0.5}" for k, name in enumerate(names))
+        out.append(f"{measurement},meter=m{i % 10},site=bench {values} {T0 + offset_ms + i * 10}")
+    return out
+
+
+def raw_write_rate(
+    url: str, n_points: int, *, fields_per_line: int = 1, measurement: str = "bench_raw"
+) -> float:
+    """Points (values) per second for batched line-protocol writes straight into influxd.
+
+    ``url`` is an ``influxdb://`` store URL (its database is created if missing).
+    """
+    cfg = parse_influx_url(url)
+    n_lines = max(1, n_points // fields_per_line)
+    lines = _lines(n_lines, fields_per_line, measurement, offset_ms=0)
+    bodies = [
+        "\n".join(lines[i : i + BATCH_LINES]).encode() for i in range(0, n_lines, BATCH_LINES)
+    ]
+    conn = http.client.HTTPConnection(cfg.host, cfg.port, timeout=60)
+    headers = {**cfg.auth_header(), "Content-Type": "text/plain; charset=utf-8"}
+    try:
+
+        def post(path: str, params: dict[str, str], body: bytes) -> None:
+            conn.request("POST", f"{path}?{urlencode(params)}", body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            if response.status >= 300:
+                raise RuntimeError(f"{path} answered {response.status}: {data[:300]!r}")
+
+        post("/query", {"q": f'CREATE DATABASE "{cfg.database}"'}, b"")
+        params = {"db": cfg.database, "precision": "ms"}
+        if cfg.rp:
+            params["rp"] = cfg.rp
+        started = time.perf_counter()
+        for body in bodies:
+            post("/write", params, body)
+        elapsed = time.perf_counter() - started
+    finally:
+        conn.close()
+    return n_lines * fields_per_line / elapsed
+
+
+def store_write_rate(url: str, n_points: int, *, fields_per_line: int = 1) -> float:
+    """Points per second through ``InfluxStore.write_points`` (5,000 timestamps per call)."""
+    names = [f"q{k:02d}" for k in range(fields_per_line)]
+    n_lines = max(1, n_points // fields_per_line)
+    points = [
+        SeriesPoint("bench", f"m{i % 10}", name, T0 + i * 10, i + k * 0.5)
+        for i in range(n_lines)
+        for k, name in enumerate(names)
+    ]
+    per_call = BATCH_LINES * fields_per_line
+    store = InfluxStore.from_url(url, create=True)
+    try:
+        started = time.perf_counter()
+        for i in range(0, len(points), per_call):
+            store.write_points(points[i : i + per_call])
+        elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+    return len(points) / elapsed
+
+
+def main(argv: list[str] | None = None) -> None:
+    from tests.influx_server import InfluxServer  # the bench starts its own server
+
+    parser = argparse.ArgumentParser(prog="python -m bench.influx_raw", description=__doc__)
+    parser.add_argument("--points", type=int, default=500_000, help="values per run")
+    parser.add_argument("--fields", type=int, default=25, help="values per line (a reading)")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-influx-") as tmp, InfluxServer(Path(tmp)) as srv:
+        raw_write_rate(srv.url, 20_000, fields_per_line=args.fields, measurement="warmup")
+        raw = raw_write_rate(srv.url, args.points, fields_per_line=args.fields)
+        stored = store_write_rate(srv.url, args.points, fields_per_line=args.fields)
+        print(f"influxd {srv.binary}, {args.points:,} values, {args.fields} values per line")
+        for name, rate in (("raw line protocol", raw), ("InfluxStore.write_points", stored)):
+            print(f"{name:25}: {rate:12,.0f} values/s  ({rate / args.fields:10,.0f} lines/s)")
+        print(f"{'ratio store / raw':25}: {stored / raw:12.2f}")
+
+
+if __name__ == "__main__":
+    main()
