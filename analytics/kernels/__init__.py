@@ -19,10 +19,24 @@ from .counters import (
     bin_mean,
     counter_deltas,
 )
+from .detect import (
+    cusum_episodes,
+    equal_runs,
+    ewma_excursions,
+    night_minimum,
+    spike_mask,
+    threshold_runs,
+)
 from .regression import cholesky_solve, degree_days, ols_normal, ols_qr
 from .towt import N_TOW, occupancy, segments, towt_design, towt_fit, towt_predict
 
 __all__ = [
+    "threshold_runs",
+    "spike_mask",
+    "night_minimum",
+    "ewma_excursions",
+    "equal_runs",
+    "cusum_episodes",
     "DUPLICATE",
     "FIRST",
     "GAP",

@@ -1,0 +1,160 @@
+"""Anomaly-detection kernels: return index episodes (start, alarm, end), never flags or I/O."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .control import rolling_median_mad, run_lengths
+
+__all__ = [
+    "cusum_episodes",
+    "equal_runs",
+    "ewma_excursions",
+    "night_minimum",
+    "spike_mask",
+    "threshold_runs",
+]
+
+
+@njit(cache=True)
+def cusum_episodes(
+    z: np.ndarray, k: float, h: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Two-sided tabular CUSUM on standardized residuals z with reference k and limit h.
+
+    An episode starts where a side's sum leaves 0, alarms where it first exceeds h and
+    ends where it returns to 0 (or at the last index). Only alarmed episodes are
+    returned: (start, alarm, end_exclusive, direction +1/-1). NaN z carries the sums.
+    """
+    n = z.shape[0]
+    starts = np.empty(n, dtype=np.int64)
+    alarms = np.empty(n, dtype=np.int64)
+    ends = np.empty(n, dtype=np.int64)
+    dirs = np.empty(n, dtype=np.int64)
+    c = 0
+    for side in (1, -1):
+        s = 0.0
+        st = -1
+        al = -1
+        for i in range(n):
+            v = z[i]
+            if np.isnan(v):
+                continue
+            s_new = max(0.0, s + side * v - k)
+            if s == 0.0 and s_new > 0.0:
+                st = i
+                al = -1
+            s = s_new
+            if s > h and al < 0:
+                al = i
+            if s == 0.0 and st >= 0:
+                if al >= 0:
+                    starts[c] = st
+                    alarms[c] = al
+                    ends[c] = i
+                    dirs[c] = side
+                    c += 1
+                st = -1
+                al = -1
+        if st >= 0 and al >= 0:
+            starts[c] = st
+            alarms[c] = al
+            ends[c] = n
+            dirs[c] = side
+            c += 1
+    return starts[:c], alarms[:c], ends[:c], dirs[:c]
+
+
+@njit(cache=True)
+def ewma_excursions(
+    z: np.ndarray, lam: float, limit: float, persistence: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of >= ``persistence`` points where |EWMA(z)| exceeds
+    ``limit * sqrt(lam / (2 - lam))`` (asymptotic EWMA sigma for unit-variance z)."""
+    n = z.shape[0]
+    lim = limit * np.sqrt(lam / (2.0 - lam))
+    mask = np.zeros(n, dtype=np.bool_)
+    e = 0.0
+    for i in range(n):
+        v = z[i]
+        if not np.isnan(v):
+            e = lam * v + (1.0 - lam) * e
+            mask[i] = abs(e) > lim
+    return run_lengths(mask, persistence)
+
+
+@njit(cache=True)
+def equal_runs(x: np.ndarray, min_len: int, skip_value: float) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of >= ``min_len`` exactly equal consecutive finite values (not equal to skip_value)."""
+    n = x.shape[0]
+    mask = np.zeros(n, dtype=np.bool_)
+    i = 0
+    while i < n:
+        j = i + 1
+        if np.isfinite(x[i]) and x[i] != skip_value:
+            while j < n and x[j] == x[i]:
+                j += 1
+            if j - i >= min_len:
+                for q in range(i, j):
+                    mask[q] = True
+        i = j
+    return run_lengths(mask, min_len)
+
+
+@njit(cache=True)
+def spike_mask(x: np.ndarray, window: int, k: float, floor: float) -> np.ndarray:
+    """Isolated one-interval spikes.
+
+    r_i = x_i - (x_{i-1} + x_{i+1}) / 2 (a step in the schedule gives half the step, a
+    spike its full height); flags a local extreme with |r_i - median| > k * max(1.4826 * MAD, floor) using
+    the median/MAD of the ``window`` r values before i. Needs the next value: delay 1.
+    """
+    n = x.shape[0]
+    r = np.full(n, np.nan)
+    for i in range(1, n - 1):
+        r[i] = x[i] - 0.5 * (x[i - 1] + x[i + 1])
+    med, mad = rolling_median_mad(r, window, window // 2)
+    out = np.zeros(n, dtype=np.bool_)
+    for i in range(2, n - 1):
+        m = med[i - 1]
+        if np.isnan(m) or np.isnan(r[i]):
+            continue
+        s = 1.4826 * mad[i - 1]
+        if s < floor:
+            s = floor
+        up = x[i] - x[i - 1] > 0 and x[i] - x[i + 1] > 0
+        down = x[i] - x[i - 1] < 0 and x[i] - x[i + 1] < 0
+        out[i] = (up or down) and abs(r[i] - m) > k * s
+    return out
+
+
+@njit(cache=True)
+def threshold_runs(
+    x: np.ndarray, lo: float, hi: float, min_len: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of >= ``min_len`` finite values outside [lo, hi]."""
+    n = x.shape[0]
+    mask = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        v = x[i]
+        mask[i] = np.isfinite(v) and (v < lo or v > hi)
+    return run_lengths(mask, min_len)
+
+
+@njit(cache=True)
+def night_minimum(
+    values: np.ndarray, hour: np.ndarray, day: np.ndarray, h0: int, h1: int, ndays: int
+) -> np.ndarray:
+    """Minimum per day index of values whose local hour is in [h0, h1); NaN if none."""
+    out = np.full(ndays, np.inf)
+    for i in range(values.shape[0]):
+        d = day[i]
+        if d < 0 or d >= ndays or np.isnan(values[i]):
+            continue
+        if hour[i] >= h0 and hour[i] < h1 and values[i] < out[d]:
+            out[d] = values[i]
+    for d in range(ndays):
+        if out[d] == np.inf:
+            out[d] = np.nan
+    return out
