@@ -80,5 +80,5 @@ def test_night_minimum_matches_pandas() -> None:
 def test_spike_mask_flags_only_the_spike() -> None:
     x = np.tile(np.r_[np.full(12, 4.0), np.full(12, 10.0)], 30) + np.linspace(0, 0.01, 720)
     x[400] = 60.0
-    m = spike_mask(x, 168, 8.0, 0.2)
+    m = spike_mask(x, 168, 8.0, 0.5)  # steps give r = 3 < 8 * 0.5
     assert np.flatnonzero(m).tolist() == [400]
