@@ -30,9 +30,15 @@ __all__ = [
 ]
 
 _WHERE = {
-    "Fault": "scenario", "Scenario": "scenario", "load_scenario": "scenario",
-    "MeterBus": "server", "ServedValue": "server", "running_bus": "server",
-    "MeterReadings": "readings", "Plant": "plant", "SimClock": "clock",
+    "Fault": "scenario",
+    "Scenario": "scenario",
+    "load_scenario": "scenario",
+    "MeterBus": "server",
+    "ServedValue": "server",
+    "running_bus": "server",
+    "MeterReadings": "readings",
+    "Plant": "plant",
+    "SimClock": "clock",
     "generate_history": "history",
 }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +20,39 @@ logger = logging.getLogger(__name__)
 def register(subparsers: Any) -> None:
     """Add the ``sim`` subcommand to the ``plantmeter`` parser."""
     p = subparsers.add_parser(
-        "sim", help="run the simulated meter bus, or generate a history of its readings",
+        "sim",
+        help="run the simulated meter bus, or generate a history of its readings",
         description="Serve the scenario's meters over Modbus TCP / RTU-over-TCP until Ctrl-C, or with "
         "--history write one CSV per meter (<meter-id>.csv) and exit.",
     )
     p.add_argument("scenario", type=Path, help="scenario YAML (see firmware-sim/README.md)")
-    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)")
-    p.add_argument("--port", action="append", default=[], metavar="BUS=PORT",
-                   help="listen for bus BUS on PORT (0 = any free port); repeatable")
+    p.add_argument(
+        "--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)"
+    )
+    p.add_argument(
+        "--port",
+        action="append",
+        default=[],
+        metavar="BUS=PORT",
+        help="listen for bus BUS on PORT (0 = any free port); repeatable",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--start", help="simulated start time for live mode (ISO 8601; default now)")
-    p.add_argument("--history", metavar="START..END", help="write readings from START to END (dates are site-local midnight)")
+    p.add_argument(
+        "--history",
+        metavar="START..END",
+        help="write readings from START to END (dates are site-local midnight)",
+    )
     p.add_argument("--out", type=Path, help="directory for the history CSV files")
     p.add_argument("--interval", default="15m", help="history interval (default 15m)")
     p.add_argument("--seed", type=int, help="override the scenario's seed")
-    p.add_argument("--plot-week", metavar="START", help="write docs-style PNG of the week from START to --out")
+    p.add_argument(
+        "--plot-week", metavar="START", help="write docs-style PNG of the week from START to --out"
+    )
     p.set_defaults(func=run_sim)
 
 
-def _when(text: str, zone: tzinfo = timezone.utc) -> datetime:
+def _when(text: str, zone: tzinfo = UTC) -> datetime:
     """A date (local midnight in ``zone``) or an ISO time (``zone`` when it has no offset)."""
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
@@ -46,7 +60,9 @@ def _when(text: str, zone: tzinfo = timezone.utc) -> datetime:
             return datetime(d.year, d.month, d.day, tzinfo=zone)
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise SimulatorError(f"{text!r} is not a date or ISO 8601 time; write e.g. 2025-01-01") from None
+        raise SimulatorError(
+            f"{text!r} is not a date or ISO 8601 time; write e.g. 2025-01-01"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
@@ -83,8 +99,12 @@ def run_sim(args: argparse.Namespace) -> int:
         from .history import generate_history
 
         paths = generate_history(
-            scenario, _when(start_text, scenario.zone), _when(end_text, scenario.zone), args.out,
-            interval=parse_duration(args.interval), progress=True,
+            scenario,
+            _when(start_text, scenario.zone),
+            _when(end_text, scenario.zone),
+            args.out,
+            interval=parse_duration(args.interval),
+            progress=True,
         )
         for meter, path in paths.items():
             print(f"{meter}: {path}")
@@ -98,11 +118,20 @@ def _serve(scenario: Any, args: argparse.Namespace) -> int:
     from .server import MeterBus
 
     async def main() -> None:
-        bus = MeterBus(scenario, host=args.host, port_overrides=_ports(args.port), speed=args.speed,
-                       start_time=_when(args.start, scenario.zone) if args.start else None)
+        bus = MeterBus(
+            scenario,
+            host=args.host,
+            port_overrides=_ports(args.port),
+            speed=args.speed,
+            start_time=_when(args.start, scenario.zone) if args.start else None,
+        )
         await bus.start()
-        logger.info("simulating %s from %s at x%g; Ctrl-C to stop", scenario.site.id,
-                    bus.clock.now_datetime().isoformat(), args.speed)
+        logger.info(
+            "simulating %s from %s at x%g; Ctrl-C to stop",
+            scenario.site.id,
+            bus.clock.now_datetime().isoformat(),
+            args.speed,
+        )
         try:
             await asyncio.Event().wait()
         finally:

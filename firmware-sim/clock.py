@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 __all__ = ["SimClock"]
 
@@ -20,8 +20,11 @@ class SimClock:
         if speed < 0:
             raise ValueError("speed must be 0 (frozen) or more")
         if isinstance(start, datetime):
-            start = start.astimezone(timezone.utc).timestamp() if start.tzinfo else start.replace(
-                tzinfo=timezone.utc).timestamp()
+            start = (
+                start.astimezone(UTC).timestamp()
+                if start.tzinfo
+                else start.replace(tzinfo=UTC).timestamp()
+            )
         self._lock = threading.Lock()
         self._base = time.time() if start is None else float(start)
         self._mono = time.monotonic()
@@ -33,7 +36,7 @@ class SimClock:
             return self._base + (time.monotonic() - self._mono) * self.speed
 
     def now_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), timezone.utc)
+        return datetime.fromtimestamp(self.now(), UTC)
 
     def set(self, t: float | datetime) -> None:
         """Jump to simulated time ``t``."""

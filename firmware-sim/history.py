@@ -9,7 +9,7 @@ data for the dairy takes seconds.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -27,13 +27,17 @@ logger = logging.getLogger(__name__)
 
 def _epoch(when: datetime | float) -> float:
     if isinstance(when, datetime):
-        return (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp()
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
     return float(when)
 
 
 def history_frame(
-    scenario: Scenario, start: datetime | float, end: datetime | float, interval: float = 900.0,
-    seed: int | None = None, progress: bool = False,
+    scenario: Scenario,
+    start: datetime | float,
+    end: datetime | float,
+    interval: float = 900.0,
+    seed: int | None = None,
+    progress: bool = False,
 ) -> dict[str, dict[str, np.ndarray]]:
     """{meter id: {"time": epoch seconds, quantity: values}} from ``start`` (incl.) to ``end`` (excl.)."""
     t0, t1 = _epoch(start), _epoch(end)
@@ -62,13 +66,19 @@ def history_frame(
     if bar is not None:
         bar.close()
     return {
-        m: {"time": times, **{q: np.concatenate(v) for q, v in cols.items()}} for m, cols in out.items()
+        m: {"time": times, **{q: np.concatenate(v) for q, v in cols.items()}}
+        for m, cols in out.items()
     }
 
 
 def generate_history(
-    scenario: Scenario, start: datetime | float, end: datetime | float, out_dir: str | Path,
-    interval: float = 900.0, seed: int | None = None, progress: bool = False,
+    scenario: Scenario,
+    start: datetime | float,
+    end: datetime | float,
+    out_dir: str | Path,
+    interval: float = 900.0,
+    seed: int | None = None,
+    progress: bool = False,
 ) -> dict[str, Path]:
     """Write ``<meter-id>.csv`` per meter into ``out_dir``; returns the paths."""
     import pandas as pd

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from datetime import UTC
 
 import numpy as np
 
@@ -47,9 +48,7 @@ class Plant:
         self.meter_ids = [m.id for m in scenario.meters]
         self._specs = {m.id: m for m in scenario.meters}
         self._order = _evaluation_order(scenario.meters)
-        self._options = [
-            (o.meter, scenario.epoch(o.date), o.change) for o in scenario.options
-        ]
+        self._options = [(o.meter, scenario.epoch(o.date), o.change) for o in scenario.options]
         self._leaks: list[tuple[str, float, float, float]] = []
         for f in scenario.faults:
             if f.type == "leak":
@@ -77,7 +76,9 @@ class Plant:
             cum = np.concatenate(([0.0], np.cumsum(block) * per_hour))
             frac = (rel[sel] - step_index[sel] * self.step) / 3600.0
             rate[sel] = block[within]
-            total[sel] = self.day_start_total(int(day), meter_id) + cum[within] + block[within] * frac
+            total[sel] = (
+                self.day_start_total(int(day), meter_id) + cum[within] + block[within] * frac
+            )
         if self._specs[meter_id].kind == "temperature":
             total[:] = 0.0
         return Primary(rate=rate, total=total)
@@ -148,10 +149,18 @@ class Plant:
         w = sc.weather
         seasonal = w.seasonal_amplitude * np.cos(2 * np.pi * (doy - w.hottest_day) / 365.25)
         daily = w.daily_amplitude * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
-        temp = w.mean + seasonal + daily + rng.normal(0, w.day_noise) + rng.normal(0, w.noise, times.shape)
+        temp = (
+            w.mean
+            + seasonal
+            + daily
+            + rng.normal(0, w.day_noise)
+            + rng.normal(0, w.noise, times.shape)
+        )
 
         holidays = {h.toordinal() for h in sc.holidays}
-        is_holiday = np.isin(local_date, list(holidays)) if holidays else np.zeros(times.shape, bool)
+        is_holiday = (
+            np.isin(local_date, list(holidays)) if holidays else np.zeros(times.shape, bool)
+        )
         shift_on = np.zeros(times.shape, dtype=bool)
         cip_on = np.zeros(times.shape, dtype=bool)
         names = np.array(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])[weekday]
@@ -167,7 +176,9 @@ class Plant:
                     after = (hour - h1) % 24
                     cip_on |= on_day & (after < dur_h)
         p = sc.production
-        factor = np.array([p.day_factor.get(n, 1.0) for n in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")])
+        factor = np.array(
+            [p.day_factor.get(n, 1.0) for n in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")]
+        )
         day_level = p.per_day * (1 + p.seasonal * np.cos(2 * np.pi * (doy - p.peak_day) / 365.25))
         day_level = day_level * max(0.0, 1 + rng.normal(0, p.noise)) * factor[weekday]
         shift_hours = max(sum(_shift_hours(s) for s in sc.shifts), 1e-9)
@@ -218,19 +229,21 @@ def _shift_hours(shift: object) -> float:
 
 def _local_fields(times: np.ndarray, sc: Scenario) -> tuple[np.ndarray, ...]:
     """Local hour (float), weekday (0 = Monday), day of year and date ordinal of each time."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     zone = sc.zone
-    first = datetime.fromtimestamp(float(times[0]), timezone.utc).astimezone(zone)
-    last = datetime.fromtimestamp(float(times[-1]), timezone.utc).astimezone(zone)
+    first = datetime.fromtimestamp(float(times[0]), UTC).astimezone(zone)
+    last = datetime.fromtimestamp(float(times[-1]), UTC).astimezone(zone)
     if first.utcoffset() == last.utcoffset():  # no DST change inside the day: one offset for all
         offset = first.utcoffset()
         assert offset is not None
         local = times + offset.total_seconds()
     else:
         local = np.array(
-            [t + datetime.fromtimestamp(t, timezone.utc).astimezone(zone).utcoffset().total_seconds()  # type: ignore[union-attr]
-             for t in times]
+            [
+                t + datetime.fromtimestamp(t, UTC).astimezone(zone).utcoffset().total_seconds()  # type: ignore[union-attr]
+                for t in times
+            ]
         )
     days = np.floor(local / DAY).astype(np.int64)  # days since 1970-01-01 (a Thursday)
     hour = (local - days * DAY) / 3600.0

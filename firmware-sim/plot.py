@@ -34,7 +34,9 @@ def plot_week(scenario: Scenario, start: datetime, path: str | Path) -> Path:
             ax.plot(idx(meter), frame[meter]["power_total"] / 1000, lw=0.8, label=meter)
     ax.set_ylabel("power (kW)")
     ax.legend(loc="upper right", ncol=3, fontsize=8)
-    ax.set_title(f"{scenario.site.name or scenario.site.id}: simulated week from {start:%Y-%m-%d} ({zone})")
+    ax.set_title(
+        f"{scenario.site.name or scenario.site.id}: simulated week from {start:%Y-%m-%d} ({zone})"
+    )
     for meter, kind in kinds.items():
         if kind == "water":
             axes[1].plot(idx(meter), frame[meter]["flow_rate"], lw=0.8, label=meter)
@@ -42,7 +44,9 @@ def plot_week(scenario: Scenario, start: datetime, path: str | Path) -> Path:
             rate = pd.Series(frame[meter]["production_total"], index=idx(meter)).diff() * 12
             axes[2].plot(rate.index, rate.values, lw=0.8, color="tab:green", label=meter)
         elif kind == "temperature":
-            axes[3].plot(idx(meter), frame[meter]["temperature"], lw=0.8, color="tab:red", label=meter)
+            axes[3].plot(
+                idx(meter), frame[meter]["temperature"], lw=0.8, color="tab:red", label=meter
+            )
     axes[1].set_ylabel("water (m3/h)")
     axes[2].set_ylabel("production (units/h)")
     axes[3].set_ylabel("outdoor (degC)")

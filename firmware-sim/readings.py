@@ -100,14 +100,20 @@ class MeterReadings:
         if kind == "water":
             zero = np.zeros_like(rate)
             table = {
-                "flow_rate": rate, "velocity": rate / 3600.0 / _PIPE_AREA_M2,
-                "sound_speed": zero + 1482.0, "volume_total": total, "volume_reverse_total": zero,
+                "flow_rate": rate,
+                "velocity": rate / 3600.0 / _PIPE_AREA_M2,
+                "sound_speed": zero + 1482.0,
+                "volume_total": total,
+                "volume_reverse_total": zero,
                 "volume_net_int": np.floor(total),
             }
             return table[q]
         if kind == "temperature":
             w = self.plant.scenario.weather
-            return {"temperature": rate, "humidity": np.clip(70.0 - 2.0 * (rate - w.mean), 15, 100)}[q]
+            return {
+                "temperature": rate,
+                "humidity": np.clip(70.0 - 2.0 * (rate - w.mean), 15, 100),
+            }[q]
         zero = np.zeros_like(rate)
         table = {"production_total": total, "inputs_state": (rate > 0).astype(float)}
         if q.startswith("pulse_count_"):
@@ -169,7 +175,9 @@ class MeterReadings:
                     for n in names:
                         out[n] = np.where(active, frozen[n], out[n])
             elif f.type == "spike":
-                name = f.quantity or _first(out, ("power_total", "flow_rate", "temperature", "production_total"))
+                name = f.quantity or _first(
+                    out, ("power_total", "flow_rate", "temperature", "production_total")
+                )
                 out[name] = np.where(active, out[name] * f.factor, out[name])
             elif f.type in ("counter_rollover", "meter_replacement"):
                 names = [f.quantity] if f.quantity else [c for c in self._counters if c in out]

@@ -8,7 +8,7 @@ an offset are local time of ``site.timezone``; a bare date means local midnight.
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -41,8 +41,15 @@ logger = logging.getLogger(__name__)
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 When = datetime | date
 FaultType = Literal[
-    "timeout", "slow_response", "exception", "stuck", "counter_rollover",
-    "meter_replacement", "spike", "leak", "bus_dropout",
+    "timeout",
+    "slow_response",
+    "exception",
+    "stuck",
+    "counter_rollover",
+    "meter_replacement",
+    "spike",
+    "leak",
+    "bus_dropout",
 ]
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -135,7 +142,9 @@ class MeterSpec(_Model):
     profile: str
     kind: Literal["electricity", "water", "temperature", "production"]
     load: LoadSpec = LoadSpec()
-    includes: list[str] = Field(default=[], description="sub-meters whose consumption this one also measures")
+    includes: list[str] = Field(
+        default=[], description="sub-meters whose consumption this one also measures"
+    )
     initial: float = Field(default=0.0, ge=0, description="counter reading at the scenario start")
     power_factor: float = Field(default=0.92, gt=0, le=1)
     word_order: Literal["big", "little"] | None = None
@@ -144,7 +153,9 @@ class MeterSpec(_Model):
     @classmethod
     def _known_profile(cls, value: str) -> str:
         if value not in available_profiles():
-            raise ValueError(f"unknown profile {value!r}; use one of {', '.join(available_profiles())}")
+            raise ValueError(
+                f"unknown profile {value!r}; use one of {', '.join(available_profiles())}"
+            )
         return value
 
 
@@ -190,8 +201,12 @@ class Scenario(_Model):
     start: When
     end: When
     seed: int = 0
-    step: Duration = Field(default=60.0, description="model resolution; power is constant within a step")
-    simulate_response_time: bool = Field(default=False, description="wait each profile's min_response_time")
+    step: Duration = Field(
+        default=60.0, description="model resolution; power is constant within a step"
+    )
+    simulate_response_time: bool = Field(
+        default=False, description="wait each profile's min_response_time"
+    )
     weather: WeatherSpec = WeatherSpec()
     production: ProductionSpec = ProductionSpec(per_day=0.0)
     shifts: list[ShiftSpec] = []
@@ -207,7 +222,7 @@ class Scenario(_Model):
             when = datetime.combine(when, time())
         if when.tzinfo is None:
             when = when.replace(tzinfo=ZoneInfo(self.site.timezone))
-        return when.astimezone(timezone.utc)
+        return when.astimezone(UTC)
 
     def epoch(self, when: When) -> float:
         return self.utc(when).timestamp()
@@ -235,13 +250,17 @@ class Scenario(_Model):
         ports: dict[int, str] = {}
         for i, b in enumerate(self.buses):
             if b.port and b.port in ports:
-                raise ValueError(f"buses[{i}].port: port {b.port} is already used by bus {ports[b.port]!r}")
+                raise ValueError(
+                    f"buses[{i}].port: port {b.port} is already used by bus {ports[b.port]!r}"
+                )
             ports[b.port] = b.id
         ids = [m.id for m in self.meters]
         seen: dict[tuple[str, int], str] = {}
         for i, m in enumerate(self.meters):
             if m.bus not in buses:
-                raise ValueError(f"meters[{i}].bus: bus {m.bus!r} is not defined; use one of {', '.join(buses)}")
+                raise ValueError(
+                    f"meters[{i}].bus: bus {m.bus!r} is not defined; use one of {', '.join(buses)}"
+                )
             key = (m.bus, m.unit_id)
             if key in seen:
                 raise ValueError(
@@ -251,19 +270,25 @@ class Scenario(_Model):
             seen[key] = m.id
             for j, sub in enumerate(m.includes):
                 if sub not in ids or sub == m.id:
-                    raise ValueError(f"meters[{i}].includes[{j}]: {sub!r} is not another meter of this scenario")
+                    raise ValueError(
+                        f"meters[{i}].includes[{j}]: {sub!r} is not another meter of this scenario"
+                    )
         for i, o in enumerate(self.options):
             if o.meter not in ids:
                 raise ValueError(f"options[{i}].meter: {o.meter!r} is not a meter of this scenario")
             if not t0 <= self.epoch(o.date) < t1:
-                raise ValueError(f"options[{i}].date: {o.date} is outside the run {self.start}..{self.end}")
+                raise ValueError(
+                    f"options[{i}].date: {o.date} is outside the run {self.start}..{self.end}"
+                )
         for i, f in enumerate(self.faults):
             if f.meter is not None and f.meter not in ids:
                 raise ValueError(f"faults[{i}].meter: {f.meter!r} is not a meter of this scenario")
             if f.bus is not None and f.bus not in buses:
                 raise ValueError(f"faults[{i}].bus: {f.bus!r} is not a bus of this scenario")
             if not t0 <= self.epoch(f.start) < t1:
-                raise ValueError(f"faults[{i}].start: {f.start} is outside the run {self.start}..{self.end}")
+                raise ValueError(
+                    f"faults[{i}].start: {f.start} is outside the run {self.start}..{self.end}"
+                )
         return self
 
 

@@ -158,18 +158,29 @@ class MeterBus:
                 port = self._port_overrides.get(spec.id, spec.port)
                 framer = FramerType.RTU if spec.transport == "rtu-over-tcp" else FramerType.SOCKET
                 server = ModbusTcpServer(
-                    _BusContext(self, spec), framer=framer, address=(self.host, port),
+                    _BusContext(self, spec),
+                    framer=framer,
+                    address=(self.host, port),
                     ignore_missing_devices=True,
                 )
                 try:
                     await server.serve_forever(background=True)
                 except RuntimeError as exc:
-                    raise SimulatorError(f"bus {spec.id!r}: cannot listen on {self.host}:{port} ({exc})") from exc
+                    raise SimulatorError(
+                        f"bus {spec.id!r}: cannot listen on {self.host}:{port} ({exc})"
+                    ) from exc
                 self._servers.append(server)
                 bound = server.transport.sockets[0].getsockname()[1]  # type: ignore[union-attr]
                 self.ports[spec.id] = int(bound)
                 units = sorted(m.unit_id for m in self.scenario.meters if m.bus == spec.id)
-                logger.info("bus %s (%s) serving units %s on %s:%s", spec.id, spec.transport, units, self.host, bound)
+                logger.info(
+                    "bus %s (%s) serving units %s on %s:%s",
+                    spec.id,
+                    spec.transport,
+                    units,
+                    self.host,
+                    bound,
+                )
         except BaseException:
             await self.stop()
             raise
@@ -211,7 +222,11 @@ class MeterBus:
     ) -> Fault | None:
         """The first fault of ``kind`` on ``meter``/``bus`` active at simulated time ``t``."""
         for f in self.faults:
-            if f.type != kind or (meter is not None and f.meter != meter) or (bus is not None and f.bus != bus):
+            if (
+                f.type != kind
+                or (meter is not None and f.meter != meter)
+                or (bus is not None and f.bus != bus)
+            ):
                 continue
             start = self.scenario.epoch(f.start)
             end = start + f.duration if f.duration is not None else math.inf

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from firmware_sim import MeterBus, load_scenario, running_bus
 from pymodbus.exceptions import ModbusIOException
 
-from firmware_sim import MeterBus, load_scenario, running_bus
 from plantmeter.errors import ScenarioError, SimulatorError
 
 from .conftest import DAIRY, T_NOON
@@ -32,7 +32,9 @@ def test_unknown_profile_names_file_line_and_field(tmp_path: Path) -> None:
     line = text.splitlines().index("    profile: carlogavazzi-em99") + 1
     with pytest.raises(ScenarioError) as err:
         load_scenario(_write(tmp_path, text))
-    assert f"scenario.yaml:{line}: meters[1].profile: unknown profile 'carlogavazzi-em99'" in str(err.value)
+    assert f"scenario.yaml:{line}: meters[1].profile: unknown profile 'carlogavazzi-em99'" in str(
+        err.value
+    )
 
 
 def test_overlapping_unit_ids_on_a_port_are_refused(tmp_path: Path) -> None:
@@ -40,7 +42,10 @@ def test_overlapping_unit_ids_on_a_port_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as err:
         load_scenario(_write(tmp_path, text))
     msg = str(err.value)
-    assert "meters[2].unit_id" in msg and "'compressor' and 'refrigeration' both answer unit id 2" in msg
+    assert (
+        "meters[2].unit_id" in msg
+        and "'compressor' and 'refrigeration' both answer unit id 2" in msg
+    )
     assert "scenario.yaml:" in msg.split(": meters")[0]
 
 
@@ -50,14 +55,23 @@ def test_two_buses_on_one_port_are_refused(tmp_path: Path) -> None:
         load_scenario(_write(tmp_path, text))
 
 
-@pytest.mark.parametrize(("old", "new", "field"), [
-    ("date: 2025-09-01, change: -0.20", "date: 2031-09-01, change: -0.20", "options[2].date"),
-    ("faults: []", "faults: [{type: timeout, meter: compressor, start: 2024-06-01}]", "faults[0].start"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("date: 2025-09-01, change: -0.20", "date: 2031-09-01, change: -0.20", "options[2].date"),
+        (
+            "faults: []",
+            "faults: [{type: timeout, meter: compressor, start: 2024-06-01}]",
+            "faults[0].start",
+        ),
+    ],
+)
 def test_events_outside_the_run_are_refused(tmp_path: Path, old: str, new: str, field: str) -> None:
     text = DAIRY.read_text().replace(old, new)
     path = _write(tmp_path, text)
-    line = next(i for i, x in enumerate(text.splitlines(), 1) if new.split(",")[0].split("[")[-1] in x)
+    line = next(
+        i for i, x in enumerate(text.splitlines(), 1) if new.split(",")[0].split("[")[-1] in x
+    )
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert f"scenario.yaml:{line}: {field}:" in str(err.value)

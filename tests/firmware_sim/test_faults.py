@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from firmware_sim import running_bus
 from pymodbus.exceptions import ModbusIOException
 
-from firmware_sim import running_bus
 from plantmeter.profile import load_profile
 from plantmeter.registers import decode
 
@@ -22,9 +22,14 @@ PORTS = {"board-1": 0, "utility-485": 0}
 
 
 def _scenario(dairy, *faults):
-    return dairy.model_copy(update={"faults": [
-        type(dairy).model_fields["faults"].annotation.__args__[0].model_validate(f) for f in faults  # type: ignore[union-attr]
-    ]})
+    return dairy.model_copy(
+        update={
+            "faults": [
+                type(dairy).model_fields["faults"].annotation.__args__[0].model_validate(f)
+                for f in faults  # type: ignore[union-attr]
+            ]
+        }
+    )
 
 
 def _value(client, unit, profile_id, name, rtu=False):
@@ -47,13 +52,20 @@ def _no_answer(client, unit, profile_id, name) -> bool:
 @pytest.fixture
 def bus_with(dairy):
     def make(*faults):
-        return running_bus(_scenario(dairy, *faults), port_overrides=PORTS, speed=0,
-                           start_time=START - timedelta(seconds=5))
+        return running_bus(
+            _scenario(dairy, *faults),
+            port_overrides=PORTS,
+            speed=0,
+            start_time=START - timedelta(seconds=5),
+        )
+
     return make
 
 
 def test_timeout_fault_silences_one_meter_on_schedule(bus_with, client_for) -> None:
-    with bus_with({"type": "timeout", "meter": "compressor", "start": START, "duration": "5m"}) as bus:
+    with bus_with(
+        {"type": "timeout", "meter": "compressor", "start": START, "duration": "5m"}
+    ) as bus:
         c = client_for(bus.ports["board-1"], timeout=0.3)
         assert isinstance(_value(c, 2, "carlogavazzi-em24", "power_total"), float)
         bus.clock.set(START + timedelta(seconds=1))
@@ -66,7 +78,9 @@ def test_timeout_fault_silences_one_meter_on_schedule(bus_with, client_for) -> N
 def test_slow_response_fault_delays_the_answer(bus_with, client_for) -> None:
     import time
 
-    with bus_with({"type": "slow_response", "meter": "main-elec", "start": START, "delay": "400ms"}) as bus:
+    with bus_with(
+        {"type": "slow_response", "meter": "main-elec", "start": START, "delay": "400ms"}
+    ) as bus:
         c = client_for(bus.ports["board-1"], timeout=2)
         t = time.monotonic()
         _value(c, 1, "eastron-sdm630", "power_total")
@@ -78,7 +92,9 @@ def test_slow_response_fault_delays_the_answer(bus_with, client_for) -> None:
 
 
 def test_exception_fault_answers_the_code(bus_with, client_for) -> None:
-    with bus_with({"type": "exception", "meter": "refrigeration", "start": START, "code": 6}) as bus:
+    with bus_with(
+        {"type": "exception", "meter": "refrigeration", "start": START, "code": 6}
+    ) as bus:
         c = client_for(bus.ports["board-1"])
         assert isinstance(_value(c, 3, "schneider-iem3255", "power_total"), float)
         bus.clock.set(START)
@@ -87,8 +103,15 @@ def test_exception_fault_answers_the_code(bus_with, client_for) -> None:
 
 
 def test_stuck_register_freezes_while_the_model_moves(bus_with, client_for) -> None:
-    with bus_with({"type": "stuck", "meter": "main-elec", "quantity": "power_total", "start": START,
-                   "duration": "2h"}) as bus:
+    with bus_with(
+        {
+            "type": "stuck",
+            "meter": "main-elec",
+            "quantity": "power_total",
+            "start": START,
+            "duration": "2h",
+        }
+    ) as bus:
         c = client_for(bus.ports["board-1"])
         bus.clock.set(START)
         first = _value(c, 1, "eastron-sdm630", "power_total")
@@ -103,8 +126,14 @@ def test_stuck_register_freezes_while_the_model_moves(bus_with, client_for) -> N
 
 
 def test_counter_rollover_wraps_the_register(bus_with, client_for) -> None:
-    with bus_with({"type": "counter_rollover", "meter": "production", "quantity": "production_total",
-                   "start": START}) as bus:
+    with bus_with(
+        {
+            "type": "counter_rollover",
+            "meter": "production",
+            "quantity": "production_total",
+            "start": START,
+        }
+    ) as bus:
         c = client_for(bus.ports["board-1"])
         before = _value(c, 20, "ismacontrolli-sfar-1m-4di", "production_total")
         assert 2**32 - 1000 < before < 2**32  # 5 s before the wrap
@@ -123,13 +152,23 @@ def test_meter_replacement_resets_the_counter(bus_with, client_for) -> None:
 
 
 def test_spike_multiplies_a_gauge_for_its_window(bus_with, client_for) -> None:
-    with bus_with({"type": "spike", "meter": "main-elec", "quantity": "power_total", "start": START,
-                   "duration": "1m", "factor": 10}) as bus:
+    with bus_with(
+        {
+            "type": "spike",
+            "meter": "main-elec",
+            "quantity": "power_total",
+            "start": START,
+            "duration": "1m",
+            "factor": 10,
+        }
+    ) as bus:
         c = client_for(bus.ports["board-1"])
         normal = _value(c, 1, "eastron-sdm630", "power_total")
         bus.clock.set(START + timedelta(seconds=10))
         spiked = _value(c, 1, "eastron-sdm630", "power_total")
-        assert spiked == pytest.approx(bus.state("main-elec", START.timestamp() + 10)["power_total"], rel=1e-6)
+        assert spiked == pytest.approx(
+            bus.state("main-elec", START.timestamp() + 10)["power_total"], rel=1e-6
+        )
         assert spiked > 5 * normal
         bus.clock.set(START + timedelta(minutes=2))
         assert _value(c, 1, "eastron-sdm630", "power_total") < 2 * normal
@@ -138,7 +177,9 @@ def test_spike_multiplies_a_gauge_for_its_window(bus_with, client_for) -> None:
 def test_leak_keeps_night_flow_above_zero(dairy, client_for) -> None:
     night = T_NOON + timedelta(hours=14)  # 02:00 local
     sc = _scenario(dairy, {"type": "leak", "meter": "cip-water", "start": night, "flow": 0.4})
-    with running_bus(sc, port_overrides=PORTS, speed=0, start_time=night - timedelta(minutes=5)) as bus:
+    with running_bus(
+        sc, port_overrides=PORTS, speed=0, start_time=night - timedelta(minutes=5)
+    ) as bus:
         c = client_for(bus.ports["utility-485"], rtu=True)
         before = _value(c, 10, "tuf2000", "flow_rate")
         bus.clock.set(night + timedelta(minutes=30))
@@ -147,7 +188,9 @@ def test_leak_keeps_night_flow_above_zero(dairy, client_for) -> None:
 
 
 def test_bus_dropout_silences_every_unit_of_the_bus(bus_with, client_for) -> None:
-    with bus_with({"type": "bus_dropout", "bus": "board-1", "start": START, "duration": "10m"}) as bus:
+    with bus_with(
+        {"type": "bus_dropout", "bus": "board-1", "start": START, "duration": "10m"}
+    ) as bus:
         c = client_for(bus.ports["board-1"], timeout=0.3)
         bus.clock.set(START + timedelta(minutes=1))
         assert _no_answer(c, 1, "eastron-sdm630", "power_total")

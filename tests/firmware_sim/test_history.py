@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from firmware_sim import generate_history
 from firmware_sim.history import history_frame
 
-T0 = datetime(2025, 2, 1, 6, tzinfo=timezone.utc)  # local midnight in Guatemala (UTC-6)
+T0 = datetime(2025, 2, 1, 6, tzinfo=UTC)  # local midnight in Guatemala (UTC-6)
 
 
 def _daily(frame: dict[str, np.ndarray], counter: str) -> pd.Series:
@@ -28,7 +27,7 @@ def _weekdays(series: pd.Series, holidays: list) -> pd.Series:
 
 
 def test_csv_files_have_timestamps_and_canonical_columns(dairy, tmp_path: Path) -> None:
-    paths = generate_history(dairy, T0, datetime(2025, 2, 3, 6, tzinfo=timezone.utc), tmp_path)
+    paths = generate_history(dairy, T0, datetime(2025, 2, 3, 6, tzinfo=UTC), tmp_path)
     assert set(paths) == {m.id for m in dairy.meters}
     main = pd.read_csv(paths["main-elec"])
     assert main.columns[0] == "timestamp"
@@ -37,7 +36,11 @@ def test_csv_files_have_timestamps_and_canonical_columns(dairy, tmp_path: Path) 
     assert {"energy_import_total", "power_total"} <= set(main.columns)
     water = pd.read_csv(paths["cip-water"])
     assert "volume_total" in water.columns and "volume_forward_int" not in water.columns
-    assert list(pd.read_csv(paths["outdoor-temp"]).columns) == ["timestamp", "temperature", "humidity"]
+    assert list(pd.read_csv(paths["outdoor-temp"]).columns) == [
+        "timestamp",
+        "temperature",
+        "humidity",
+    ]
 
 
 def test_history_is_deterministic_under_a_seed(dairy) -> None:
@@ -57,20 +60,27 @@ def test_counters_integrate_gauges_and_main_is_sum_plus_rest(dairy) -> None:
         assert np.allclose(np.diff(energy), kw[:-1] / 60.0, rtol=1e-9, atol=1e-9)
     water = f["cip-water"]
     assert np.allclose(np.diff(water["volume_total"]), water["flow_rate"][:-1] / 60.0, atol=1e-9)
-    rest = f["main-elec"]["power_total"] - f["compressor"]["power_total"] - f["refrigeration"]["power_total"]
+    rest = (
+        f["main-elec"]["power_total"]
+        - f["compressor"]["power_total"]
+        - f["refrigeration"]["power_total"]
+    )
     assert rest.min() > 0  # the unmetered rest (pasteuriser, pumps, lighting) is never negative
 
 
 def test_cp_option_drops_daily_energy_by_the_scenario_amount(dairy) -> None:
     option = next(o for o in dairy.options if o.meter == "compressor")
     without = dairy.model_copy(update={"options": [o for o in dairy.options if o is not option]})
-    start, end = datetime(2025, 3, 1, 6, tzinfo=timezone.utc), datetime(2025, 5, 1, 6, tzinfo=timezone.utc)
+    start, end = datetime(2025, 3, 1, 6, tzinfo=UTC), datetime(2025, 5, 1, 6, tzinfo=UTC)
     with_opt = history_frame(dairy, start, end, 900)
     no_opt = history_frame(without, start, end, 900)
     when = pd.Timestamp(option.date, tz="America/Guatemala")
 
     # 1. against the same plant without the option: exactly the stated change after the date
-    e_with, e_without = _daily(with_opt["compressor"], "energy_import_total"), _daily(no_opt["compressor"], "energy_import_total")
+    e_with, e_without = (
+        _daily(with_opt["compressor"], "energy_import_total"),
+        _daily(no_opt["compressor"], "energy_import_total"),
+    )
     after = e_with.index >= when
     assert np.allclose(e_with[after] / e_without[after], 1 + option.change, rtol=1e-9)
     assert np.allclose(e_with[~after], e_without[~after], rtol=1e-12)
@@ -85,4 +95,6 @@ def test_cp_option_drops_daily_energy_by_the_scenario_amount(dairy) -> None:
     assert after_mean / before == pytest.approx(1 + option.change, abs=0.01)
     refr = _weekdays(_daily(with_opt["refrigeration"], "energy_import_total"), dairy.holidays)
     ratio = refr[refr.index >= when].mean() / refr[refr.index < when].mean()
-    assert abs(ratio - 1) < 0.06  # no option on refrigeration before September: only weather moves it
+    assert (
+        abs(ratio - 1) < 0.06
+    )  # no option on refrigeration before September: only weather moves it

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from firmware_sim import running_bus
+
 from plantmeter.profile import available_profiles, load_profile
 from plantmeter.registers import decode
 
@@ -21,8 +21,9 @@ def _read_point(client, unit: int, point) -> list[int]:
 
 
 def test_every_profile_reads_back_the_model_state(every_profile, client_for) -> None:
-    with running_bus(every_profile, port_overrides={"board-1": 0, "utility-485": 0},
-                     speed=0, start_time=T_NOON) as bus:
+    with running_bus(
+        every_profile, port_overrides={"board-1": 0, "utility-485": 0}, speed=0, start_time=T_NOON
+    ) as bus:
         client = client_for(bus.ports["board-1"])
         for unit, pid in enumerate(available_profiles(), start=1):
             profile = load_profile(pid)
@@ -32,7 +33,10 @@ def test_every_profile_reads_back_the_model_state(every_profile, client_for) -> 
                 regs = _read_point(client, unit, point)
                 got[point.name] = decode(regs, point.type, point.word_order, point.scale)
                 tol = max(abs(point.scale), abs(state[point.name]) * 1e-6)
-                assert got[point.name] == pytest.approx(state[point.name], abs=tol), (pid, point.name)
+                assert got[point.name] == pytest.approx(state[point.name], abs=tol), (
+                    pid,
+                    point.name,
+                )
             served = {s.quantity: s.value for s in bus.served(pid)}
             for name, value in got.items():
                 assert served[name] == value, (pid, name)  # the log holds exactly what was sent
@@ -43,13 +47,32 @@ def test_every_profile_reads_back_the_model_state(every_profile, client_for) -> 
 
 
 def test_mbpoll_reads_the_sdm630_energy_counter(dairy) -> None:
-    with running_bus(dairy, port_overrides={"board-1": 0, "utility-485": 0},
-                     speed=0, start_time=T_NOON) as bus:
+    with running_bus(
+        dairy, port_overrides={"board-1": 0, "utility-485": 0}, speed=0, start_time=T_NOON
+    ) as bus:
         point = load_profile("eastron-sdm630").point("energy_import_total")
         out = subprocess.run(
-            ["/usr/bin/mbpoll", "-m", "tcp", "-a", "1", "-r", str(point.address + 1), "-c", "1",
-             "-t", "3:float", "-B", "-p", str(bus.ports["board-1"]), "-1", "127.0.0.1"],
-            capture_output=True, text=True, timeout=20,
+            [
+                "/usr/bin/mbpoll",
+                "-m",
+                "tcp",
+                "-a",
+                "1",
+                "-r",
+                str(point.address + 1),
+                "-c",
+                "1",
+                "-t",
+                "3:float",
+                "-B",
+                "-p",
+                str(bus.ports["board-1"]),
+                "-1",
+                "127.0.0.1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
         assert out.returncode == 0, out.stdout + out.stderr
         line = next(x for x in out.stdout.splitlines() if x.startswith(f"[{point.address + 1}]"))
