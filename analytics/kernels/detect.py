@@ -116,16 +116,21 @@ def spike_mask(x: np.ndarray, window: int, k: float, floor: float) -> np.ndarray
         r[i] = x[i] - 0.5 * (x[i - 1] + x[i + 1])
     med, mad = rolling_median_mad(r, window, window // 2)
     out = np.zeros(n, dtype=np.bool_)
+    prev = x[1]
     for i in range(2, n - 1):
         m = med[i - 1]
-        if np.isnan(m) or np.isnan(r[i]):
+        if np.isnan(m) or np.isnan(x[i]):
             continue
         s = 1.4826 * mad[i - 1]
         if s < floor:
             s = floor
-        up = x[i] - x[i - 1] > 0 and x[i] - x[i + 1] > 0
-        down = x[i] - x[i - 1] < 0 and x[i] - x[i + 1] < 0
-        out[i] = (up or down) and abs(r[i] - m) > k * s
+        # judge against the last value that was not itself a spike
+        ri = x[i] - 0.5 * (prev + x[i + 1])
+        up = x[i] > prev and x[i] > x[i + 1]
+        down = x[i] < prev and x[i] < x[i + 1]
+        out[i] = (up or down) and abs(ri - m) > k * s
+        if not out[i]:
+            prev = x[i]
     return out
 
 
