@@ -213,17 +213,17 @@ def counter_events(
 
 def spikes(tg: Target, values: pd.Series, window: int = 168, k: float = 8.0,
            floor_frac: float = 0.05) -> list[Flag]:
-    """Isolated one-interval spikes (see ``kernels.spike_mask``): the value minus the mean of
-    its neighbours beyond k robust sigmas of the previous ``window`` such differences (sigma
-    at least ``floor_frac`` of the median level). Flagged once the next value arrives."""
+    """Isolated one-interval spikes (see ``kernels.spike_mask``): a value above (or below) both
+    neighbours by more than k robust sigmas of the previous ``window`` first differences
+    (sigma at least ``floor_frac`` of the median level). Flagged once the next value arrives."""
     v = values.to_numpy(dtype=float)
     floor = floor_frac * float(np.nanmedian(np.abs(v))) if np.isfinite(v).any() else 0.0
     mask = spike_mask(v, window, k, max(floor, 1e-12))
     st, en = run_lengths(mask, 1)
     idx = pd.DatetimeIndex(values.index)
     return _flags(tg, "spike", idx, st, en, "info",
-                  lambda s, e: f"value {v[s]:.4g} is a spike (> {k} robust sigma from the median "
-                  f"of the previous {window} intervals)", "spikes", _step_ms(idx))
+                  lambda s, e: f"value {v[s]:.4g} is a spike (both neighbours differ by > {k} robust "
+                  f"sigma of the previous {window} interval-to-interval changes)", "spikes", _step_ms(idx))
 
 
 def impossible_values(tg: Target, values: pd.Series, lo: float = 0.0, hi: float = np.inf) -> list[Flag]:

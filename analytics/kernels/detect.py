@@ -103,18 +103,31 @@ def equal_runs(x: np.ndarray, min_len: int, skip_value: float) -> tuple[np.ndarr
 
 
 @njit(cache=True)
+def _spike_height(x: float, prev: float, nxt: float) -> float:
+    a = x - prev
+    b = x - nxt
+    if a > 0 and b > 0:
+        return min(a, b)
+    if a < 0 and b < 0:
+        return max(a, b)
+    return 0.0
+
+
+@njit(cache=True)
 def spike_mask(x: np.ndarray, window: int, k: float, floor: float) -> np.ndarray:
     """Isolated one-interval spikes.
 
-    r_i = x_i - (x_{i-1} + x_{i+1}) / 2 (a step in the schedule gives half the step, a
-    spike its full height); flags a local extreme with |r_i - median| > k * max(1.4826 * MAD, floor) using
-    the median/MAD of the ``window`` r values before i. Needs the next value: delay 1.
+    Height r_i = the smaller of x_i - x_{i-1} and x_i - x_{i+1} when both have the same
+    sign, else 0: a step in the schedule has one small side (r ~ noise), a spike two
+    large ones. Flags |r_i| > k * max(1.4826 * MAD(first differences), floor), the MAD
+    over the ``window`` differences before i; x_{i-1} is the last value not itself a
+    spike. Needs the next value: flagged with a delay of one interval.
     """
     n = x.shape[0]
-    r = np.full(n, np.nan)
-    for i in range(1, n - 1):
-        r[i] = x[i] - 0.5 * (x[i - 1] + x[i + 1])
-    med, mad = rolling_median_mad(r, window, window // 2)
+    d = np.full(n, np.nan)
+    for i in range(1, n):
+        d[i] = x[i] - x[i - 1]
+    med, mad = rolling_median_mad(d, window, window // 2)
     out = np.zeros(n, dtype=np.bool_)
     prev = x[1]
     for i in range(2, n - 1):
@@ -124,11 +137,7 @@ def spike_mask(x: np.ndarray, window: int, k: float, floor: float) -> np.ndarray
         s = 1.4826 * mad[i - 1]
         if s < floor:
             s = floor
-        # judge against the last value that was not itself a spike
-        ri = x[i] - 0.5 * (prev + x[i + 1])
-        up = x[i] > prev and x[i] > x[i + 1]
-        down = x[i] < prev and x[i] < x[i + 1]
-        out[i] = (up or down) and abs(ri - m) > k * s
+        out[i] = abs(_spike_height(x[i], prev, x[i + 1])) > k * s
         if not out[i]:
             prev = x[i]
     return out

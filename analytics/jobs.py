@@ -1,0 +1,153 @@
+"""Store-touching jobs (the only analytics module that talks to a SeriesStore).
+
+``run_flags`` reads each meter through the SeriesStore port, runs the detectors that
+fit its kind via ``detect_meter`` (a pure function of a frame, shippable to Dask
+workers) and writes the flags back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from plantmeter.errors import AnalyticsError, StoreError
+from plantmeter.store import Flag, SeriesStore
+
+__all__ = ["COUNTER_HINTS", "MeterLike", "counter_to_hourly", "detect_meter", "run_flags"]
+
+logger = logging.getLogger(__name__)
+
+COUNTER_HINTS = ("energy_import", "energy", "volume", "accumulator", "total", "count")
+PREFERRED = {"electricity": "energy_import_total"}
+
+
+class MeterLike(Protocol):
+    id: str
+    kind: str
+
+
+def _pick_counter(frame: pd.DataFrame, kind: str) -> str | None:
+    cols = list(frame.columns)
+    pref = PREFERRED.get(kind)
+    if pref in cols:
+        return pref
+    for hint in COUNTER_HINTS:
+        for c in cols:
+            if hint in c:
+                v = frame[c].dropna().to_numpy(dtype=float)
+                if v.size > 2 and np.mean(np.diff(v) >= 0) > 0.95:
+                    return c
+    return None
+
+
+def counter_to_hourly(
+    counter: pd.Series, rollover: float = 0.0, max_rate_per_h: float = 0.0
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Hourly use (sum, coverage) from a raw counter series; also the per-reading status."""
+    from .kernels import OK, ROLLOVER, bin_intervals, counter_deltas
+
+    s = counter.dropna()
+    idx = pd.DatetimeIndex(s.index).tz_convert("UTC")
+    ms = idx.as_unit("ms").asi8.astype(np.int64)
+    step = int(np.median(np.diff(ms))) if ms.size > 1 else 3_600_000
+    delta, start, status = counter_deltas(ms, s.to_numpy(dtype=float), rollover, 5 * step, max_rate_per_h)
+    h = 3_600_000
+    t0 = (ms[0] // h) * h
+    nb = int((ms[-1] - t0) // h) + 1
+    cover = ((status == OK) | (status == ROLLOVER)).astype(np.int64)
+    sums, cov = bin_intervals(start, ms, delta, cover, t0, h, nb)
+    out_idx = pd.date_range(pd.Timestamp(t0, unit="ms", tz="UTC"), periods=nb, freq="h")
+    return pd.DataFrame({"usage": sums, "coverage": cov}, index=out_idx), status
+
+
+def detect_meter(
+    site: str, meter: str, kind: str, frame: pd.DataFrame, tz: str = "UTC"
+) -> list[Flag]:
+    """All detectors that apply to one meter's raw frame (columns = quantities)."""
+    from . import anomalies as an
+    from .kernels import occupancy
+
+    flags: list[Flag] = []
+    if frame.empty:
+        return flags
+    step = pd.Series(frame.index).diff().median()
+    max_gap = max(5 * step, pd.Timedelta(minutes=5)) if pd.notna(step) else pd.Timedelta(hours=1)
+    counter = _pick_counter(frame, kind) if kind != "temperature" else None
+    if counter is None:
+        for q in frame.columns:
+            s = frame[q].dropna()
+            tg = an.Target(site, meter, q)
+            flags += an.comm_gaps(tg, pd.DatetimeIndex(s.index), max_gap)
+            flags += an.stuck(tg, s, min_len=max(12, int(pd.Timedelta(hours=6) / step)) if pd.notna(step) else 12)
+            if kind == "temperature":
+                flags += an.impossible_values(tg, s, -60.0, 80.0)
+        return flags
+    raw = frame[counter].dropna()
+    tg = an.Target(site, meter, counter)
+    flags += an.comm_gaps(tg, pd.DatetimeIndex(raw.index), max_gap)
+    flags += an.counter_events(tg, raw)
+    hourly, _ = counter_to_hourly(raw)
+    use = hourly["usage"].where(hourly["coverage"] > 0).tz_convert(tz)
+    flags += an.stuck(tg, use, min_len=12)
+    flags += an.spikes(tg, use)
+    if len(use) >= 24 * 35:
+        flags += an.baseload_drift(tg, use)
+        # schedule learned from the first four weeks (hours of week mostly above the median)
+        ref = use.iloc[: 24 * 28].dropna()
+        tow = (ref.index.day_of_week * 24 + ref.index.hour).to_numpy().astype(np.int64)
+        occ_tow = occupancy(np.zeros(len(ref)), tow, ref.to_numpy(dtype=float), 0.0, 0.0, 0.65)
+        all_tow = (use.index.day_of_week * 24 + use.index.hour).to_numpy()
+        occupied = pd.Series(occ_tow[all_tow], index=use.index)
+        if occ_tow.any() and not occ_tow.all():
+            flags += an.out_of_hours(tg, use, occupied, ref=slice(0, 24 * 28))
+        daily = use.resample("D").sum(min_count=20)
+        base = daily.iloc[:28]
+        if base.notna().sum() >= 14 and base.std() > 0:
+            dow = daily.index.day_of_week
+            expected = pd.Series(
+                base.groupby(base.index.day_of_week).mean().reindex(dow).to_numpy(), index=daily.index
+            )
+            # 28 days minus 7 day-of-week means: correct the std for the fitted means
+            sigma = float((base - expected.iloc[:28]).std()) * float(np.sqrt(27 / 21))
+            if sigma > 0:
+                flags += an.residual_cusum(tg, daily, expected, sigma)
+                flags += an.residual_ewma(tg, daily, expected, sigma)
+    if kind == "water":
+        pos = use[use > 0]
+        if len(pos):
+            flags += an.water_leak(tg, use, threshold=0.1 * float(pos.median()))
+    return flags
+
+
+def run_flags(
+    store: SeriesStore,
+    site_id: str,
+    meters: Sequence[MeterLike],
+    since: pd.Timestamp | None = None,
+    tz: str = "UTC",
+) -> list[Flag]:
+    """Read each meter since ``since``, run its detectors, write and return the flags.
+
+    One meter failing (unreadable, malformed) is logged and skipped; the others go on.
+    """
+    out: list[Flag] = []
+    for m in meters:
+        try:
+            frame = store.read(site_id, m.id, None, since, None)
+        except StoreError as exc:
+            logger.error("flags: cannot read %s/%s: %s", site_id, m.id, exc)
+            continue
+        try:
+            flags = detect_meter(site_id, m.id, m.kind, frame, tz)
+        except (AnalyticsError, ValueError) as exc:
+            logger.error("flags: detectors failed on %s/%s: %s", site_id, m.id, exc)
+            continue
+        logger.info("flags: %s/%s: %d flags", site_id, m.id, len(flags))
+        out += flags
+    if out:
+        store.write_flags(out)
+    return out
