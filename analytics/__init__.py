@@ -1,0 +1,55 @@
+"""PlantMeter analytics: counters -> interval use, baselines, verified savings with
+uncertainty, and anomaly flags.
+
+Public interface (imported lazily so ``import analytics`` does not compile numba kernels):
+
+* ``compute_savings`` / ``SavingsResult`` / ``ModelInfo`` (``analytics.api``)
+* ``NonRoutineAdjustment``, ``avoided_energy``, ``normalized_savings`` (``analytics.savings``)
+* ``SufficiencyWarning`` (``analytics.sufficiency``)
+* ``ChangePointModel``, ``TOWTModel``, ``select_daily``, ``load_model`` (``analytics.models``)
+* ``run_flags``, ``detect_meter`` (``analytics.jobs``, the only store-touching module)
+* ``analytics.kernels``, ``analytics.stats``, ``analytics.anomalies`` as modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "ChangePointModel",
+    "ModelInfo",
+    "NonRoutineAdjustment",
+    "SavingsResult",
+    "SufficiencyWarning",
+    "TOWTModel",
+    "avoided_energy",
+    "compute_savings",
+    "detect_meter",
+    "load_model",
+    "normalized_savings",
+    "run_flags",
+    "select_daily",
+]
+
+_WHERE = {
+    "ChangePointModel": "models",
+    "ModelInfo": "api",
+    "NonRoutineAdjustment": "savings",
+    "SavingsResult": "api",
+    "SufficiencyWarning": "sufficiency",
+    "TOWTModel": "models",
+    "avoided_energy": "savings",
+    "compute_savings": "api",
+    "detect_meter": "jobs",
+    "load_model": "models",
+    "normalized_savings": "savings",
+    "run_flags": "jobs",
+    "select_daily": "models",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module 'analytics' has no attribute {name!r}")

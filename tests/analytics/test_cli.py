@@ -1,0 +1,118 @@
+"""The savings and flags subcommands, end to end through argparse (and one subprocess run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from analytics import cli
+from plantmeter.errors import AnalyticsError
+
+from .memstore import MemoryStore
+from .synth import daily_frame
+from .test_jobs import _plant
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="plantmeter")
+    cli.register(p.add_subparsers(dest="command"))
+    return p
+
+
+def _csvs(tmp_path: Path) -> tuple[Path, Path, Path]:
+    df = daily_frame(seed=21, prod=2.0)
+    df.loc[df.index >= pd.Timestamp("2024-01-01", tz="UTC"), "usage"] -= 40
+    out = []
+    for col in ("usage", "temperature", "production"):
+        p = tmp_path / f"{col}.csv"
+        df[[col]].rename_axis("timestamp").reset_index().assign(
+            timestamp=lambda d: d["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+        ).to_csv(p, index=False)
+        out.append(p)
+    return out[0], out[1], out[2]
+
+
+def _args(tmp_path: Path, *extra: str) -> list[str]:
+    u, t, p = _csvs(tmp_path)
+    return ["savings", "--usage", str(u), "--temperature", str(t), "--production", str(p),
+            "--baseline", "2023-01-01..2024-01-01", "--reporting", "2024-01-01..2025-01-01",
+            "--temperature-unit", "F", *extra]
+
+
+def test_savings_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _parser().parse_args(_args(tmp_path, "--json"))
+    assert args.func(args) == 0
+    d = json.loads(capsys.readouterr().out)
+    for key in ("observed", "adjusted_baseline", "savings", "savings_fraction", "fsu_68", "fsu_90",
+                "data_sufficiency"):
+        assert key in d
+    assert set(d["model"]) >= {"type", "r2", "cvrmse", "nmbe", "n", "coefficients"}
+    assert d["savings"] == pytest.approx(40 * 365, rel=0.1)
+    assert d["model"]["type"] == "5P"
+
+
+def test_savings_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = _parser().parse_args(_args(tmp_path))
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "adjusted baseline" in out and "ASHRAE G14" in out and "check PASS" in out
+
+
+def test_savings_bad_period_and_csv(tmp_path: Path) -> None:
+    args = _parser().parse_args(_args(tmp_path)[:-2] + ["--baseline", "2023-01-01"])
+    with pytest.raises(AnalyticsError, match="START..END"):
+        args.func(args)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time,value\n2024-01-01,1\n")
+    with pytest.raises(AnalyticsError, match="no `timestamp` column"):
+        cli.read_series_csv(bad, "UTC")
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("timestamp,v\n2024-01-01T00:00:00+00:00,1\n2024-01-02T00:00:00,2\n")
+    with pytest.raises(AnalyticsError, match="some timestamps carry a UTC offset"):
+        cli.read_series_csv(mixed, "UTC")
+
+
+def test_savings_subprocess(tmp_path: Path) -> None:
+    argv = _args(tmp_path, "--json")
+    code = (
+        "import argparse, sys; from analytics.cli import register; "
+        "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
+        "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
+    )
+    r = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                       cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["model"]["type"] == "5P"
+
+
+def test_cli_import_does_not_load_numba() -> None:
+    code = "import sys, analytics.cli; print('numba' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60)
+    assert r.stdout.strip() == "False", r.stderr
+
+
+def test_flags_command_with_substituted_site(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, _ = _plant()
+    cfg = SimpleNamespace(
+        site=SimpleNamespace(id="dairy", timezone="UTC"),
+        meters=[SimpleNamespace(id="cip-water", kind="water")],
+        store=SimpleNamespace(url="memory://"),
+    )
+    monkeypatch.setattr(cli, "_open_site", lambda path: (cfg, store))
+    args = _parser().parse_args(["flags", "site.yaml", "--since", "2024-01-01"])
+    assert args.func(args) == 0
+    out = capsys.readouterr()
+    assert "leak" in out.out and "flags written for site dairy" in out.err
+    assert any(f.kind == "leak" for f in MemoryStore.read_flags(store, "dairy"))
