@@ -20,6 +20,7 @@ import logging
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from urllib.parse import urlencode
 
 from ingest.stores.influx import InfluxStore
@@ -80,8 +81,11 @@ def raw_write_rate(
     return n_lines * fields_per_line / elapsed
 
 
-def store_write_rate(url: str, n_points: int, *, fields_per_line: int = 1) -> float:
-    """Points per second through ``InfluxStore.write_points`` (5,000 timestamps per call)."""
+def store_write_rate(
+    url: str, n_points: int, *, fields_per_line: int = 1, lines_per_call: int = BATCH_LINES
+) -> float:
+    """Points per second through ``InfluxStore.write_points`` (``lines_per_call`` readings
+    per call, as ingest would hand over one batch of messages)."""
     names = [f"q{k:02d}" for k in range(fields_per_line)]
     n_lines = max(1, n_points // fields_per_line)
     points = [
@@ -89,7 +93,7 @@ def store_write_rate(url: str, n_points: int, *, fields_per_line: int = 1) -> fl
         for i in range(n_lines)
         for k, name in enumerate(names)
     ]
-    per_call = BATCH_LINES * fields_per_line
+    per_call = lines_per_call * fields_per_line
     store = InfluxStore.from_url(url, create=True)
     try:
         started = time.perf_counter()
@@ -107,15 +111,33 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.influx_raw", description=__doc__)
     parser.add_argument("--points", type=int, default=500_000, help="values per run")
     parser.add_argument("--fields", type=int, default=25, help="values per line (a reading)")
+    parser.add_argument("--call", type=int, default=BATCH_LINES, help="readings per write_points")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     args = parser.parse_args(argv)
+    raw: list[float] = []
+    stored: list[float] = []
     with tempfile.TemporaryDirectory(prefix="bench-influx-") as tmp, InfluxServer(Path(tmp)) as srv:
         raw_write_rate(srv.url, 20_000, fields_per_line=args.fields, measurement="warmup")
-        raw = raw_write_rate(srv.url, args.points, fields_per_line=args.fields)
-        stored = store_write_rate(srv.url, args.points, fields_per_line=args.fields)
-        print(f"influxd {srv.binary}, {args.points:,} values, {args.fields} values per line")
-        for name, rate in (("raw line protocol", raw), ("InfluxStore.write_points", stored)):
-            print(f"{name:25}: {rate:12,.0f} values/s  ({rate / args.fields:10,.0f} lines/s)")
-        print(f"{'ratio store / raw':25}: {stored / raw:12.2f}")
+        for _ in range(args.rounds):  # alternate, so load from elsewhere hits both alike
+            raw.append(raw_write_rate(srv.url, args.points, fields_per_line=args.fields))
+            stored.append(
+                store_write_rate(
+                    srv.url, args.points, fields_per_line=args.fields, lines_per_call=args.call
+                )
+            )
+    print(
+        f"influxd {srv.binary}: {args.points:,} values per run, {args.fields} per line, "
+        f"{args.call:,} lines per write_points call, {args.rounds} alternating rounds"
+    )
+    for name, rates in (("raw line protocol", raw), ("InfluxStore.write_points", stored)):
+        print(
+            f"{name:25}: median {median(rates):11,.0f} values/s, best {max(rates):11,.0f}"
+            f"   runs: {', '.join(f'{r:,.0f}' for r in rates)}"
+        )
+    print(
+        f"{'ratio store / raw':25}: median {median(stored) / median(raw):.2f}, "
+        f"best {max(stored) / max(raw):.2f}"
+    )
 
 
 if __name__ == "__main__":

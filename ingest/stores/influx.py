@@ -16,7 +16,8 @@ from __future__ import annotations
 import base64
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
 
 import pandas as pd
 
@@ -32,9 +33,9 @@ from .influx_lines import (
     dead_letter_lines,
     flag_lines,
     frame_from_series,
+    iter_reading_lines,
     quote_ident,
     quote_string,
-    reading_lines,
     rows_from_series,
 )
 
@@ -51,7 +52,7 @@ class InfluxStore:
     until the server answers).
     """
 
-    batch_lines = 5_000  # lines per write request
+    batch_lines = 1_000  # lines per write request (pipelined: see InfluxHttp.write_v1)
     query_chunk = 10_000  # rows per chunk of a streamed /query answer
 
     def __init__(self, config: InfluxConfig, *, create: bool = False) -> None:
@@ -128,14 +129,16 @@ class InfluxStore:
             return
         self._http.query(f"CREATE DATABASE {quote_ident(self.config.database)}", write=True)
 
-    def _write(self, lines: list[str], precision: str) -> None:
+    def _write(self, lines: Iterable[str], precision: str) -> None:
+        """Write in requests of ``batch_lines`` lines; lines are produced lazily, so on the
+        v1 path formatting the next request overlaps InfluxDB storing the previous one."""
         self._ready()
-        for i in range(0, len(lines), self.batch_lines):
-            chunk = lines[i : i + self.batch_lines]
-            if self._v2 is not None and self._api == "v2":
-                self._v2.write(chunk, precision)
-            else:
-                self._http.write_v1(chunk, precision)
+        batches = _batches(lines, self.batch_lines)
+        if self._v2 is not None and self._api == "v2":
+            for batch in batches:
+                self._v2.write(batch, precision)
+        else:
+            self._http.write_v1(("\n".join(b).encode("utf-8") for b in batches), precision)
 
     def _from(self, measurement: str) -> str:
         if self.config.rp:
@@ -155,7 +158,7 @@ class InfluxStore:
 
     def write_points(self, points: Sequence[SeriesPoint]) -> int:
         if points:
-            self._write(reading_lines(points), "ms")
+            self._write(iter_reading_lines(points), "ms")
         return len(points)
 
     def read(
@@ -267,3 +270,9 @@ class InfluxStore:
         self._http.close()
         if self._v2 is not None:
             self._v2.close()
+
+
+def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    items = iter(lines)
+    while batch := list(islice(items, size)):
+        yield batch

@@ -10,15 +10,15 @@ Messages name ``host:port``, never a password or token.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
-import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import ProtocolError
 
 from plantmeter.errors import StoreError, StoreUnavailable
 
@@ -27,6 +27,14 @@ from .influx_config import InfluxConfig
 __all__ = ["InfluxHttp", "V2Writer", "raise_for_status"]
 
 logger = logging.getLogger(__name__)
+
+# A kept-alive connection the server closed meanwhile fails with one of these.
+_STALE = (
+    http.client.RemoteDisconnected,
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+)
 
 
 def _message(body: bytes) -> str:
@@ -65,23 +73,89 @@ def raise_for_status(status: int, body: bytes, config: InfluxConfig, what: str) 
     raise StoreError(f"{where}: {what} rejected, HTTP {status} ({detail})")
 
 
+class _Answer(NamedTuple):
+    status: int
+    headers: Mapping[str, str]
+    data: bytes
+
+
 class InfluxHttp:
-    """One pooled HTTP connection to InfluxDB (thread-safe: the pool hands it out in turn)."""
+    """One kept-alive HTTP connection to InfluxDB (stdlib ``http.client``), used in turn.
+
+    A connection the server dropped (e.g. after a restart) is reopened and the request
+    sent once more; that is safe because every request sent here is idempotent.
+    """
 
     def __init__(self, config: InfluxConfig) -> None:
         self.config = config
-        pool_cls = urllib3.HTTPSConnectionPool if config.ssl else urllib3.HTTPConnectionPool
-        self._pool = pool_cls(
-            config.host,
-            config.port,
-            maxsize=1,
-            block=True,
-            timeout=urllib3.Timeout(connect=min(config.timeout, 5.0), read=config.timeout),
-            retries=False,
-        )
+        self._conn: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
 
     def close(self) -> None:
-        self._pool.close()
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            cls = http.client.HTTPSConnection if self.config.ssl else http.client.HTTPConnection
+            self._conn = cls(self.config.host, self.config.port, timeout=self.config.timeout)
+        return self._conn
+
+    def _url(self, path: str, params: Mapping[str, str] | None) -> str:
+        return f"{path}?{urlencode(params)}" if params else path
+
+    def _headers(self, auth: bool, body: bytes | None) -> dict[str, str]:
+        headers = self.config.auth_header() if auth else {}
+        if body is not None:
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        return headers
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        what: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        meanwhile: Callable[[], object] | None = None,
+    ) -> tuple[_Answer, object]:
+        """Send, run ``meanwhile`` while InfluxDB works, then read the answer. Lock held."""
+        result: object = None
+        ran = False
+        for attempt in (1, 2):
+            reused = self._conn is not None
+            conn = self._connection()
+            try:
+                conn.request(method, url, body=body, headers=headers)
+                if meanwhile is not None and not ran:
+                    ran = True
+                    result = meanwhile()
+                response = conn.getresponse()
+                data = response.read()
+            except _STALE as exc:
+                self._drop()
+                if reused and attempt == 1:
+                    logger.debug(
+                        "InfluxDB at %s closed the connection; resending", self.config.address
+                    )
+                    continue
+                raise self._unavailable(what, exc) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop()
+                raise self._unavailable(what, exc) from exc
+            except BaseException:
+                self._drop()  # ``meanwhile`` failed: the answer is unread, the connection unusable
+                raise
+            if response.will_close:
+                self._drop()
+            raise_for_status(response.status, data, self.config, what)
+            return _Answer(response.status, dict(response.getheaders()), data), result
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def request(
         self,
@@ -91,40 +165,20 @@ class InfluxHttp:
         params: Mapping[str, str] | None = None,
         body: bytes | None = None,
         auth: bool = True,
-    ) -> urllib3.BaseHTTPResponse:
-        """Send one request; a connection dropped by a restarted server is retried once.
-
-        Only idempotent requests go through here (writes are idempotent by schema).
-        """
-        url = path
-        if params:
-            url += "?" + urlencode(params)
-        headers = self.config.auth_header() if auth else {}
-        if body is not None:
-            headers = {**headers, "Content-Type": "text/plain; charset=utf-8"}
-        for attempt in (1, 2):
-            try:
-                response = self._pool.urlopen(
-                    method, url, body=body, headers=headers, retries=False, pool_timeout=60
-                )
-            except ProtocolError as exc:
-                if attempt == 1:
-                    logger.debug(
-                        "InfluxDB at %s dropped the connection; retrying once", self.config.address
-                    )
-                    continue
-                raise self._unavailable(what, exc) from exc
-            except (Urllib3Error, OSError) as exc:
-                raise self._unavailable(what, exc) from exc
-            raise_for_status(response.status, response.data, self.config, what)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
+    ) -> _Answer:
+        """One request; raises ``StoreUnavailable`` / ``StoreError`` as the module says."""
+        with self._lock:
+            answer, _ = self._exchange(
+                method, self._url(path, params), what, body, self._headers(auth, body)
+            )
+        return answer
 
     def _unavailable(self, what: str, exc: BaseException) -> StoreUnavailable:
+        text = str(exc).lower()
         reason = type(exc).__name__
-        if "refused" in str(exc).lower():
+        if isinstance(exc, ConnectionRefusedError) or "refused" in text:
             reason = "connection refused"
-        elif "timed out" in str(exc).lower() or "timeout" in reason.lower():
+        elif isinstance(exc, TimeoutError) or "timed out" in text:
             reason = "timed out"
         return StoreUnavailable(
             f"InfluxDB at {self.config.address} is unreachable ({reason}) during {what}; "
@@ -133,15 +187,30 @@ class InfluxHttp:
 
     def ping(self) -> str:
         """The server's version from ``/ping``'s ``X-Influxdb-Version`` header ("" if absent)."""
-        response = self.request("GET", "/ping", "ping", auth=False)
-        return response.headers.get("X-Influxdb-Version", "")
+        headers = self.request("GET", "/ping", "ping", auth=False).headers
+        return next((v for k, v in headers.items() if k.lower() == "x-influxdb-version"), "")
 
-    def write_v1(self, lines: Sequence[str], precision: str) -> None:
-        """POST line protocol to ``/write``; returns once InfluxDB answered 204 (in its WAL)."""
+    def write_v1(self, bodies: Iterable[bytes], precision: str) -> None:
+        """POST line-protocol bodies to ``/write``, pipelined with producing them.
+
+        While InfluxDB parses and stores body *k*, the iterator produces body *k+1*
+        (formatting lines is the client's main cost). Returns once InfluxDB answered 204
+        for every body (1.x: the points are in its WAL). If a body fails, the ones before it
+        are stored and the error is raised; writing everything again is safe.
+        """
         params = {"db": self.config.database, "precision": precision}
         if self.config.rp:
             params["rp"] = self.config.rp
-        self.request("POST", "/write", "write", params, "\n".join(lines).encode("utf-8"))
+        url = self._url("/write", params)
+        headers = self._headers(True, b"")
+        items = iter(bodies)
+        with self._lock:
+            body = next(items, None)
+            while body is not None:
+                _, following = self._exchange(
+                    "POST", url, "write", body, headers, lambda: next(items, None)
+                )
+                body = following if isinstance(following, bytes) else None
 
     def query(self, q: str, *, write: bool = False, chunk_size: int = 0) -> list[dict[str, Any]]:
         """Run InfluxQL; return the series of all statements. Errors in results raise."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import math
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pandas as pd
@@ -36,6 +36,7 @@ __all__ = [
     "dead_letter_lines",
     "flag_lines",
     "frame_from_series",
+    "iter_reading_lines",
     "quote_ident",
     "quote_string",
     "reading_lines",
@@ -84,6 +85,11 @@ def _field_key(quantity: str) -> str:
 
 
 def reading_lines(points: Sequence[SeriesPoint]) -> list[str]:
+    """All lines of ``iter_reading_lines``."""
+    return list(iter_reading_lines(points))
+
+
+def iter_reading_lines(points: Sequence[SeriesPoint]) -> Iterator[str]:
     """One line per (site, meter, ts) with a float field per quantity (ms precision).
 
     Within one call a later value for the same key wins, as a later write does. The series
@@ -97,7 +103,6 @@ def reading_lines(points: Sequence[SeriesPoint]) -> list[str]:
         rows.setdefault((p.site, p.meter, p.ts_ms), {})[p.quantity] = p.value
     prefixes: dict[tuple[str, str], str] = {}
     keys: dict[str, str] = {}
-    lines = []
     for (site, meter, ts), fields in rows.items():
         prefix = prefixes.get((site, meter))
         if prefix is None:
@@ -111,8 +116,7 @@ def reading_lines(points: Sequence[SeriesPoint]) -> list[str]:
         if not finite:
             _raise_not_finite(site, meter, ts, fields)
         values = ",".join([f"{keys[q]}={v}" for q, v in fields.items()])
-        lines.append(f"{prefix} {values} {int(ts)}")
-    return lines
+        yield f"{prefix} {values} {int(ts)}"
 
 
 def _raise_not_finite(site: str, meter: str, ts: int, fields: dict[str, float]) -> None:

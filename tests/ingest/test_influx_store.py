@@ -115,7 +115,7 @@ def test_odd_meter_ids_are_stored_and_quoted_safely(store: InfluxStore) -> None:
 
 
 def test_partial_write_is_an_error_not_swallowed(store: InfluxStore) -> None:
-    store._http.write_v1([f"readings,meter=m,site=dairy p=1i {T0}"], "ms")  # an integer field
+    store._http.write_v1([f"readings,meter=m,site=dairy p=1i {T0}".encode()], "ms")  # int field
     with pytest.raises(StoreError, match="partial write|conflict") as info:
         store.write_points([SeriesPoint("dairy", "m", "p", T0 + 1, 2.5)])
     assert not isinstance(info.value, StoreUnavailable)
@@ -292,3 +292,17 @@ def test_fast_reading_lines_match_influxdb_client_point() -> None:
         for q in names:
             point.field(q, float(values[-1]))
         assert _parse_line(fast) == _parse_line(point.to_line_protocol())
+
+
+def test_error_in_a_later_request_raises_and_the_store_stays_usable(store: InfluxStore) -> None:
+    store.batch_lines = 2  # several pipelined requests per call
+    store._http.write_v1([f"readings,meter=m,site=dairy p=1i {T0}".encode()], "ms")
+    ok = [SeriesPoint("dairy", "m", "q", T0 + i, float(i)) for i in range(1, 3)]
+    with pytest.raises(StoreError, match="partial write|conflict"):
+        store.write_points([*ok, SeriesPoint("dairy", "m", "p", T0 + 3, 2.5)])
+    nan = SeriesPoint("dairy", "m", "q", T0 + 9, float("inf"))
+    with pytest.raises(StoreError, match="finite"):  # raised while request 1 is in flight
+        store.write_points([*ok, SeriesPoint("dairy", "m", "q", T0 + 5, 5.0), nan])
+    # the request in flight was stored, the one being formatted was never sent
+    assert store.read("dairy", "m", ["q"])["q"].tolist() == [1.0, 2.0]
+    assert store.write_points(ok) == 2
