@@ -65,6 +65,11 @@ def raise_for_status(status: int, body: bytes, config: InfluxConfig, what: str) 
             else "check the user and password (PLANTMETER_INFLUX_PASSWORD)"
         )
         raise StoreError(f"{where}: {what} refused, HTTP {status} ({detail}); {fix}")
+    if "page not found" in detail:
+        raise StoreError(
+            f"{where}: {what} failed, HTTP {status} ({detail}): no such endpoint; InfluxDB "
+            f"before 1.8 has no /api/v2/write: use influxdb://{config.address}/DB or api=v1"
+        )
     if status == 404 or "not found" in detail:
         raise StoreError(
             f"{where}: {what} failed, HTTP {status} ({detail}); create the database/bucket "

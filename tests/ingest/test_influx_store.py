@@ -306,3 +306,43 @@ def test_error_in_a_later_request_raises_and_the_store_stays_usable(store: Influ
     # the request in flight was stored, the one being formatted was never sent
     assert store.read("dairy", "m", ["q"])["q"].tolist() == [1.0, 2.0]
     assert store.write_points(ok) == 2
+
+
+def test_forcing_v2_on_influxdb_16_is_a_config_error(influxd: InfluxServer) -> None:
+    with pytest.raises(ConfigError, match="no /api/v2/write"):
+        open_store(influxd.url + "?api=v2")
+
+
+def test_v2_writer_maps_errors_of_a_real_server(influxd: InfluxServer) -> None:
+    from ingest.stores.influx_http import V2Writer
+
+    # 1.6 has no /api/v2/write: influxdb-client's 404 becomes a StoreError, not a retry
+    cfg = parse_influx_url(f"influxdb2://tok@127.0.0.1:{influxd.port}/acme/meters", env={})
+    writer = V2Writer(cfg)
+    try:
+        with pytest.raises(StoreError, match="no /api/v2/write") as info:
+            writer.write([f"readings,meter=m,site=s p=1 {T0}"], "ms")
+        assert not isinstance(info.value, StoreUnavailable) and "tok" not in str(info.value)
+    finally:
+        writer.close()
+    down = V2Writer(parse_influx_url(f"influxdb2://tok@127.0.0.1:{free_port()}/a/b", env={}))
+    try:
+        with pytest.raises(StoreUnavailable, match="will be retried"):
+            down.write([f"readings,meter=m,site=s p=1 {T0}"], "ms")
+    finally:
+        down.close()
+
+
+def test_a_server_that_never_answers_times_out_as_unavailable() -> None:
+    import socket
+
+    with socket.socket() as silent:  # accepts connections (backlog) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        store = InfluxStore.from_url(f"influxdb://127.0.0.1:{port}/db?timeout=0.3", env={})
+        try:
+            with pytest.raises(StoreUnavailable, match="timed out"):
+                store.write_points(store_contract.points(n=1))
+        finally:
+            store.close()
