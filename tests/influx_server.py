@@ -20,8 +20,14 @@ class InfluxServer:
     """An ``influxd`` in its own directory, stoppable and restartable with its data."""
 
     def __init__(
-        self, workdir: Path, port: int | None = None, database: str = "plantmeter"
+        self,
+        workdir: Path,
+        port: int | None = None,
+        database: str = "plantmeter",
+        auth: bool = False,
     ) -> None:
+        """``auth=True`` turns on HTTP authentication; the first user must be an admin
+        (InfluxDB lets ``CREATE USER ... WITH ALL PRIVILEGES`` through while none exists)."""
         self.binary = require_binary("influxd", "influxdb")
         self.workdir = workdir
         self.port = port or free_port()
@@ -48,6 +54,7 @@ class InfluxServer:
             "  suppress-write-log = true\n"
             "  pprof-enabled = false\n"
             "  max-row-limit = 0\n"
+            f"  auth-enabled = {'true' if auth else 'false'}\n"
             "[continuous_queries]\n"
             "  enabled = false\n"
             "[monitor]\n"

@@ -22,7 +22,7 @@ from ingest.stores.influx_lines import (
     reading_lines,
 )
 from plantmeter.errors import ConfigError, StoreError, StoreUnavailable
-from plantmeter.store import DeadLetter, Flag, SeriesPoint
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesStore
 from tests.influx_server import InfluxServer
 from tests.ingest import store_contract
 from tests.ingest.store_contract import T0
@@ -346,3 +346,55 @@ def test_a_server_that_never_answers_times_out_as_unavailable() -> None:
                 store.write_points(store_contract.points(n=1))
         finally:
             store.close()
+
+
+def test_authentication_password_from_environment(tmp_path) -> None:
+    import urllib.parse
+    import urllib.request
+
+    with InfluxServer(tmp_path / "auth", auth=True) as server:
+        q = urllib.parse.urlencode(
+            {"q": "CREATE USER ops WITH PASSWORD 'hunter2' WITH ALL PRIVILEGES"}
+        )
+        urllib.request.urlopen(f"http://127.0.0.1:{server.port}/query?{q}", data=b"").close()
+        url = f"influxdb://ops@127.0.0.1:{server.port}/plantmeter"
+        good = InfluxStore.from_url(url, env={"PLANTMETER_INFLUX_PASSWORD": "hunter2"})
+        try:
+            assert good.write_points(store_contract.points(n=2)) == 4
+            assert len(good.read("dairy", "main-elec")) == 2
+        finally:
+            good.close()
+        with pytest.raises(StoreError, match="PLANTMETER_INFLUX_PASSWORD") as info:
+            InfluxStore.from_url(url, env={"PLANTMETER_INFLUX_PASSWORD": "wrong-pw"})
+        assert not isinstance(info.value, StoreUnavailable) and "wrong-pw" not in str(info.value)
+
+
+def test_retention_policy_in_url(influxd: InfluxServer) -> None:
+    admin = open_store(influxd.url)
+    admin._http.query(
+        'CREATE RETENTION POLICY "raw" ON "plantmeter" DURATION INF REPLICATION 1', write=True
+    )
+    admin.close()
+    store = open_store(influxd.url + "?rp=raw")
+    try:
+        store_contract.check_round_trip(store)
+        store.write_flags([Flag("dairy", "m", "gap", T0, T0 + 1, "info", "r")])
+        assert len(store.read_flags()) == 1 and store.meters() == [("dairy", "main-elec")]
+    finally:
+        store.close()
+    default_rp = open_store(influxd.url)
+    try:
+        assert default_rp.read("dairy", "main-elec").empty  # the points live in "raw" only
+    finally:
+        default_rp.close()
+
+
+def test_public_names() -> None:
+    import importlib
+
+    for name in ("influx", "influx_config", "influx_http", "influx_lines"):
+        module = importlib.import_module(f"ingest.stores.{name}")
+        assert module.__all__ and all(hasattr(module, n) for n in module.__all__)
+    store = InfluxStore.from_url(f"influxdb://127.0.0.1:{free_port()}/db", env={})
+    assert isinstance(store, SeriesStore)
+    store.close()
