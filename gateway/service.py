@@ -33,12 +33,13 @@ class Gateway:
         self.gateway_id = config.gateway.id
         self.base_dir = base_dir or Path(".")
         self.status_interval = status_interval
-        self.buses = {b.id: BusClient(b) for b in config.buses}
+        self.buses: dict[str, BusClient] = {}  # built inside the event loop (pymodbus needs one)
         self.outbox: Outbox | None = None
         self.publisher: OutboxPublisher | None = None
         self.pollers: list[MeterPoller] = []
 
     def _make_pollers(self, outbox: Outbox | None) -> list[MeterPoller]:
+        self.buses = {b.id: BusClient(b) for b in self.config.buses}
         pollers = []
         for meter in self.config.meters:
             profile = self.config.profile_for(meter, self.base_dir)

@@ -152,7 +152,7 @@ class BusConfig(_Model):
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
     timeout: Duration = 1.0
-    retries: int = Field(default=1, ge=0, le=10)
+    retries: int = Field(default=0, ge=0, le=10, description="immediate resends of a timed-out request")
 
     @model_validator(mode="after")
     def _endpoint(self) -> BusConfig:

@@ -43,17 +43,20 @@ def test_chain_stores_exactly_what_the_meters_served(tmp_path: Path, mosquitto: 
         ingest = IngestService(config, store)
         recorder = Recorder(mosquitto.port)
         ingest.start()
-        gateway = GatewayThread(config, tmp_path).start()
         try:
-            wait_until(lambda: all(len(v) >= 4 for v in recorder.by_meter().values())
-                       and len(recorder.by_meter()) == len(config.meters), timeout=30, what="4 polls of every meter")
+            gateway = GatewayThread(config, tmp_path).start()
+            try:
+                wait_until(lambda: all(len(v) >= 4 for v in recorder.by_meter().values())
+                           and len(recorder.by_meter()) == len(config.meters), timeout=30,
+                           what="4 polls of every meter")
+            finally:
+                gateway.stop()
+            published = recorder.by_meter()
+            wait_until(lambda: ingest.stats.stored_messages >= sum(len(v) for v in published.values()),
+                       what="ingest to store every message")
         finally:
-            gateway.stop()
-        published = recorder.by_meter()
-        wait_until(lambda: ingest.stats.stored_messages >= sum(len(v) for v in published.values()),
-                   what="ingest to store every message")
-        ingest.stop()
-        recorder.close()
+            ingest.stop()
+            recorder.close()
         for meter in config.meters:
             messages = published[meter.id]
             assert contiguous_seqs(messages), f"{meter.id}: seq has gaps"
