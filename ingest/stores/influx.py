@@ -247,6 +247,8 @@ class InfluxStore:
         return len(letters)
 
     def read_dead_letters(self, limit: int = 1000) -> list[DeadLetter]:
+        if limit <= 0:
+            return []
         self._ready()
         q = (
             f'SELECT "topic", "reason", "detail", "payload" FROM {self._from(DEAD_LETTERS)} '
@@ -263,7 +265,6 @@ class InfluxStore:
                 payload=base64.b64decode(r["payload"] or ""),
             )
             for r in rows[-int(limit) :]
-            if limit > 0
         ]
 
     def close(self) -> None:
