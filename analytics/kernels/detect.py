@@ -120,14 +120,35 @@ def spike_mask(x: np.ndarray, window: int, k: float, floor: float) -> np.ndarray
     Height r_i = the smaller of x_i - x_{i-1} and x_i - x_{i+1} when both have the same
     sign, else 0: a step in the schedule has one small side (r ~ noise), a spike two
     large ones. Flags |r_i| > k * max(1.4826 * MAD(first differences), floor), the MAD
-    over the ``window`` differences before i; x_{i-1} is the last value not itself a
+    over the ``window`` differences before i (refreshed every 24 steps); x_{i-1} is the last value not itself a
     spike. Needs the next value: flagged with a delay of one interval.
     """
     n = x.shape[0]
     d = np.full(n, np.nan)
     for i in range(1, n):
         d[i] = x[i] - x[i - 1]
-    med, mad = rolling_median_mad(d, window, window // 2)
+    # robust scale of the trailing window, refreshed every ``stride`` steps (O(n/stride * w))
+    stride = 24
+    med = np.full(n, np.nan)
+    mad = np.full(n, np.nan)
+    buf = np.empty(window)
+    cm = np.nan
+    cs = np.nan
+    for i in range(n):
+        if i % stride == 0:
+            c = 0
+            for j in range(max(0, i - window + 1), i + 1):
+                if np.isfinite(d[j]):
+                    buf[c] = d[j]
+                    c += 1
+            if c >= window // 2:
+                cm = np.median(buf[:c])
+                cs = np.median(np.abs(buf[:c] - cm))
+            else:
+                cm = np.nan
+                cs = np.nan
+        med[i] = cm
+        mad[i] = cs
     out = np.zeros(n, dtype=np.bool_)
     prev = x[1]
     for i in range(2, n - 1):
