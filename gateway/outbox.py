@@ -59,6 +59,8 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")  # a reading is on disk before we say so
         self._db.executescript(_SCHEMA)
         self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        self._staged: list[tuple[str, bytes, int, bool, tuple[str, int, dict[str, float]] | None]] = []
+        self._stage_lock = threading.Lock()
 
     @property
     def depth(self) -> int:
@@ -73,33 +75,61 @@ class Outbox:
         retain: bool = False,
         meter_state: tuple[str, int, dict[str, float]] | None = None,
     ) -> bool:
-        """Queue a message (and, in the same transaction, the meter's new seq and counters).
+        """Queue one message durably now. Returns False when full under ``drop-newest``."""
+        self.stage(topic, payload, created_ms, retain, meter_state)
+        return self.flush() == 1
 
-        Returns False when the outbox is full and the policy is ``drop-newest``.
+    def stage(
+        self,
+        topic: str,
+        payload: bytes,
+        created_ms: int,
+        retain: bool = False,
+        meter_state: tuple[str, int, dict[str, float]] | None = None,
+    ) -> None:
+        """Hold a message in memory until the next ``flush`` (no I/O: safe on the event loop)."""
+        with self._stage_lock:
+            self._staged.append((topic, payload, created_ms, retain, meter_state))
+
+    @property
+    def staged(self) -> int:
+        return len(self._staged)
+
+    def flush(self) -> int:
+        """Write every staged message (and meter states) in one durable transaction (group commit).
+
+        Returns how many messages were queued; under ``drop-newest`` a full outbox refuses the rest.
         """
+        with self._stage_lock:
+            staged, self._staged = self._staged, []
+        if not staged:
+            return 0
+        queued = 0
         with self._lock, self._db:
-            if self._depth >= self.max_messages:
-                if self.policy == "drop-newest":
-                    self.dropped += 1
-                    return False
-                excess = self._depth - self.max_messages + 1
+            for topic, payload, created_ms, retain, meter_state in staged:
+                if self._depth >= self.max_messages:
+                    if self.policy == "drop-newest":
+                        self.dropped += 1
+                        continue
+                    excess = self._depth - self.max_messages + 1
+                    self._db.execute(
+                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)", (excess,)
+                    )
+                    self._depth -= excess
+                    self.dropped += excess
+                    logger.warning("outbox full (%d messages): dropped the %d oldest", self.max_messages, excess)
                 self._db.execute(
-                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)", (excess,)
+                    "INSERT INTO outbox (topic, payload, retain, created_ms) VALUES (?,?,?,?)",
+                    (topic, payload, int(retain), created_ms),
                 )
-                self._depth -= excess
-                self.dropped += excess
-                logger.warning("outbox full (%d messages): dropped the %d oldest", self.max_messages, excess)
-            self._db.execute(
-                "INSERT INTO outbox (topic, payload, retain, created_ms) VALUES (?,?,?,?)",
-                (topic, payload, int(retain), created_ms),
-            )
-            self._depth += 1
-            if meter_state is not None:
-                meter, seq, counters = meter_state
-                self._db.execute(
-                    "INSERT OR REPLACE INTO meter_state VALUES (?,?,?)", (meter, seq, json.dumps(counters))
-                )
-        return True
+                self._depth += 1
+                queued += 1
+                if meter_state is not None:
+                    meter, seq, counters = meter_state
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO meter_state VALUES (?,?,?)", (meter, seq, json.dumps(counters))
+                    )
+        return queued
 
     def after(self, last_id: int, limit: int) -> list[OutboxMessage]:
         """Up to ``limit`` messages with id above ``last_id``, oldest first."""

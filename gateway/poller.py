@@ -151,7 +151,7 @@ class MeterPoller:
             ts=result.ts_ms, values=result.values, events=tuple(events),
         )
         if self.outbox is not None:
-            self.outbox.put(
+            self.outbox.stage(
                 reading_topic(self.site, self.meter.id), encode_reading(reading), result.ts_ms,
                 meter_state=(self.meter.id, self.seq, dict(self.counters.last)),
             )
@@ -200,10 +200,10 @@ class MeterPoller:
             return next_boundary(now + backoff - interval, interval) - now
         return next_boundary(now, interval) - now
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll on schedule until ``stop`` is set."""
+    async def run(self, stop: asyncio.Event, back_to_back: bool = False) -> None:
+        """Poll on schedule until ``stop`` is set (``back_to_back``: no waiting, to measure capacity)."""
         while not stop.is_set():
-            delay = self.next_delay(time.time())
+            delay = 0.0 if back_to_back else self.next_delay(time.time())
             try:
                 await asyncio.wait_for(stop.wait(), timeout=max(delay, 0.0))
                 return

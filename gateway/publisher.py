@@ -34,6 +34,7 @@ class OutboxPublisher:
         self.window = window
         self.max_rate = max_rate
         self.connected = False
+        self.closing = False  # set before our own disconnect, which is not an outage
         self.published = 0
         self.acked = 0
         self.latency_ms_last = 0.0
@@ -61,7 +62,7 @@ class OutboxPublisher:
         self._poke()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
-        if self.connected:
+        if self.connected and not self.closing:
             logger.error("lost the broker (%s); readings wait in the outbox until it is back", reason)
         self.connected = False
 

@@ -27,16 +27,22 @@ logger = logging.getLogger(__name__)
 class Gateway:
     """Polls every meter of a site and publishes readings through the on-disk outbox."""
 
-    def __init__(self, config: SiteConfig, base_dir: Path | None = None, status_interval: float = 30.0) -> None:
+    def __init__(
+        self, config: SiteConfig, base_dir: Path | None = None, status_interval: float = 30.0,
+        back_to_back: bool = False,
+    ) -> None:
+        """``back_to_back`` polls without waiting for the schedule: only for capacity benchmarks."""
         self.config = config
         self.site = config.site.id
         self.gateway_id = config.gateway.id
         self.base_dir = base_dir or Path(".")
         self.status_interval = status_interval
+        self.back_to_back = back_to_back
         self.buses: dict[str, BusClient] = {}  # built inside the event loop (pymodbus needs one)
         self.outbox: Outbox | None = None
         self.publisher: OutboxPublisher | None = None
         self.pollers: list[MeterPoller] = []
+        self._staged = asyncio.Event()
 
     def _make_pollers(self, outbox: Outbox | None) -> list[MeterPoller]:
         self.buses = {b.id: BusClient(b) for b in self.config.buses}
@@ -52,8 +58,24 @@ class Gateway:
         return pollers
 
     def _queued(self) -> None:
-        if self.publisher is not None:
-            self.publisher.notify()
+        self._staged.set()
+
+    async def _flush_loop(self, stop: asyncio.Event) -> None:
+        """Group commit: staged readings reach the disk together, off the event loop, then the publisher."""
+        assert self.outbox is not None and self.publisher is not None
+        while True:
+            stopping = stop.is_set()
+            if self.outbox.staged:
+                await asyncio.to_thread(self.outbox.flush)
+                self.publisher.notify()
+            if stopping:
+                return
+            self._staged.clear()
+            try:
+                await asyncio.wait_for(self._staged.wait(), timeout=0.2)
+            except TimeoutError:
+                pass
+            await asyncio.sleep(0.01)  # let a burst of polls gather into one transaction
 
     def _meter_status(self, meter: MeterConfig, health: MeterHealth) -> None:
         if self.publisher is not None:
@@ -102,13 +124,20 @@ class Gateway:
         client.connect_async(self.config.broker.host, self.config.broker.port, keepalive=int(self.config.broker.keepalive))
         client.loop_start()
         try:
-            tasks = [asyncio.create_task(self.publisher.run(stop), name="publisher")]
-            tasks += [asyncio.create_task(p.run(stop), name=f"poll-{p.meter.id}") for p in self.pollers]
+            tasks = [
+                asyncio.create_task(self.publisher.run(stop), name="publisher"),
+                asyncio.create_task(self._flush_loop(stop), name="outbox-flush"),
+            ]
+            tasks += [
+                asyncio.create_task(p.run(stop, self.back_to_back), name=f"poll-{p.meter.id}")
+                for p in self.pollers
+            ]
             tasks.append(asyncio.create_task(self._status_loop(stop, status_topic), name="status"))
             await asyncio.gather(*tasks)
         finally:
             if self.publisher.connected:
                 client.publish(status_topic, json.dumps({"state": "offline", "gateway": self.gateway_id}).encode(), qos=1, retain=True)
+            self.publisher.closing = True
             client.disconnect()
             client.loop_stop()
             for bus in self.buses.values():
