@@ -57,24 +57,49 @@ class Target:
 
 
 def _ms(index: pd.DatetimeIndex) -> np.ndarray:
-    return (index.as_unit("ms").asi8 if index.tz is None else index.tz_convert("UTC").as_unit("ms").asi8).astype(np.int64)
+    return (
+        index.as_unit("ms").asi8 if index.tz is None else index.tz_convert("UTC").as_unit("ms").asi8
+    ).astype(np.int64)
 
 
 def _flags(
-    tg: Target, kind: str, index: pd.DatetimeIndex, starts: np.ndarray, ends: np.ndarray,
-    severity: str, reason_fn, detector: str, step_ms: int = 0,  # type: ignore[no-untyped-def]
+    tg: Target,
+    kind: str,
+    index: pd.DatetimeIndex,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    severity: str,
+    reason_fn,
+    detector: str,
+    step_ms: int = 0,  # type: ignore[no-untyped-def]
 ) -> list[Flag]:
     ms = _ms(index)
     out = []
     for s, e in zip(starts, ends, strict=True):
         last = ms[e - 1] + step_ms if e - 1 < len(ms) else ms[-1]
-        out.append(Flag(tg.site, tg.meter, kind, int(ms[s]), int(last), severity,
-                        reason_fn(int(s), int(e)), tg.quantity, detector))
+        out.append(
+            Flag(
+                tg.site,
+                tg.meter,
+                kind,
+                int(ms[s]),
+                int(last),
+                severity,
+                reason_fn(int(s), int(e)),
+                tg.quantity,
+                detector,
+            )
+        )
     return out
 
 
 def residual_cusum(
-    tg: Target, observed: pd.Series, predicted: pd.Series, sigma: float, k: float = 0.5, h: float = 5.0
+    tg: Target,
+    observed: pd.Series,
+    predicted: pd.Series,
+    sigma: float,
+    k: float = 0.5,
+    h: float = 5.0,
 ) -> list[Flag]:
     """CUSUM on (observed - predicted) / sigma; alarms past h sigma-units (k = slack).
 
@@ -87,31 +112,57 @@ def residual_cusum(
     for s, a, e, d in zip(st, al, en, dr, strict=True):
         ex = float(np.nansum((observed - predicted).to_numpy()[s:e]))
         word = "above" if d > 0 else "below"
-        out += _flags(tg, "cusum", idx, np.array([s]), np.array([e]),
-                      "warning" if d > 0 else "info",
-                      lambda s_, e_, a=a, ex=ex, word=word: (
-                          f"use {word} baseline: CUSUM passed {h} sigma at {idx[a]} "
-                          f"(cumulated {ex:+.4g} over {e_ - s_} intervals, sigma {sigma:.4g})"),
-                      "residual_cusum")
+        out += _flags(
+            tg,
+            "cusum",
+            idx,
+            np.array([s]),
+            np.array([e]),
+            "warning" if d > 0 else "info",
+            lambda s_, e_, a=a, ex=ex, word=word: (
+                f"use {word} baseline: CUSUM passed {h} sigma at {idx[a]} "
+                f"(cumulated {ex:+.4g} over {e_ - s_} intervals, sigma {sigma:.4g})"
+            ),
+            "residual_cusum",
+        )
     return out
 
 
 def residual_ewma(
-    tg: Target, observed: pd.Series, predicted: pd.Series, sigma: float,
-    lam: float = 0.2, limit: float = 3.0, persistence: int = 3,
+    tg: Target,
+    observed: pd.Series,
+    predicted: pd.Series,
+    sigma: float,
+    lam: float = 0.2,
+    limit: float = 3.0,
+    persistence: int = 3,
 ) -> list[Flag]:
     """EWMA of standardized residuals outside +-limit EWMA-sigma for >= persistence intervals."""
     z = ((observed - predicted) / sigma).to_numpy(dtype=float)
     st, en = ewma_excursions(z, lam, limit, persistence)
     idx = pd.DatetimeIndex(observed.index)
-    return _flags(tg, "ewma", idx, st, en, "warning",
-                  lambda s, e: f"EWMA(lambda={lam}) of residuals beyond {limit} sigma for {e - s} "
-                  f"intervals; mean excess {np.nanmean(z[s:e]) * sigma:+.4g}", "residual_ewma")
+    return _flags(
+        tg,
+        "ewma",
+        idx,
+        st,
+        en,
+        "warning",
+        lambda s, e: (
+            f"EWMA(lambda={lam}) of residuals beyond {limit} sigma for {e - s} "
+            f"intervals; mean excess {np.nanmean(z[s:e]) * sigma:+.4g}"
+        ),
+        "residual_ewma",
+    )
 
 
 def baseload_drift(
-    tg: Target, usage: pd.Series, ref_days: int = 28, window_days: int = 14,
-    threshold: float = 0.15, persistence_days: int = 7,
+    tg: Target,
+    usage: pd.Series,
+    ref_days: int = 28,
+    window_days: int = 14,
+    threshold: float = 0.15,
+    persistence_days: int = 7,
 ) -> list[Flag]:
     """Daily base load (5th percentile of hourly use) drifting above its reference.
 
@@ -128,15 +179,31 @@ def baseload_drift(
     mask = med > ref * (1 + threshold) if ref > 0 else med > threshold
     st, en = run_lengths(np.asarray(mask, dtype=np.bool_), persistence_days)
     idx = pd.DatetimeIndex(daily.index)
-    return _flags(tg, "baseload_drift", idx, st, en, "warning",
-                  lambda s, e: f"base load {np.nanmedian(v[s:e]):.4g} vs reference {ref:.4g} "
-                  f"(+{np.nanmedian(v[s:e]) / ref - 1:.0%}) for {e - s} days", "baseload_drift",
-                  86_400_000)
+    return _flags(
+        tg,
+        "baseload_drift",
+        idx,
+        st,
+        en,
+        "warning",
+        lambda s, e: (
+            f"base load {np.nanmedian(v[s:e]):.4g} vs reference {ref:.4g} "
+            f"(+{np.nanmedian(v[s:e]) / ref - 1:.0%}) for {e - s} days"
+        ),
+        "baseload_drift",
+        86_400_000,
+    )
 
 
 def out_of_hours(
-    tg: Target, usage: pd.Series, occupied: pd.Series, ref: slice | None = None,
-    k: float = 6.0, frac: float = 0.3, min_hours: int = 4, expected: pd.Series | None = None,
+    tg: Target,
+    usage: pd.Series,
+    occupied: pd.Series,
+    ref: slice | None = None,
+    k: float = 6.0,
+    frac: float = 0.3,
+    min_hours: int = 4,
+    expected: pd.Series | None = None,
 ) -> list[Flag]:
     """Use during unoccupied hours (nights, non-production days) well above normal.
 
@@ -165,10 +232,20 @@ def out_of_hours(
     mask = (~occ) & (u > thr)
     st, en = run_lengths(mask, min_hours)
     idx = pd.DatetimeIndex(usage.index)
-    return _flags(tg, "out_of_hours", idx, st, en, "warning",
-                  lambda s, e: f"{e - s} unoccupied intervals above {thr:.4g} (normal off-hours "
-                  f"{med:.4g}); {np.nansum(u[s:e]) - med * (e - s):.4g} extra", "out_of_hours",
-                  _step_ms(idx))
+    return _flags(
+        tg,
+        "out_of_hours",
+        idx,
+        st,
+        en,
+        "warning",
+        lambda s, e: (
+            f"{e - s} unoccupied intervals above {thr:.4g} (normal off-hours "
+            f"{med:.4g}); {np.nansum(u[s:e]) - med * (e - s):.4g} extra"
+        ),
+        "out_of_hours",
+        _step_ms(idx),
+    )
 
 
 def _step_ms(idx: pd.DatetimeIndex) -> int:
@@ -183,9 +260,16 @@ def stuck(tg: Target, values: pd.Series, min_len: int = 12, skip_value: float = 
     v = values.to_numpy(dtype=float)
     st, en = equal_runs(v, min_len, skip_value)
     idx = pd.DatetimeIndex(values.index)
-    return _flags(tg, "stuck", idx, st, en, "warning",
-                  lambda s, e: f"{e - s} identical readings ({v[s]:g}): meter or register stuck",
-                  "stuck")
+    return _flags(
+        tg,
+        "stuck",
+        idx,
+        st,
+        en,
+        "warning",
+        lambda s, e: f"{e - s} identical readings ({v[s]:g}): meter or register stuck",
+        "stuck",
+    )
 
 
 def counter_events(
@@ -194,25 +278,39 @@ def counter_events(
     """Counter resets (critical: the interval's use is unknown) and rollovers (info)."""
     idx = pd.DatetimeIndex(counter.index)
     ms = _ms(idx)
-    _, start, status = counter_deltas(ms, counter.to_numpy(dtype=float), rollover, 0, max_rate_per_h)
+    _, start, status = counter_deltas(
+        ms, counter.to_numpy(dtype=float), rollover, 0, max_rate_per_h
+    )
     v = counter.to_numpy(dtype=float)
     out = []
     for i in np.flatnonzero((status == RESET) | (status == ROLLOVER)):
         reset = status[i] == RESET
         prev = v[:i][np.isfinite(v[:i])][-1]
-        out.append(Flag(
-            tg.site, tg.meter, "counter_reset" if reset else "counter_rollover",
-            int(start[i]), int(ms[i]), "critical" if reset else "info",
-            (f"counter dropped from {prev:g} to {v[i]:g}: meter reset or replaced; the use in "
-             "this interval is unknown and left out") if reset else
-            (f"counter rolled over {rollover:g} ({prev:g} -> {v[i]:g}); use accounted"),
-            tg.quantity, "counter_events",
-        ))
+        out.append(
+            Flag(
+                tg.site,
+                tg.meter,
+                "counter_reset" if reset else "counter_rollover",
+                int(start[i]),
+                int(ms[i]),
+                "critical" if reset else "info",
+                (
+                    f"counter dropped from {prev:g} to {v[i]:g}: meter reset or replaced; "
+                    "the use in "
+                    "this interval is unknown and left out"
+                )
+                if reset
+                else (f"counter rolled over {rollover:g} ({prev:g} -> {v[i]:g}); use accounted"),
+                tg.quantity,
+                "counter_events",
+            )
+        )
     return out
 
 
-def spikes(tg: Target, values: pd.Series, window: int = 168, k: float = 8.0,
-           floor_frac: float = 0.05) -> list[Flag]:
+def spikes(
+    tg: Target, values: pd.Series, window: int = 168, k: float = 8.0, floor_frac: float = 0.05
+) -> list[Flag]:
     """Isolated one-interval spikes (see ``kernels.spike_mask``): a value above (or below) both
     neighbours by more than k robust sigmas of the previous ``window`` first differences
     (sigma at least ``floor_frac`` of the median level). Flagged once the next value arrives."""
@@ -221,19 +319,39 @@ def spikes(tg: Target, values: pd.Series, window: int = 168, k: float = 8.0,
     mask = spike_mask(v, window, k, max(floor, 1e-12))
     st, en = run_lengths(mask, 1)
     idx = pd.DatetimeIndex(values.index)
-    return _flags(tg, "spike", idx, st, en, "info",
-                  lambda s, e: f"value {v[s]:.4g} is a spike (both neighbours differ by > {k} robust "
-                  f"sigma of the previous {window} interval-to-interval changes)", "spikes", _step_ms(idx))
+    return _flags(
+        tg,
+        "spike",
+        idx,
+        st,
+        en,
+        "info",
+        lambda s, e: (
+            f"value {v[s]:.4g} is a spike (both neighbours differ by > {k} robust "
+            f"sigma of the previous {window} interval-to-interval changes)"
+        ),
+        "spikes",
+        _step_ms(idx),
+    )
 
 
-def impossible_values(tg: Target, values: pd.Series, lo: float = 0.0, hi: float = np.inf) -> list[Flag]:
+def impossible_values(
+    tg: Target, values: pd.Series, lo: float = 0.0, hi: float = np.inf
+) -> list[Flag]:
     """Values outside the physically possible [lo, hi] (negative use, above meter capacity)."""
     v = values.to_numpy(dtype=float)
     st, en = threshold_runs(v, lo, hi, 1)
     idx = pd.DatetimeIndex(values.index)
-    return _flags(tg, "impossible", idx, st, en, "critical",
-                  lambda s, e: f"{e - s} values outside [{lo:g}, {hi:g}] (first {v[s]:g})",
-                  "impossible_values")
+    return _flags(
+        tg,
+        "impossible",
+        idx,
+        st,
+        en,
+        "critical",
+        lambda s, e: f"{e - s} values outside [{lo:g}, {hi:g}] (first {v[s]:g})",
+        "impossible_values",
+    )
 
 
 def comm_gaps(tg: Target, index: pd.DatetimeIndex, max_gap: pd.Timedelta) -> list[Flag]:
@@ -245,9 +363,19 @@ def comm_gaps(tg: Target, index: pd.DatetimeIndex, max_gap: pd.Timedelta) -> lis
     lim = int(max_gap / pd.Timedelta(milliseconds=1))
     out = []
     for i in np.flatnonzero(d > lim):
-        out.append(Flag(tg.site, tg.meter, "gap", int(ms[i]), int(ms[i + 1]), "warning",
-                        f"no reading for {pd.Timedelta(milliseconds=int(d[i]))} "
-                        f"(limit {max_gap})", tg.quantity, "comm_gaps"))
+        out.append(
+            Flag(
+                tg.site,
+                tg.meter,
+                "gap",
+                int(ms[i]),
+                int(ms[i + 1]),
+                "warning",
+                f"no reading for {pd.Timedelta(milliseconds=int(d[i]))} (limit {max_gap})",
+                tg.quantity,
+                "comm_gaps",
+            )
+        )
     return out
 
 
@@ -263,17 +391,37 @@ def water_leak(
     d0 = days[0]
     day = ((days - d0) // pd.Timedelta(days=1)).to_numpy().astype(np.int64)
     ndays = int(day[-1]) + 1
-    mins = night_minimum(flow.to_numpy(dtype=float), idx.hour.to_numpy().astype(np.int64),
-                         day, h0, h1, ndays)
+    mins = night_minimum(
+        flow.to_numpy(dtype=float), idx.hour.to_numpy().astype(np.int64), day, h0, h1, ndays
+    )
     mask = np.isfinite(mins) & (mins > threshold)
     st, en = run_lengths(mask, nights)
     dindex = pd.date_range(d0, periods=ndays, freq="D")
-    return _flags(tg, "leak", dindex, st, en, "critical",
-                  lambda s, e: f"night minimum flow {np.nanmin(mins[s:e]):.4g} > {threshold:g} "
-                  f"for {e - s} nights ({h0:02d}:00-{h1:02d}:00)", "water_leak", 86_400_000)
+    return _flags(
+        tg,
+        "leak",
+        dindex,
+        st,
+        en,
+        "critical",
+        lambda s, e: (
+            f"night minimum flow {np.nanmin(mins[s:e]):.4g} > {threshold:g} "
+            f"for {e - s} nights ({h0:02d}:00-{h1:02d}:00)"
+        ),
+        "water_leak",
+        86_400_000,
+    )
 
 
 DETECTORS = (
-    "residual_cusum", "residual_ewma", "baseload_drift", "out_of_hours", "stuck",
-    "counter_events", "spikes", "impossible_values", "comm_gaps", "water_leak",
+    "residual_cusum",
+    "residual_ewma",
+    "baseload_drift",
+    "out_of_hours",
+    "stuck",
+    "counter_events",
+    "spikes",
+    "impossible_values",
+    "comm_gaps",
+    "water_leak",
 )

@@ -58,6 +58,7 @@ class SavingsResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN -> None); the per-interval frame is left out."""
+
         def clean(v: Any) -> Any:
             if isinstance(v, float) and not math.isfinite(v):
                 return None
@@ -68,24 +69,34 @@ class SavingsResult:
             if isinstance(v, np.generic):
                 return clean(v.item())
             return v
+
         m = self.model
-        return clean({
-            "observed": self.observed,
-            "adjusted_baseline": self.adjusted_baseline,
-            "savings": self.savings,
-            "savings_fraction": self.savings_fraction,
-            "fsu_68": self.fsu_68,
-            "fsu_90": self.fsu_90,
-            "cost_savings": self.cost_savings,
-            "co2_savings": self.co2_savings,
-            "granularity": self.granularity,
-            "model": {"type": m.type, "r2": m.r2, "cvrmse": m.cvrmse, "nmbe": m.nmbe, "n": m.n,
-                      "coefficients": m.coefficients, "selection_reason": m.selection_reason,
-                      "params": m.params},
-            "data_sufficiency": [w.to_dict() for w in self.data_sufficiency],
-            "checks": [c.to_dict() for c in self.checks],
-            "disqualified_allowed": self.disqualified_allowed,
-        })
+        return clean(
+            {
+                "observed": self.observed,
+                "adjusted_baseline": self.adjusted_baseline,
+                "savings": self.savings,
+                "savings_fraction": self.savings_fraction,
+                "fsu_68": self.fsu_68,
+                "fsu_90": self.fsu_90,
+                "cost_savings": self.cost_savings,
+                "co2_savings": self.co2_savings,
+                "granularity": self.granularity,
+                "model": {
+                    "type": m.type,
+                    "r2": m.r2,
+                    "cvrmse": m.cvrmse,
+                    "nmbe": m.nmbe,
+                    "n": m.n,
+                    "coefficients": m.coefficients,
+                    "selection_reason": m.selection_reason,
+                    "params": m.params,
+                },
+                "data_sufficiency": [w.to_dict() for w in self.data_sufficiency],
+                "checks": [c.to_dict() for c in self.checks],
+                "disqualified_allowed": self.disqualified_allowed,
+            }
+        )
 
 
 def _fit(train: pd.DataFrame, granularity: str, model: str, extras: list[str], unit: str):  # type: ignore[no-untyped-def]
@@ -95,7 +106,10 @@ def _fit(train: pd.DataFrame, granularity: str, model: str, extras: list[str], u
         if model not in ("auto", "towt"):
             raise AnalyticsError(f"hourly model {model!r}: use 'auto' or 'towt'")
         m = TOWTModel(extras, unit).fit(train)
-        return m, "TOWT: the hourly model (168 time-of-week terms + occupied/unoccupied temperature)"
+        return (
+            m,
+            "TOWT: the hourly model (168 time-of-week terms + occupied/unoccupied temperature)",
+        )
     if model == "auto":
         sel = select_daily(train, extras, unit, _daily_candidates(train))
         return sel.model, sel.reason
@@ -156,7 +170,8 @@ def compute_savings(
     bad = disqualifying(warnings)
     if bad and not allow_disqualified:
         raise DataSufficiencyError(
-            "data not sufficient: " + "; ".join(w.description for w in bad)
+            "data not sufficient: "
+            + "; ".join(w.description for w in bad)
             + " (pass allow_disqualified=True to compute anyway, flagged)"
         )
     train = base[base["coverage"] >= 0.9] if len(base) else base
@@ -181,27 +196,47 @@ def compute_savings(
         from .stats import RegressionTests
 
         tests = RegressionTests(
-            tuple(summary.pvalues), (), (), tuple(summary.pvalues.values()), math.nan,
+            tuple(summary.pvalues),
+            (),
+            (),
+            tuple(summary.pvalues.values()),
+            math.nan,
             summary.f_pvalue,
         )
         checks += enpi_checks(
-            tests, gof.r2, extras, {"production": train["production"].to_numpy()},
+            tests,
+            gof.r2,
+            extras,
+            {"production": train["production"].to_numpy()},
             {"production": rep["production"].to_numpy()},
         )
     if mcount == 0:
-        warnings.append(SufficiencyWarning(
-            "reporting_no_valid_intervals",
-            "no reporting interval has both usage and a prediction; savings are undefined",
-            {}, disqualifying=True,
-        ))
+        warnings.append(
+            SufficiencyWarning(
+                "reporting_no_valid_intervals",
+                "no reporting interval has both usage and a prediction; savings are undefined",
+                {},
+                disqualifying=True,
+            )
+        )
     info = ModelInfo(
-        type=summary.type, r2=gof.r2, cvrmse=gof.cvrmse, nmbe=gof.nmbe, n=gof.n,
-        coefficients=summary.coefficients if granularity == "daily" else {
-            k: v for k, v in summary.coefficients.items() if not k.startswith("tow_")
-        },
+        type=summary.type,
+        r2=gof.r2,
+        cvrmse=gof.cvrmse,
+        nmbe=gof.nmbe,
+        n=gof.n,
+        coefficients=summary.coefficients
+        if granularity == "daily"
+        else {k: v for k, v in summary.coefficients.items() if not k.startswith("tow_")},
         selection_reason=reason,
-        params={**summary.params, "p": gof.p, "adj_r2": gof.adj_r2,
-                "autocorr": gof.autocorr, "n_eff": gof.n_eff, "f_pvalue": summary.f_pvalue},
+        params={
+            **summary.params,
+            "p": gof.p,
+            "adj_r2": gof.adj_r2,
+            "autocorr": gof.autocorr,
+            "n_eff": gof.n_eff,
+            "f_pvalue": summary.f_pvalue,
+        },
         serialized=m.to_dict(),
     )
     return SavingsResult(

@@ -35,15 +35,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--granularity", choices=["daily", "hourly"], default="daily")
     p.add_argument("--model", default="auto", help="auto | 1P | 2P | 3PH | 3PC | 4P | 5P | towt")
     p.add_argument("--temperature-unit", choices=["C", "F"], default="C")
-    p.add_argument("--timezone", default="UTC",
-                   help="site time zone: naive timestamps are read in it, days are counted in it")
-    p.add_argument("--allow-disqualified", action="store_true",
-                   help="compute even when data sufficiency checks disqualify the data (flagged)")
+    p.add_argument(
+        "--timezone",
+        default="UTC",
+        help="site time zone: naive timestamps are read in it, days are counted in it",
+    )
+    p.add_argument(
+        "--allow-disqualified",
+        action="store_true",
+        help="compute even when data sufficiency checks disqualify the data (flagged)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_savings)
 
     f = subparsers.add_parser(
-        "flags", help="run the anomaly detectors over stored data and store the flags",
+        "flags",
+        help="run the anomaly detectors over stored data and store the flags",
     )
     f.add_argument("site", type=Path, help="site YAML file")
     f.add_argument("--since", help="only data from this time on (ISO 8601; naive = UTC)")
@@ -76,7 +83,9 @@ def read_series_csv(path: Path, tz: str) -> Any:
             )
     except (ValueError, TypeError) as exc:
         raise AnalyticsError(f"{path}: unreadable timestamps ({exc})") from exc
-    s = pd.Series(pd.to_numeric(df[values[0]], errors="coerce").to_numpy(), index=idx, name=values[0])
+    s = pd.Series(
+        pd.to_numeric(df[values[0]], errors="coerce").to_numpy(), index=idx, name=values[0]
+    )
     return s
 
 
@@ -95,9 +104,15 @@ def cmd_savings(args: argparse.Namespace) -> int:
     temp = read_series_csv(args.temperature, tz) if args.temperature else None
     prod = read_series_csv(args.production, tz) if args.production else None
     result = compute_savings(
-        usage, _period(args.baseline, "baseline"), _period(args.reporting, "reporting"),
-        temperature=temp, production=prod, granularity=args.granularity, model=args.model,
-        temperature_unit=args.temperature_unit, allow_disqualified=args.allow_disqualified,
+        usage,
+        _period(args.baseline, "baseline"),
+        _period(args.reporting, "reporting"),
+        temperature=temp,
+        production=prod,
+        granularity=args.granularity,
+        model=args.model,
+        temperature_unit=args.temperature_unit,
+        allow_disqualified=args.allow_disqualified,
     )
     d = result.to_dict()
     if args.json:
@@ -109,7 +124,8 @@ def cmd_savings(args: argparse.Namespace) -> int:
         return "n/a" if v is None else format(v, spec)
 
     lines = [
-        f"model             {m['type']}  (R² {fmt(m['r2'], '.3f')}, CV(RMSE) {fmt(m['cvrmse'], '.1%')}, "
+        f"model             {m['type']}  (R² {fmt(m['r2'], '.3f')}, "
+        f"CV(RMSE) {fmt(m['cvrmse'], '.1%')}, "
         f"NMBE {fmt(m['nmbe'], '.2%')}, n {m['n']})",
         f"selection         {m['selection_reason']}",
         f"observed          {fmt(d['observed'])}",
@@ -121,7 +137,9 @@ def cmd_savings(args: argparse.Namespace) -> int:
     for c in d["checks"]:
         lines.append(f"check {'PASS' if c['passed'] else 'FAIL'}        {c['reason']}")
     for w in d["data_sufficiency"]:
-        lines.append(f"data  {'DISQUAL' if w['disqualifying'] else 'warning'}     {w['description']}")
+        lines.append(
+            f"data  {'DISQUAL' if w['disqualifying'] else 'warning'}     {w['description']}"
+        )
     print("\n".join(lines))
     return 0
 

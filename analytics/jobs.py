@@ -54,7 +54,9 @@ def counter_to_hourly(
     idx = pd.DatetimeIndex(s.index).tz_convert("UTC")
     ms = idx.as_unit("ms").asi8.astype(np.int64)
     step = int(np.median(np.diff(ms))) if ms.size > 1 else 3_600_000
-    delta, start, status = counter_deltas(ms, s.to_numpy(dtype=float), rollover, 5 * step, max_rate_per_h)
+    delta, start, status = counter_deltas(
+        ms, s.to_numpy(dtype=float), rollover, 5 * step, max_rate_per_h
+    )
     h = 3_600_000
     t0 = (ms[0] // h) * h
     nb = int((ms[-1] - t0) // h) + 1
@@ -82,7 +84,9 @@ def detect_meter(
             s = frame[q].dropna()
             tg = an.Target(site, meter, q)
             flags += an.comm_gaps(tg, pd.DatetimeIndex(s.index), max_gap)
-            flags += an.stuck(tg, s, min_len=max(12, int(pd.Timedelta(hours=6) / step)) if pd.notna(step) else 12)
+            flags += an.stuck(
+                tg, s, min_len=max(12, int(pd.Timedelta(hours=6) / step)) if pd.notna(step) else 12
+            )
             if kind == "temperature":
                 flags += an.impossible_values(tg, s, -60.0, 80.0)
         return flags
@@ -109,7 +113,8 @@ def detect_meter(
         if base.notna().sum() >= 14 and base.std() > 0:
             dow = daily.index.day_of_week
             expected = pd.Series(
-                base.groupby(base.index.day_of_week).mean().reindex(dow).to_numpy(), index=daily.index
+                base.groupby(base.index.day_of_week).mean().reindex(dow).to_numpy(),
+                index=daily.index,
             )
             # 28 days minus 7 day-of-week means: correct the std for the fitted means
             sigma = float((base - expected.iloc[:28]).std()) * float(np.sqrt(27 / 21))

@@ -37,9 +37,23 @@ __all__ = ["COLUMNS", "portfolio_kernel", "run_portfolio"]
 logger = logging.getLogger(__name__)
 
 COLUMNS = (
-    "n_base", "p", "sse", "base_mean", "rho", "observed", "adjusted_baseline", "m_report",
-    "flags_cusum", "flags_ewma", "flags_stuck", "flags_spike", "flags_impossible", "flags_gap",
-    "flags_out_of_hours", "flags_baseload", "flags_leak",
+    "n_base",
+    "p",
+    "sse",
+    "base_mean",
+    "rho",
+    "observed",
+    "adjusted_baseline",
+    "m_report",
+    "flags_cusum",
+    "flags_ewma",
+    "flags_stuck",
+    "flags_spike",
+    "flags_impossible",
+    "flags_gap",
+    "flags_out_of_hours",
+    "flags_baseload",
+    "flags_leak",
 )
 
 
@@ -60,7 +74,7 @@ def _prune(t: np.ndarray, knots: np.ndarray, min_count: int) -> np.ndarray:
         drop = worst - 1 if worst == nb - 1 else worst
         if 0 < worst < nb - 1 and counts[worst - 1] < counts[worst + 1]:
             drop = worst - 1
-        k = np.concatenate((k[:drop], k[drop + 1:]))
+        k = np.concatenate((k[:drop], k[drop + 1 :]))
     return k
 
 
@@ -177,24 +191,41 @@ def portfolio_kernel(usage, temp, tow, hour, day, ndays, n_base, knots, hdd_base
     mcount = usage.shape[0]
     res = np.full((mcount, len(COLUMNS)), np.nan)
     for m in prange(mcount):
-        _one_meter(usage[m], temp[m], tow, hour, day, ndays, n_base, knots, hdd_base, cdd_base, res[m])
+        _one_meter(
+            usage[m], temp[m], tow, hour, day, ndays, n_base, knots, hdd_base, cdd_base, res[m]
+        )
     return res
 
 
 def run_portfolio(
-    usage: np.ndarray, temp: np.ndarray, index: pd.DatetimeIndex, baseline_end: pd.Timestamp,
+    usage: np.ndarray,
+    temp: np.ndarray,
+    index: pd.DatetimeIndex,
+    baseline_end: pd.Timestamp,
     temperature_unit: str = "F",
 ) -> pd.DataFrame:
     """Baseline, savings, FSU and flag counts for many meters sharing an hourly ``index``."""
     tow = (index.day_of_week * 24 + index.hour).to_numpy().astype(np.int64)
     hour = index.hour.to_numpy().astype(np.int64)
-    day = ((index.normalize() - index[0].normalize()) // pd.Timedelta(days=1)).to_numpy().astype(np.int64)
+    day = (
+        ((index.normalize() - index[0].normalize()) // pd.Timedelta(days=1))
+        .to_numpy()
+        .astype(np.int64)
+    )
     s, off = (1.0, 0.0) if temperature_unit == "F" else (5 / 9, -32 * 5 / 9)
     knots = np.array([30.0, 45.0, 55.0, 65.0, 75.0, 90.0]) * s + off
     n_base = int(np.searchsorted(index, baseline_end))
     res = portfolio_kernel(
-        np.ascontiguousarray(usage, dtype=float), np.ascontiguousarray(temp, dtype=float),
-        tow, hour, day, int(day[-1]) + 1, n_base, knots, 50.0 * s + off, 65.0 * s + off,
+        np.ascontiguousarray(usage, dtype=float),
+        np.ascontiguousarray(temp, dtype=float),
+        tow,
+        hour,
+        day,
+        int(day[-1]) + 1,
+        n_base,
+        knots,
+        50.0 * s + off,
+        65.0 * s + off,
     )
     df = pd.DataFrame(res, columns=list(COLUMNS))
     df["savings"] = df["adjusted_baseline"] - df["observed"]
@@ -205,9 +236,15 @@ def run_portfolio(
         rho = float(row.rho)
         cv = float(np.sqrt(row.sse / (n - p)) / row.base_mean) if n > p else np.nan
         n_eff = min(n * (1 - rho) / (1 + rho), n) if rho > -1 else n
-        g = GoodnessOfFit(n, p, np.nan, np.nan, np.nan, cv, np.nan, rho, n_eff, float(row.base_mean))
-        fsu68.append(fractional_savings_uncertainty(g, int(row.m_report), row.savings_fraction, 0.68))
-        fsu90.append(fractional_savings_uncertainty(g, int(row.m_report), row.savings_fraction, 0.90))
+        g = GoodnessOfFit(
+            n, p, np.nan, np.nan, np.nan, cv, np.nan, rho, n_eff, float(row.base_mean)
+        )
+        fsu68.append(
+            fractional_savings_uncertainty(g, int(row.m_report), row.savings_fraction, 0.68)
+        )
+        fsu90.append(
+            fractional_savings_uncertainty(g, int(row.m_report), row.savings_fraction, 0.90)
+        )
     df["fsu_68"] = fsu68
     df["fsu_90"] = fsu90
     return df

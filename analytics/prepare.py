@@ -16,7 +16,9 @@ logger = logging.getLogger(__name__)
 FREQ = {"daily": "D", "hourly": "h"}
 
 
-def validate_series(s: pd.Series | None, name: str, allow_negative: bool = False) -> pd.Series | None:
+def validate_series(
+    s: pd.Series | None, name: str, allow_negative: bool = False
+) -> pd.Series | None:
     """Check a time series: tz-aware sorted unique DatetimeIndex, numeric, not empty/all-NaN."""
     if s is None:
         return None
@@ -64,7 +66,9 @@ def validate_series(s: pd.Series | None, name: str, allow_negative: bool = False
     return v
 
 
-def parse_period(period: tuple[object, object], tz: object, name: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+def parse_period(
+    period: tuple[object, object], tz: object, name: str
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """(start, end) as tz-aware Timestamps in the data's zone; naive values are read as local."""
     try:
         start, end = (pd.Timestamp(p) for p in period)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -95,13 +95,15 @@ def avoided_energy(
     nra = adjustment_series(idx, interval, adjustments or [])
     base = adjusted_baseline.reindex(idx) + nra
     sav = base - observed
-    frame = pd.DataFrame({
-        "observed": observed,
-        "adjusted_baseline": base,
-        "non_routine_adjustment": nra,
-        "savings": sav,
-        "cumulative_savings": sav.fillna(0.0).cumsum().where(sav.notna()),
-    })
+    frame = pd.DataFrame(
+        {
+            "observed": observed,
+            "adjusted_baseline": base,
+            "non_routine_adjustment": nra,
+            "savings": sav,
+            "cumulative_savings": sav.fillna(0.0).cumsum().where(sav.notna()),
+        }
+    )
     cost = _cost(sav, tariff)
     if cost is not None:
         frame["cost_savings"] = cost

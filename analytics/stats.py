@@ -160,8 +160,12 @@ def regression_tests(
     else:
         f, fp = math.nan, math.nan
     return RegressionTests(
-        tuple(names), tuple(map(float, se)), tuple(map(float, tv)), tuple(map(float, pv)),
-        float(f), fp,
+        tuple(names),
+        tuple(map(float, se)),
+        tuple(map(float, tv)),
+        tuple(map(float, pv)),
+        float(f),
+        fp,
     )
 
 
@@ -191,12 +195,18 @@ def calibration_checks(gof: GoodnessOfFit, granularity: str) -> list[Check]:
     nmbe_ok = math.isfinite(gof.nmbe) and abs(gof.nmbe) <= nmbe_max
     return [
         Check(
-            "cvrmse", cv_ok, gof.cvrmse, cv_max,
+            "cvrmse",
+            cv_ok,
+            gof.cvrmse,
+            cv_max,
             f"CV(RMSE) {gof.cvrmse:.1%} {'<=' if cv_ok else '>'} {cv_max:.0%} "
             f"(ASHRAE G14 {granularity} criterion)",
         ),
         Check(
-            "nmbe", nmbe_ok, gof.nmbe, nmbe_max,
+            "nmbe",
+            nmbe_ok,
+            gof.nmbe,
+            nmbe_max,
             f"|NMBE| {abs(gof.nmbe):.2%} {'<=' if nmbe_ok else '>'} {nmbe_max:.0%} "
             f"(ASHRAE G14 {granularity} criterion)",
         ),
@@ -217,7 +227,10 @@ def enpi_checks(
     """
     out = [
         Check(
-            "f_test", tests.f_pvalue < 0.10, tests.f_pvalue, 0.10,
+            "f_test",
+            tests.f_pvalue < 0.10,
+            tests.f_pvalue,
+            0.10,
             f"model F-test p = {tests.f_pvalue:.3g} (EnPI requires < 0.10)",
         ),
         Check("r2", r2 >= 0.5, r2, 0.5, f"R² = {r2:.3f} (EnPI requires >= 0.50)"),
@@ -228,7 +241,10 @@ def enpi_checks(
         pv = tests.pvalues[tests.names.index(v)]
         out.append(
             Check(
-                f"p_{v}", pv < 0.20, pv, 0.20,
+                f"p_{v}",
+                pv < 0.20,
+                pv,
+                0.20,
                 f"variable {v}: p = {pv:.3g} (EnPI requires < 0.20 for each variable)",
             )
         )
@@ -247,7 +263,10 @@ def enpi_checks(
         ok = lo <= mean <= hi
         out.append(
             Check(
-                f"range_{name}", ok, mean, hi,
+                f"range_{name}",
+                ok,
+                mean,
+                hi,
                 f"reporting-period {name} mean {mean:.4g} is {'inside' if ok else 'outside'} the "
                 f"baseline range [{lo:.4g}, {hi:.4g}]; {outside:.0%} of reporting values outside",
             )

@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         "hourly_towt": rate(lambda: TOWTModel().fit(hourly)),
     }
     print(f"first-call (compile or cache load) for the models: {compile_models:.2f} s")
-    print(f"ours: daily auto-selection {ours['daily_auto']:.1f} fits/s, daily 5P "
-          f"{ours['daily_5p']:.1f} fits/s, hourly TOWT {ours['hourly_towt']:.1f} fits/s")
+    print(
+        f"ours: daily auto-selection {ours['daily_auto']:.1f} fits/s, daily 5P "
+        f"{ours['daily_5p']:.1f} fits/s, hourly TOWT {ours['hourly_towt']:.1f} fits/s"
+    )
 
     if not a.no_eemeter:
         from bench.eemeter_env import run_eemeter
@@ -91,16 +93,22 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             daily.rename(columns={"usage": "observed"}).rename_axis("timestamp").to_csv(
-                out / "bench_daily.csv")
+                out / "bench_daily.csv"
+            )
             hourly.rename(columns={"usage": "observed"}).rename_axis("timestamp").to_csv(
-                out / "bench_hourly.csv")
+                out / "bench_hourly.csv"
+            )
             run_eemeter("bench", out, str(a.repeats))
             ee = json.loads((out / "eemeter_bench.json").read_text())
         ee_daily, ee_hourly = 1 / ee["daily_fit_s"], 1 / ee["hourly_fit_s"]
-        print(f"eemeter 4.1.1: DailyModel {ee_daily:.2f} fits/s, CalTRACK hourly "
-              f"{ee_hourly:.3f} fits/s (after warm-up)")
-        print(f"ratio ours/eemeter: daily auto {ours['daily_auto'] / ee_daily:.0f}x, daily 5P "
-              f"{ours['daily_5p'] / ee_daily:.0f}x, hourly {ours['hourly_towt'] / ee_hourly:.0f}x")
+        print(
+            f"eemeter 4.1.1: DailyModel {ee_daily:.2f} fits/s, CalTRACK hourly "
+            f"{ee_hourly:.3f} fits/s (after warm-up)"
+        )
+        print(
+            f"ratio ours/eemeter: daily auto {ours['daily_auto'] / ee_daily:.0f}x, daily 5P "
+            f"{ours['daily_5p'] / ee_daily:.0f}x, hourly {ours['hourly_towt'] / ee_hourly:.0f}x"
+        )
 
     end = idx[24 * 243]  # 8 months baseline, 4 months reporting
     t0 = time.perf_counter()
@@ -110,10 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     df = run_portfolio(usage, temp, idx, end)
     wall = time.perf_counter() - t0
     print(f"portfolio first call (compile or cache load, 2 meters): {first:.2f} s")
-    print(f"portfolio {len(usage)} meters x {len(idx)} hours: baseline + savings + detectors "
-          f"{wall:.2f} s ({len(usage) / wall:.0f} meters/s); median CV(RMSE) "
-          f"{np.nanmedian(np.sqrt(df.sse / (df.n_base - df.p)) / df.base_mean):.1%}, "
-          f"flags {int(df.filter(like='flags_').to_numpy().sum())}")
+    print(
+        f"portfolio {len(usage)} meters x {len(idx)} hours: baseline + savings + detectors "
+        f"{wall:.2f} s ({len(usage) / wall:.0f} meters/s); median CV(RMSE) "
+        f"{np.nanmedian(np.sqrt(df.sse / (df.n_base - df.p)) / df.base_mean):.1%}, "
+        f"flags {int(df.filter(like='flags_').to_numpy().sum())}"
+    )
     return 0
 
 

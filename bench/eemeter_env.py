@@ -45,8 +45,12 @@ def ensure_env(venv: Path = VENV) -> Path:
 def run_eemeter(mode: str, outdir: Path, *args: str) -> None:
     """Run the runner script in the eemeter venv (``samples`` or ``bench``)."""
     py = ensure_env()
-    r = subprocess.run([str(py), str(RUNNER), mode, str(outdir), *args], capture_output=True,
-                       text=True, timeout=1200)
+    r = subprocess.run(
+        [str(py), str(RUNNER), mode, str(outdir), *args],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"eemeter runner failed ({r.returncode}):\n{r.stderr[-3000:]}")
 
@@ -63,11 +67,24 @@ def _ours(res: dict[str, Any], outdir: Path) -> dict[str, Any]:
     b0, b1, r0, r1 = (pd.Timestamp(p) for p in res["periods"])
     if res["granularity"] == "hourly":
         usage = usage.resample("h").sum(min_count=1)
-    r = compute_savings(usage, (b0, b1), (r0, r1), temp, granularity=res["granularity"],
-                        temperature_unit="F", allow_disqualified=True)
-    return {"observed": r.observed, "adjusted_baseline": r.adjusted_baseline,
-            "savings": r.savings, "fsu_68": r.fsu_68, "fsu_90": r.fsu_90, "model": r.model.type,
-            "cvrmse": r.model.cvrmse}
+    r = compute_savings(
+        usage,
+        (b0, b1),
+        (r0, r1),
+        temp,
+        granularity=res["granularity"],
+        temperature_unit="F",
+        allow_disqualified=True,
+    )
+    return {
+        "observed": r.observed,
+        "adjusted_baseline": r.adjusted_baseline,
+        "savings": r.savings,
+        "fsu_68": r.fsu_68,
+        "fsu_90": r.fsu_90,
+        "model": r.model.type,
+        "cvrmse": r.model.cvrmse,
+    }
 
 
 def compare_samples(outdir: Path | None = None) -> list[dict[str, Any]]:
@@ -79,14 +96,19 @@ def compare_samples(outdir: Path | None = None) -> list[dict[str, Any]]:
         for res in json.loads((out / "eemeter_results.json").read_text()):
             ours = _ours(res, out)
             row = {
-                "name": res["name"], "granularity": res["granularity"],
-                "eemeter_model": res["model"], "our_model": ours["model"],
-                "eemeter_baseline": res["adjusted_baseline"], "our_baseline": ours["adjusted_baseline"],
+                "name": res["name"],
+                "granularity": res["granularity"],
+                "eemeter_model": res["model"],
+                "our_model": ours["model"],
+                "eemeter_baseline": res["adjusted_baseline"],
+                "our_baseline": ours["adjusted_baseline"],
                 "baseline_diff": ours["adjusted_baseline"] / res["adjusted_baseline"] - 1,
-                "eemeter_savings": res["savings"], "our_savings": ours["savings"],
+                "eemeter_savings": res["savings"],
+                "our_savings": ours["savings"],
                 "eemeter_band_68": res.get("band_68"),
                 "our_band_68": ours["fsu_68"] * abs(ours["savings"]),
-                "observed_eemeter": res["observed"], "observed_ours": ours["observed"],
+                "observed_eemeter": res["observed"],
+                "observed_ours": ours["observed"],
             }
             b68 = res.get("band_68")
             row["savings_in_eemeter_68"] = (
@@ -99,15 +121,19 @@ def compare_samples(outdir: Path | None = None) -> list[dict[str, Any]]:
 def main() -> int:
     logging.basicConfig(level=logging.INFO)
     rows = compare_samples()
-    print(f"{'sample':34s} {'ee model':18s} {'ours':5s} {'ee base':>9s} {'our base':>9s} {'diff':>7s}"
-          f" {'ee sav':>8s} {'our sav':>8s} {'ee ±68':>7s} {'our ±68':>7s} in68")
+    print(
+        f"{'sample':34s} {'ee model':18s} {'ours':5s} {'ee base':>9s} {'our base':>9s} {'diff':>7s}"
+        f" {'ee sav':>8s} {'our sav':>8s} {'ee ±68':>7s} {'our ±68':>7s} in68"
+    )
     for r in rows:
         b = r["eemeter_band_68"]
-        print(f"{r['name']:34s} {r['eemeter_model'][:18]:18s} {r['our_model']:5s} "
-              f"{r['eemeter_baseline']:9.1f} {r['our_baseline']:9.1f} {r['baseline_diff']:+7.2%} "
-              f"{r['eemeter_savings']:8.1f} {r['our_savings']:8.1f} "
-              f"{'' if b is None else format(b, '7.1f'):>7s} {r['our_band_68']:7.1f} "
-              f"{r['savings_in_eemeter_68']}")
+        print(
+            f"{r['name']:34s} {r['eemeter_model'][:18]:18s} {r['our_model']:5s} "
+            f"{r['eemeter_baseline']:9.1f} {r['our_baseline']:9.1f} {r['baseline_diff']:+7.2%} "
+            f"{r['eemeter_savings']:8.1f} {r['our_savings']:8.1f} "
+            f"{'' if b is None else format(b, '7.1f'):>7s} {r['our_band_68']:7.1f} "
+            f"{r['savings_in_eemeter_68']}"
+        )
     return 0
 
 

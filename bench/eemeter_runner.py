@@ -23,8 +23,12 @@ from eemeter import eemeter  # noqa: E402  (the package nests its API one level 
 from eemeter.eemeter.samples.load import load_sample  # noqa: E402
 from scipy import stats  # noqa: E402
 
-DAILY = ["il-electricity-cdd-hdd-daily", "il-electricity-cdd-only-daily",
-         "il-gas-hdd-only-daily", "il-gas-intercept-only-daily"]
+DAILY = [
+    "il-electricity-cdd-hdd-daily",
+    "il-electricity-cdd-only-daily",
+    "il-gas-hdd-only-daily",
+    "il-gas-intercept-only-daily",
+]
 HOURLY = ["il-electricity-cdd-hdd-hourly"]
 
 
@@ -40,9 +44,11 @@ def periods(meta: dict) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp, pd.Ti
 
 def export(name: str, meter: pd.DataFrame, temp: pd.Series, out: Path) -> None:
     meter["value"].rename("usage").rename_axis("timestamp").reset_index().to_csv(
-        out / f"{name}.usage.csv", index=False)
+        out / f"{name}.usage.csv", index=False
+    )
     temp.rename("temperature").rename_axis("timestamp").reset_index().to_csv(
-        out / f"{name}.temperature.csv", index=False)
+        out / f"{name}.temperature.csv", index=False
+    )
 
 
 def daily(name: str, out: Path) -> dict:
@@ -51,8 +57,12 @@ def daily(name: str, out: Path) -> dict:
     b0, b1, r0, r1 = periods(meta)
     m_b = meter[(meter.index >= b0) & (meter.index < b1)]
     m_r = meter[(meter.index >= r0) & (meter.index < r1)]
-    base = eemeter.DailyBaselineData.from_series(m_b, temp, is_electricity_data="electricity" in name)
-    rep = eemeter.DailyReportingData.from_series(m_r, temp, is_electricity_data="electricity" in name)
+    base = eemeter.DailyBaselineData.from_series(
+        m_b, temp, is_electricity_data="electricity" in name
+    )
+    rep = eemeter.DailyReportingData.from_series(
+        m_r, temp, is_electricity_data="electricity" in name
+    )
     t0 = time.perf_counter()
     model = eemeter.DailyModel().fit(base, ignore_disqualification=True)
     fit_s = time.perf_counter() - t0
@@ -61,12 +71,17 @@ def daily(name: str, out: Path) -> dict:
     p = pred[ok]
     band90 = float(np.sqrt((p["predicted_unc"] ** 2).sum()))
     return {
-        "name": name, "granularity": "daily",
+        "name": name,
+        "granularity": "daily",
         "periods": [str(x) for x in (b0, b1, r0, r1)],
-        "observed": float(p["observed"].sum()), "adjusted_baseline": float(p["predicted"].sum()),
+        "observed": float(p["observed"].sum()),
+        "adjusted_baseline": float(p["predicted"].sum()),
         "savings": float((p["predicted"] - p["observed"]).sum()),
-        "band_90": band90, "band_68": band90 * stats.norm.ppf(0.84) / stats.norm.ppf(0.95),
-        "n_days": int(ok.sum()), "model": model.best_combination, "fit_seconds": fit_s,
+        "band_90": band90,
+        "band_68": band90 * stats.norm.ppf(0.84) / stats.norm.ppf(0.95),
+        "n_days": int(ok.sum()),
+        "model": model.best_combination,
+        "fit_seconds": fit_s,
     }
 
 
@@ -85,10 +100,15 @@ def hourly(name: str, out: Path) -> dict:
     ok = pred["observed"].notna() & pred["predicted"].notna()
     p = pred[ok]
     return {
-        "name": name, "granularity": "hourly", "periods": [str(x) for x in (b0, b1, r0, r1)],
-        "observed": float(p["observed"].sum()), "adjusted_baseline": float(p["predicted"].sum()),
-        "savings": float((p["predicted"] - p["observed"]).sum()), "n_hours": int(ok.sum()),
-        "model": "caltrack hourly (three-month weighted TOWT)", "fit_seconds": fit_s,
+        "name": name,
+        "granularity": "hourly",
+        "periods": [str(x) for x in (b0, b1, r0, r1)],
+        "observed": float(p["observed"].sum()),
+        "adjusted_baseline": float(p["predicted"].sum()),
+        "savings": float((p["predicted"] - p["observed"]).sum()),
+        "n_hours": int(ok.sum()),
+        "model": "caltrack hourly (three-month weighted TOWT)",
+        "fit_seconds": fit_s,
     }
 
 

@@ -98,7 +98,7 @@ def rolling_median_mad(
 
 @njit(cache=True)
 def run_lengths(mask: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Runs of True in ``mask`` at least ``min_len`` long: (starts, ends) index arrays, end exclusive."""
+    """Runs of True in ``mask`` at least ``min_len`` long: (starts, ends), end exclusive."""
     n = mask.shape[0]
     starts = np.empty(n, dtype=np.int64)
     ends = np.empty(n, dtype=np.int64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .control import rolling_median_mad, run_lengths
+from .control import run_lengths
 
 __all__ = [
     "cusum_episodes",
@@ -120,7 +120,8 @@ def spike_mask(x: np.ndarray, window: int, k: float, floor: float) -> np.ndarray
     Height r_i = the smaller of x_i - x_{i-1} and x_i - x_{i+1} when both have the same
     sign, else 0: a step in the schedule has one small side (r ~ noise), a spike two
     large ones. Flags |r_i| > k * max(1.4826 * MAD(first differences), floor), the MAD
-    over the ``window`` differences before i (refreshed every 24 steps); x_{i-1} is the last value not itself a
+    over the ``window`` differences before i (refreshed every 24 steps); x_{i-1} is
+    the last value not itself a
     spike. Needs the next value: flagged with a delay of one interval.
     """
     n = x.shape[0]

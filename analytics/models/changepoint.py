@@ -99,8 +99,12 @@ class ChangePointModel:
             gof=gof,
             pvalues=dict(zip(names, tests.pvalues, strict=True)),
             f_pvalue=tests.f_pvalue,
-            params={"heating_balance_point": self.hbp, "cooling_balance_point": self.cbp,
-                    "temperature_unit": self.temperature_unit, "extras": self.extras},
+            params={
+                "heating_balance_point": self.hbp,
+                "cooling_balance_point": self.cbp,
+                "temperature_unit": self.temperature_unit,
+                "extras": self.extras,
+            },
         )
         self.qualified, self.disqualified_reason = True, ""
         for term in ("heating", "cooling", "temperature"):

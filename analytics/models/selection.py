@@ -59,11 +59,15 @@ def select_daily(
             continue
         fitted[kind] = m
         adj = m.summary.gof.adj_r2 if m.summary else math.nan
-        report.append({
-            "type": kind, "qualified": m.qualified, "adj_r2": adj,
-            "cvrmse": m.summary.gof.cvrmse if m.summary else math.nan,
-            "reason": m.disqualified_reason,
-        })
+        report.append(
+            {
+                "type": kind,
+                "qualified": m.qualified,
+                "adj_r2": adj,
+                "cvrmse": m.summary.gof.cvrmse if m.summary else math.nan,
+                "reason": m.disqualified_reason,
+            }
+        )
         if m.qualified:
             score = adj if math.isfinite(adj) else -1.0
             if best is None or score > best_adj:
@@ -89,11 +93,13 @@ def select_daily(
         note = ""
     if best is None:
         raise DataSufficiencyError(
-            "no baseline model qualifies: " + "; ".join(r["reason"] for r in report if r["reason"])
+            "no baseline model qualifies: "
+            + "; ".join(r["reason"] for r in report if r["reason"])
             + ". Check the usage and temperature series for the baseline period"
         )
     others = ", ".join(
-        f"{r['type']} {r['adj_r2']:.3f}" for r in report
+        f"{r['type']} {r['adj_r2']:.3f}"
+        for r in report
         if r.get("qualified") and r["type"] != best.kind and "adj_r2" in r
     )
     rejected = ", ".join(f"{r['type']} ({r['reason']})" for r in report if not r.get("qualified"))

@@ -113,20 +113,28 @@ class TOWTModel:
         gof = goodness_of_fit(y, y - resid, p)
         names = [f"tow_{i}" for i in range(N_TOW)]
         names += [f"occ_seg_{i}" for i in range(len(self.knots_occ) + 1)] if self.has_occ else []
-        names += [f"unocc_seg_{i}" for i in range(len(self.knots_unocc) + 1)] if self.has_unocc else []
+        names += (
+            [f"unocc_seg_{i}" for i in range(len(self.knots_unocc) + 1)] if self.has_unocc else []
+        )
         names += self.extras
         coefs = np.concatenate([alpha, beta])
         self.summary = ModelSummary(
             type="TOWT",
             coefficients={n: float(v) for n, v in zip(names, coefs, strict=True)},
             gof=gof,
-            params={"occupied_hours": int(self.occ.sum()), "temperature_unit": self.temperature_unit,
-                    "knots_occ": self.knots_occ.tolist(), "knots_unocc": self.knots_unocc.tolist()},
+            params={
+                "occupied_hours": int(self.occ.sum()),
+                "temperature_unit": self.temperature_unit,
+                "knots_occ": self.knots_occ.tolist(),
+                "knots_unocc": self.knots_unocc.tolist(),
+            },
         )
         missing = int(np.isnan(alpha).sum())
         self.qualified = missing == 0
         self.disqualified_reason = (
-            "" if missing == 0 else f"TOWT: {missing} hours of the week never observed in the baseline"
+            ""
+            if missing == 0
+            else f"TOWT: {missing} hours of the week never observed in the baseline"
         )
         return self
 
@@ -138,8 +146,16 @@ class TOWTModel:
         t = data["temperature"].to_numpy(dtype=float)
         ex = np.ascontiguousarray(data[self.extras].to_numpy(dtype=float).reshape(len(data), -1))
         pred = towt_predict(
-            t, tow, ex, self.occ, self.knots_occ, self.knots_unocc, self.has_occ, self.has_unocc,
-            self.alpha, self.beta,
+            t,
+            tow,
+            ex,
+            self.occ,
+            self.knots_occ,
+            self.knots_unocc,
+            self.has_occ,
+            self.has_unocc,
+            self.alpha,
+            self.beta,
         )
         return pd.Series(pred, index=data.index, name="predicted")
 
@@ -164,7 +180,9 @@ class TOWTModel:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TOWTModel:
-        m = cls(d["extras"], d["temperature_unit"], d["occupancy_threshold"], d["min_hours_per_bin"])
+        m = cls(
+            d["extras"], d["temperature_unit"], d["occupancy_threshold"], d["min_hours_per_bin"]
+        )
         m.occ = np.asarray(d["occ"], dtype=np.bool_)
         m.knots_occ = np.asarray(d["knots_occ"], dtype=float)
         m.knots_unocc = np.asarray(d["knots_unocc"], dtype=float)

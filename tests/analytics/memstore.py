@@ -1,4 +1,7 @@
-"""An in-memory SeriesStore for unit tests of analytics.jobs (the real stores have their own suite)."""
+"""An in-memory SeriesStore for unit tests of analytics.jobs.
+
+The real stores have their own contract suite.
+"""
 
 from __future__ import annotations
 
@@ -23,9 +26,13 @@ class MemoryStore:
     def read(self, site, meter, quantities=None, start=None, end=None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
         s, e = to_ms(start), to_ms(end)
         rows = [
-            (q, t, v) for (si, me, q, t), v in self.points.items()
-            if si == site and me == meter and (quantities is None or q in quantities)
-            and (s is None or t >= s) and (e is None or t < e)
+            (q, t, v)
+            for (si, me, q, t), v in self.points.items()
+            if si == site
+            and me == meter
+            and (quantities is None or q in quantities)
+            and (s is None or t >= s)
+            and (e is None or t < e)
         ]
         if not rows:
             return pd.DataFrame(index=pd.DatetimeIndex([], tz="UTC", name="timestamp"))
@@ -45,9 +52,12 @@ class MemoryStore:
     def read_flags(self, site=None, meter=None, start=None, end=None) -> list[Flag]:  # type: ignore[no-untyped-def]
         s, e = to_ms(start), to_ms(end)
         out = [
-            f for f in self.flags.values()
-            if (site is None or f.site == site) and (meter is None or f.meter == meter)
-            and (s is None or f.end_ms >= s) and (e is None or f.start_ms < e)
+            f
+            for f in self.flags.values()
+            if (site is None or f.site == site)
+            and (meter is None or f.meter == meter)
+            and (s is None or f.end_ms >= s)
+            and (e is None or f.start_ms < e)
         ]
         return sorted(out, key=lambda f: f.start_ms)
 

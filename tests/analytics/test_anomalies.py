@@ -62,7 +62,7 @@ def test_baseload_drift() -> None:
     df = hourly_frame(seed=3)
     assert len(baseload_drift(TG, df["usage"])) <= 1
     u = df["usage"].copy()
-    u.iloc[24 * 150:] += 1.5  # +37 % base load from day 150
+    u.iloc[24 * 150 :] += 1.5  # +37 % base load from day 150
     flags = [f for f in baseload_drift(TG, u) if f.end_ms > _ms(u.index[24 * 150])]
     assert flags
     assert flags[0].start_ms <= _ms(u.index[24 * (150 + 7 + 7)])
@@ -70,8 +70,9 @@ def test_baseload_drift() -> None:
 
 def test_out_of_hours_compressor_left_on_over_weekend() -> None:
     df = hourly_frame(seed=4)
-    occ = pd.Series((df.index.day_of_week < 5) & (df.index.hour >= 7) & (df.index.hour < 19),
-                    index=df.index)
+    occ = pd.Series(
+        (df.index.day_of_week < 5) & (df.index.hour >= 7) & (df.index.hour < 19), index=df.index
+    )
     assert len(out_of_hours(TG, df["usage"], occ)) <= 2
     u = df["usage"].copy()
     sat = pd.Timestamp("2023-06-10", tz="UTC")  # a Saturday
@@ -84,8 +85,9 @@ def test_out_of_hours_against_baseline_prediction() -> None:
     from analytics.models import TOWTModel
 
     df = hourly_frame(seed=4)
-    occ = pd.Series((df.index.day_of_week < 5) & (df.index.hour >= 7) & (df.index.hour < 19),
-                    index=df.index)
+    occ = pd.Series(
+        (df.index.day_of_week < 5) & (df.index.hour >= 7) & (df.index.hour < 19), index=df.index
+    )
     expected = TOWTModel(temperature_unit="F").fit(df.iloc[: 24 * 120]).predict(df)
     assert len(out_of_hours(TG, df["usage"], occ, expected=expected)) <= 2
     u = df["usage"].copy()
@@ -110,7 +112,9 @@ def test_counter_reset_and_rollover() -> None:
     c = pd.Series([99_990.0, 99_998.0, 5.0, 12.0, 3.0, 9.0], index=idx)
     f = counter_events(TG, c, rollover=100_000.0, max_rate_per_h=50.0)
     assert [x.kind for x in f] == ["counter_rollover", "counter_reset"]
-    assert f[1].severity == "critical" and f[1].start_ms == _ms(idx[3]) and f[1].end_ms == _ms(idx[4])
+    assert (
+        f[1].severity == "critical" and f[1].start_ms == _ms(idx[3]) and f[1].end_ms == _ms(idx[4])
+    )
     assert "12" in f[1].reason and "3" in f[1].reason
 
 

@@ -42,8 +42,14 @@ def test_fsu_intervals_cover_the_true_effect_at_about_their_level() -> None:
     hits68 = hits90 = 0
     for seed in range(200, 230):
         df = daily_frame(seed=seed, prod=2.0, noise=25.0)
-        r = compute_savings(_with_effect(df, 40.0), BASE, REP, df["temperature"], df["production"],
-                            temperature_unit="F")
+        r = compute_savings(
+            _with_effect(df, 40.0),
+            BASE,
+            REP,
+            df["temperature"],
+            df["production"],
+            temperature_unit="F",
+        )
         err = abs(r.savings - 40.0 * 365)
         hits68 += err <= r.fsu_68 * abs(r.savings)
         hits90 += err <= r.fsu_90 * abs(r.savings)
@@ -55,8 +61,12 @@ def test_hourly_towt_savings() -> None:
     u = df["usage"].copy()
     u[u.index >= pd.Timestamp("2024-01-02", tz="UTC")] *= 0.85
     r = compute_savings(
-        u, ("2023-01-02", "2024-01-02"), ("2024-01-02", "2024-04-26"), df["temperature"],
-        granularity="hourly", temperature_unit="F",
+        u,
+        ("2023-01-02", "2024-01-02"),
+        ("2024-01-02", "2024-04-26"),
+        df["temperature"],
+        granularity="hourly",
+        temperature_unit="F",
     )
     assert r.model.type == "TOWT"
     assert r.savings_fraction == pytest.approx(0.15, abs=0.01)
@@ -68,8 +78,14 @@ def test_tariff_callable_emissions_and_adjustment() -> None:
     u = _with_effect(df, 30.0)
     adj = NonRoutineAdjustment(pd.Timestamp("2024-07-01", tz="UTC"), 100.0, "new line")
     r = compute_savings(
-        u, BASE, REP, df["temperature"], temperature_unit="F", adjustments=[adj],
-        tariff=lambda s: s * 0.2, emission_factor=0.5,
+        u,
+        BASE,
+        REP,
+        df["temperature"],
+        temperature_unit="F",
+        adjustments=[adj],
+        tariff=lambda s: s * 0.2,
+        emission_factor=0.5,
     )
     nra = r.frame["non_routine_adjustment"]
     assert nra.sum() == pytest.approx(100.0 * 183)  # data end 2024-12-30
@@ -92,10 +108,17 @@ def test_normalized_savings_under_fixed_conditions() -> None:
 def test_short_baseline_is_disqualifying_unless_allowed() -> None:
     df = daily_frame(seed=14)
     with pytest.raises(DataSufficiencyError, match="baseline period is 181 days"):
-        compute_savings(df["usage"], ("2023-07-04", "2024-01-01"), REP, df["temperature"],
-                        temperature_unit="F")
-    r = compute_savings(df["usage"], ("2023-07-04", "2024-01-01"), REP, df["temperature"],
-                        temperature_unit="F", allow_disqualified=True)
+        compute_savings(
+            df["usage"], ("2023-07-04", "2024-01-01"), REP, df["temperature"], temperature_unit="F"
+        )
+    r = compute_savings(
+        df["usage"],
+        ("2023-07-04", "2024-01-01"),
+        REP,
+        df["temperature"],
+        temperature_unit="F",
+        allow_disqualified=True,
+    )
     assert r.disqualified_allowed
     assert [w.code for w in r.data_sufficiency if w.disqualifying] == ["baseline_too_short"]
 
@@ -135,8 +158,15 @@ def test_bad_input_constant_usage_is_flagged() -> None:
 def test_bad_input_baseline_too_short_for_the_model() -> None:
     u, t = _u()
     with pytest.raises(DataSufficiencyError, match="needs at least|no baseline model"):
-        compute_savings(u, ("2023-01-01", "2023-01-04"), REP, t, temperature_unit="F",
-                        allow_disqualified=True, model="5P")
+        compute_savings(
+            u,
+            ("2023-01-01", "2023-01-04"),
+            REP,
+            t,
+            temperature_unit="F",
+            allow_disqualified=True,
+            model="5P",
+        )
 
 
 def test_bad_input_unsorted() -> None:

@@ -43,17 +43,37 @@ def _csvs(tmp_path: Path) -> tuple[Path, Path, Path]:
 
 def _args(tmp_path: Path, *extra: str) -> list[str]:
     u, t, p = _csvs(tmp_path)
-    return ["savings", "--usage", str(u), "--temperature", str(t), "--production", str(p),
-            "--baseline", "2023-01-01..2024-01-01", "--reporting", "2024-01-01..2025-01-01",
-            "--temperature-unit", "F", *extra]
+    return [
+        "savings",
+        "--usage",
+        str(u),
+        "--temperature",
+        str(t),
+        "--production",
+        str(p),
+        "--baseline",
+        "2023-01-01..2024-01-01",
+        "--reporting",
+        "2024-01-01..2025-01-01",
+        "--temperature-unit",
+        "F",
+        *extra,
+    ]
 
 
 def test_savings_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = _parser().parse_args(_args(tmp_path, "--json"))
     assert args.func(args) == 0
     d = json.loads(capsys.readouterr().out)
-    for key in ("observed", "adjusted_baseline", "savings", "savings_fraction", "fsu_68", "fsu_90",
-                "data_sufficiency"):
+    for key in (
+        "observed",
+        "adjusted_baseline",
+        "savings",
+        "savings_fraction",
+        "fsu_68",
+        "fsu_90",
+        "data_sufficiency",
+    ):
         assert key in d
     assert set(d["model"]) >= {"type", "r2", "cvrmse", "nmbe", "n", "coefficients"}
     assert d["savings"] == pytest.approx(40 * 365, rel=0.1)
@@ -88,16 +108,18 @@ def test_savings_subprocess(tmp_path: Path) -> None:
         "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
         "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
     )
-    r = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                       cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["model"]["type"] == "5P"
 
 
 def test_cli_import_does_not_load_numba() -> None:
     code = "import sys, analytics.cli; print('numba' in sys.modules)"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                       timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert r.stdout.strip() == "False", r.stderr
 
 

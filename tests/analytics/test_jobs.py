@@ -22,17 +22,24 @@ class M:
     kind: str
 
 
-def _write_counter(store: MemoryStore, meter: str, q: str, use_per_step: np.ndarray, t0: int,
-                   reset_at: int | None = None, gap: slice | None = None) -> None:
+def _write_counter(
+    store: MemoryStore,
+    meter: str,
+    q: str,
+    use_per_step: np.ndarray,
+    t0: int,
+    reset_at: int | None = None,
+    gap: slice | None = None,
+) -> None:
     c = np.cumsum(use_per_step) + 1000.0
     if reset_at is not None:
         c[reset_at:] -= c[reset_at - 1] - 1.0
     keep = np.ones(len(c), bool)
     if gap is not None:
         keep[gap] = False
-    store.write_points([
-        SeriesPoint("dairy", meter, q, t0 + i * Q, float(c[i])) for i in np.flatnonzero(keep)
-    ])
+    store.write_points(
+        [SeriesPoint("dairy", meter, q, t0 + i * Q, float(c[i])) for i in np.flatnonzero(keep)]
+    )
 
 
 def _plant(days: int = 42, seed: int = 0) -> tuple[MemoryStore, int]:
@@ -41,20 +48,33 @@ def _plant(days: int = 42, seed: int = 0) -> tuple[MemoryStore, int]:
     idx = pd.date_range("2024-01-01", periods=days * 96, freq="15min", tz="UTC")
     occ = (idx.day_of_week < 5) & (idx.hour >= 7) & (idx.hour < 19)
     elec = (1.0 + 2.5 * occ) * (1 + rng.normal(0, 0.05, len(idx)))
-    sat = (idx >= pd.Timestamp("2024-02-03", tz="UTC")) & (idx < pd.Timestamp("2024-02-05", tz="UTC"))
+    sat = (idx >= pd.Timestamp("2024-02-03", tz="UTC")) & (
+        idx < pd.Timestamp("2024-02-05", tz="UTC")
+    )
     elec[sat] += 1.5  # compressor left on over the weekend
     store = MemoryStore()
-    _write_counter(store, "main-elec", "energy_import_total", elec, t0, reset_at=96 * 20,
-                   gap=slice(96 * 10, 96 * 10 + 12))
-    water = np.where((idx.hour >= 6) & (idx.hour < 22), 1.0, 0.0) + np.abs(rng.normal(0, 0.005, len(idx)))
+    _write_counter(
+        store,
+        "main-elec",
+        "energy_import_total",
+        elec,
+        t0,
+        reset_at=96 * 20,
+        gap=slice(96 * 10, 96 * 10 + 12),
+    )
+    water = np.where((idx.hour >= 6) & (idx.hour < 22), 1.0, 0.0) + np.abs(
+        rng.normal(0, 0.005, len(idx))
+    )
     water[idx >= pd.Timestamp("2024-02-01", tz="UTC")] += 0.2  # leak
     _write_counter(store, "cip-water", "volume_total", water, t0)
     temps = 20 + rng.normal(0, 1, days * 24)
     temps[300:330] = 21.5
-    store.write_points([
-        SeriesPoint("dairy", "temp", "temperature", t0 + i * 3_600_000, float(v))
-        for i, v in enumerate(temps)
-    ])
+    store.write_points(
+        [
+            SeriesPoint("dairy", "temp", "temperature", t0 + i * 3_600_000, float(v))
+            for i, v in enumerate(temps)
+        ]
+    )
     return store, t0
 
 
@@ -75,9 +95,13 @@ def test_run_flags_finds_the_planted_faults_and_stores_them() -> None:
     leak = next(f for f in flags if f.kind == "leak")
     assert leak.start_ms == int(pd.Timestamp("2024-02-01", tz="UTC").value // 1_000_000)
     ooh = [f for f in flags if f.kind == "out_of_hours"]
-    assert all(pd.Timestamp(f.start_ms, unit="ms", tz="UTC") >= pd.Timestamp("2024-02-03", tz="UTC")
-               for f in ooh)
-    assert len(store.read_flags("dairy")) == len({(f.meter, f.kind, f.quantity, f.start_ms) for f in flags})
+    assert all(
+        pd.Timestamp(f.start_ms, unit="ms", tz="UTC") >= pd.Timestamp("2024-02-03", tz="UTC")
+        for f in ooh
+    )
+    assert len(store.read_flags("dairy")) == len(
+        {(f.meter, f.kind, f.quantity, f.start_ms) for f in flags}
+    )
     assert all(f.detector and f.reason for f in flags)
     # no flag on the clean water days before the leak, except gaps/counters
     early = [f for f in flags if f.meter == "cip-water" and f.end_ms < leak.start_ms]
@@ -95,5 +119,7 @@ def test_counter_to_hourly_conserves_energy_across_reset_and_gap() -> None:
     idx = pd.date_range("2024-01-01", periods=8, freq="30min", tz="UTC")
     c = pd.Series([0.0, 1, 2, 3, 0.5, 1.5, 2.5, 3.5], index=idx)
     h, status = counter_to_hourly(c)
-    assert h["usage"].sum() == pytest.approx(6.0)  # the reset interval's use is unknown, not negative
+    assert h["usage"].sum() == pytest.approx(
+        6.0
+    )  # the reset interval's use is unknown, not negative
     assert (h["usage"].dropna() >= 0).all()

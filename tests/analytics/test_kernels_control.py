@@ -44,9 +44,11 @@ def test_rolling_median_mad_matches_pandas(window: int, min_periods: int) -> Non
     med, mad = rolling_median_mad(x, window, min_periods)
     s = pd.Series(x)
     ref_med = s.rolling(window, min_periods=min_periods).median().to_numpy()
-    ref_mad = s.rolling(window, min_periods=min_periods).apply(
-        lambda w: np.nanmedian(np.abs(w - np.nanmedian(w))), raw=True
-    ).to_numpy()
+    ref_mad = (
+        s.rolling(window, min_periods=min_periods)
+        .apply(lambda w: np.nanmedian(np.abs(w - np.nanmedian(w))), raw=True)
+        .to_numpy()
+    )
     np.testing.assert_allclose(med, ref_med, rtol=1e-12)
     np.testing.assert_allclose(mad, ref_mad, rtol=1e-12, atol=1e-12)
 

@@ -50,7 +50,9 @@ def test_towt_fit_matches_statsmodels_on_explicit_design(seed: int, q: int) -> N
 def test_towt_unseen_time_of_week_predicts_nan() -> None:
     temp, tow, y, ex, occ = _data(2)
     sel = tow != 5
-    alpha, beta, _, ok = towt_fit(temp[sel], tow[sel], y[sel], ex[sel], occ, KNOTS, KNOTS, True, True)
+    alpha, beta, _, ok = towt_fit(
+        temp[sel], tow[sel], y[sel], ex[sel], occ, KNOTS, KNOTS, True, True
+    )
     assert ok and np.isnan(alpha[5]) and np.isfinite(np.delete(alpha, 5)).all()
 
 

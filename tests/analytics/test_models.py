@@ -51,7 +51,9 @@ def test_production_regressor_recovered() -> None:
     "heat,cool,expected",
     [(8.0, 0.0, "3PH"), (0.0, 12.0, "3PC"), (8.0, 12.0, "5P"), (0.0, 0.0, "1P")],
 )
-def test_selection_picks_the_true_form_and_says_why(heat: float, cool: float, expected: str) -> None:
+def test_selection_picks_the_true_form_and_says_why(
+    heat: float, cool: float, expected: str
+) -> None:
     df = daily_frame(seed=5, heat=heat, cool=cool, noise=10.0)
     sel = select_daily(df)
     assert sel.model.kind == expected, sel.reason
@@ -102,8 +104,14 @@ def test_towt_fits_schedule_and_matches_statsmodels() -> None:
     assert m.summary.gof.cvrmse < 0.15
     tow = time_of_week(df.index)
     x = towt_design(
-        df["temperature"].to_numpy(), tow, np.zeros((len(df), 0)), m.occ, m.knots_occ,
-        m.knots_unocc, m.has_occ, m.has_unocc,
+        df["temperature"].to_numpy(),
+        tow,
+        np.zeros((len(df), 0)),
+        m.occ,
+        m.knots_occ,
+        m.knots_unocc,
+        m.has_occ,
+        m.has_unocc,
     )
     ref = sm.OLS(df["usage"].to_numpy(), x).fit()
     coef = np.concatenate([m.alpha, m.beta])

@@ -26,8 +26,12 @@ def test_portfolio_matches_per_meter_api_and_flags_faults() -> None:
     assert df.loc[2, "flags_stuck"] == 1 and df.loc[2, "flags_spike"] >= 1
     assert df.loc[0, "flags_stuck"] == 0
     r = compute_savings(
-        pd.Series(usage[1], index=idx), (idx[0], end), (end, idx[-1] + pd.Timedelta(hours=1)),
-        pd.Series(temp[1], index=idx), granularity="hourly", temperature_unit="F",
+        pd.Series(usage[1], index=idx),
+        (idx[0], end),
+        (end, idx[-1] + pd.Timedelta(hours=1)),
+        pd.Series(temp[1], index=idx),
+        granularity="hourly",
+        temperature_unit="F",
         allow_disqualified=True,
     )
     assert df.loc[1, "savings"] == pytest.approx(r.savings, rel=1e-6)

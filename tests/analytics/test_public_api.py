@@ -7,12 +7,27 @@ import importlib
 import pytest
 
 MODULES = [
-    "analytics", "analytics.api", "analytics.anomalies", "analytics.cli", "analytics.jobs",
-    "analytics.prepare", "analytics.savings", "analytics.stats", "analytics.sufficiency",
-    "analytics.kernels", "analytics.kernels.changepoint", "analytics.kernels.control",
-    "analytics.kernels.counters", "analytics.kernels.detect", "analytics.kernels.regression",
-    "analytics.kernels.towt", "analytics.models", "analytics.models.base",
-    "analytics.models.changepoint", "analytics.models.selection", "analytics.models.towt",
+    "analytics",
+    "analytics.api",
+    "analytics.anomalies",
+    "analytics.cli",
+    "analytics.jobs",
+    "analytics.prepare",
+    "analytics.savings",
+    "analytics.stats",
+    "analytics.sufficiency",
+    "analytics.kernels",
+    "analytics.kernels.changepoint",
+    "analytics.kernels.control",
+    "analytics.kernels.counters",
+    "analytics.kernels.detect",
+    "analytics.kernels.regression",
+    "analytics.kernels.towt",
+    "analytics.models",
+    "analytics.models.base",
+    "analytics.models.changepoint",
+    "analytics.models.selection",
+    "analytics.models.towt",
 ]
 
 

@@ -91,8 +91,11 @@ def test_enpi_checks_pass_and_fail_with_reasons() -> None:
     x, y, coef, resid, inv = _fit(2)
     t = regression_tests(["const", "production", "noise"], coef, inv, resid, y)
     checks = enpi_checks(
-        t, goodness_of_fit(y, y - resid, 3).r2, ["production"],
-        {"production": x[:, 1]}, {"production": x[:, 1] + 100},
+        t,
+        goodness_of_fit(y, y - resid, 3).r2,
+        ["production"],
+        {"production": x[:, 1]},
+        {"production": x[:, 1] + 100},
     )
     by = {c.name: c for c in checks}
     assert by["f_test"].passed and by["p_production"].passed and by["r2"].passed
