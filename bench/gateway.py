@@ -40,25 +40,56 @@ UNITS_PER_BUS = 10
 def scenario(n: int, ports: list[int]) -> dict:
     buses = [{"id": f"bus-{i}", "transport": "tcp", "port": p} for i, p in enumerate(ports)]
     meters = [
-        {"id": f"m{k}", "bus": f"bus-{k // UNITS_PER_BUS}", "unit_id": k % UNITS_PER_BUS + 1,
-         "profile": "eastron-sdm630", "kind": "electricity", "initial": 1000.0 + k,
-         "load": {"base": 5.0, "shift": 10.0, "noise": 0.05}}
+        {
+            "id": f"m{k}",
+            "bus": f"bus-{k // UNITS_PER_BUS}",
+            "unit_id": k % UNITS_PER_BUS + 1,
+            "profile": "eastron-sdm630",
+            "kind": "electricity",
+            "initial": 1000.0 + k,
+            "load": {"base": 5.0, "shift": 10.0, "noise": 0.05},
+        }
         for k in range(n)
     ]
-    return {"site": {"id": "bench", "timezone": "UTC"}, "start": "2025-01-01", "end": "2030-01-01",
-            "seed": 1, "buses": buses, "meters": meters}
+    return {
+        "site": {"id": "bench", "timezone": "UTC"},
+        "start": "2025-01-01",
+        "end": "2030-01-01",
+        "seed": 1,
+        "buses": buses,
+        "meters": meters,
+    }
 
 
 def site(n: int, ports: list[int], broker: str, workdir: Path) -> SiteConfig:
-    return SiteConfig.model_validate({
-        "site": {"id": "bench"},
-        "broker": {"url": broker},
-        "gateway": {"id": "bench-gw", "outbox": str(workdir / "outbox.db"), "replay_rate": 1e6},
-        "buses": [{"id": f"bus-{i}", "transport": "tcp", "host": "127.0.0.1", "port": p, "timeout": "2s"}
-                  for i, p in enumerate(ports)],
-        "meters": [{"id": f"m{k}", "bus": f"bus-{k // UNITS_PER_BUS}", "unit_id": k % UNITS_PER_BUS + 1,
-                    "profile": "eastron-sdm630", "kind": "electricity", "poll": "1s"} for k in range(n)],
-    })
+    return SiteConfig.model_validate(
+        {
+            "site": {"id": "bench"},
+            "broker": {"url": broker},
+            "gateway": {"id": "bench-gw", "outbox": str(workdir / "outbox.db"), "replay_rate": 1e6},
+            "buses": [
+                {
+                    "id": f"bus-{i}",
+                    "transport": "tcp",
+                    "host": "127.0.0.1",
+                    "port": p,
+                    "timeout": "2s",
+                }
+                for i, p in enumerate(ports)
+            ],
+            "meters": [
+                {
+                    "id": f"m{k}",
+                    "bus": f"bus-{k // UNITS_PER_BUS}",
+                    "unit_id": k % UNITS_PER_BUS + 1,
+                    "profile": "eastron-sdm630",
+                    "kind": "electricity",
+                    "poll": "1s",
+                }
+                for k in range(n)
+            ],
+        }
+    )
 
 
 async def bare(ports: list[int], n: int, seconds: float) -> int:
@@ -75,7 +106,9 @@ async def bare(ports: list[int], n: int, seconds: float) -> int:
             while time.monotonic() < stop_at:
                 for unit in units:
                     for r in requests:
-                        response = await client.read_input_registers(r.address, count=r.count, device_id=unit)
+                        response = await client.read_input_registers(
+                            r.address, count=r.count, device_id=unit
+                        )
                         assert not response.isError()
                     polls += 1
         finally:
@@ -119,14 +152,19 @@ def measure(n: int, seconds: float, workdir: Path, broker: MosquittoServer) -> d
         sim.terminate()
         sim.wait(10)
     return {
-        "bare_rate": bare_polls / seconds, "bare_cpu_ms": 1000 * bare_cpu / max(bare_polls, 1),
-        "gw_rate": gw_polls / seconds, "gw_cpu_ms": 1000 * gw_cpu / max(gw_polls, 1),
-        "acked": acked, "gw_polls": gw_polls,
+        "bare_rate": bare_polls / seconds,
+        "bare_cpu_ms": 1000 * bare_cpu / max(bare_polls, 1),
+        "gw_rate": gw_polls / seconds,
+        "gw_cpu_ms": 1000 * gw_cpu / max(gw_polls, 1),
+        "acked": acked,
+        "gw_polls": gw_polls,
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--meters", type=int, nargs="+", default=[10, 100, 500])
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
@@ -134,14 +172,21 @@ def main() -> None:
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
-    print(f"# gateway vs bare pymodbus, SDM630 (8 requests/poll), {args.seconds:g} s each, cpus={os.cpu_count()}")
-    print(f"{'meters':>6} {'bare polls/s':>13} {'bare CPU ms/poll':>17} {'gateway polls/s':>16} "
-          f"{'gw CPU ms/poll':>15} {'published+acked':>16} {'ratio':>6}")
+    print(
+        f"# gateway vs bare pymodbus, SDM630 (8 requests/poll), {args.seconds:g} s each, cpus={os.cpu_count()}"
+    )
+    print(
+        f"{'meters':>6} {'bare polls/s':>13} {'bare CPU ms/poll':>17} {'gateway polls/s':>16} "
+        f"{'gw CPU ms/poll':>15} {'published+acked':>16} {'ratio':>6}"
+    )
     with tempfile.TemporaryDirectory() as tmp, MosquittoServer(Path(tmp) / "mosquitto") as broker:
         for n in args.meters:
             r = measure(n, args.seconds, Path(tmp), broker)
-            print(f"{n:>6} {r['bare_rate']:>13.0f} {r['bare_cpu_ms']:>17.2f} {r['gw_rate']:>16.0f} "
-                  f"{r['gw_cpu_ms']:>15.2f} {r['acked']:>16.0f} {r['gw_rate'] / r['bare_rate']:>6.2f}", flush=True)
+            print(
+                f"{n:>6} {r['bare_rate']:>13.0f} {r['bare_cpu_ms']:>17.2f} {r['gw_rate']:>16.0f} "
+                f"{r['gw_cpu_ms']:>15.2f} {r['acked']:>16.0f} {r['gw_rate'] / r['bare_rate']:>6.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

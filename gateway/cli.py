@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plantmeter.errors import MeterReadError
+
+    from .poller import PollResult
+    from .service import Gateway
 
 __all__ = ["register"]
 
@@ -21,7 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "Stop with Ctrl-C. Start with --dry-run to check wiring and profiles.",
     )
     p.add_argument("site", type=Path, help="site configuration file (see examples/dairy/site.yaml)")
-    p.add_argument("--dry-run", action="store_true", help="poll every meter once, print a table, publish nothing")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="poll every meter once, print a table, publish nothing",
+    )
     p.set_defaults(func=_run)
 
 
@@ -41,21 +53,19 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _table(gateway: object, results: dict[str, object]) -> str:
-    from plantmeter.errors import MeterReadError
-
-    from .poller import PollResult
-
+def _table(gateway: Gateway, results: Mapping[str, PollResult | MeterReadError]) -> str:
+    """One line per decoded value (or error) per meter, in the profile's order."""
     lines = [f"{'meter':<16} {'quantity':<30} {'value':>16} unit"]
-    for poller in gateway.pollers:  # type: ignore[attr-defined]
+    for poller in gateway.pollers:
         result = results[poller.meter.id]
-        if isinstance(result, MeterReadError):
+        if isinstance(result, Exception):
             lines.append(f"{poller.meter.id:<16} ERROR: {result}")
             continue
-        assert isinstance(result, PollResult)
         for point in poller.profile.points:
             if point.name in result.values:
-                lines.append(f"{poller.meter.id:<16} {point.name:<30} {result.values[point.name]:>16.4f} {point.unit}")
+                lines.append(
+                    f"{poller.meter.id:<16} {point.name:<30} {result.values[point.name]:>16.4f} {point.unit}"
+                )
         for bad in result.rejected:
             lines.append(f"{poller.meter.id:<16} {bad.quantity:<30} {'rejected':>16} {bad.reason}")
         for err in result.errors:

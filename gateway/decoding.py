@@ -45,7 +45,10 @@ class Rejected:
 
 def _limits(point: Point) -> tuple[float, float]:
     low, high = _LIMITS.get(point.unit, (-math.inf, math.inf))
-    return (point.min if point.min is not None else low, point.max if point.max is not None else high)
+    return (
+        point.min if point.min is not None else low,
+        point.max if point.max is not None else high,
+    )
 
 
 def decode_response(
@@ -56,13 +59,20 @@ def decode_response(
     rejected: list[Rejected] = []
     for point in request.points:
         value = decode(
-            request.registers_of(point, registers), point.type, word_order or point.word_order, point.scale
+            request.registers_of(point, registers),
+            point.type,
+            word_order or point.word_order,
+            point.scale,
         )
         low, high = _limits(point)
         if not math.isfinite(value):
             rejected.append(Rejected(point.name, value, "not a finite number"))
         elif not low <= value <= high:
-            rejected.append(Rejected(point.name, value, f"outside the plausible range {low:g}..{high:g} {point.unit}"))
+            rejected.append(
+                Rejected(
+                    point.name, value, f"outside the plausible range {low:g}..{high:g} {point.unit}"
+                )
+            )
         else:
             values[point.name] = value
     return values, rejected
@@ -85,7 +95,9 @@ class CounterWatch:
     def __init__(self, last: dict[str, float] | None = None) -> None:
         self.last: dict[str, float] = dict(last or {})
 
-    def check(self, points: Sequence[Point | Derived], values: dict[str, float]) -> list[CounterEvent]:
+    def check(
+        self, points: Sequence[Point | Derived], values: dict[str, float]
+    ) -> list[CounterEvent]:
         """Events for counters in ``values`` that went backwards since the last call."""
         events: list[CounterEvent] = []
         for point in points:

@@ -15,13 +15,22 @@ from plantmeter.profile import DeviceProfile
 __all__ = ["discovery_messages"]
 
 _DEVICE_CLASS = {
-    "kWh": "energy", "W": "power", "V": "voltage", "A": "current", "Hz": "frequency",
-    "VA": "apparent_power", "var": "reactive_power", "m3": "water", "degC": "temperature",
+    "kWh": "energy",
+    "W": "power",
+    "V": "voltage",
+    "A": "current",
+    "Hz": "frequency",
+    "VA": "apparent_power",
+    "var": "reactive_power",
+    "m3": "water",
+    "degC": "temperature",
 }
 _HA_UNIT = {"m3": "m³", "m3/h": "m³/h", "degC": "°C"}
 
 
-def discovery_messages(site: str, meter: MeterConfig, profile: DeviceProfile) -> list[tuple[str, bytes]]:
+def discovery_messages(
+    site: str, meter: MeterConfig, profile: DeviceProfile
+) -> list[tuple[str, bytes]]:
     """(topic, payload) pairs to publish retained under ``homeassistant/sensor/...``."""
     out = []
     names = meter.quantities or [p.name for p in profile.points]
@@ -33,7 +42,7 @@ def discovery_messages(site: str, meter: MeterConfig, profile: DeviceProfile) ->
             "name": point.name.replace("_", " "),
             "unique_id": f"plantmeter_{object_id}",
             "state_topic": reading_topic(site, meter.id),
-            "value_template": "{{ value_json['values']['%s'] }}" % point.name,
+            "value_template": "{{ value_json['values']['" + point.name + "'] }}",
             "availability_topic": meter_status_topic(site, meter.id),
             "availability_template": "{{ value_json.state }}",
             "payload_available": "online",

@@ -91,18 +91,25 @@ class BusClient:
                     raise MeterReadError(f"cannot connect to bus {self.label}: {exc}") from exc
                 if not ok:
                     raise MeterReadError(f"cannot connect to bus {self.label}")
-            reader = self.client.read_input_registers if fc == 4 else self.client.read_holding_registers
+            reader = (
+                self.client.read_input_registers if fc == 4 else self.client.read_holding_registers
+            )
             try:
                 response = await reader(address, count=count, device_id=unit_id)
             except ConnectionException as exc:
                 raise MeterReadError(f"bus {self.label} connection lost: {exc}") from exc
             except ModbusException as exc:
-                raise MeterReadError(f"no answer from unit {unit_id} on bus {self.label} (timeout)") from exc
-            except (OSError, asyncio.TimeoutError) as exc:
+                raise MeterReadError(
+                    f"no answer from unit {unit_id} on bus {self.label} (timeout)"
+                ) from exc
+            except (TimeoutError, OSError) as exc:
                 raise MeterReadError(f"bus {self.label}: {exc!r}") from exc
         if response.isError():
             raise ModbusExceptionReply(
-                code=int(getattr(response, "exception_code", 0)), fc=fc, address=address, count=count
+                code=int(getattr(response, "exception_code", 0)),
+                fc=fc,
+                address=address,
+                count=count,
             )
         registers = list(response.registers)
         if len(registers) != count:

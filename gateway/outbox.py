@@ -47,7 +47,9 @@ class OutboxMessage:
 class Outbox:
     """FIFO of messages waiting for a broker acknowledgement, on one SQLite file."""
 
-    def __init__(self, path: str | Path, max_messages: int = 1_000_000, policy: str = "drop-oldest") -> None:
+    def __init__(
+        self, path: str | Path, max_messages: int = 1_000_000, policy: str = "drop-oldest"
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.max_messages = max_messages
@@ -59,7 +61,9 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")  # a reading is on disk before we say so
         self._db.executescript(_SCHEMA)
         self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
-        self._staged: list[tuple[str, bytes, int, bool, tuple[str, int, dict[str, float]] | None]] = []
+        self._staged: list[
+            tuple[str, bytes, int, bool, tuple[str, int, dict[str, float]] | None]
+        ] = []
         self._stage_lock = threading.Lock()
 
     @property
@@ -113,11 +117,16 @@ class Outbox:
                         continue
                     excess = self._depth - self.max_messages + 1
                     self._db.execute(
-                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)", (excess,)
+                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
+                        (excess,),
                     )
                     self._depth -= excess
                     self.dropped += excess
-                    logger.warning("outbox full (%d messages): dropped the %d oldest", self.max_messages, excess)
+                    logger.warning(
+                        "outbox full (%d messages): dropped the %d oldest",
+                        self.max_messages,
+                        excess,
+                    )
                 self._db.execute(
                     "INSERT INTO outbox (topic, payload, retain, created_ms) VALUES (?,?,?,?)",
                     (topic, payload, int(retain), created_ms),
@@ -127,7 +136,8 @@ class Outbox:
                 if meter_state is not None:
                     meter, seq, counters = meter_state
                     self._db.execute(
-                        "INSERT OR REPLACE INTO meter_state VALUES (?,?,?)", (meter, seq, json.dumps(counters))
+                        "INSERT OR REPLACE INTO meter_state VALUES (?,?,?)",
+                        (meter, seq, json.dumps(counters)),
                     )
         return queued
 
@@ -151,7 +161,9 @@ class Outbox:
     def meter_state(self, meter: str) -> tuple[int, dict[str, float]]:
         """(last seq, last counter values) of a meter; (0, {}) for a new meter."""
         with self._lock:
-            row = self._db.execute("SELECT seq, counters FROM meter_state WHERE meter=?", (meter,)).fetchone()
+            row = self._db.execute(
+                "SELECT seq, counters FROM meter_state WHERE meter=?", (meter,)
+            ).fetchone()
         return (int(row[0]), json.loads(row[1])) if row else (0, {})
 
     def close(self) -> None:

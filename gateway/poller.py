@@ -106,7 +106,9 @@ class MeterPoller:
         errors: list[str] = []
         for request in self.requests:
             try:
-                registers = await self.bus.read(self.meter.unit_id, request.fc, request.address, request.count)
+                registers = await self.bus.read(
+                    self.meter.unit_id, request.fc, request.address, request.count
+                )
             except ModbusExceptionReply as exc:
                 errors.append(str(exc))
                 self._report_mismatch(request, exc)
@@ -131,8 +133,13 @@ class MeterPoller:
         logger.error(
             "meter %s (unit %d, profile %s): the device has no registers %#06x-%#06x (%s): %s; "
             "fix: check the meter's model matches the profile, or limit `quantities` in the site file",
-            self.meter.id, self.meter.unit_id, self.profile.id,
-            request.address, request.address + request.count - 1, names, exc,
+            self.meter.id,
+            self.meter.unit_id,
+            self.profile.id,
+            request.address,
+            request.address + request.count - 1,
+            names,
+            exc,
         )
 
     def queue(self, result: PollResult) -> Reading:
@@ -141,18 +148,31 @@ class MeterPoller:
         for event in events:
             logger.warning(
                 "meter %s: counter %s went from %g to %g (%s)",
-                self.meter.id, event.quantity, event.previous, event.current, event.type,
+                self.meter.id,
+                event.quantity,
+                event.previous,
+                event.current,
+                event.type,
             )
         for bad in result.rejected:
-            logger.warning("meter %s: dropped %s = %r: %s", self.meter.id, bad.quantity, bad.value, bad.reason)
+            logger.warning(
+                "meter %s: dropped %s = %r: %s", self.meter.id, bad.quantity, bad.value, bad.reason
+            )
         self.seq += 1
         reading = Reading(
-            site=self.site, meter=self.meter.id, gateway=self.gateway_id, seq=self.seq,
-            ts=result.ts_ms, values=result.values, events=tuple(events),
+            site=self.site,
+            meter=self.meter.id,
+            gateway=self.gateway_id,
+            seq=self.seq,
+            ts=result.ts_ms,
+            values=result.values,
+            events=tuple(events),
         )
         if self.outbox is not None:
             self.outbox.stage(
-                reading_topic(self.site, self.meter.id), encode_reading(reading), result.ts_ms,
+                reading_topic(self.site, self.meter.id),
+                encode_reading(reading),
+                result.ts_ms,
                 meter_state=(self.meter.id, self.seq, dict(self.counters.last)),
             )
             self.on_queued()

@@ -28,7 +28,9 @@ logger = logging.getLogger(__name__)
 class OutboxPublisher:
     """Pumps an Outbox into a connected paho client."""
 
-    def __init__(self, client: mqtt.Client, outbox: Outbox, *, window: int = 200, max_rate: float = 1000.0) -> None:
+    def __init__(
+        self, client: mqtt.Client, outbox: Outbox, *, window: int = 200, max_rate: float = 1000.0
+    ) -> None:
         self.client = client
         self.outbox = outbox
         self.window = window
@@ -48,22 +50,32 @@ class OutboxPublisher:
         client.on_disconnect = self._on_disconnect
 
     # paho thread -------------------------------------------------------------
-    def _on_publish(self, client: Any, userdata: Any, mid: int, reason: Any = None, props: Any = None) -> None:
+    def _on_publish(
+        self, client: Any, userdata: Any, mid: int, reason: Any = None, props: Any = None
+    ) -> None:
         self._acks.append(mid)
         self._poke()
 
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
+    def _on_connect(
+        self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any = None
+    ) -> None:
         if getattr(reason, "is_failure", False):
             logger.error("broker refused the connection: %s", reason)
             return
         if not self.connected:
-            logger.info("connected to the broker; %d messages waiting in the outbox", self.outbox.depth)
+            logger.info(
+                "connected to the broker; %d messages waiting in the outbox", self.outbox.depth
+            )
         self.connected = True
         self._poke()
 
-    def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any = None) -> None:
+    def _on_disconnect(
+        self, client: Any, userdata: Any, flags: Any, reason: Any, props: Any = None
+    ) -> None:
         if self.connected and not self.closing:
-            logger.error("lost the broker (%s); readings wait in the outbox until it is back", reason)
+            logger.error(
+                "lost the broker (%s); readings wait in the outbox until it is back", reason
+            )
         self.connected = False
 
     def _poke(self) -> None:

@@ -31,7 +31,9 @@ class ReadRequest:
         return list(registers[offset : offset + point.count])
 
 
-def plan_requests(profile: DeviceProfile, quantities: Sequence[str] | None = None) -> list[ReadRequest]:
+def plan_requests(
+    profile: DeviceProfile, quantities: Sequence[str] | None = None
+) -> list[ReadRequest]:
     """Coalesce the profile's points (or the named ``quantities``) into read requests."""
     wanted = set(quantities) if quantities is not None else None
     if wanted is not None:

@@ -28,7 +28,10 @@ class Gateway:
     """Polls every meter of a site and publishes readings through the on-disk outbox."""
 
     def __init__(
-        self, config: SiteConfig, base_dir: Path | None = None, status_interval: float = 30.0,
+        self,
+        config: SiteConfig,
+        base_dir: Path | None = None,
+        status_interval: float = 30.0,
         back_to_back: bool = False,
     ) -> None:
         """``back_to_back`` polls without waiting for the schedule: only for capacity benchmarks."""
@@ -51,8 +54,14 @@ class Gateway:
             profile = self.config.profile_for(meter, self.base_dir)
             pollers.append(
                 MeterPoller(
-                    self.site, self.gateway_id, meter, profile, self.buses[meter.bus], outbox,
-                    on_queued=self._queued, on_status=self._meter_status,
+                    self.site,
+                    self.gateway_id,
+                    meter,
+                    profile,
+                    self.buses[meter.bus],
+                    outbox,
+                    on_queued=self._queued,
+                    on_status=self._meter_status,
                 )
             )
         return pollers
@@ -80,7 +89,9 @@ class Gateway:
     def _meter_status(self, meter: MeterConfig, health: MeterHealth) -> None:
         if self.publisher is not None:
             payload = json.dumps(health.as_dict()).encode()
-            self.publisher.client.publish(meter_status_topic(self.site, meter.id), payload, qos=1, retain=True)
+            self.publisher.client.publish(
+                meter_status_topic(self.site, meter.id), payload, qos=1, retain=True
+            )
 
     def status(self) -> dict[str, object]:
         """The gateway's status message: health counters per meter, queue depth, latency."""
@@ -105,8 +116,12 @@ class Gateway:
         self.outbox = Outbox(outbox_path, gw.outbox_max_messages, gw.outbox_full_policy)
         status_topic = gateway_status_topic(self.site, self.gateway_id)
         client = make_client(
-            self.config.broker, f"plantmeter-gw-{self.site}-{self.gateway_id}",
-            will=(status_topic, json.dumps({"state": "offline", "gateway": self.gateway_id}).encode()),
+            self.config.broker,
+            f"plantmeter-gw-{self.site}-{self.gateway_id}",
+            will=(
+                status_topic,
+                json.dumps({"state": "offline", "gateway": self.gateway_id}).encode(),
+            ),
         )
         self.publisher = OutboxPublisher(client, self.outbox, max_rate=gw.replay_rate)
         self.pollers = self._make_pollers(self.outbox)
@@ -114,14 +129,24 @@ class Gateway:
         if live_rate > 0.8 * gw.replay_rate:
             logger.warning(
                 "meters produce %.0f readings/s, close to replay_rate %.0f/s: a backlog would drain slowly; "
-                "raise gateway.replay_rate", live_rate, gw.replay_rate,
+                "raise gateway.replay_rate",
+                live_rate,
+                gw.replay_rate,
             )
         logger.info(
             "gateway %s: %d meters on %d buses, broker %s, outbox %s (%d waiting)",
-            self.gateway_id, len(self.pollers), len(self.buses), broker_label(self.config.broker),
-            outbox_path, self.outbox.depth,
+            self.gateway_id,
+            len(self.pollers),
+            len(self.buses),
+            broker_label(self.config.broker),
+            outbox_path,
+            self.outbox.depth,
         )
-        client.connect_async(self.config.broker.host, self.config.broker.port, keepalive=int(self.config.broker.keepalive))
+        client.connect_async(
+            self.config.broker.host,
+            self.config.broker.port,
+            keepalive=int(self.config.broker.keepalive),
+        )
         client.loop_start()
         try:
             tasks = [
@@ -136,13 +161,21 @@ class Gateway:
             await asyncio.gather(*tasks)
         finally:
             if self.publisher.connected:
-                client.publish(status_topic, json.dumps({"state": "offline", "gateway": self.gateway_id}).encode(), qos=1, retain=True)
+                client.publish(
+                    status_topic,
+                    json.dumps({"state": "offline", "gateway": self.gateway_id}).encode(),
+                    qos=1,
+                    retain=True,
+                )
             self.publisher.closing = True
             client.disconnect()
             client.loop_stop()
             for bus in self.buses.values():
                 bus.close()
-            logger.info("gateway stopped; %d messages wait in the outbox for the next start", self.outbox.depth)
+            logger.info(
+                "gateway stopped; %d messages wait in the outbox for the next start",
+                self.outbox.depth,
+            )
             self.outbox.close()
 
     async def _status_loop(self, stop: asyncio.Event, topic: str) -> None:
@@ -152,14 +185,20 @@ class Gateway:
             if self.publisher.connected:
                 if not announced and self.config.gateway.homeassistant_discovery:
                     for poller in self.pollers:
-                        for t, payload in discovery_messages(self.site, poller.meter, poller.profile):
+                        for t, payload in discovery_messages(
+                            self.site, poller.meter, poller.profile
+                        ):
                             self.publisher.client.publish(t, payload, qos=1, retain=True)
                 for poller in self.pollers if not announced else []:
                     self._meter_status(poller.meter, poller.health)
                 announced = True
-                self.publisher.client.publish(topic, json.dumps(self.status()).encode(), qos=1, retain=True)
+                self.publisher.client.publish(
+                    topic, json.dumps(self.status()).encode(), qos=1, retain=True
+                )
             try:
-                await asyncio.wait_for(stop.wait(), timeout=self.status_interval if announced else 0.5)
+                await asyncio.wait_for(
+                    stop.wait(), timeout=self.status_interval if announced else 0.5
+                )
             except TimeoutError:
                 pass
 

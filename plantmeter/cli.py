@@ -20,7 +20,14 @@ __all__ = ["build_parser", "main"]
 logger = logging.getLogger("plantmeter")
 
 # Packages whose cli module adds subcommands, in the order of the data flow.
-COMMAND_MODULES = ["firmware_sim.cli", "gateway.cli", "ingest.cli", "analytics.cli", "dashboard.cli", "plantmeter.demo"]
+COMMAND_MODULES = [
+    "firmware_sim.cli",
+    "gateway.cli",
+    "ingest.cli",
+    "analytics.cli",
+    "dashboard.cli",
+    "plantmeter.demo",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Meter a plant's energy and water over Modbus, store every reading, and verify "
         "cleaner-production savings. Start with `plantmeter demo`.",
     )
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

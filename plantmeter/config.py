@@ -94,7 +94,9 @@ class BrokerConfig(_Model):
     def _mqtt_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ValueError(f"{value!r} is not a broker URL; write mqtt://HOST:PORT or mqtts://HOST:PORT")
+            raise ValueError(
+                f"{value!r} is not a broker URL; write mqtt://HOST:PORT or mqtts://HOST:PORT"
+            )
         try:
             _ = parts.port
         except ValueError:
@@ -152,7 +154,9 @@ class BusConfig(_Model):
     parity: Literal["N", "E", "O"] = "N"
     stopbits: Literal[1, 2] = 1
     timeout: Duration = 1.0
-    retries: int = Field(default=0, ge=0, le=10, description="immediate resends of a timed-out request")
+    retries: int = Field(
+        default=0, ge=0, le=10, description="immediate resends of a timed-out request"
+    )
 
     @model_validator(mode="after")
     def _endpoint(self) -> BusConfig:
@@ -180,7 +184,8 @@ class MeterConfig(_Model):
         default=None, description="override the profile's word order (flow meters differ by site)"
     )
     quantities: list[str] | None = Field(
-        default=None, description="publish only these quantities (default: all the profile's points)"
+        default=None,
+        description="publish only these quantities (default: all the profile's points)",
     )
 
     @field_validator("unit_id", mode="before")
@@ -220,7 +225,9 @@ class GatewayConfig(_Model):
     outbox: Path = Path("var/outbox.db")
     outbox_max_messages: int = Field(default=1_000_000, ge=100)
     outbox_full_policy: Literal["drop-oldest", "drop-newest"] = "drop-oldest"
-    replay_rate: float = Field(default=500.0, gt=0, description="backlog messages per second after an outage")
+    replay_rate: float = Field(
+        default=500.0, gt=0, description="backlog messages per second after an outage"
+    )
     homeassistant_discovery: bool = False
 
 
@@ -234,7 +241,8 @@ class IngestConfig(_Model):
         "empty for a plain subscription",
     )
     mqtt_version: Literal["5", "3.1.1"] = Field(
-        default="5", description="5 sets Receive Maximum and session expiry; 3.1.1 for brokers without MQTT 5"
+        default="5",
+        description="5 sets Receive Maximum and session expiry; 3.1.1 for brokers without MQTT 5",
     )
     batch_size: int = Field(default=500, ge=1, le=50_000)
     batch_interval: Duration = 0.5

@@ -24,16 +24,32 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "dairy"
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
-        "demo", help="run simulator + gateway + embedded broker + ingest on the dairy example",
+        "demo",
+        help="run simulator + gateway + embedded broker + ingest on the dairy example",
         description="Run the whole metering chain on one machine: the simulated dairy meters over Modbus "
         "TCP, the gateway, an embedded MQTT broker and ingest into SQLite. Stop with Ctrl-C, then look at "
         "the data with `plantmeter export examples/dairy/site.yaml --meter main-elec`.",
     )
-    p.add_argument("--site", type=Path, default=EXAMPLE / "site.yaml", help="site file (default: the dairy)")
-    p.add_argument("--scenario", type=Path, default=EXAMPLE / "scenario.yaml", help="simulator scenario")
-    p.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
-    p.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
-    p.add_argument("--store", default=None, help="store URL (default: the site file's, or PLANTMETER_STORE_URL)")
+    p.add_argument(
+        "--site", type=Path, default=EXAMPLE / "site.yaml", help="site file (default: the dairy)"
+    )
+    p.add_argument(
+        "--scenario", type=Path, default=EXAMPLE / "scenario.yaml", help="simulator scenario"
+    )
+    p.add_argument(
+        "--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)"
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: Ctrl-C)",
+    )
+    p.add_argument(
+        "--store",
+        default=None,
+        help="store URL (default: the site file's, or PLANTMETER_STORE_URL)",
+    )
     p.set_defaults(func=_run)
 
 
@@ -50,20 +66,33 @@ def _run(args: argparse.Namespace) -> int:
     from .runtime import run_until_signal
 
     async def service(stop: asyncio.Event) -> None:
-        await run_demo(args.site, args.scenario, stop, speed=args.speed, duration=args.duration, store_url=args.store)
+        await run_demo(
+            args.site,
+            args.scenario,
+            stop,
+            speed=args.speed,
+            duration=args.duration,
+            store_url=args.store,
+        )
 
     run_until_signal(service)
     return 0
 
 
 async def run_demo(
-    site_path: Path, scenario_path: Path, stop: asyncio.Event, *, speed: float = 60.0,
-    duration: float | None = None, store_url: str | None = None, broker_port: int | None = None,
+    site_path: Path,
+    scenario_path: Path,
+    stop: asyncio.Event,
+    *,
+    speed: float = 60.0,
+    duration: float | None = None,
+    store_url: str | None = None,
+    broker_port: int | None = None,
 ) -> dict[str, Any]:
     """Run the chain until ``stop`` (or ``duration``); returns a summary of what was stored."""
+    import firmware_sim
     from amqtt.broker import Broker
 
-    import firmware_sim
     from gateway.service import Gateway
     from ingest.service import IngestService
     from ingest.stores import open_store
@@ -94,7 +123,9 @@ async def run_demo(
         update={
             "buses": buses,
             "broker": BrokerConfig(url=f"mqtt://127.0.0.1:{port}"),
-            "ingest": IngestConfig(mqtt_version="3.1.1", group="", batch_interval=0.5, client_id="demo-ingest"),
+            "ingest": IngestConfig(
+                mqtt_version="3.1.1", group="", batch_interval=0.5, client_id="demo-ingest"
+            ),
             "store": StoreConfig(url=store_url or config.store.url),
         }
     )
@@ -103,7 +134,10 @@ async def run_demo(
     gateway = Gateway(config, base_dir=Path.cwd())
     logger.info(
         "demo: simulator on %s, broker on 127.0.0.1:%d, store %s, speed x%g; Ctrl-C to stop",
-        ", ".join(f"{k}={v}" for k, v in bus.ports.items()), port, config.store.url, speed,
+        ", ".join(f"{k}={v}" for k, v in bus.ports.items()),
+        port,
+        config.store.url,
+        speed,
     )
     ingest.start()
     gateway_task = asyncio.create_task(gateway.run(stop))
@@ -116,7 +150,10 @@ async def run_demo(
             except TimeoutError:
                 pass
             summary = _summarise(store, config.site.id, [m.id for m in config.meters])
-            logger.info("demo: stored readings per meter: %s", ", ".join(f"{k}={v}" for k, v in summary.items()))
+            logger.info(
+                "demo: stored readings per meter: %s",
+                ", ".join(f"{k}={v}" for k, v in summary.items()),
+            )
             if duration is not None and time.monotonic() - started >= duration:
                 stop.set()
     finally:
@@ -128,7 +165,8 @@ async def run_demo(
         summary = _summarise(store, config.site.id, [m.id for m in config.meters])
         store.close()
         logger.info(
-            "demo stopped. See the data: plantmeter export %s --meter main-elec", site_path,
+            "demo stopped. See the data: plantmeter export %s --meter main-elec",
+            site_path,
         )
     return summary
 

@@ -122,7 +122,9 @@ def encode_reading(reading: Reading) -> bytes:
 
 
 def _reject_constant(token: str) -> float:
-    raise MessageError("not_finite", f"{token} is not a number JSON allows; send finite values only")
+    raise MessageError(
+        "not_finite", f"{token} is not a number JSON allows; send finite values only"
+    )
 
 
 def _require(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -130,16 +132,18 @@ def _require(body: dict[str, Any], name: str, kind: type | tuple[type, ...], wha
         raise MessageError("missing_field", f"field {name!r} is missing")
     value = body[name]
     if not isinstance(value, kind) or isinstance(value, bool):
-        raise MessageError("wrong_type", f"field {name!r} must be {what}, got {type(value).__name__}")
+        raise MessageError(
+            "wrong_type", f"field {name!r} must be {what}, got {type(value).__name__}"
+        )
     return value
 
 
-def decode_reading(
-    payload: bytes, topic: str | None = None, now_ms: int | None = None
-) -> Reading:
+def decode_reading(payload: bytes, topic: str | None = None, now_ms: int | None = None) -> Reading:
     """Parse and validate a payload; ``topic``, when given, must match its site and meter."""
     if len(payload) > MAX_PAYLOAD_BYTES:
-        raise MessageError("too_large", f"{len(payload)} bytes, above the {MAX_PAYLOAD_BYTES}-byte limit")
+        raise MessageError(
+            "too_large", f"{len(payload)} bytes, above the {MAX_PAYLOAD_BYTES}-byte limit"
+        )
     try:
         body = json.loads(payload, parse_constant=_reject_constant)
     except MessageError:
@@ -150,7 +154,9 @@ def decode_reading(
         raise MessageError("wrong_type", "payload must be a JSON object")
     schema = _require(body, "schema", int, "an integer")
     if schema != SCHEMA_VERSION:
-        raise MessageError("bad_schema", f"schema {schema} is not supported (this build reads {SCHEMA_VERSION})")
+        raise MessageError(
+            "bad_schema", f"schema {schema} is not supported (this build reads {SCHEMA_VERSION})"
+        )
     site = _require(body, "site", str, "a string")
     meter = _require(body, "meter", str, "a string")
     gateway = _require(body, "gateway", str, "a string")
@@ -165,7 +171,9 @@ def decode_reading(
     if ts < MIN_TS_MS:
         raise MessageError("bad_timestamp", f"ts {ts} is before 2000-01-01; send UTC milliseconds")
     if ts > now + MAX_FUTURE_MS:
-        raise MessageError("bad_timestamp", f"ts {ts} is more than a day in the future; check the gateway clock")
+        raise MessageError(
+            "bad_timestamp", f"ts {ts} is more than a day in the future; check the gateway clock"
+        )
     raw_values = _require(body, "values", dict, "an object")
     if not raw_values:
         raise MessageError("missing_field", "values is empty")
@@ -174,14 +182,20 @@ def decode_reading(
         if not _QUANTITY.match(name):
             raise MessageError("wrong_type", f"quantity name {name!r} is not snake_case")
         if not isinstance(value, int | float) or isinstance(value, bool):
-            raise MessageError("wrong_type", f"value of {name!r} must be a number, got {type(value).__name__}")
+            raise MessageError(
+                "wrong_type", f"value of {name!r} must be a number, got {type(value).__name__}"
+            )
         if not math.isfinite(value):
             raise MessageError("not_finite", f"value of {name!r} is not finite")
         values[name] = float(value)
     events = tuple(_decode_event(e) for e in body.get("events", []) or [])
     if topic is not None and parse_reading_topic(topic) != (site, meter):
-        raise MessageError("topic_mismatch", f"topic {topic!r} does not match site {site!r} meter {meter!r}")
-    return Reading(site=site, meter=meter, gateway=gateway, seq=seq, ts=ts, values=values, events=events)
+        raise MessageError(
+            "topic_mismatch", f"topic {topic!r} does not match site {site!r} meter {meter!r}"
+        )
+    return Reading(
+        site=site, meter=meter, gateway=gateway, seq=seq, ts=ts, values=values, events=events
+    )
 
 
 def _decode_event(raw: object) -> CounterEvent:

@@ -99,13 +99,17 @@ class Quirks(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_registers: int = Field(default=125, ge=1, le=125, description="registers one request may read")
+    max_registers: int = Field(
+        default=125, ge=1, le=125, description="registers one request may read"
+    )
     gaps_readable: bool = Field(
         default=False,
         description="True if unmapped addresses between points read as zeros; False if they answer "
         "exception 02 (Illegal Data Address), so requests must not span them",
     )
-    min_response_time: Duration = Field(default=0.0, description="the device's typical answer delay")
+    min_response_time: Duration = Field(
+        default=0.0, description="the device's typical answer delay"
+    )
     exception_for_unmapped: int = Field(default=2, ge=1, le=11)
 
 
@@ -140,18 +144,24 @@ class DeviceProfile(BaseModel):
     def _consistent(self) -> DeviceProfile:
         for p in self.points:
             if p.source and p.source not in self.sources:
-                raise ValueError(f"point {p.name!r} cites source {p.source!r}, not listed in sources")
+                raise ValueError(
+                    f"point {p.name!r} cites source {p.source!r}, not listed in sources"
+                )
             if p.count > self.quirks.max_registers:
                 raise ValueError(f"point {p.name!r} needs {p.count} registers, above max_registers")
         for fc in (3, 4):
-            spans = sorted((p.address, p.address + p.count, p.name) for p in self.points if p.fc == fc)
-            for (a0, a1, n0), (b0, _b1, n1) in zip(spans, spans[1:], strict=False):
+            spans = sorted(
+                (p.address, p.address + p.count, p.name) for p in self.points if p.fc == fc
+            )
+            for (_a0, a1, n0), (b0, _b1, n1) in zip(spans, spans[1:], strict=False):
                 if b0 < a1:
                     raise ValueError(f"points {n0!r} and {n1!r} overlap at address {b0:#06x}")
         names = {p.name for p in self.points}
         for d in self.derived:
             if d.name in names:
-                raise ValueError(f"derived {d.name!r} has the name of a point; give it its own name")
+                raise ValueError(
+                    f"derived {d.name!r} has the name of a point; give it its own name"
+                )
             missing = [part for part in d.sum if part not in names]
             if missing:
                 raise ValueError(f"derived {d.name!r} sums {missing}, which are not points here")
@@ -194,7 +204,9 @@ def load_profile(profile_id: str) -> DeviceProfile:
     except ValidationError as exc:
         raise ProfileError(format_validation_error(Path(name), exc, yaml.compose(text))) from None
     if profile.id != profile_id:
-        raise ProfileError(f"{name}: id {profile.id!r} differs from its registry key {profile_id!r}")
+        raise ProfileError(
+            f"{name}: id {profile.id!r} differs from its registry key {profile_id!r}"
+        )
     return profile
 
 
@@ -206,5 +218,3 @@ def load_profile_file(path: str | Path) -> DeviceProfile:
         raise
     except Exception as exc:  # ConfigError from the loader: re-raise as ProfileError
         raise ProfileError(str(exc)) from None
-
-

@@ -37,7 +37,9 @@ def register_count(data_type: str) -> int:
     return DATA_TYPES[data_type][1]
 
 
-def decode(registers: list[int], data_type: str, word_order: str = "big", scale: float = 1.0) -> float:
+def decode(
+    registers: list[int], data_type: str, word_order: str = "big", scale: float = 1.0
+) -> float:
     """Decode ``registers`` (as read, first register first) into an engineering value.
 
     Raises ValueError when the register count does not match the type.

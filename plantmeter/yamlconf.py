@@ -110,7 +110,9 @@ def load_yaml_model(
     path = Path(path)
     data, node = read_yaml(path)
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of settings at the top level; see the README")
+        raise ConfigError(
+            f"{path}:1: expected a mapping of settings at the top level; see the README"
+        )
     try:
         return model.model_validate(data, context=dict(context or {}, path=path))
     except ValidationError as exc:

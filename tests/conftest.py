@@ -27,8 +27,12 @@ def _no_leaked_threads() -> Iterator[None]:
     deadline = time.monotonic() + 3.0
     while True:
         leaked = [
-            t for t in threading.enumerate()
-            if t not in before and t.is_alive() and not t.daemon and not t.name.startswith("asyncio_")
+            t
+            for t in threading.enumerate()
+            if t not in before
+            and t.is_alive()
+            and not t.daemon
+            and not t.name.startswith("asyncio_")
         ]
         if not leaked or time.monotonic() > deadline:
             break

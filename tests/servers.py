@@ -27,7 +27,9 @@ def require_binary(name: str, package: str) -> str:
     for candidate in (shutil.which(name), f"/usr/sbin/{name}", f"/usr/bin/{name}"):
         if candidate and Path(candidate).exists():
             return candidate
-    raise RuntimeError(f"{name} is not installed; run `make test` (as root) or `apt-get install -y {package}`")
+    raise RuntimeError(
+        f"{name} is not installed; run `make test` (as root) or `apt-get install -y {package}`"
+    )
 
 
 def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:

@@ -17,8 +17,12 @@ def registers_for(request, values: dict[str, float]) -> list[int]:
 
 def test_decode_and_sanity_checks() -> None:
     profile = load_profile("eastron-sdm630")
-    request = next(r for r in plan_requests(profile) if any(p.name == "voltage_l1" for p in r.points))
-    regs = registers_for(request, {"voltage_l1": 231.5, "voltage_l2": float("nan"), "voltage_l3": 5e7})
+    request = next(
+        r for r in plan_requests(profile) if any(p.name == "voltage_l1" for p in r.points)
+    )
+    regs = registers_for(
+        request, {"voltage_l1": 231.5, "voltage_l2": float("nan"), "voltage_l3": 5e7}
+    )
     values, rejected = decode_response(request, regs)
     assert values["voltage_l1"] == 231.5
     reasons = {r.quantity: r.reason for r in rejected}

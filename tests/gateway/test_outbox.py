@@ -9,7 +9,9 @@ from gateway.poller import next_boundary
 def test_fifo_ack_and_state_survive_reopen(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "o.db")
     for i in range(5):
-        box.put("t", f"m{i}".encode(), i, meter_state=("main", i + 1, {"energy_import_total": float(i)}))
+        box.put(
+            "t", f"m{i}".encode(), i, meter_state=("main", i + 1, {"energy_import_total": float(i)})
+        )
     first = box.after(0, 3)
     assert [m.payload for m in first] == [b"m0", b"m1", b"m2"]
     box.ack([first[0].id, first[1].id])

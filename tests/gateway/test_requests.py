@@ -8,8 +8,15 @@ from plantmeter.profile import DeviceProfile, load_profile
 
 def make_profile(points: list[dict], **quirks: object) -> DeviceProfile:
     return DeviceProfile.model_validate(
-        {"id": "t", "manufacturer": "m", "model": "x", "category": "electricity_meter",
-         "sources": {"s": "test"}, "quirks": quirks, "points": points}
+        {
+            "id": "t",
+            "manufacturer": "m",
+            "model": "x",
+            "category": "electricity_meter",
+            "sources": {"s": "test"},
+            "quirks": quirks,
+            "points": points,
+        }
     )
 
 
@@ -26,7 +33,9 @@ def test_contiguous_points_coalesce() -> None:
 def test_gap_splits_unless_readable() -> None:
     points = [pt("a", 0), pt("b", 10)]
     assert [(r.address, r.count) for r in plan_requests(make_profile(points))] == [(0, 2), (10, 2)]
-    assert [(r.address, r.count) for r in plan_requests(make_profile(points, gaps_readable=True))] == [(0, 12)]
+    assert [
+        (r.address, r.count) for r in plan_requests(make_profile(points, gaps_readable=True))
+    ] == [(0, 12)]
 
 
 def test_max_registers_respected() -> None:
@@ -56,5 +65,5 @@ def test_sdm630_needs_few_requests() -> None:
     covered = {x.name for r in reqs for x in r.points}
     assert covered == {p.name for p in profile.points}
     # fewest requests: two neighbours are only split by a gap (gaps are not readable here)
-    for a, b in zip(reqs, reqs[1:]):
+    for a, b in zip(reqs, reqs[1:], strict=False):
         assert a.fc != b.fc or b.address > a.address + a.count

@@ -12,7 +12,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 __all__ = ["publish_all", "wait_until", "write_site"]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
+def wait_until(
+    predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -35,7 +37,9 @@ def publish_all(port: int, messages: list[tuple[str, bytes]]) -> None:
         client.loop_stop()
 
 
-def write_site(path: Path, broker_url: str, store_url: str, buses: str, meters: str, extra: str = "") -> Path:
+def write_site(
+    path: Path, broker_url: str, store_url: str, buses: str, meters: str, extra: str = ""
+) -> Path:
     path.write_text(
         "site: {id: dairy, timezone: UTC}\n"
         f"broker: {{url: '{broker_url}'}}\n"
@@ -91,7 +95,9 @@ class GatewayThread:
 class Recorder:
     """A plain (non-shared) MQTT subscriber that keeps every reading message it sees."""
 
-    def __init__(self, port: int, topic: str = "plantmeter/+/+/reading", client_id: str | None = None) -> None:
+    def __init__(
+        self, port: int, topic: str = "plantmeter/+/+/reading", client_id: str | None = None
+    ) -> None:
         """With a ``client_id`` the session is persistent: messages sent while away are kept."""
         import json
         import threading
@@ -100,7 +106,8 @@ class Recorder:
         self.retained: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id or f"recorder-{time.monotonic_ns()}",
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id or f"recorder-{time.monotonic_ns()}",
             clean_session=client_id is None,
         )
         self.client.reconnect_delay_set(0.2, 1)
@@ -113,7 +120,9 @@ class Recorder:
                     self.retained[msg.topic] = msg.payload
 
         self.client.on_message = on_message
-        self.client.on_connect = lambda c, u, f, r, p: c.subscribe([(topic, 1), ("plantmeter/+/+/status", 1), ("plantmeter/+/_gateway/+/status", 1)])
+        self.client.on_connect = lambda c, u, f, r, p: c.subscribe(
+            [(topic, 1), ("plantmeter/+/+/status", 1), ("plantmeter/+/_gateway/+/status", 1)]
+        )
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+import firmware_sim
 import numpy as np
 import pytest
 
-import firmware_sim
 from ingest.service import IngestService
 from ingest.stores import SqliteStore
 from plantmeter.config import BrokerConfig, IngestConfig, SiteConfig, StoreConfig, load_site
@@ -20,7 +19,9 @@ pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 
 
-def chain_config(tmp_path: Path, bus: firmware_sim.MeterBus, broker_url: str, poll: float = 1.0) -> SiteConfig:
+def chain_config(
+    tmp_path: Path, bus: firmware_sim.MeterBus, broker_url: str, poll: float = 1.0
+) -> SiteConfig:
     """The dairy site pointed at the running simulator, a test broker and a temporary store."""
     config = load_site(EXAMPLE / "site.yaml", environ={})
     return config.model_copy(
@@ -35,9 +36,13 @@ def chain_config(tmp_path: Path, bus: firmware_sim.MeterBus, broker_url: str, po
     )
 
 
-def test_chain_stores_exactly_what_the_meters_served(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+def test_chain_stores_exactly_what_the_meters_served(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
     scenario = firmware_sim.load_scenario(EXAMPLE / "scenario.yaml")
-    with firmware_sim.running_bus(scenario, port_overrides={b: 0 for b in _bus_ids(scenario)}) as bus:
+    with firmware_sim.running_bus(
+        scenario, port_overrides={b: 0 for b in _bus_ids(scenario)}
+    ) as bus:
         config = chain_config(tmp_path, bus, mosquitto.url)
         store = SqliteStore(tmp_path / "chain.db")
         ingest = IngestService(config, store)
@@ -46,14 +51,21 @@ def test_chain_stores_exactly_what_the_meters_served(tmp_path: Path, mosquitto: 
         try:
             gateway = GatewayThread(config, tmp_path).start()
             try:
-                wait_until(lambda: all(len(v) >= 4 for v in recorder.by_meter().values())
-                           and len(recorder.by_meter()) == len(config.meters), timeout=30,
-                           what="4 polls of every meter")
+                wait_until(
+                    lambda: (
+                        all(len(v) >= 4 for v in recorder.by_meter().values())
+                        and len(recorder.by_meter()) == len(config.meters)
+                    ),
+                    timeout=30,
+                    what="4 polls of every meter",
+                )
             finally:
                 gateway.stop()
             published = recorder.by_meter()
-            wait_until(lambda: ingest.stats.stored_messages >= sum(len(v) for v in published.values()),
-                       what="ingest to store every message")
+            wait_until(
+                lambda: ingest.stats.stored_messages >= sum(len(v) for v in published.values()),
+                what="ingest to store every message",
+            )
         finally:
             ingest.stop()
             recorder.close()

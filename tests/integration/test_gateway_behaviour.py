@@ -8,9 +8,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import firmware_sim
 import pytest
 
-import firmware_sim
 from tests.integration.helpers import GatewayThread, Recorder, wait_until
 from tests.integration.test_chain import EXAMPLE, chain_config
 from tests.servers import MosquittoServer
@@ -29,30 +29,53 @@ def test_polls_follow_the_wall_clock_schedule(tmp_path: Path, mosquitto: Mosquit
         recorder = Recorder(mosquitto.port)
         gateway = GatewayThread(config, tmp_path).start()
         try:
-            wait_until(lambda: len(recorder.by_meter()) == len(config.meters)
-                       and all(len(v) >= 5 for v in recorder.by_meter().values()), timeout=30, what="5 polls each")
+            wait_until(
+                lambda: (
+                    len(recorder.by_meter()) == len(config.meters)
+                    and all(len(v) >= 5 for v in recorder.by_meter().values())
+                ),
+                timeout=30,
+                what="5 polls each",
+            )
         finally:
             gateway.stop()
             recorder.close()
     for meter, msgs in recorder.by_meter().items():
         stamps = sorted(m["ts"] for m in msgs)
-        assert all(ts % 1000 < 100 for ts in stamps), f"{meter}: polls not aligned to the second: {stamps}"
-        steps = {round((b - a) / 1000) for a, b in zip(stamps, stamps[1:])}
+        assert all(ts % 1000 < 100 for ts in stamps), (
+            f"{meter}: polls not aligned to the second: {stamps}"
+        )
+        steps = {round((b - a) / 1000) for a, b in zip(stamps, stamps[1:], strict=False)}
         assert steps == {1}, f"{meter}: missed or doubled polls: {stamps}"
 
 
-def test_counter_reset_and_rollover_are_reported_as_events(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+def test_counter_reset_and_rollover_are_reported_as_events(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
     with dairy_bus() as bus:
         config = chain_config(tmp_path, bus, mosquitto.url, poll=1.0)
         soon = datetime.fromtimestamp(bus.clock.now() + 3, UTC).isoformat()
         bus.inject({"type": "meter_replacement", "meter": "main-elec", "start": soon})
-        bus.inject({"type": "counter_rollover", "meter": "cip-water", "start": soon, "quantity": "volume_total"})
+        bus.inject(
+            {
+                "type": "counter_rollover",
+                "meter": "cip-water",
+                "start": soon,
+                "quantity": "volume_total",
+            }
+        )
         recorder = Recorder(mosquitto.port)
         gateway = GatewayThread(config, tmp_path).start()
         try:
+
             def events(meter: str) -> list[dict]:
                 return [e for m in recorder.by_meter().get(meter, []) for e in m.get("events", [])]
-            wait_until(lambda: events("main-elec") and events("cip-water"), timeout=30, what="counter events")
+
+            wait_until(
+                lambda: events("main-elec") and events("cip-water"),
+                timeout=30,
+                what="counter events",
+            )
         finally:
             gateway.stop()
             recorder.close()
@@ -70,7 +93,10 @@ def test_dry_run_prints_a_table_of_decoded_values(tmp_path: Path) -> None:
         site.write_text(json.dumps(config.model_dump(mode="json")))
         done = subprocess.run(
             [sys.executable, "-m", "plantmeter.cli", "gateway", str(site), "--dry-run"],
-            capture_output=True, text=True, timeout=60, cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
         )
         expected = bus.state("main-elec")
     assert done.returncode == 0, done.stderr
@@ -83,7 +109,9 @@ def test_dry_run_prints_a_table_of_decoded_values(tmp_path: Path) -> None:
 def test_home_assistant_discovery(tmp_path: Path, mosquitto: MosquittoServer) -> None:
     with dairy_bus() as bus:
         config = chain_config(tmp_path, bus, mosquitto.url)
-        config = config.model_copy(update={"gateway": config.gateway.model_copy(update={"homeassistant_discovery": True})})
+        config = config.model_copy(
+            update={"gateway": config.gateway.model_copy(update={"homeassistant_discovery": True})}
+        )
         recorder = Recorder(mosquitto.port, topic="homeassistant/#")
         gateway = GatewayThread(config, tmp_path).start()
         try:

@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import firmware_sim
 import pytest
 
-import firmware_sim
 from gateway.outbox import Outbox
 from tests.integration.helpers import GatewayThread, Recorder, contiguous_seqs, wait_until
 from tests.integration.test_chain import EXAMPLE, chain_config
@@ -35,14 +35,24 @@ def test_broker_outage_of_30s_loses_no_reading(tmp_path: Path, mosquitto: Mosqui
         recorder = Recorder(mosquitto.port, client_id="recorder-outage")
         gateway = GatewayThread(config, tmp_path).start()
         try:
-            wait_until(lambda: len(recorder.messages) >= 2 * len(config.meters), what="first readings")
+            wait_until(
+                lambda: len(recorder.messages) >= 2 * len(config.meters), what="first readings"
+            )
             mosquitto.stop()
             time.sleep(30)
             backlog = gateway.gateway.outbox.depth if gateway.gateway.outbox else 0
-            assert backlog >= 25, f"readings should queue on disk during the outage (depth {backlog})"
+            assert backlog >= 25, (
+                f"readings should queue on disk during the outage (depth {backlog})"
+            )
             mosquitto.start()
-            wait_until(lambda: gateway.gateway.outbox is not None and gateway.gateway.outbox.depth <= len(config.meters),
-                       timeout=60, what="backlog to drain")
+            wait_until(
+                lambda: (
+                    gateway.gateway.outbox is not None
+                    and gateway.gateway.outbox.depth <= len(config.meters)
+                ),
+                timeout=60,
+                what="backlog to drain",
+            )
             time.sleep(2)
         finally:
             gateway.stop()
@@ -55,7 +65,9 @@ def test_broker_outage_of_30s_loses_no_reading(tmp_path: Path, mosquitto: Mosqui
         assert len({m["seq"] for m in msgs}) >= 30
 
 
-def test_sigkilled_gateway_loses_nothing_it_queued(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+def test_sigkilled_gateway_loses_nothing_it_queued(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
     with start_bus() as bus:
         config = chain_config(tmp_path, bus, mosquitto.url)
         site = tmp_path / "site.yaml"
@@ -63,7 +75,9 @@ def test_sigkilled_gateway_loses_nothing_it_queued(tmp_path: Path, mosquitto: Mo
         mosquitto.stop()  # nothing can leave the outbox: everything polled is queued on disk
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         cmd = [sys.executable, "-m", "plantmeter.cli", "gateway", str(site)]
-        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         outbox_path = config.gateway.outbox
 
         def queued() -> int:
@@ -76,17 +90,24 @@ def test_sigkilled_gateway_loses_nothing_it_queued(tmp_path: Path, mosquitto: Mo
                 box.close()
 
         try:
-            wait_until(lambda: queued() >= 3 * len(config.meters), timeout=30, what="readings queued")
+            wait_until(
+                lambda: queued() >= 3 * len(config.meters), timeout=30, what="readings queued"
+            )
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         queued_before = queued()
         mosquitto.start()
         recorder = Recorder(mosquitto.port)
-        proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         try:
-            wait_until(lambda: len(recorder.messages) >= queued_before + len(config.meters), timeout=30,
-                       what="queued readings to be delivered after the restart")
+            wait_until(
+                lambda: len(recorder.messages) >= queued_before + len(config.meters),
+                timeout=30,
+                what="queued readings to be delivered after the restart",
+            )
         finally:
             proc.send_signal(signal.SIGINT)
             proc.wait(20)
@@ -101,7 +122,9 @@ def test_dead_meter_does_not_delay_the_others(tmp_path: Path, mosquitto: Mosquit
     with start_bus() as bus:
         config = chain_config(tmp_path, bus, mosquitto.url, poll=2.0)
         first = config.meters[0]
-        ghost = first.model_copy(update={"id": "ghost", "unit_id": 99, "parent": None})  # nobody answers unit 99
+        ghost = first.model_copy(
+            update={"id": "ghost", "unit_id": 99, "parent": None}
+        )  # nobody answers unit 99
         config = config.model_copy(update={"meters": [ghost, *config.meters]})
         recorder = Recorder(mosquitto.port)
         gateway = GatewayThread(config, tmp_path).start()

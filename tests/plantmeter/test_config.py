@@ -34,13 +34,20 @@ def test_example_site_loads() -> None:
 
 
 def test_durations() -> None:
-    assert parse_duration("10s") == 10 and parse_duration("5m") == 300 and parse_duration("250ms") == 0.25
+    assert (
+        parse_duration("10s") == 10
+        and parse_duration("5m") == 300
+        and parse_duration("250ms") == 0.25
+    )
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration("ten seconds")
 
 
 def test_environment_overrides(tmp_path: Path) -> None:
-    env = {"PLANTMETER_BROKER_URL": "mqtt://10.0.0.5:1884", "PLANTMETER_STORE_URL": "sqlite:///x.db"}
+    env = {
+        "PLANTMETER_BROKER_URL": "mqtt://10.0.0.5:1884",
+        "PLANTMETER_STORE_URL": "sqlite:///x.db",
+    }
     config = load_site(write(tmp_path, GOOD), environ=env)
     assert (config.broker.host, config.broker.port) == ("10.0.0.5", 1884)
     assert config.store.url == "sqlite:///x.db"
@@ -51,30 +58,58 @@ def test_environment_overrides(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (("eastron-sdm630", "eastron-sdm999"), r"site.yaml:5: meters\[0\].profile: unknown profile 'eastron-sdm999'; use one of"),
-        (("unit_id: 1", "unit_id: 300"), r"site.yaml:5: meters\[0\].unit_id: 300 is out of range; Modbus unit ids are 1-247"),
+        (
+            ("eastron-sdm630", "eastron-sdm999"),
+            r"site.yaml:5: meters\[0\].profile: unknown profile 'eastron-sdm999'; use one of",
+        ),
+        (
+            ("unit_id: 1", "unit_id: 300"),
+            r"site.yaml:5: meters\[0\].unit_id: 300 is out of range; Modbus unit ids are 1-247",
+        ),
         (("kind: electricity, ", ""), r"site.yaml:5: meters\[0\].kind: Field required; add it"),
-        (("poll: 10s", "poll: 10s, colour: red"), r"meters\[0\].colour: Extra inputs are not permitted; remove it"),
-        (("port: 5020", "port: 5020, timeout: soon"), r"buses\[0\].timeout: 'soon' is not a duration"),
-        (("timezone: UTC", "timezone: Mars/Olympus"), r"site.yaml:1: site.timezone: unknown time zone"),
+        (
+            ("poll: 10s", "poll: 10s, colour: red"),
+            r"meters\[0\].colour: Extra inputs are not permitted; remove it",
+        ),
+        (
+            ("port: 5020", "port: 5020, timeout: soon"),
+            r"buses\[0\].timeout: 'soon' is not a duration",
+        ),
+        (
+            ("timezone: UTC", "timezone: Mars/Olympus"),
+            r"site.yaml:1: site.timezone: unknown time zone",
+        ),
     ],
 )
-def test_bad_config_names_file_line_field_and_fix(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+def test_bad_config_names_file_line_field_and_fix(
+    tmp_path: Path, change: tuple[str, str], expected: str
+) -> None:
     with pytest.raises(ConfigError, match=expected):
         load_site(write(tmp_path, GOOD.replace(*change)), environ={})
 
 
 def test_duplicate_meter_id(tmp_path: Path) -> None:
-    text = GOOD + "  - {id: main-elec, bus: board-1, unit_id: 2, profile: eastron-sdm630, kind: electricity}\n"
+    text = (
+        GOOD
+        + "  - {id: main-elec, bus: board-1, unit_id: 2, profile: eastron-sdm630, kind: electricity}\n"
+    )
     with pytest.raises(ConfigError, match=r"site.yaml:6: meters\[1\].id: duplicate id 'main-elec'"):
         load_site(write(tmp_path, text), environ={})
 
 
 def test_shared_unit_id_and_unknown_bus(tmp_path: Path) -> None:
-    text = GOOD + "  - {id: other, bus: board-1, unit_id: 1, profile: eastron-sdm630, kind: electricity}\n"
-    with pytest.raises(ConfigError, match=r"meters\[1\].unit_id: meters 'main-elec' and 'other' share unit id 1"):
+    text = (
+        GOOD
+        + "  - {id: other, bus: board-1, unit_id: 1, profile: eastron-sdm630, kind: electricity}\n"
+    )
+    with pytest.raises(
+        ConfigError, match=r"meters\[1\].unit_id: meters 'main-elec' and 'other' share unit id 1"
+    ):
         load_site(write(tmp_path, text), environ={})
-    text = GOOD + "  - {id: other, bus: board-9, unit_id: 2, profile: eastron-sdm630, kind: electricity}\n"
+    text = (
+        GOOD
+        + "  - {id: other, bus: board-9, unit_id: 2, profile: eastron-sdm630, kind: electricity}\n"
+    )
     with pytest.raises(ConfigError, match=r"meters\[1\].bus: meter 'other' is on bus 'board-9'"):
         load_site(write(tmp_path, text), environ={})
 

@@ -19,7 +19,14 @@ NOW = 1_767_225_600_000
 
 
 def reading(**changes: object) -> Reading:
-    base = dict(site="dairy", meter="main-elec", gateway="gw-1", seq=7, ts=NOW, values={"energy_import_total": 1234.5})
+    base = dict(
+        site="dairy",
+        meter="main-elec",
+        gateway="gw-1",
+        seq=7,
+        ts=NOW,
+        values={"energy_import_total": 1234.5},
+    )
     base.update(changes)
     return Reading(**base)  # type: ignore[arg-type]
 

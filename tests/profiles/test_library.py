@@ -42,8 +42,14 @@ def test_every_yaml_file_in_the_folder_is_registered() -> None:
 def test_the_library_covers_the_issue_list() -> None:
     ids = set(available_profiles())
     assert {
-        "eastron-sdm630", "eastron-sdm120", "carlogavazzi-em24", "carlogavazzi-em340",
-        "schneider-iem3255", "janitza-b23", "abb-b23", "tuf2000",
+        "eastron-sdm630",
+        "eastron-sdm120",
+        "carlogavazzi-em24",
+        "carlogavazzi-em340",
+        "schneider-iem3255",
+        "janitza-b23",
+        "abb-b23",
+        "tuf2000",
     } <= ids
     categories = {load_profile(i).category for i in ids}
     assert {"temperature_sensor", "pulse_counter", "flow_meter", "electricity_meter"} <= categories
