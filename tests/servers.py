@@ -6,13 +6,14 @@ installs. A missing binary is a failure that says how to install it, never a ski
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["MosquittoServer", "free_port", "require_binary", "wait_for_port"]
+__all__ = ["MosquittoServer", "free_port", "make_test_ca", "require_binary", "wait_for_port"]
 
 
 def free_port() -> int:
@@ -47,16 +48,37 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
 class MosquittoServer:
     """A Mosquitto broker in its own temporary directory, stoppable and restartable."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        users: dict[str, str] | None = None,
+        tls: tuple[Path, Path, Path] | None = None,
+    ) -> None:
+        """``users`` (name -> password) requires a login; ``tls`` = (CA, cert, key) serves MQTT over TLS."""
         self.binary = require_binary("mosquitto", "mosquitto")
         self.workdir = workdir
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
+        auth = "allow_anonymous true\n"
+        if users:
+            passwd = require_binary("mosquitto_passwd", "mosquitto")
+            password_file = workdir / "passwords"
+            password_file.touch()
+            for name, password in users.items():
+                subprocess.run([passwd, "-b", str(password_file), name, password], check=True)
+            auth = f"allow_anonymous false\npassword_file {password_file}\n"
         self.config = workdir / "mosquitto.conf"
+        tls_lines = f"cafile {tls[0]}\ncertfile {tls[1]}\nkeyfile {tls[2]}\n" if tls else ""
+        self.tls = tls is not None
         self.config.write_text(
+            # stay the current user: as root, mosquitto would switch to `mosquitto` and lose
+            # access to the temporary directory (persistence, log, keys)
+            f"user {getpass.getuser()}\n"
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"{tls_lines}"
+            f"{auth}"
             "persistence true\n"
             f"persistence_location {workdir}/\n"
             "max_queued_messages 1000000\n"
@@ -66,7 +88,7 @@ class MosquittoServer:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
@@ -93,3 +115,71 @@ class MosquittoServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def make_test_ca(workdir: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for 127.0.0.1: (ca.pem, server.pem, server.key)."""
+    openssl = require_binary("openssl", "openssl")
+    workdir.mkdir(parents=True, exist_ok=True)
+    ca, ca_key = workdir / "ca.pem", workdir / "ca.key"
+    cert, key, csr = workdir / "server.pem", workdir / "server.key", workdir / "server.csr"
+    ext = workdir / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    quiet = {"check": True, "capture_output": True}
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(ca_key),
+            "-out",
+            str(ca),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=plantmeter-test-ca",
+        ],
+        **quiet,
+    )
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(csr),
+            "-subj",
+            "/CN=localhost",
+        ],
+        **quiet,
+    )
+    subprocess.run(
+        [
+            openssl,
+            "x509",
+            "-req",
+            "-in",
+            str(csr),
+            "-CA",
+            str(ca),
+            "-CAkey",
+            str(ca_key),
+            "-CAcreateserial",
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-extfile",
+            str(ext),
+        ],
+        **quiet,
+    )
+    return ca, cert, key
