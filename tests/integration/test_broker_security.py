@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import firmware_sim
 import pytest
 
-import firmware_sim
 from ingest.service import IngestService
 from ingest.stores import SqliteStore
 from plantmeter.config import BrokerConfig, TlsConfig
