@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from plantmeter.config import TimeZoneName
 from plantmeter.durations import Duration
 from plantmeter.errors import ConfigError, ScenarioError
 from plantmeter.profile import available_profiles
@@ -63,18 +64,9 @@ class SiteSpec(_Model):
 
     id: Ident
     name: str = ""
-    timezone: str = "UTC"
+    timezone: TimeZoneName = "UTC"
     grid_voltage: float = Field(default=230.0, gt=0, description="line-to-neutral volts")
     grid_frequency: float = Field(default=60.0, gt=0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except Exception:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as UTC") from None
-        return value
 
 
 class BusSpec(_Model):

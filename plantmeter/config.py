@@ -13,8 +13,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .durations import Duration
 from .errors import ConfigError, ProfileError
@@ -32,6 +41,7 @@ __all__ = [
     "SiteConfig",
     "SiteInfo",
     "StoreConfig",
+    "TimeZoneName",
     "TlsConfig",
     "load_site",
 ]
@@ -49,25 +59,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as Europe/Madrid or UTC"
+        ) from None
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+"""An IANA time-zone name (``America/Guatemala``), checked when the config is read."""
+
+
 class SiteInfo(_Model):
     """Who and where the site is."""
 
     id: Ident
     name: str = ""
-    timezone: str = "UTC"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name such as Europe/Madrid or UTC"
-            ) from None
-        return value
+    timezone: TimeZoneName = "UTC"
 
 
 class TlsConfig(_Model):

@@ -11,12 +11,12 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.servers import free_port, require_binary
+from tests.servers import ServerProcess, free_port, require_binary
 
 __all__ = ["InfluxServer"]
 
 
-class InfluxServer:
+class InfluxServer(ServerProcess):
     """An ``influxd`` in its own directory, stoppable and restartable with its data."""
 
     def __init__(
@@ -98,21 +98,3 @@ class InfluxServer:
         raise TimeoutError(
             f"influxd on 127.0.0.1:{self.port} did not answer /ping within {timeout}s"
         )
-
-    def stop(self) -> None:
-        """SIGTERM (influxd flushes its WAL), then SIGKILL if it hangs."""
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
-
-    def __enter__(self) -> InfluxServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

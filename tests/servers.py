@@ -12,8 +12,16 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Self
 
-__all__ = ["MosquittoServer", "free_port", "make_test_ca", "require_binary", "wait_for_port"]
+__all__ = [
+    "MosquittoServer",
+    "ServerProcess",
+    "free_port",
+    "make_test_ca",
+    "require_binary",
+    "wait_for_port",
+]
 
 
 def free_port() -> int:
@@ -45,7 +53,34 @@ def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> 
     raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
 
 
-class MosquittoServer:
+class ServerProcess:
+    """A server binary run as a child process: ``start()`` (subclass), ``stop()``, context manager."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """SIGTERM, so the server saves its state (sessions, WAL); SIGKILL if it hangs."""
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class MosquittoServer(ServerProcess):
     """A Mosquitto broker in its own temporary directory, stoppable and restartable."""
 
     def __init__(
@@ -97,24 +132,6 @@ class MosquittoServer:
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
-
-    def stop(self) -> None:
-        """Stop gracefully (SIGTERM), so the persistent sessions are saved."""
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
-
-    def __enter__(self) -> MosquittoServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def make_test_ca(workdir: Path) -> tuple[Path, Path, Path]:
