@@ -290,6 +290,14 @@ class SiteConfig(_Model):
                     f"meters[{i}].parent: {m.parent!r} is not a meter of this site; "
                     "name an existing meter id or remove parent"
                 )
+            if m.quantities is not None and not m.profile.endswith((".yaml", ".yml")):
+                known = load_profile(m.profile).quantities
+                unknown = [q for q in m.quantities if q not in known]
+                if unknown:
+                    raise ValueError(
+                        f"meters[{i}].quantities: {unknown[0]!r} is not a quantity of profile "
+                        f"{m.profile}; use some of {', '.join(known)}"
+                    )
             key = (m.bus, m.unit_id)
             if key in seen:
                 raise ValueError(

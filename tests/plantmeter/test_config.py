@@ -119,3 +119,28 @@ def test_missing_file_and_bad_yaml(tmp_path: Path) -> None:
         load_site(tmp_path / "nope.yaml")
     with pytest.raises(ConfigError, match=r"site.yaml:\d+: invalid YAML"):
         load_site(write(tmp_path, "site: {id: [\n"))
+
+
+def test_quantities_must_exist_in_the_profile(tmp_path: Path) -> None:
+    text = GOOD.replace("poll: 10s", "poll: 10s, quantities: [energy_import_total, power_totl]")
+    with pytest.raises(
+        ConfigError, match=r"meters\[0\].quantities: 'power_totl' is not a quantity"
+    ):
+        load_site(write(tmp_path, text), environ={})
+
+
+def test_cli_reports_a_bad_site_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    site = write(tmp_path, GOOD.replace("eastron-sdm630", "eastron-sdm999"))
+    done = subprocess.run(
+        [sys.executable, "-m", "plantmeter.cli", "gateway", str(site), "--dry-run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"plantmeter gateway: {site}:5: meters[0].profile: unknown profile")
+    assert "Traceback" not in done.stderr
