@@ -124,3 +124,33 @@ def test_home_assistant_discovery(tmp_path: Path, mosquitto: MosquittoServer) ->
     assert sensor["state_topic"] == "plantmeter/dairy/main-elec/reading"
     assert sensor["device_class"] == "energy" and sensor["state_class"] == "total_increasing"
     assert sensor["unit_of_measurement"] == "kWh"
+
+
+def test_profile_mismatch_is_reported_once_with_register_and_fix(
+    tmp_path: Path, mosquitto: MosquittoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An SDM630 profile pointed at the EM24's unit: the EM24 has no registers at most SDM630 addresses."""
+    with dairy_bus() as bus:
+        config = chain_config(tmp_path, bus, mosquitto.url, poll=1.0)
+        compressor = config.meter("compressor")
+        wrong = compressor.model_copy(update={"id": "wrong-profile", "profile": "eastron-sdm630"})
+        others = [m for m in config.meters if m.id != "compressor"]
+        config = config.model_copy(update={"meters": [wrong, *others]})
+        gateway = GatewayThread(config, tmp_path).start()
+        try:
+            wait_until(
+                lambda: (
+                    gateway.gateway.pollers
+                    and gateway.gateway.pollers[0].health.polls_failed
+                    + gateway.gateway.pollers[0].health.polls_ok
+                    >= 3
+                ),
+                timeout=20,
+                what="3 polls",
+            )
+        finally:
+            gateway.stop()
+    reports = [r.message for r in caplog.records if "the device has no registers" in r.message]
+    assert reports, "the mismatch was not reported"
+    assert len(reports) == len(set(reports)), "each register range is reported once, not every poll"
+    assert all("wrong-profile" in m and "fix:" in m and "0x" in m for m in reports)

@@ -118,7 +118,9 @@ def test_sigkilled_gateway_loses_nothing_it_queued(
         assert min(m["seq"] for m in msgs) == 1
 
 
-def test_dead_meter_does_not_delay_the_others(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+def test_dead_meter_does_not_delay_the_others(
+    tmp_path: Path, mosquitto: MosquittoServer, caplog: pytest.LogCaptureFixture
+) -> None:
     with start_bus() as bus:
         config = chain_config(tmp_path, bus, mosquitto.url, poll=2.0)
         first = config.meters[0]
@@ -135,6 +137,10 @@ def test_dead_meter_does_not_delay_the_others(tmp_path: Path, mosquitto: Mosquit
             recorder.close()
         status = json.loads(recorder.retained["plantmeter/dairy/ghost/status"])
     assert status["state"] == "offline"
+    offline_errors = [
+        r for r in caplog.records if r.levelname == "ERROR" and "ghost is offline" in r.message
+    ]
+    assert len(offline_errors) == 1, "a persisting failure is logged once at ERROR, then at DEBUG"
     timeout = config.bus(first.bus).timeout
     for meter in config.meters[1:]:
         msgs = recorder.by_meter()[meter.id]
