@@ -70,11 +70,19 @@ class SiteSpec(_Model):
 
 
 class BusSpec(_Model):
-    """A simulated Modbus line: its own TCP port (``port: 0`` picks a free one)."""
+    """A simulated Modbus line: its own TCP port (``port: 0`` picks a free one), or a serial device."""
 
     id: Ident
-    transport: Literal["tcp", "rtu-over-tcp"] = "tcp"
+    transport: Literal["tcp", "rtu-over-tcp", "rtu"] = "tcp"
     port: int = Field(default=0, ge=0, le=65535)
+    device: str | None = Field(default=None, description="serial device (e.g. a socat pty) for rtu")
+    baudrate: int = Field(default=9600, gt=0)
+
+    @model_validator(mode="after")
+    def _serial_needs_device(self) -> BusSpec:
+        if self.transport == "rtu" and not self.device:
+            raise ValueError(f"bus {self.id!r} uses rtu: set device (a serial port or pty path)")
+        return self
 
 
 class ShiftSpec(_Model):

@@ -23,7 +23,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.datastore import ModbusServerContext
 from pymodbus.exceptions import NoSuchIdException
 from pymodbus.framer import FramerType
-from pymodbus.server import ModbusTcpServer
+from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 
 from plantmeter.errors import SimulatorError
 
@@ -146,7 +146,7 @@ class MeterBus:
             m.id: _SimMeter(MeterReadings(self.plant, m, self.faults)) for m in scenario.meters
         }
         self.ports: dict[str, int] = {}
-        self._servers: list[ModbusTcpServer] = []
+        self._servers: list[ModbusTcpServer | ModbusSerialServer] = []
 
     # ------------------------------------------------------------- lifecycle
 
@@ -155,6 +155,9 @@ class MeterBus:
         self.plant.day_start_total(self._day(self.clock.now()), self.scenario.meters[0].id)
         try:
             for spec in self.scenario.buses:
+                if spec.transport == "rtu":
+                    await self._start_serial(spec)
+                    continue
                 port = self._port_overrides.get(spec.id, spec.port)
                 framer = FramerType.RTU if spec.transport == "rtu-over-tcp" else FramerType.SOCKET
                 server = ModbusTcpServer(
@@ -184,6 +187,23 @@ class MeterBus:
         except BaseException:
             await self.stop()
             raise
+
+    async def _start_serial(self, spec: BusSpec) -> None:
+        """Serve an RTU line on a serial device (a real port, or one end of a socat pty pair)."""
+        server = ModbusSerialServer(
+            _BusContext(self, spec),
+            framer=FramerType.RTU,
+            port=str(spec.device),
+            baudrate=spec.baudrate,
+            ignore_missing_devices=True,
+        )
+        try:
+            await server.serve_forever(background=True)
+        except (RuntimeError, OSError) as exc:
+            raise SimulatorError(f"bus {spec.id!r}: cannot open {spec.device} ({exc})") from exc
+        self._servers.append(server)
+        units = sorted(m.unit_id for m in self.scenario.meters if m.bus == spec.id)
+        logger.info("bus %s (rtu) serving units %s on %s", spec.id, units, spec.device)
 
     async def stop(self) -> None:
         """Close every server and its client connections."""

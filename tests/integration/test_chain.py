@@ -26,7 +26,7 @@ def chain_config(
     config = load_site(EXAMPLE / "site.yaml", environ={})
     return config.model_copy(
         update={
-            "buses": [b.model_copy(update={"port": bus.ports[b.id]}) for b in config.buses],
+            "buses": [b.model_copy(update={"port": bus.ports.get(b.id, b.port)}) for b in config.buses],
             "meters": [m.model_copy(update={"poll": poll}) for m in config.meters],
             "broker": BrokerConfig(url=broker_url),
             "store": StoreConfig(url=f"sqlite:///{tmp_path}/chain.db"),
