@@ -1,0 +1,16 @@
+"""PlantMeter reports: M&V plans, the verification engine, loan monitoring, option audits
+and consumption reports (HTML, PDF, JSON).
+
+Public interface:
+
+* ``load_plan(path) -> LoadedPlan`` (``reports.load``), the plan models (``reports.plan``)
+* ``reports.finance``: repayment schedules, NPV, IRR, simple payback
+* ``reports.verify``: ``Verifier`` (verified savings per option and period)
+* ``reports.cli.register``: the ``plantmeter report loan|audit|consumption`` commands
+"""
+
+from __future__ import annotations
+
+from .load import LoadedPlan, PlanVersion, load_plan, plan_digest
+
+__all__ = ["LoadedPlan", "PlanVersion", "load_plan", "plan_digest"]

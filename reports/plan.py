@@ -1,0 +1,295 @@
+"""The M&V plan: one YAML file per site, agreed before implementation (IPMVP style).
+
+``load_plan(path)`` reads the plan, loads the site config it names (path relative to the
+plan; its store — or ``PLANTMETER_STORE_URL`` — holds the series), validates both with
+``extra="forbid"`` models and cross-checks them; a problem raises ``ConfigError`` with one
+line per problem: ``file:line: field: message; fix``.
+
+Versioning: ``version`` and ``approved`` (date, by, optional ``digest``) freeze the plan.
+When ``approved.digest`` is set, the plan body must still hash to it; a change after approval
+is recorded under ``amendments`` (date, reason, changes) instead, and reports use the plan as
+amended up to the end of their period and print which version that is (see ``amend.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from plantmeter.config import SiteConfig
+
+__all__ = [
+    "Amendment",
+    "Approval",
+    "Covenant",
+    "ExpectedSavings",
+    "FlatTariff",
+    "LoanSpec",
+    "MVPlan",
+    "MeterBaseline",
+    "OptionSpec",
+    "Period",
+    "TimeOfUseBand",
+    "TimeOfUseTariff",
+    "UNITS",
+]
+
+logger = logging.getLogger(__name__)
+
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64)]
+Level = Literal["housekeeping", "low-cost", "investment"]
+Status = Literal["proposed", "approved", "implemented", "verified", "rejected"]
+Kind = Literal["electricity", "water", "gas", "thermal"]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ALL_DAYS: list[Day] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+UNITS = {"electricity": "kWh", "water": "m3", "gas": "kWh", "thermal": "kWh"}
+"""Usage unit per meter kind, as the counters record it."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_Model):
+    """[start, end): local dates of the site's time zone."""
+
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}; swap or fix them")
+        return self
+
+
+class ExpectedSavings(_Model):
+    """Expected annual savings as proposed (any of energy, water, money)."""
+
+    kwh: float = Field(default=0.0, ge=0)
+    m3: float = Field(default=0.0, ge=0)
+    cost: float = Field(default=0.0, ge=0, description="in the plan's currency")
+
+
+class OptionSpec(_Model):
+    """A cleaner-production option and the meters that see its effect."""
+
+    id: Ident
+    title: str
+    level: Level
+    status: Status = "proposed"
+    meters: list[str] = Field(min_length=1)
+    implemented: date | None = Field(default=None, description="implementation date (local)")
+    investment: float = Field(default=0.0, ge=0)
+    expected_annual: ExpectedSavings = ExpectedSavings()
+    lifetime_years: float = Field(default=10.0, gt=0, le=50)
+    measurement: Literal["isolation", "whole-facility"] | None = Field(
+        default=None,
+        description="IPMVP option B (sub-meter) or C (whole facility); default: from the site's meters",
+    )
+
+    @model_validator(mode="after")
+    def _dated(self) -> OptionSpec:
+        if self.status in ("implemented", "verified") and self.implemented is None:
+            raise ValueError(
+                f"implemented: option {self.id!r} is {self.status} but has no implementation date; "
+                "add implemented: YYYY-MM-DD"
+            )
+        return self
+
+
+class MeterBaseline(_Model):
+    """The baseline model of one meter and its independent variables (driver meters)."""
+
+    model: Literal["auto", "1P", "2P", "3PH", "3PC", "4P", "5P", "towt"] = "auto"
+    granularity: Literal["daily", "hourly"] = "daily"
+    temperature: str | None = Field(default=None, description="temperature meter id")
+    production: str | None = Field(default=None, description="production counter meter id")
+
+    @model_validator(mode="after")
+    def _towt_hourly(self) -> MeterBaseline:
+        if (self.model == "towt") != (self.granularity == "hourly"):
+            raise ValueError(
+                "model: the time-of-week-and-temperature model (towt) is the hourly model; "
+                "use model: towt with granularity: hourly, or a daily model (auto, 1P..5P)"
+            )
+        return self
+
+
+class FlatTariff(_Model):
+    type: Literal["flat"] = "flat"
+    price: float = Field(ge=0, description="currency per usage unit")
+
+
+class TimeOfUseBand(_Model):
+    name: str
+    start: time
+    end: time = Field(description="exclusive; 00:00 means midnight at the end of the day")
+    days: list[Day] = Field(default_factory=lambda: list(ALL_DAYS))
+    price: float = Field(ge=0)
+
+
+class TimeOfUseTariff(_Model):
+    type: Literal["time-of-use"]
+    default_price: float = Field(ge=0, description="price outside every band")
+    bands: list[TimeOfUseBand] = Field(min_length=1)
+
+
+Tariff = Annotated[FlatTariff | TimeOfUseTariff, Field(discriminator="type")]
+
+
+class Covenant(_Model):
+    """A performance condition on a loan, checked each period."""
+
+    type: Literal["min_verified_savings", "reduction_threshold", "min_coverage"]
+    value: float = Field(
+        gt=0,
+        description="min_verified_savings: fraction of the promised savings; reduction_threshold: "
+        "fractional reduction of the linked meters' use; min_coverage: savings / debt service",
+    )
+    basis: Literal["month", "cumulative"] = "cumulative"
+    description: str = ""
+
+
+class LoanSpec(_Model):
+    """A cleaner-production loan: terms, linked options, promised savings and covenants."""
+
+    id: Ident
+    lender: str
+    borrower: str = Field(description="the site id of the borrower")
+    principal: float = Field(gt=0)
+    currency: str = "USD"
+    annual_rate: float = Field(ge=0, lt=1, description="nominal annual rate, 0.08 = 8 %")
+    term_months: int = Field(ge=1, le=600)
+    disbursement: date
+    schedule: Literal["annuity", "linear"] = "annuity"
+    options: list[str]
+    promised_annual_savings: float = Field(ge=0, description="in the loan's currency per year")
+    covenants: list[Covenant] = []
+
+
+class Approval(_Model):
+    date: date
+    by: str = ""
+    digest: str | None = Field(default=None, description="sha256 of the approved plan body")
+
+
+class Amendment(_Model):
+    """A change after approval: ``changes`` maps ``options[air-leaks].status`` -> new value."""
+
+    date: date
+    reason: str = Field(min_length=3)
+    changes: dict[str, Any] = Field(min_length=1)
+
+
+class MVPlan(_Model):
+    """One site's M&V plan. Validated against its site config (passed in the context)."""
+
+    id: Ident
+    version: int = Field(default=1, ge=1)
+    approved: Approval | None = None
+    site_config: Path = Field(description="the site YAML, relative to this plan")
+    currency: str = "USD"
+    discount_rate: float = Field(default=0.08, ge=0, lt=1)
+    min_completeness: float = Field(default=0.9, gt=0, le=1)
+    baseline: Period
+    reporting: Period
+    baselines: dict[str, MeterBaseline] = Field(min_length=1)
+    options: list[OptionSpec] = Field(min_length=1)
+    tariffs: dict[Kind, Tariff] = {}
+    emission_factors: dict[Kind, float] = Field(
+        default_factory=dict, description="kg CO2e per usage unit (kWh, m3)"
+    )
+    loans: list[LoanSpec] = []
+    amendments: list[Amendment] = []
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> MVPlan:
+        site: SiteConfig | None = (info.context or {}).get("site")
+        if self.reporting.start < self.baseline.end:
+            raise ValueError(
+                f"reporting.start: the reporting period starts {self.reporting.start}, before the "
+                f"baseline ends {self.baseline.end}; start reporting on or after {self.baseline.end}"
+            )
+        meters = {m.id: m for m in site.meters} if site is not None else {}
+        if site is not None:
+            _check_baselines(self, meters)
+        opt_ids = [o.id for o in self.options]
+        for i, o in enumerate(self.options):
+            if o.id in opt_ids[:i]:
+                raise ValueError(
+                    f"options[{i}].id: duplicate option id {o.id!r}; ids must be unique"
+                )
+            for j, m in enumerate(o.meters):
+                if site is not None and m not in meters:
+                    raise ValueError(
+                        f"options[{i}].meters[{j}]: {m!r} is not a meter of site {site.site.id!r} "
+                        f"({self.site_config}); use one of {', '.join(meters)}"
+                    )
+                if m not in self.baselines:
+                    raise ValueError(
+                        f"options[{i}].meters[{j}]: meter {m!r} has no baseline model; add it under "
+                        "baselines (e.g. baselines: {" + m + ": {model: auto}})"
+                    )
+            if o.implemented is not None and o.implemented < self.baseline.end:
+                raise ValueError(
+                    f"options[{i}].implemented: {o.implemented} falls inside the baseline period "
+                    f"(ends {self.baseline.end}); move the baseline earlier or fix the date"
+                )
+        loan_ids = [ln.id for ln in self.loans]
+        for i, ln in enumerate(self.loans):
+            if ln.id in loan_ids[:i]:
+                raise ValueError(f"loans[{i}].id: duplicate loan id {ln.id!r}; ids must be unique")
+            if not ln.options:
+                raise ValueError(
+                    f"loans[{i}].options: loan {ln.id!r} is linked to no option; list the option ids "
+                    f"it finances (one of {', '.join(opt_ids)})"
+                )
+            for j, oid in enumerate(ln.options):
+                if oid not in opt_ids:
+                    raise ValueError(
+                        f"loans[{i}].options[{j}]: {oid!r} is not an option of this plan; use one of "
+                        f"{', '.join(opt_ids)}"
+                    )
+            if site is not None and ln.borrower != site.site.id:
+                raise ValueError(
+                    f"loans[{i}].borrower: {ln.borrower!r} is not this plan's site "
+                    f"({site.site.id!r}); a plan covers one site"
+                )
+        return self
+
+    def option(self, option_id: str) -> OptionSpec:
+        for o in self.options:
+            if o.id == option_id:
+                return o
+        raise KeyError(option_id)
+
+    def loan(self, loan_id: str) -> LoanSpec:
+        for ln in self.loans:
+            if ln.id == loan_id:
+                return ln
+        raise KeyError(loan_id)
+
+
+def _check_baselines(plan: MVPlan, meters: dict[str, Any]) -> None:
+    for mid, b in plan.baselines.items():
+        if mid not in meters:
+            raise ValueError(
+                f"baselines: {mid!r} is not a meter of the site; use one of {', '.join(meters)}"
+            )
+        if meters[mid].kind not in UNITS:
+            raise ValueError(
+                f"baselines: meter {mid!r} is a {meters[mid].kind} meter, a driver; baselines "
+                "are for electricity, water, gas or thermal meters"
+            )
+        for role, want in (("temperature", "temperature"), ("production", "production")):
+            ref = getattr(b, role)
+            if ref is not None and (ref not in meters or meters[ref].kind != want):
+                raise ValueError(
+                    f"baselines: {mid}.{role} = {ref!r} is not a {want} meter of the site; name one "
+                    f"of {', '.join(k for k, m in meters.items() if m.kind == want) or '(none)'}"
+                )
