@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import firmware_sim
 import pandas as pd
 import pytest
 
-import firmware_sim
 from analytics.api import compute_savings
 from analytics.jobs import counter_to_hourly
 
