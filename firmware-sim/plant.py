@@ -139,6 +139,11 @@ class Plant:
     def _step_times(self, day: int) -> np.ndarray:
         return self.t0 + day * DAY + np.arange(self.steps_per_day) * self.step
 
+    def _day_offset(self, day: int) -> float:
+        """The weather offset of ``day`` (°C), from its own random stream so any day stands alone."""
+        rng = np.random.default_rng([self.seed, day, 1])
+        return float(rng.normal(0, self.scenario.weather.day_noise))
+
     def _drivers_for_day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(temperature, production rate, shift on 0/1, CIP on 0/1) per step of ``day``."""
         sc = self.scenario
@@ -149,13 +154,11 @@ class Plant:
         w = sc.weather
         seasonal = w.seasonal_amplitude * np.cos(2 * np.pi * (doy - w.hottest_day) / 365.25)
         daily = w.daily_amplitude * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
-        temp = (
-            w.mean
-            + seasonal
-            + daily
-            + rng.normal(0, w.day_noise)
-            + rng.normal(0, w.noise, times.shape)
-        )
+        # the weather's day-to-day wander: one random offset per day, blended linearly into the
+        # next day's so the temperature has no step at midnight
+        fraction = np.arange(times.size) / times.size
+        wander = (1 - fraction) * self._day_offset(day) + fraction * self._day_offset(day + 1)
+        temp = w.mean + seasonal + daily + wander + rng.normal(0, w.noise, times.shape)
 
         holidays = {h.toordinal() for h in sc.holidays}
         is_holiday = (
