@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "write them in batches to the store and acknowledge only after the write. Stop with Ctrl-C.",
     )
     p.add_argument("site", type=Path, help="site configuration file (broker, store, meters)")
+    p.add_argument("--status-interval", type=float, default=10.0, metavar="S",
+                   help="seconds between status messages on plantmeter/_ingest/<client_id>/status (default 10)")
     p.set_defaults(func=_ingest)
 
     p = subparsers.add_parser(
@@ -40,7 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser(
         "import-csv", help="load interval data from a CSV file into the store",
         description="Import a CSV (timestamp + one column per quantity) for one meter; idempotent, "
-        "so running it twice stores each row once. Naive timestamps are read in the site's time zone.",
+        "so running it twice stores each row once. Timestamps are ISO 8601; naive ones are read in the "
+        "site's time zone. A header may carry the unit (energy_import_total [kWh]), which must be the "
+        "profile's. Rows that cannot be read are listed and skipped, the rest is stored (exit status 1).",
     )
     p.add_argument("site", type=Path)
     p.add_argument("csv", type=Path)
@@ -57,7 +61,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
     config = load_site(args.site)
     store = open_store(config.store.url)
-    service = IngestService(config, store)
+    service = IngestService(config, store, status_interval=args.status_interval)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -112,10 +116,12 @@ def _import_csv(args: argparse.Namespace) -> int:
     try:
         meter = config.meter(args.meter)
     except KeyError:
-        print(f"meter {args.meter!r} is not in {args.site}; known: {', '.join(m.id for m in config.meters)}", file=sys.stderr)
+        known = ", ".join(m.id for m in config.meters)
+        print(f"meter {args.meter!r} is not in {args.site}; known: {known}", file=sys.stderr)
         return 2
-    profile = config.profile_for(meter, Path.cwd())
-    units = {p.name: p.unit for p in profile.points}
+    profile = config.profile_for(meter, args.site.parent)  # a profile file is relative to the site file
+    # derived quantities (a TUF-2000's volume_total) are columns of the simulator's history too
+    units = {p.name: p.unit for p in profile.points} | {d.name: d.unit for d in profile.derived}
     store = open_store(config.store.url)
     try:
         report = import_csv(store, config.site.id, meter.id, args.csv, config.site.timezone, units,
@@ -125,4 +131,4 @@ def _import_csv(args: argparse.Namespace) -> int:
     for problem in report.skipped_rows:
         print(f"{args.csv}: skipped {problem}", file=sys.stderr)
     print(f"imported {report.values} values in {report.rows} rows for meter {meter.id}")
-    return 0
+    return 1 if report.skipped_rows else 0
