@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "gateway.cli",
     "ingest.cli",
     "analytics.cli",
+    "reports.cli",
     "dashboard.cli",
     "plantmeter.demo",
 ]

@@ -199,6 +199,11 @@ class MVPlan(_Model):
     baseline: Period
     reporting: Period
     baselines: dict[str, MeterBaseline] = Field(min_length=1)
+    holidays: list[date] = Field(
+        default_factory=list,
+        description="plant holidays: left out of baseline fits and of verified savings "
+        "(the baseline models have no holiday term)",
+    )
     options: list[OptionSpec] = Field(min_length=1)
     tariffs: dict[Kind, Tariff] = {}
     emission_factors: dict[Kind, float] = Field(

@@ -1,0 +1,82 @@
+"""What every report run shares: the plan version, the store, the data window, the meta lines."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from ingest.stores import open_store
+from plantmeter.errors import ConfigError
+from plantmeter.store import SeriesStore
+
+from .data import SiteData
+from .load import LoadedPlan, PlanVersion
+from .plan import MVPlan
+from .verify import Verifier, Window, month_window
+
+__all__ = ["ReportContext", "parse_period", "report_context", "software_version"]
+
+logger = logging.getLogger(__name__)
+
+
+def software_version() -> str:
+    try:
+        return importlib.metadata.version("plantmeter")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def parse_period(text: str) -> Window:
+    """``YYYY-MM`` (a month) or ``YYYY-Www`` (an ISO week, Monday to Monday)."""
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        return month_window(date(int(m[1]), int(m[2]), 1))
+    if m := re.fullmatch(r"(\d{4})-W(\d{2})", text):
+        start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        return Window("custom", text, start, start + timedelta(days=7))
+    raise ConfigError(f"--period {text!r}: write YYYY-MM (a month) or YYYY-Www (an ISO week)")
+
+
+@dataclass
+class ReportContext:
+    loaded: LoadedPlan
+    plan: MVPlan
+    version: PlanVersion
+    store: SeriesStore
+    data: SiteData
+    verifier: Verifier
+
+    def meta(self, window: str) -> list[str]:
+        return [
+            self.version.describe(),
+            f"Site {self.loaded.site.site.id} ({self.loaded.site.site.name}), time zone "
+            f"{self.data.tz}; baseline {self.plan.baseline.start} to {self.plan.baseline.end} "
+            "(end exclusive)",
+            f"Data window {window}; store {self.store_label}",
+            f"PlantMeter {software_version()}",
+        ]
+
+    @property
+    def store_label(self) -> str:
+        return re.sub(r"//[^@/]*@", "//***@", self.loaded.store_url)  # never print credentials
+
+
+@contextmanager
+def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
+    """Open the plan's store and the plan version in force on ``as_of``; closes the store."""
+    plan, version = loaded.as_of(as_of)
+    store = open_store(loaded.store_url, create=False)
+    tz = loaded.site.site.timezone
+    start = pd.Timestamp(plan.baseline.start).tz_localize(tz) - pd.Timedelta(days=1)
+    end = pd.Timestamp(plan.reporting.end).tz_localize(tz) + pd.Timedelta(days=1)
+    data = SiteData(store, loaded.site, start, end)
+    try:
+        yield ReportContext(loaded, plan, version, store, data, Verifier(plan, data))
+    finally:
+        store.close()

@@ -1,0 +1,316 @@
+"""Loan monitoring report: promised vs verified savings, debt service, covenants.
+
+``loan_report(ctx, loan_id, month) -> LoanReport`` computes every number (JSON-ready via
+``to_dict``); ``loan_document(report)`` formats it into a ``Document`` for rendering.
+Covenants are three-way against the 90 % interval: met when the whole interval clears the
+threshold, not met when the whole interval misses it, otherwise not yet determinable.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from .common import ReportContext
+from .finance import debt_service_by_month, irr, npv, repayment_schedule, simple_payback
+from .plan import Covenant
+from .verify import Verification, Window, month_window, periods_for
+
+__all__ = ["CovenantResult", "LoanReport", "MonthRow", "evaluate_covenant", "loan_report"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class MonthRow:
+    month: str
+    promised: float
+    verified: float | None
+    band_90: float | None
+    status: str
+    completeness: float | None
+    debt_service: float
+    coverage: float | None
+    cum_promised: float
+    cum_verified: float | None
+    cum_band_90: float | None
+    cum_debt_service: float
+    cum_coverage: float | None
+
+
+@dataclass
+class CovenantResult:
+    type: str
+    description: str
+    threshold: float
+    basis: str
+    result: str  # met | not met | not yet determinable
+    value: float | None
+    low: float | None
+    high: float | None
+    evidence: str
+
+
+@dataclass
+class LoanReport:
+    loan: dict[str, Any]
+    month: str
+    options: list[dict[str, Any]]
+    verifications: list[Verification]
+    rows: list[MonthRow]
+    schedule: list[dict[str, Any]]
+    financials: dict[str, Any]
+    ghg: dict[str, Any]
+    covenants: list[CovenantResult]
+    anomalies: list[dict[str, Any]]
+    quality: list[dict[str, Any]]
+    traces: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
+    implemented: dict[str, date] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k not in ("traces", "verifications")}
+        d["verifications"] = [v.to_dict() for v in self.verifications]
+        return d
+
+
+def _combine(vs: list[Verification]) -> tuple[float | None, float | None, str, float | None]:
+    """Sum cost savings over options (bands in quadrature); None if any has no number."""
+    live = [v for v in vs if v.status != "not implemented"]
+    if not live:
+        return None, None, "not implemented", None
+    comp = min((v.completeness or 0.0) for v in live)
+    if any(not v.has_number for v in live):
+        return None, None, "insufficient data", comp
+    cost = sum(v.cost or 0.0 for v in live)
+    band = math.sqrt(sum((v.cost_band_90 or 0.0) ** 2 for v in live))
+    status = "below promise" if any(v.status == "below promise" for v in live) else "on track"
+    return cost, band, status, comp
+
+
+def evaluate_covenant(
+    c: Covenant, value: float | None, band: float | None, what: str, unit: str = ""
+) -> CovenantResult:
+    """Three-way test of ``value ± band`` against ``c.value``."""
+    if value is None:
+        return CovenantResult(
+            c.type,
+            c.description,
+            c.value,
+            c.basis,
+            "not yet determinable",
+            None,
+            None,
+            None,
+            f"{what}: no verified figure yet (insufficient data or nothing due)",
+        )
+    b = band or 0.0
+    lo, hi = value - b, value + b
+    if lo >= c.value:
+        res = "met"
+    elif hi < c.value:
+        res = "not met"
+    else:
+        res = "not yet determinable"
+    ev = (
+        f"{what} {value:.3g}{unit} (90 % interval {lo:.3g}{unit} to {hi:.3g}{unit}) against "
+        f"{c.value:.3g}{unit}"
+    )
+    return CovenantResult(c.type, c.description, c.value, c.basis, res, value, lo, hi, ev)
+
+
+def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
+    plan, v = ctx.plan, ctx.verifier
+    try:
+        loan = plan.loan(loan_id)
+    except KeyError:
+        from plantmeter.errors import ConfigError
+
+        raise ConfigError(
+            f"loan {loan_id!r} is not in plan {plan.id}; loans: {', '.join(x.id for x in plan.loans)}"
+        ) from None
+    mw = month_window(month)
+    options = [plan.option(o) for o in loan.options]
+    impl = {
+        o.id: o.implemented
+        for o in options
+        if o.implemented and o.status in ("implemented", "verified")
+    }
+    first = min([*impl.values(), loan.disbursement])
+    sched = repayment_schedule(
+        loan.principal, loan.annual_rate, loan.term_months, loan.disbursement, loan.schedule
+    )
+    ds = debt_service_by_month(sched)
+    total = sum(o.expected_annual.cost for o in options)
+    weight = {
+        o.id: (o.expected_annual.cost / total if total else 1 / len(options)) for o in options
+    }
+    rows: list[MonthRow] = []
+    m = first.replace(day=1)
+    cum_p = cum_ds = 0.0
+    while m <= mw.start:
+        w = month_window(m)
+        promised = (
+            loan.promised_annual_savings
+            * sum(weight[o] * max((w.end - max(w.start, d)).days, 0) for o, d in impl.items())
+            / 365.0
+        )
+        cost, band, status, comp = _combine([v.verify(o.id, w) for o in options])
+        since = [
+            v.verify(o.id, Window("since", "since", impl.get(o.id, w.end), w.end)) for o in options
+        ]
+        ccost, cband, _, _ = _combine(since)
+        cum_p += promised
+        cum_ds += ds.get(w.label, 0.0)
+        d = ds.get(w.label, 0.0)
+        rows.append(
+            MonthRow(
+                w.label,
+                promised,
+                cost,
+                band,
+                status,
+                comp,
+                d,
+                cost / d if cost is not None and d else None,
+                cum_p,
+                ccost,
+                cband,
+                cum_ds,
+                ccost / cum_ds if ccost is not None and cum_ds else None,
+            )
+        )
+        m = w.end
+    verifs = [
+        x for o in options for x in (v.verify(o.id, w) for w in periods_for(month, impl.get(o.id)))
+    ]
+    since_now = [x for x in verifs if x.window.kind == "since"]
+    fin = _financials(ctx, options, since_now, loan.promised_annual_savings)
+    ghg = {
+        "month_kg": sum(
+            x.co2_kg or 0.0 for x in verifs if x.window.kind == "month" and x.has_number
+        ),
+        "since_kg": sum(x.co2_kg or 0.0 for x in since_now if x.has_number),
+    }
+    last = rows[-1] if rows else None
+    red = _reduction(since_now)
+    covs = []
+    for c in loan.covenants:
+        if c.type == "min_verified_savings":
+            ok = last is not None and last.cum_verified is not None and last.cum_promised > 0
+            covs.append(
+                evaluate_covenant(
+                    c,
+                    last.cum_verified / last.cum_promised if ok and last else None,
+                    (last.cum_band_90 or 0) / last.cum_promised if ok and last else None,
+                    "verified / promised savings since implementation",
+                )
+            )
+        elif c.type == "min_coverage":
+            if c.basis == "month":
+                val = last.coverage if last else None
+                b = (last.band_90 or 0) / last.debt_service if last and last.debt_service else None
+                covs.append(evaluate_covenant(c, val, b, f"savings / debt service in {mw.label}"))
+            else:
+                val = last.cum_coverage if last else None
+                b = (
+                    (last.cum_band_90 or 0) / last.cum_debt_service
+                    if last and last.cum_debt_service
+                    else None
+                )
+                covs.append(evaluate_covenant(c, val, b, "cumulative savings / debt service"))
+        else:
+            covs.append(evaluate_covenant(c, red[0], red[1], "reduction of the linked meters' use"))
+    meters = sorted({m for o in options for m in o.meters})
+    tz = ctx.data.tz
+    flags = ctx.data.flags(
+        meters, pd.Timestamp(mw.start).tz_localize(tz), pd.Timestamp(mw.end).tz_localize(tz)
+    )
+    traces = {}
+    for mid in meters:
+        t0 = max(
+            ctx.plan.reporting.start, min(impl.values(), default=mw.start) - timedelta(days=90)
+        )
+        try:
+            t = v.trace(
+                mid,
+                t0,
+                min(mw.end, ctx.data.data_end(mid).tz_convert(tz).date() + timedelta(days=1)),
+            )
+            traces[mid] = t.assign(cumulative_savings=t["cumulative_savings"].ffill())
+        except Exception as exc:  # noqa: BLE001 - a chart never stops the report
+            logger.warning("no trace for %s: %s", mid, exc)
+    return LoanReport(
+        loan=loan.model_dump(mode="json"),
+        month=mw.label,
+        options=[o.model_dump(mode="json") for o in options],
+        verifications=verifs,
+        rows=rows,
+        schedule=[i.to_dict() for i in sched],
+        financials=fin,
+        ghg=ghg,
+        covenants=covs,
+        anomalies=[
+            {
+                "meter": f.meter,
+                "kind": f.kind,
+                "severity": f.severity,
+                "reason": f.reason,
+                "start": pd.Timestamp(f.start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+                "end": pd.Timestamp(f.end_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
+            }
+            for f in flags
+        ],
+        quality=[
+            {
+                "option": x.option,
+                "meter": ms.meter,
+                "completeness": x.completeness,
+                "measurement": ms.measurement,
+                **ms.model,
+                "g14_pass": ms.g14_pass,
+            }
+            for x in since_now
+            for ms in x.meters
+        ],
+        traces=traces,
+        implemented={k: d for k, d in impl.items()},
+    )
+
+
+def _reduction(since: list[Verification]) -> tuple[float | None, float | None]:
+    if not since or any(not x.has_number for x in since):
+        return None, None
+    sav = sum(ms.share * ms.savings for x in since for ms in x.meters)
+    base = sum(ms.share * ms.adjusted_baseline for x in since for ms in x.meters)
+    band = math.sqrt(sum((ms.share * (ms.band_90 or 0)) ** 2 for x in since for ms in x.meters))
+    return (sav / base, band / base) if base else (None, None)
+
+
+def _financials(
+    ctx: ReportContext, options: list[Any], since: list[Verification], promised_annual: float
+) -> dict[str, Any]:
+    """Payback, NPV and IRR on verified savings, annualised from since implementation."""
+    invest = sum(o.investment for o in options)
+    annual = None
+    if since and all(x.has_number for x in since):
+        annual = sum((x.cost or 0.0) * 365.0 / max(x.days, 1) for x in since)
+    life = max((o.lifetime_years for o in options), default=10.0)
+    years = int(round(life))
+    out: dict[str, Any] = {
+        "investment": invest,
+        "lifetime_years": life,
+        "discount_rate": ctx.plan.discount_rate,
+        "annual_verified_savings": annual,
+        "annual_promised_savings": promised_annual,
+    }
+    for key, a in (("verified", annual), ("promised", promised_annual)):
+        flows = [-invest] + [a] * years if a is not None else None
+        out[f"payback_years_{key}"] = simple_payback(invest, a) if a is not None else None
+        out[f"npv_{key}"] = npv(ctx.plan.discount_rate, flows) if flows else None
+        out[f"irr_{key}"] = irr(flows) if flows else None
+    return out

@@ -1,0 +1,350 @@
+"""The verification engine: verified savings per option and period, with their data basis.
+
+For an option and a period (month, quarter, year to date, since implementation) it fits
+each of the option's meters' baselines with ``analytics.compute_savings`` over the plan's
+baseline period and reports, for the part of the period after implementation: savings in
+kWh / m3, cost (plan tariffs) and CO2 (plan emission factors), each with its 90 % band
+(``fsu_90 × |savings|``), the data completeness, ASHRAE Guideline 14 pass/fail and a status:
+
+* ``insufficient data`` — under ``min_completeness`` of the period's days are valid (every
+  meter and driver ≥ 90 % of its hours), or the analytics disqualified the data; no savings
+  number is given, only the completeness and the reason;
+* ``on track`` — the promise (expected annual savings, pro rata by days) is inside or below
+  the 90 % interval: savings + band ≥ promise;
+* ``below promise`` — the whole interval is below the promise;
+* ``not implemented`` — the option was not implemented before the period ended.
+
+Attribution: a meter with sub-meters (or ``measurement: whole-facility``) is IPMVP Option C
+and carries the caveat that it sees every change at the site; a meter shared by several
+implemented options is split in proportion to their expected savings (stated).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+
+from analytics.api import SavingsResult, compute_savings
+from plantmeter.errors import AnalyticsError
+
+from .data import SiteData, interval_prices, local_ts
+from .plan import UNITS, MVPlan, OptionSpec
+
+__all__ = ["MeterSavings", "Verification", "Verifier", "Window", "month_window", "periods_for"]
+
+logger = logging.getLogger(__name__)
+
+WindowKind = Literal["month", "quarter", "ytd", "since", "custom"]
+OPTION_C = (
+    "IPMVP Option C (whole facility): {meter} sees every change at the site, not only this "
+    "option; the figure is the whole facility's savings attributed to it"
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    kind: WindowKind
+    label: str
+    start: date
+    end: date  # exclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+
+def month_window(month: date) -> Window:
+    start = month.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return Window("month", start.strftime("%Y-%m"), start, end)
+
+
+def periods_for(month: date, implemented: date | None) -> list[Window]:
+    """The month, its quarter and year to date up to its end, and since implementation."""
+    m = month_window(month)
+    q0 = date(m.start.year, 3 * ((m.start.month - 1) // 3) + 1, 1)
+    out = [
+        m,
+        Window("quarter", f"Q{(q0.month + 2) // 3} {q0.year} to date", q0, m.end),
+        Window("ytd", f"{m.start.year} to date", date(m.start.year, 1, 1), m.end),
+    ]
+    if implemented is not None and implemented < m.end:
+        out.append(Window("since", f"since {implemented}", implemented, m.end))
+    return out
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+@dataclass
+class MeterSavings:
+    """One meter's savings over a verified window (share = part attributed to the option)."""
+
+    meter: str
+    unit: str
+    measurement: str
+    share: float
+    observed: float
+    adjusted_baseline: float
+    savings: float
+    band_90: float | None
+    savings_fraction: float
+    cost: float | None
+    co2_kg: float | None
+    g14_pass: bool
+    model: dict[str, Any]
+    checks: list[dict[str, Any]]
+    warnings: list[str]
+    caveat: str = ""
+
+
+@dataclass
+class Verification:
+    """Verified savings of one option over one window, or why there is no number."""
+
+    option: str
+    title: str
+    level: str
+    window: Window
+    status: str
+    reason: str
+    completeness: float | None = None
+    valid_days: int = 0
+    days: int = 0
+    verified_from: date | None = None
+    verified_to: date | None = None
+    meters: list[MeterSavings] = field(default_factory=list)
+    savings: dict[str, float] = field(default_factory=dict)  # unit -> attributed savings
+    band_90: dict[str, float] = field(default_factory=dict)
+    cost: float | None = None
+    cost_band_90: float | None = None
+    co2_kg: float | None = None
+    promised: dict[str, float] = field(default_factory=dict)  # unit or "cost" -> pro rata
+    g14_pass: bool | None = None
+    caveats: list[str] = field(default_factory=list)
+
+    @property
+    def has_number(self) -> bool:
+        return self.status in ("on track", "below promise")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["window"] = {
+            **asdict(self.window),
+            "start": self.window.start.isoformat(),
+            "end": self.window.end.isoformat(),
+        }
+        for k in ("verified_from", "verified_to"):
+            d[k] = d[k].isoformat() if d[k] else None
+        return d
+
+
+class Verifier:
+    """Verifies options of one plan against one site's data (fits are cached per window)."""
+
+    def __init__(self, plan: MVPlan, data: SiteData) -> None:
+        self.plan = plan
+        self.data = data
+        self._results: dict[tuple[str, date, date], SavingsResult] = {}
+
+    # -- per meter -------------------------------------------------------------------------
+    def measurement(self, option: OptionSpec, meter: str) -> str:
+        if option.measurement:
+            return option.measurement
+        has_children = any(m.parent == meter for m in self.data.site.meters)
+        return "whole-facility" if has_children else "isolation"
+
+    def drivers(self, meter: str) -> list[str]:
+        b = self.plan.baselines[meter]
+        return [m for m in (b.production,) if m]
+
+    def usage(self, meter: str) -> pd.Series:
+        """Hourly use with the plan's holidays left out (NaN)."""
+        use = self.data.hourly(meter)
+        if not self.plan.holidays:
+            return use
+        days = pd.DatetimeIndex(use.index.normalize().tz_localize(None))
+        return use.where(~days.isin(pd.DatetimeIndex(self.plan.holidays)))
+
+    def result(self, meter: str, start: date, end: date) -> SavingsResult:
+        """compute_savings for ``meter`` over [start, end) against the plan's baseline."""
+        key = (meter, start, end)
+        if key not in self._results:
+            b = self.plan.baselines[meter]
+            tz = self.data.tz
+            self._results[key] = compute_savings(
+                self.usage(meter),
+                (local_ts(self.plan.baseline.start, tz), local_ts(self.plan.baseline.end, tz)),
+                (local_ts(start, tz), local_ts(end, tz)),
+                temperature=self.data.temperature(b.temperature) if b.temperature else None,
+                production=self.data.hourly(b.production) if b.production else None,
+                granularity=b.granularity,
+                model=b.model,
+            )
+        return self._results[key]
+
+    def completeness(self, meters: list[str], start: date, end: date) -> tuple[float, int]:
+        """Share and number of valid local days in [start, end) over meters and drivers."""
+        temps = {self.plan.baselines[m].temperature for m in meters} - {None}
+        cover = self.data.daily_coverage(
+            sorted(set(meters) | {d for m in meters for d in self.drivers(m)}),
+            next(iter(temps)) if temps else None,
+        )
+        days = pd.date_range(
+            local_ts(start, self.data.tz), local_ts(end, self.data.tz), freq="D", inclusive="left"
+        )
+        days = days[~days.tz_localize(None).isin(pd.DatetimeIndex(self.plan.holidays))]
+        valid = int(cover.reindex(days).fillna(0.0).sum())
+        return (valid / len(days) if len(days) else 0.0), valid
+
+    def _share(self, option: OptionSpec, meter: str, until: date) -> float:
+        sharing = [
+            o
+            for o in self.plan.options
+            if meter in o.meters
+            and o.status in ("implemented", "verified")
+            and o.implemented is not None
+            and o.implemented < until
+        ]
+        if len(sharing) <= 1:
+            return 1.0
+        key = "kwh" if UNITS[self.data.kind(meter)] == "kWh" else "m3"
+        weights = {o.id: getattr(o.expected_annual, key) or o.expected_annual.cost for o in sharing}
+        total = sum(weights.values())
+        return weights[option.id] / total if total else 1.0 / len(sharing)
+
+    def _meter(self, option: OptionSpec, meter: str, start: date, end: date) -> MeterSavings:
+        r = self.result(meter, start, end)
+        kind = self.data.kind(meter)
+        share = self._share(option, meter, end)
+        band = _finite(r.fsu_90 * abs(r.savings))
+        cost = None
+        tariff = self.plan.tariffs.get(kind)  # type: ignore[call-overload]
+        if tariff is not None:
+            b = self.plan.baselines[meter]
+            hourly = self.data.hourly(meter)
+            hourly = hourly[
+                (hourly.index >= local_ts(start, self.data.tz))
+                & (hourly.index < local_ts(end, self.data.tz))
+            ]
+            prices = interval_prices(hourly, tariff, b.granularity).reindex(r.frame.index)
+            cost = float((r.frame["savings"] * prices).sum())
+        ef = self.plan.emission_factors.get(kind)  # type: ignore[call-overload]
+        measurement = self.measurement(option, meter)
+        g14 = [c for c in r.checks if c.name in ("cvrmse", "nmbe")]
+        return MeterSavings(
+            meter=meter,
+            unit=UNITS[kind],
+            measurement=measurement,
+            share=share,
+            observed=r.observed,
+            adjusted_baseline=r.adjusted_baseline,
+            savings=r.savings,
+            band_90=band,
+            savings_fraction=r.savings_fraction,
+            cost=cost,
+            co2_kg=r.savings * ef if ef is not None else None,
+            g14_pass=bool(g14) and all(c.passed for c in g14),
+            model={
+                "type": r.model.type,
+                "r2": r.model.r2,
+                "cvrmse": r.model.cvrmse,
+                "nmbe": r.model.nmbe,
+                "n": r.model.n,
+                "fsu_90": _finite(r.fsu_90),
+                "reason": r.model.selection_reason,
+            },
+            checks=[c.to_dict() for c in r.checks],
+            warnings=[w.description for w in r.data_sufficiency],
+            caveat=OPTION_C.format(meter=meter) if measurement == "whole-facility" else "",
+        )
+
+    # -- per option ------------------------------------------------------------------------
+    def verify(self, option_id: str, window: Window) -> Verification:
+        o = self.plan.option(option_id)
+        v = Verification(o.id, o.title, o.level, window, "not implemented", "", days=window.days)
+        done = o.status in ("implemented", "verified") and o.implemented is not None
+        if not done or o.implemented is None or o.implemented >= window.end:
+            v.reason = f"status {o.status!r}" + (
+                f", implementation {o.implemented}" if o.implemented else ""
+            )
+            return v
+        start = max(window.start, o.implemented)
+        v.days = (window.end - start).days
+        v.verified_from = start
+        v.completeness, v.valid_days = self.completeness(o.meters, start, window.end)
+        years = v.days / 365.0
+        e = o.expected_annual
+        v.promised = {
+            k: x * years for k, x in (("kWh", e.kwh), ("m3", e.m3), ("cost", e.cost)) if x
+        }
+        if v.completeness < self.plan.min_completeness:
+            v.status = "insufficient data"
+            v.reason = (
+                f"{v.valid_days} of {v.days} days have complete data ({v.completeness:.0%} < "
+                f"{self.plan.min_completeness:.0%} required); no savings figure is given"
+            )
+            return v
+        ends = [min(local_ts(window.end, self.data.tz), self.data.data_end(m)) for m in o.meters]
+        end = min(
+            window.end, min(ends).tz_convert(self.data.tz).normalize().date() + timedelta(days=1)
+        )
+        v.verified_to = end
+        try:
+            v.meters = [self._meter(o, m, start, end) for m in o.meters]
+        except AnalyticsError as exc:
+            v.status, v.reason = "insufficient data", f"the analytics refused the data: {exc}"
+            return v
+        self._aggregate(v)
+        return v
+
+    def _aggregate(self, v: Verification) -> None:
+        var: dict[str, float] = {}
+        cost_var = 0.0
+        for ms in v.meters:
+            v.savings[ms.unit] = v.savings.get(ms.unit, 0.0) + ms.share * ms.savings
+            var[ms.unit] = var.get(ms.unit, 0.0) + (ms.share * (ms.band_90 or 0.0)) ** 2
+            if ms.cost is not None:
+                v.cost = (v.cost or 0.0) + ms.share * ms.cost
+                rel = (ms.band_90 or 0.0) / abs(ms.savings) if ms.savings else 0.0
+                cost_var += (ms.share * rel * ms.cost) ** 2
+            if ms.co2_kg is not None:
+                v.co2_kg = (v.co2_kg or 0.0) + ms.share * ms.co2_kg
+            if ms.caveat:
+                v.caveats.append(ms.caveat)
+            if ms.share < 1.0:
+                v.caveats.append(
+                    f"{ms.meter} is shared with other implemented options: {ms.share:.0%} of its "
+                    "savings are attributed to this option, in proportion to expected savings"
+                )
+        v.band_90 = {u: math.sqrt(x) for u, x in var.items()}
+        v.cost_band_90 = math.sqrt(cost_var) if v.cost is not None else None
+        v.g14_pass = all(ms.g14_pass for ms in v.meters)
+        unit = next((u for u in ("kWh", "m3") if u in v.promised and u in v.savings), None)
+        got, band, promise = (
+            (v.savings[unit], v.band_90[unit], v.promised[unit])
+            if unit
+            else (v.cost or 0.0, v.cost_band_90 or 0.0, v.promised.get("cost", 0.0))
+        )
+        shown = unit or "cost"
+        if got + band >= promise:
+            v.status = "on track"
+            v.reason = f"verified {got:,.0f} ± {band:,.0f} {shown} vs promised {promise:,.0f}"
+        else:
+            v.status = "below promise"
+            v.reason = (
+                f"verified {got:,.0f} ± {band:,.0f} {shown}: the 90 % interval is below "
+                f"the promised {promise:,.0f}"
+            )
+        if not v.g14_pass:
+            v.reason += "; the baseline fails ASHRAE Guideline 14 calibration: treat with caution"
+
+    def trace(self, meter: str, start: date, end: date) -> pd.DataFrame:
+        """Per-interval observed / adjusted baseline / savings / cumulative over [start, end)."""
+        return self.result(meter, start, end).frame
