@@ -12,7 +12,12 @@ __all__ = ["register"]
 logger = logging.getLogger(__name__)
 
 
+def _quiet() -> None:
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
+
+
 def _loan(args: argparse.Namespace) -> int:
+    _quiet()
     from .common import parse_period, report_context
     from .load import load_plan
     from .loan import loan_report
@@ -34,6 +39,7 @@ def _loan(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    _quiet()
     from .audit import audit_document, audit_report
     from .common import parse_period, report_context
     from .load import load_plan
@@ -64,6 +70,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _consumption(args: argparse.Namespace) -> int:
+    _quiet()
     from .common import parse_period, report_context
     from .consumption import consumption_document, consumption_report
     from .load import load_plan

@@ -35,11 +35,14 @@ def software_version() -> str:
 
 def parse_period(text: str) -> Window:
     """``YYYY-MM`` (a month) or ``YYYY-Www`` (an ISO week, Monday to Monday)."""
-    if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
-        return month_window(date(int(m[1]), int(m[2]), 1))
-    if m := re.fullmatch(r"(\d{4})-W(\d{2})", text):
-        start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
-        return Window("custom", text, start, start + timedelta(days=7))
+    try:
+        if m := re.fullmatch(r"(\d{4})-(\d{2})", text):
+            return month_window(date(int(m[1]), int(m[2]), 1))
+        if m := re.fullmatch(r"(\d{4})-W(\d{2})", text):
+            start = date.fromisocalendar(int(m[1]), int(m[2]), 1)
+            return Window("custom", text, start, start + timedelta(days=7))
+    except ValueError as exc:
+        raise ConfigError(f"--period {text!r}: {exc}; write YYYY-MM or YYYY-Www") from None
     raise ConfigError(f"--period {text!r}: write YYYY-MM (a month) or YYYY-Www (an ISO week)")
 
 

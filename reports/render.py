@@ -43,13 +43,16 @@ def draw_chart(ax: Any, chart: Chart) -> None:
         c = COLORS[i % len(COLORS)]
         vals = [float("nan") if v is None else v for v in s.values]
         if s.style == "bar":
+            cat = isinstance(x[0], str)
+            step = 1.0 if cat or len(x) < 2 else (x[1] - x[0]).total_seconds() / 86400
             ax.bar(
-                range(len(x)) if isinstance(x[0], str) else x,
+                range(len(x)) if cat else x,
                 vals,
                 color=c,
                 alpha=0.75,
                 label=s.name,
-                width=0.8 if isinstance(x[0], str) else 20,
+                width=0.8 * step,
+                align="center" if cat else "edge",
             )
         elif s.style == "step":
             ax.step(x, vals, where="post", color=c, label=s.name, lw=1.4)
@@ -91,7 +94,7 @@ def _svg(chart: Chart) -> str:
         draw_chart(fig.add_subplot(), chart)
         fig.tight_layout()
         buf = io.StringIO()
-        fig.savefig(buf, format="svg")
+        fig.savefig(buf, format="svg", metadata={"Date": None})  # reproducible
     text = buf.getvalue()
     return text[text.index("<svg") :]
 
@@ -244,7 +247,10 @@ class _Pages:
 
 def to_pdf(doc: Document, path: Path) -> int:
     """Write the PDF; returns the number of pages."""
-    with plt.rc_context(RC), PdfPages(path, metadata={"Title": doc.title}) as pdf:
+    with (
+        plt.rc_context(RC),
+        PdfPages(path, metadata={"Title": doc.title, "CreationDate": None}) as pdf,
+    ):
         pages = _Pages(pdf, doc.title)
         pages.text(doc.title, size=14, weight="bold", width=70, gap=0.08)
         for m in doc.meta:
