@@ -309,14 +309,33 @@ def counter_events(
 
 
 def spikes(
-    tg: Target, values: pd.Series, window: int = 168, k: float = 8.0, floor_frac: float = 0.05
+    tg: Target,
+    values: pd.Series,
+    window: int = 168,
+    k: float = 8.0,
+    floor_frac: float = 0.05,
+    beyond_usual: float = 2.0,
 ) -> list[Flag]:
     """Isolated one-interval spikes (see ``kernels.spike_mask``): a value above (or below) both
     neighbours by more than k robust sigmas of the previous ``window`` first differences
-    (sigma at least ``floor_frac`` of the median level). Flagged once the next value arrives."""
+    (sigma at least ``floor_frac`` of the median level). Flagged once the next value arrives.
+
+    An upward spike must also exceed ``beyond_usual`` x the 99th percentile of the previous
+    ``window`` values: a batch process (a CIP cycle, a daily pump run) is a sharp but usual
+    peak, not a spike; likewise a downward spike must fall below the 1st percentile / ``beyond_usual``
+    (a dip inside a batch is not a dropout). Spikes are therefore judged from the
+    ``window + 1``-th value on."""
     v = values.to_numpy(dtype=float)
     floor = floor_frac * float(np.nanmedian(np.abs(v))) if np.isfinite(v).any() else 0.0
     mask = spike_mask(v, window, k, max(floor, 1e-12))
+    if mask.any():
+        # judged only once a full window of history says what is usual for this meter
+        history = values.rolling(window, min_periods=window)
+        high = history.quantile(0.99).shift(1).to_numpy()
+        low = history.quantile(0.01).shift(1).to_numpy()
+        upward = v > np.r_[np.nan, v[:-1]]
+        unusual = np.where(upward, v > beyond_usual * high, v < low / beyond_usual)
+        mask = mask & unusual
     st, en = run_lengths(mask, 1)
     idx = pd.DatetimeIndex(values.index)
     return _flags(
@@ -380,10 +399,19 @@ def comm_gaps(tg: Target, index: pd.DatetimeIndex, max_gap: pd.Timedelta) -> lis
 
 
 def water_leak(
-    tg: Target, flow: pd.Series, threshold: float, nights: int = 3, h0: int = 1, h1: int = 5
+    tg: Target,
+    flow: pd.Series,
+    threshold: float,
+    nights: int = 3,
+    h0: int = 1,
+    h1: int = 5,
+    reference_nights: int = 0,
 ) -> list[Flag]:
     """Night minimum flow (local hours [h0, h1)) above ``threshold`` for >= ``nights`` nights.
 
+    With ``reference_nights`` > 0 the threshold is relative: the median night minimum of the
+    first ``reference_nights`` nights (the site's normal night flow: a bleed, a cooling tower)
+    plus ``threshold``, so a leak is a rise of the night minimum, not any night flow.
     A leak starting on night N is flagged on the morning of night N + nights - 1.
     """
     idx = pd.DatetimeIndex(flow.index)
@@ -394,6 +422,10 @@ def water_leak(
     mins = night_minimum(
         flow.to_numpy(dtype=float), idx.hour.to_numpy().astype(np.int64), day, h0, h1, ndays
     )
+    if reference_nights > 0:
+        reference = mins[:reference_nights]
+        if np.isfinite(reference).sum() >= max(3, reference_nights // 2):
+            threshold = float(np.nanmedian(reference)) + threshold
     mask = np.isfinite(mins) & (mins > threshold)
     st, en = run_lengths(mask, nights)
     dindex = pd.date_range(d0, periods=ndays, freq="D")

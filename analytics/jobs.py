@@ -17,12 +17,21 @@ import pandas as pd
 from plantmeter.errors import AnalyticsError, StoreError
 from plantmeter.store import Flag, SeriesStore
 
+from .expectation import daily_expectation, site_drivers
+
 __all__ = ["COUNTER_HINTS", "MeterLike", "counter_to_hourly", "detect_meter", "run_flags"]
 
 logger = logging.getLogger(__name__)
 
 COUNTER_HINTS = ("energy_import", "energy", "volume", "accumulator", "total", "count")
-PREFERRED = {"electricity": "energy_import_total"}
+# the canonical counter of each meter kind (profiles use these names; see plantmeter/profiles)
+PREFERRED = {
+    "electricity": "energy_import_total",
+    "water": "volume_total",
+    "gas": "volume_total",
+    "thermal": "energy_total",
+    "production": "production_total",
+}
 
 
 class MeterLike(Protocol):
@@ -35,8 +44,10 @@ def _pick_counter(frame: pd.DataFrame, kind: str) -> str | None:
     pref = PREFERRED.get(kind)
     if pref in cols:
         return pref
+    # a complete total before its parts (a TUF-2000 has volume_net_int beside volume_total)
+    ordered = sorted(cols, key=lambda c: not c.endswith("_total"))
     for hint in COUNTER_HINTS:
-        for c in cols:
+        for c in ordered:
             if hint in c:
                 v = frame[c].dropna().to_numpy(dtype=float)
                 if v.size > 2 and np.mean(np.diff(v) >= 0) > 0.95:
@@ -66,10 +77,43 @@ def counter_to_hourly(
     return pd.DataFrame({"usage": sums, "coverage": cov}, index=out_idx), status
 
 
+GAUGE_SPIKES = {"electricity": ("power_total",), "water": ("flow_rate",), "gas": ("flow_rate",)}
+
+
+def _frozen_counter(tg: object, raw: pd.Series, step: pd.Timedelta) -> list[Flag]:
+    """A counter that stops moving for longer than it ever did in its first four weeks.
+
+    A plant that is off (nights, weekends) legitimately leaves a counter flat; the reference
+    weeks say for how long, and only a longer flat run is a stuck meter or register.
+    """
+    from . import anomalies as an
+
+    if raw.empty or pd.isna(step) or step <= pd.Timedelta(0):
+        return []
+    per_hour = max(1, int(pd.Timedelta(hours=1) / step))
+    values = raw.to_numpy(dtype=float)
+    reference = values[: 28 * 24 * per_hour]
+    longest, run = 1, 1
+    for a, b in zip(reference[:-1], reference[1:], strict=True):
+        run = run + 1 if a == b else 1
+        longest = max(longest, run)
+    min_len = max(6 * per_hour, int(1.5 * longest) + 1)
+    return an.stuck(tg, raw, min_len=min_len)  # type: ignore[arg-type]
+
+
 def detect_meter(
-    site: str, meter: str, kind: str, frame: pd.DataFrame, tz: str = "UTC"
+    site: str,
+    meter: str,
+    kind: str,
+    frame: pd.DataFrame,
+    tz: str = "UTC",
+    drivers: pd.DataFrame | None = None,
 ) -> list[Flag]:
-    """All detectors that apply to one meter's raw frame (columns = quantities)."""
+    """All detectors that apply to one meter's raw frame (columns = quantities).
+
+    ``drivers`` (hourly ``production`` / ``temperature``, see ``expectation.site_drivers``)
+    make the residual detectors compare with a driver-based baseline instead of weekday means.
+    """
     from . import anomalies as an
     from .kernels import occupancy
 
@@ -94,6 +138,10 @@ def detect_meter(
     tg = an.Target(site, meter, counter)
     flags += an.comm_gaps(tg, pd.DatetimeIndex(raw.index), max_gap)
     flags += an.counter_events(tg, raw)
+    flags += _frozen_counter(tg, raw, step)
+    for gauge in GAUGE_SPIKES.get(kind, ()):
+        if gauge in frame.columns:  # a glitch in an instantaneous reading (power, flow)
+            flags += an.spikes(an.Target(site, meter, gauge), frame[gauge].dropna(), window=672)
     hourly, _ = counter_to_hourly(raw)
     use = hourly["usage"].where(hourly["coverage"] > 0).tz_convert(tz)
     flags += an.stuck(tg, use, min_len=12)
@@ -109,22 +157,18 @@ def detect_meter(
         if occ_tow.any() and not occ_tow.all():
             flags += an.out_of_hours(tg, use, occupied, ref=slice(0, 24 * 28))
         daily = use.resample("D").sum(min_count=20)
-        base = daily.iloc[:28]
-        if base.notna().sum() >= 14 and base.std() > 0:
-            dow = daily.index.day_of_week
-            expected = pd.Series(
-                base.groupby(base.index.day_of_week).mean().reindex(dow).to_numpy(),
-                index=daily.index,
-            )
-            # 28 days minus 7 day-of-week means: correct the std for the fitted means
-            sigma = float((base - expected.iloc[:28]).std()) * float(np.sqrt(27 / 21))
-            if sigma > 0:
-                flags += an.residual_cusum(tg, daily, expected, sigma)
-                flags += an.residual_ewma(tg, daily, expected, sigma)
+        reference = daily_expectation(daily, drivers)
+        if reference is not None:
+            expected, sigma = reference
+            flags += an.residual_cusum(tg, daily, expected, sigma)
+            flags += an.residual_ewma(tg, daily, expected, sigma)
     if kind == "water":
         pos = use[use > 0]
         if len(pos):
-            flags += an.water_leak(tg, use, threshold=0.1 * float(pos.median()))
+            # a rise of the night minimum above the site's own normal night flow (first 4 weeks)
+            flags += an.water_leak(
+                tg, use, threshold=0.1 * float(pos.median()), reference_nights=28
+            )
     return flags
 
 
@@ -140,14 +184,19 @@ def run_flags(
     One meter failing (unreadable, malformed) is logged and skipped; the others go on.
     """
     out: list[Flag] = []
+    frames: dict[str, pd.DataFrame] = {}
     for m in meters:
         try:
-            frame = store.read(site_id, m.id, None, since, None)
+            frames[m.id] = store.read(site_id, m.id, None, since, None)
         except StoreError as exc:
             logger.error("flags: cannot read %s/%s: %s", site_id, m.id, exc)
+    drivers = site_drivers((m.kind, frames[m.id]) for m in meters if m.id in frames)
+    for m in meters:
+        if m.id not in frames:
             continue
+        frame = frames[m.id]
         try:
-            flags = detect_meter(site_id, m.id, m.kind, frame, tz)
+            flags = detect_meter(site_id, m.id, m.kind, frame, tz, drivers)
         except (AnalyticsError, ValueError) as exc:
             logger.error("flags: detectors failed on %s/%s: %s", site_id, m.id, exc)
             continue

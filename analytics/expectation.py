@@ -1,0 +1,104 @@
+"""What a meter's daily use should have been: the reference the residual detectors compare with.
+
+With drivers (the site's production counter, its outdoor temperature) the expectation is a
+baseline model fitted on the reference weeks — production explains weekends, holidays and the
+milk season, temperature the cooling load — so CUSUM/EWMA react to a change in how the plant
+uses energy, not to a change in how much it produces. Without drivers it falls back to the
+reference weeks' day-of-week means.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from plantmeter.errors import AnalyticsError
+
+__all__ = ["daily_expectation", "site_drivers"]
+
+logger = logging.getLogger(__name__)
+
+DRIVER_KINDS = ("production", "temperature")
+
+
+def site_drivers(meters: Iterable[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
+    """Hourly driver columns (``production`` use per hour, ``temperature`` mean) from driver meters.
+
+    ``meters`` are (kind, raw frame) pairs; meters of other kinds are ignored.
+    """
+    from .jobs import counter_to_hourly
+
+    columns: dict[str, pd.Series] = {}
+    for kind, frame in meters:
+        if frame.empty or kind not in DRIVER_KINDS or kind in columns:
+            continue
+        if kind == "temperature" and "temperature" in frame.columns:
+            columns[kind] = frame["temperature"].dropna().resample("h").mean()
+        elif kind == "production":
+            counter = next((c for c in frame.columns if c.endswith("_total")), None)
+            if counter is not None and frame[counter].notna().sum() > 2:
+                hourly, _ = counter_to_hourly(frame[counter])
+                columns[kind] = hourly["usage"].where(hourly["coverage"] > 0)
+    return pd.DataFrame(columns) if columns else None
+
+
+def daily_expectation(
+    daily: pd.Series, drivers: pd.DataFrame | None, ref_days: int = 28
+) -> tuple[pd.Series, float] | None:
+    """(expected daily use, residual sigma on the reference days), or None if it cannot be set."""
+    reference = daily.iloc[:ref_days]
+    if reference.notna().sum() < 14 or not reference.std() > 0:
+        return None
+    if drivers is not None:
+        fitted = _driver_model(daily, drivers, ref_days)
+        if fitted is not None:
+            return fitted
+    dow = daily.index.day_of_week
+    means = reference.groupby(reference.index.day_of_week).mean()
+    expected = pd.Series(means.reindex(dow).to_numpy(), index=daily.index)
+    n = int(reference.notna().sum())
+    # n days minus 7 fitted day-of-week means
+    sigma = float((reference - expected.iloc[:ref_days]).std()) * float(
+        np.sqrt((n - 1) / max(n - 7, 1))
+    )
+    return (expected, sigma) if sigma > 0 else None
+
+
+def _driver_model(
+    daily: pd.Series, drivers: pd.DataFrame, ref_days: int
+) -> tuple[pd.Series, float] | None:
+    from .models import select_daily
+
+    tz = daily.index.tz
+    days = pd.DataFrame({"usage": daily})
+    extras: list[str] = []
+    if "production" in drivers:
+        days["production"] = drivers["production"].tz_convert(tz).resample("D").sum(min_count=20)
+        extras.append("production")
+    if "temperature" in drivers:
+        days["temperature"] = drivers["temperature"].tz_convert(tz).resample("D").mean()
+        candidates: tuple[str, ...] = ("1P", "3PC", "3PH")
+    else:
+        days["temperature"] = 0.0
+        candidates = ("1P",)
+    days = days.reindex(daily.index)
+    reference = days.iloc[:ref_days].dropna()
+    if len(reference) < 14:
+        return None
+    try:
+        selection = select_daily(
+            reference, extras=extras, temperature_unit="C", candidates=candidates
+        )
+    except AnalyticsError as exc:
+        logger.debug("driver model not fitted (%s); using day-of-week means", exc)
+        return None
+    model = selection.model
+    expected = model.predict(days.fillna({"temperature": days["temperature"].mean()}))
+    residuals = reference["usage"] - model.predict(reference)
+    p = int(model.coef.size) if model.coef is not None else 1 + len(extras)
+    n = len(reference)
+    sigma = float(np.sqrt(np.sum(residuals.to_numpy() ** 2) / max(n - p, 1)))
+    return (pd.Series(expected.to_numpy(), index=daily.index), sigma) if sigma > 0 else None
