@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,8 @@ __all__ = ["IngestService", "IngestStats"]
 logger = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue for a week of downtime
-MAX_STORE_BACKOFF_S = 30.0
+MAX_STORE_BACKOFF_S = 10.0  # after an outage, writing resumes at most this long after the store is back
+DEAD_LETTER_PAYLOAD_BYTES = 16 * 1024  # InfluxDB 1.x keeps string fields up to 64 KiB (base64: 4/3)
 
 
 @dataclass
@@ -61,8 +62,8 @@ class IngestStats:
             "stored_values": self.stored_values,
             "messages_per_s": round(rate, 1),
             "dead_letters": self.dead_letters,
-            "dead_by_reason": self.dead_by_reason,
-            "unknown_meters": sorted(self.unknown_meters),
+            "dead_by_reason": dict(self.dead_by_reason),  # copies: the batch thread updates them
+            "unknown_meters": sorted(list(self.unknown_meters)),
             "store_errors": self.store_errors,
             "batches": self.batches,
             "batch_latency_ms": round(self.last_batch_ms, 1),
@@ -79,9 +80,15 @@ class IngestService:
         self.status_interval = status_interval
         self.stats = IngestStats()
         self.known = {(config.site.id, m.id) for m in config.meters}
-        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        # paho's thread appends, the batch thread pops: deque operations are atomic, and the
+        # two events spare a lock round trip per message (queue.Queue cost ~10 us a message).
+        self._inbox: deque[mqtt.MQTTMessage] = deque()
+        self._arrived = threading.Event()  # the inbox is not empty
+        self._full = threading.Event()  # the inbox holds a whole batch
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._status_thread: threading.Thread | None = None
+        self._rate = 0.0  # messages stored per second over the last status interval
         self.status_topic = f"plantmeter/_ingest/{self.settings.client_id}/status"
         self.mqtt5 = self.settings.mqtt_version == "5"
         self.client = make_client(
@@ -101,6 +108,7 @@ class IngestService:
         group = self.settings.group
         topic = f"$share/{group}/{READING_SUBSCRIPTION}" if group else READING_SUBSCRIPTION
         client.subscribe(topic, qos=1)
+        self._publish_status()  # birth message: after the SUBSCRIBE, so "online" means subscribed
         logger.info(
             "ingest %s connected to %s (session present: %s), subscribed to %s",
             self.settings.client_id, broker_label(self.config.broker), flags.session_present, topic,
@@ -113,7 +121,17 @@ class IngestService:
         self.connected.clear()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self._inbox.put(message)
+        inbox = self._inbox
+        inbox.append(message)
+        if not self._arrived.is_set():
+            self._arrived.set()
+        if len(inbox) >= self.settings.batch_size and not self._full.is_set():
+            self._full.set()
+
+    @property
+    def backlog(self) -> int:
+        """Messages received from the broker and not yet handed to a batch."""
+        return len(self._inbox)
 
     # lifecycle -----------------------------------------------------------------
     def start(self) -> None:
@@ -131,12 +149,15 @@ class IngestService:
         self.client.loop_start()
         self._thread = threading.Thread(target=self._batch_loop, name="ingest-batches")
         self._thread.start()
+        self._status_thread = threading.Thread(target=self._status_loop, name="ingest-status")
+        self._status_thread.start()
 
     def stop(self) -> None:
         """Finish the current batch, then disconnect; unacknowledged messages stay with the broker."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
+        for thread in (self._thread, self._status_thread):
+            if thread is not None:
+                thread.join()
         self.client.publish(self.status_topic, b'{"state":"offline"}', qos=1, retain=True)
         self.client.disconnect()
         self.client.loop_stop()
@@ -154,43 +175,46 @@ class IngestService:
 
     # batch thread --------------------------------------------------------------
     def _collect(self) -> list[mqtt.MQTTMessage]:
-        batch: list[mqtt.MQTTMessage] = []
-        try:
-            batch.append(self._inbox.get(timeout=0.2))
-        except queue.Empty:
-            return batch
-        deadline = time.monotonic() + self.settings.batch_interval
-        while len(batch) < self.settings.batch_size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                batch.append(self._inbox.get(timeout=remaining))
-            except queue.Empty:
-                break
+        """Up to ``batch_size`` messages: as soon as that many are waiting, or what arrived
+        within ``batch_interval`` of the first one."""
+        if not self._inbox and not self._arrived.wait(0.2):
+            return []
+        if len(self._inbox) < self.settings.batch_size:
+            self._full.wait(self.settings.batch_interval)
+        inbox = self._inbox
+        batch = [inbox.popleft() for _ in range(min(len(inbox), self.settings.batch_size))]
+        # Clear the events before re-checking, so that a message arriving in between sets them again.
+        self._full.clear()
+        self._arrived.clear()
+        if len(inbox) >= self.settings.batch_size:
+            self._full.set()
+        if inbox:
+            self._arrived.set()
         return batch
 
     def _batch_loop(self) -> None:
-        last_status = time.monotonic()
-        stored_at_status = 0
         while not self._stop.is_set():
             batch = self._collect()
             if batch:
                 self._store_with_retry(batch)
-            now = time.monotonic()
-            if now - last_status >= self.status_interval:
-                rate = (self.stats.stored_messages - stored_at_status) / (now - last_status)
-                self._publish_status(rate)
-                stored_at_status, last_status = self.stats.stored_messages, now
 
-    def _publish_status(self, rate: float) -> None:
-        status = self.stats.as_dict(rate) | {"state": "online", "ts": int(time.time() * 1000)}
+    # status thread (its own, so that status keeps coming while the store is down) ---------
+    def _status_loop(self) -> None:
+        last, stored_then = time.monotonic(), self.stats.stored_messages
+        while not self._stop.wait(self.status_interval):
+            now, stored = time.monotonic(), self.stats.stored_messages
+            self._rate = (stored - stored_then) / (now - last)
+            last, stored_then = now, stored
+            self._publish_status()
+            logger.info(
+                "ingest: %.1f msg/s, %d stored, %d dead letters, %d store errors, last batch %.1f ms",
+                self._rate, stored, self.stats.dead_letters, self.stats.store_errors, self.stats.last_batch_ms,
+            )
+
+    def _publish_status(self) -> None:
+        """Publish the counters (retained) on ``plantmeter/_ingest/<client_id>/status``."""
+        status = self.stats.as_dict(self._rate) | {"state": "online", "ts": int(time.time() * 1000)}
         self.client.publish(self.status_topic, json.dumps(status).encode(), qos=1, retain=True)
-        logger.info(
-            "ingest: %.1f msg/s, %d stored, %d dead letters, %d store errors, last batch %.1f ms",
-            rate, self.stats.stored_messages, self.stats.dead_letters, self.stats.store_errors,
-            self.stats.last_batch_ms,
-        )
 
     def _prepare(self, batch: list[mqtt.MQTTMessage]) -> tuple[list[SeriesPoint], list[Flag], list[DeadLetter]]:
         points: list[SeriesPoint] = []
@@ -201,12 +225,12 @@ class IngestService:
             try:
                 reading = decode_reading(message.payload, message.topic, now_ms=now_ms)
             except MessageError as exc:
-                dead.append(DeadLetter(now_ms, message.topic, exc.reason, exc.detail, bytes(message.payload[:65536])))
+                dead.append(DeadLetter(now_ms, message.topic, exc.reason, exc.detail, _kept(message.payload)))
                 continue
             if (reading.site, reading.meter) not in self.known:
                 if self.settings.unknown_meters == "reject":
                     dead.append(DeadLetter(now_ms, message.topic, "unknown_meter",
-                                           f"meter {reading.meter!r} is not in the site file", bytes(message.payload)))
+                                           f"meter {reading.meter!r} is not in the site file", _kept(message.payload)))
                     continue
                 if reading.meter not in self.stats.unknown_meters:
                     logger.warning(
@@ -255,3 +279,8 @@ class IngestService:
         self.stats.stored_values += len(points)
         for message in batch:
             self.client.ack(message.mid, message.qos)
+
+
+def _kept(payload: bytes) -> bytes:
+    """The part of a rejected payload kept in its dead letter (the first 16 KiB)."""
+    return bytes(payload[:DEAD_LETTER_PAYLOAD_BYTES])

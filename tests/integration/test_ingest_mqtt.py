@@ -35,7 +35,9 @@ def make_service(tmp_path: Path, mosquitto: MosquittoServer, **ingest: object) -
     return IngestService(config, store), store
 
 
-def test_valid_stored_invalid_dead_lettered_and_service_keeps_running(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+def test_valid_stored_invalid_dead_lettered_and_service_keeps_running(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
     service, store = make_service(tmp_path, mosquitto)
     service.start()
     try:
@@ -52,7 +54,7 @@ def test_valid_stored_invalid_dead_lettered_and_service_keeps_running(tmp_path: 
         out_of_order = [reading(200, ts=now - 500_000)]
         publish_all(mosquitto.port, bad[:2] + good[:25] + bad[2:] + good[25:] + duplicates + out_of_order)
         wait_until(lambda: service.stats.received >= 65, what="all messages received")
-        wait_until(lambda: service.stats.batches > 0 and service._inbox.empty(), what="batches written")
+        wait_until(lambda: service.stats.batches > 0 and service.backlog == 0, what="batches written")
         time.sleep(0.3)
     finally:
         service.stop()
@@ -66,13 +68,60 @@ def test_valid_stored_invalid_dead_lettered_and_service_keeps_running(tmp_path: 
     store.close()
 
 
+def test_wrong_types_nan_and_oversized_payloads_are_dead_lettered_with_their_reason(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
+    """Each bad message is rejected alone, with a reason and a detail naming the fix; its
+    neighbours in the same batch are stored."""
+    service, store = make_service(tmp_path, mosquitto)
+    topic = reading_topic("dairy", "main-elec")
+    good = reading(1)[1]
+    body = json.loads(good)
+    cases = {
+        "value is a string": (json.dumps(body | {"values": {"power_total": "5000"}}).encode(), "wrong_type",
+                              "value of 'power_total' must be a number, got str"),
+        "seq is a string": (json.dumps(body | {"seq": "7"}).encode(), "wrong_type", "field 'seq' must be an integer"),
+        "ts is a float": (json.dumps(body | {"ts": body["ts"] + 0.5}).encode(), "wrong_type",
+                          "field 'ts' must be integer milliseconds"),
+        "value is a bool": (json.dumps(body | {"values": {"power_total": True}}).encode(), "wrong_type",
+                            "must be a number, got bool"),
+        "NaN": (good.replace(b'"power_total":5000.0', b'"power_total":NaN'), "not_finite", "NaN is not a number"),
+        "Infinity": (good.replace(b'"power_total":5000.0', b'"power_total":-Infinity'), "not_finite", "-Infinity"),
+        "oversized": (good[:-1] + b',"pad":"' + b"x" * 70_000 + b'"}', "too_large", "above the 65536-byte limit"),
+        "array": (b"[1, 2]", "wrong_type", "payload must be a JSON object"),
+        "other site in topic": (reading(2, meter="compressor")[1], "topic_mismatch", "does not match"),
+    }
+    service.start()
+    try:
+        assert service.connected.wait(10)
+        messages = [reading(10)] + [(topic, payload) for payload, _, _ in cases.values()] + [reading(11)]
+        publish_all(mosquitto.port, messages)
+        wait_until(lambda: service.stats.received >= len(messages) and service.backlog == 0, what="all handled")
+        wait_until(lambda: service.stats.dead_letters == len(cases), what="dead letters counted")
+    finally:
+        service.stop()
+    try:
+        frame = store.read("dairy", "main-elec")
+        assert list(frame["energy_import_total"]) == [110.0, 111.0]  # only the two good readings
+        letters = {d.payload: d for d in store.read_dead_letters()}
+        assert len(letters) == len(cases)
+        for name, (payload, reason, detail) in cases.items():
+            # the payload is kept for inspection (its first 16 KiB)
+            letter = letters[payload[: 16 * 1024]]
+            assert (letter.reason, letter.topic) == (reason, topic), name
+            assert detail in letter.detail, f"{name}: {letter.detail}"
+        assert service.stats.dead_by_reason == {"wrong_type": 5, "not_finite": 2, "too_large": 1, "topic_mismatch": 1}
+    finally:
+        store.close()
+
+
 def test_unknown_meter_policy(tmp_path: Path, mosquitto: MosquittoServer) -> None:
     service, store = make_service(tmp_path, mosquitto, unknown_meters="reject")
     service.start()
     try:
         assert service.connected.wait(10)
         publish_all(mosquitto.port, [reading(1, meter="mystery"), reading(1)])
-        wait_until(lambda: service.stats.received >= 2 and service._inbox.empty(), what="messages handled")
+        wait_until(lambda: service.stats.received >= 2 and service.backlog == 0, what="messages handled")
         time.sleep(0.3)
     finally:
         service.stop()
