@@ -61,7 +61,7 @@ def test_two_buses_on_one_port_are_refused(tmp_path: Path) -> None:
         ("date: 2025-09-01, change: -0.20", "date: 2031-09-01, change: -0.20", "options[2].date"),
         (
             "faults: []",
-            "faults: [{type: timeout, meter: compressor, start: 2024-06-01}]",
+            "faults: [{type: timeout, meter: compressor, start: 2023-06-01}]",
             "faults[0].start",
         ),
     ],
@@ -75,7 +75,7 @@ def test_events_outside_the_run_are_refused(tmp_path: Path, old: str, new: str, 
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert f"scenario.yaml:{line}: {field}:" in str(err.value)
-    assert "outside the run 2025-01-01..2027-01-01" in str(err.value)
+    assert "outside the run 2024-01-01..2027-01-01" in str(err.value)
 
 
 def test_typo_is_an_error(tmp_path: Path) -> None:
