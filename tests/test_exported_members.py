@@ -16,6 +16,7 @@ PACKAGES = {
     "analytics": "analytics",
     "firmware_sim": "firmware-sim",
     "dashboard": "dashboard",
+    "reports": "reports",
 }
 MODULES = sorted(
     (name + "." + ".".join(p.relative_to(ROOT / folder).with_suffix("").parts)).removesuffix(
