@@ -21,12 +21,15 @@ short code (``not_json``, ``bad_schema``, ``missing_field``, ``wrong_type``,
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from .errors import MessageError
 
@@ -53,6 +56,17 @@ MAX_FUTURE_MS = 24 * 3600 * 1000  # a day of clock skew is tolerated, more is an
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _QUANTITY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TOPIC = re.compile(r"^plantmeter/([^/+#]+)/([^/+#]+)/reading$")
+
+
+# Ids and quantity names repeat in every message of a meter: check each distinct one once.
+@functools.lru_cache(maxsize=65536)
+def _valid_id(text: str) -> bool:
+    return _ID.match(text) is not None
+
+
+@functools.lru_cache(maxsize=65536)
+def _valid_quantity(text: str) -> bool:
+    return _QUANTITY.match(text) is not None
 
 
 def reading_topic(site: str, meter: str) -> str:
@@ -127,6 +141,17 @@ def _reject_constant(token: str) -> float:
     )
 
 
+def _parse_slowly(payload: bytes) -> Any:
+    """The standard parser, for what orjson refused: it names NaN/Infinity (``not_finite``)
+    apart from text that is not JSON at all (``not_json``)."""
+    try:
+        return json.loads(payload, parse_constant=_reject_constant)
+    except MessageError:
+        raise
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MessageError("not_json", f"payload is not JSON ({exc})") from None
+
+
 def _require(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
     if name not in body:
         raise MessageError("missing_field", f"field {name!r} is missing")
@@ -145,11 +170,9 @@ def decode_reading(payload: bytes, topic: str | None = None, now_ms: int | None 
             "too_large", f"{len(payload)} bytes, above the {MAX_PAYLOAD_BYTES}-byte limit"
         )
     try:
-        body = json.loads(payload, parse_constant=_reject_constant)
-    except MessageError:
-        raise
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise MessageError("not_json", f"payload is not JSON ({exc})") from None
+        body = orjson.loads(payload)  # ~6x the standard parser: ingest's hot path
+    except orjson.JSONDecodeError:
+        body = _parse_slowly(payload)  # bad or unusual payloads only: says exactly why
     if not isinstance(body, dict):
         raise MessageError("wrong_type", "payload must be a JSON object")
     schema = _require(body, "schema", int, "an integer")
@@ -161,7 +184,7 @@ def decode_reading(payload: bytes, topic: str | None = None, now_ms: int | None 
     meter = _require(body, "meter", str, "a string")
     gateway = _require(body, "gateway", str, "a string")
     for name, ident in (("site", site), ("meter", meter), ("gateway", gateway)):
-        if not _ID.match(ident):
+        if not _valid_id(ident):
             raise MessageError("wrong_type", f"{name} {ident!r} is not a valid id")
     seq = _require(body, "seq", int, "an integer")
     ts = _require(body, "ts", int, "integer milliseconds")
@@ -179,12 +202,13 @@ def decode_reading(payload: bytes, topic: str | None = None, now_ms: int | None 
         raise MessageError("missing_field", "values is empty")
     values: dict[str, float] = {}
     for name, value in raw_values.items():
-        if not _QUANTITY.match(name):
-            raise MessageError("wrong_type", f"quantity name {name!r} is not snake_case")
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        kind = type(value)
+        if kind is not float and kind is not int:  # bool is a subclass of int: refused here too
             raise MessageError(
-                "wrong_type", f"value of {name!r} must be a number, got {type(value).__name__}"
+                "wrong_type", f"value of {name!r} must be a number, got {kind.__name__}"
             )
+        if not _valid_quantity(name):
+            raise MessageError("wrong_type", f"quantity name {name!r} is not snake_case")
         if not math.isfinite(value):
             raise MessageError("not_finite", f"value of {name!r} is not finite")
         values[name] = float(value)

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
 __all__ = ["DeadLetter", "Flag", "SeriesPoint", "SeriesStore", "to_ms"]
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesPoint:
-    """One stored value: a quantity of a meter at an instant."""
+class SeriesPoint(NamedTuple):
+    """One stored value: a quantity of a meter at an instant.
+
+    A NamedTuple rather than a frozen dataclass: ingest builds one per value of every message
+    (28 for an SDM630), and a tuple is built about five times faster.
+    """
 
     site: str
     meter: str

@@ -83,3 +83,9 @@ def test_topic_must_match_payload() -> None:
     with pytest.raises(MessageError) as info:
         decode_reading(encode_reading(reading()), "plantmeter/dairy/other/reading", now_ms=NOW)
     assert info.value.reason == "topic_mismatch"
+
+
+def test_integers_beyond_64_bits_are_refused() -> None:
+    # orjson reads them as floats; no gateway counts 2**64 polls
+    with pytest.raises(MessageError, match="'seq' must be an integer"):
+        decode_reading(body(seq=2**70), now_ms=NOW)
