@@ -82,8 +82,19 @@ class Publisher:
 
     def __init__(self, port: int, n: int, meters: int, offset: int) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.ingest", "--_publish", str(port), str(n), str(meters), str(offset)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "bench.ingest",
+                "--_publish",
+                str(port),
+                str(n),
+                str(meters),
+                str(offset),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None and self.proc.stdin is not None
         line = self.proc.stdout.readline().strip()
@@ -103,8 +114,8 @@ class Publisher:
 
 
 # --- the three measurements ---------------------------------------------------------------
-def mqtt_raw_rate(port: int, n: int, meters: int, offset: int) -> float:
-    """Messages/s for paho -> Mosquitto -> paho at QoS 1 (MQTT 5, automatic ack)."""
+def mqtt_raw_rate(port: int, n: int, meters: int, offset: int, mqtt5: bool = True) -> float:
+    """Messages/s for paho -> Mosquitto -> paho at QoS 1 (automatic ack), in ingest's protocol."""
     done = threading.Event()
     count = [0]
     last = [0.0]
@@ -115,13 +126,20 @@ def mqtt_raw_rate(port: int, n: int, meters: int, offset: int) -> float:
             last[0] = time.perf_counter()
             done.set()
 
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-raw-sub", protocol=mqtt.MQTTv5)
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id="bench-raw-sub",
+        protocol=mqtt.MQTTv5 if mqtt5 else mqtt.MQTTv311,
+    )
     client.on_message = on_message
     subscribed = threading.Event()
     client.on_subscribe = lambda *a: subscribed.set()
-    props = Properties(PacketTypes.CONNECT)
-    props.ReceiveMaximum = 65535
-    client.connect("127.0.0.1", port, properties=props)
+    if mqtt5:
+        props = Properties(PacketTypes.CONNECT)
+        props.ReceiveMaximum = 65535
+        client.connect("127.0.0.1", port, properties=props)
+    else:  # the test broker's max_inflight_messages is unlimited
+        client.connect("127.0.0.1", port)
     client.loop_start()
     try:
         client.subscribe(f"plantmeter/{SITE}/+/reading", qos=1)
@@ -155,18 +173,25 @@ def ingest_rate(
     from ingest.stores import open_store
     from plantmeter.config import SiteConfig
 
-    config = SiteConfig.model_validate({
-        "site": {"id": SITE, "timezone": "UTC"},
-        "broker": {"url": mqtt_url},
-        "store": {"url": store_url},
-        "ingest": {"client_id": "bench-ingest", **ingest},
-        "buses": [{"id": "b", "transport": "tcp", "host": "127.0.0.1", "port": 5020}],
-        "meters": [
-            {"id": f"m{k:03d}", "bus": "b", "unit_id": k % 247 + 1, "profile": "eastron-sdm630",
-             "kind": "electricity"}
-            for k in range(meters)
-        ],
-    })
+    config = SiteConfig.model_validate(
+        {
+            "site": {"id": SITE, "timezone": "UTC"},
+            "broker": {"url": mqtt_url},
+            "store": {"url": store_url},
+            "ingest": {"client_id": "bench-ingest", **ingest},
+            "buses": [{"id": "b", "transport": "tcp", "host": "127.0.0.1", "port": 5020}],
+            "meters": [
+                {
+                    "id": f"m{k:03d}",
+                    "bus": "b",
+                    "unit_id": k % 247 + 1,
+                    "profile": "eastron-sdm630",
+                    "kind": "electricity",
+                }
+                for k in range(meters)
+            ],
+        }
+    )
     store = open_store(store_url)
     service = IngestService(config, store, status_interval=3600)
     service.start()
@@ -206,19 +231,35 @@ def run(messages: int, meters: int, rounds: int, ingest: dict[str, object]) -> d
     ingested: list[float] = []
     last_stats: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        with MosquittoServer(Path(tmp) / "mosquitto") as broker, InfluxServer(Path(tmp) / "influxd") as influx:
+        with (
+            MosquittoServer(Path(tmp) / "mosquitto") as broker,
+            InfluxServer(Path(tmp) / "influxd") as influx,
+        ):
             raw_write_rate(influx.url, 20_000, fields_per_line=fields, measurement="warmup")
             for r in range(rounds):
                 offset = r * messages  # fresh timestamps each round: every write is a new point
-                raw_mqtt.append(mqtt_raw_rate(broker.port, messages, meters, offset))
-                raw_influx.append(raw_write_rate(influx.url, messages * fields, fields_per_line=fields) / fields)
-                rate, last_stats = ingest_rate(broker.url, influx.url, messages, meters, offset, ingest)
+                mqtt5 = ingest.get("mqtt_version", "5") == "5"
+                raw_mqtt.append(mqtt_raw_rate(broker.port, messages, meters, offset, mqtt5))
+                raw_influx.append(
+                    raw_write_rate(influx.url, messages * fields, fields_per_line=fields) / fields
+                )
+                rate, last_stats = ingest_rate(
+                    broker.url, influx.url, messages, meters, offset, ingest
+                )
                 ingested.append(rate)
     slower = min(median(raw_mqtt), median(raw_influx))
     return {
-        "messages": messages, "meters": meters, "rounds": rounds, "fields": fields, "payload_bytes": size,
-        "mqtt_raw": raw_mqtt, "influx_raw": raw_influx, "ingest": ingested,
-        "ratio": median(ingested) / slower, "ingest_stats": last_stats, "ingest_settings": ingest,
+        "messages": messages,
+        "meters": meters,
+        "rounds": rounds,
+        "fields": fields,
+        "payload_bytes": size,
+        "mqtt_raw": raw_mqtt,
+        "influx_raw": raw_influx,
+        "ingest": ingested,
+        "ratio": median(ingested) / slower,
+        "ingest_stats": last_stats,
+        "ingest_settings": ingest,
     }
 
 
@@ -228,18 +269,32 @@ def main(argv: list[str] | None = None) -> None:
         port, n, meters, offset = (int(a) for a in argv[1:5])
         _publisher(port, n, meters, offset)
         return
-    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.ingest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--messages", type=int, default=30_000, help="reading messages per round")
-    parser.add_argument("--meters", type=int, default=20, help="meters the messages are spread over")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (medians are compared)")
-    parser.add_argument("--batch-size", type=int, help="ingest.batch_size (default: the site default)")
+    parser.add_argument(
+        "--meters", type=int, default=20, help="meters the messages are spread over"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds (medians are compared)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, help="ingest.batch_size (default: the site default)"
+    )
     parser.add_argument("--batch-interval", type=float, help="ingest.batch_interval in s")
     parser.add_argument("--receive-maximum", type=int, help="ingest.receive_maximum")
+    parser.add_argument(
+        "--mqtt-version",
+        choices=["5", "3.1.1"],
+        help="ingest.mqtt_version, for ingest and the raw subscriber alike (default 5)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     ingest: dict[str, object] = {}
-    for key in ("batch_size", "batch_interval", "receive_maximum"):
+    for key in ("batch_size", "batch_interval", "receive_maximum", "mqtt_version"):
         if getattr(args, key) is not None:
             ingest[key] = getattr(args, key)
     result = run(args.messages, args.meters, args.rounds, ingest)
@@ -264,7 +319,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(f"{'ingest / slower raw rate':32}: {result['ratio']:.2f}  (target >= 0.70)")
     stats = result["ingest_stats"]
-    print(f"last ingest round: {stats['batches']} batches, last batch {stats['batch_latency_ms']} ms")  # type: ignore[index]
+    print(
+        f"last ingest round: {stats['batches']} batches, last batch {stats['batch_latency_ms']} ms"
+    )  # type: ignore[index]
 
 
 if __name__ == "__main__":

@@ -11,9 +11,8 @@ __all__ = ["reading_flags", "reading_points"]
 def reading_points(reading: Reading) -> list[SeriesPoint]:
     """One SeriesPoint per value of the reading."""
     site, meter, ts = reading.site, reading.meter, reading.ts
-    return [
-        SeriesPoint(site, meter, quantity, ts, value) for quantity, value in reading.values.items()
-    ]
+    make = SeriesPoint._make  # skips NamedTuple's keyword-handling __new__: 28 points a message
+    return [make((site, meter, quantity, ts, value)) for quantity, value in reading.values.items()]
 
 
 def reading_flags(reading: Reading) -> list[Flag]:
