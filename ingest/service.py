@@ -18,7 +18,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -68,6 +68,14 @@ class IngestStats:
             "batches": self.batches,
             "batch_latency_ms": round(self.last_batch_ms, 1),
         }
+
+
+class Prepared(NamedTuple):
+    """A valid message and what it becomes in the store."""
+
+    message: mqtt.MQTTMessage
+    points: list[SeriesPoint]
+    flags: list[Flag]
 
 
 class IngestService:
@@ -216,9 +224,9 @@ class IngestService:
         status = self.stats.as_dict(self._rate) | {"state": "online", "ts": int(time.time() * 1000)}
         self.client.publish(self.status_topic, json.dumps(status).encode(), qos=1, retain=True)
 
-    def _prepare(self, batch: list[mqtt.MQTTMessage]) -> tuple[list[SeriesPoint], list[Flag], list[DeadLetter]]:
-        points: list[SeriesPoint] = []
-        flags: list[Flag] = []
+    def _prepare(self, batch: list[mqtt.MQTTMessage]) -> tuple[list[Prepared], list[DeadLetter]]:
+        """Decode and check each message: what to store per message, and the dead letters."""
+        prepared: list[Prepared] = []
         dead: list[DeadLetter] = []
         now_ms = int(time.time() * 1000)
         for message in batch:
@@ -238,23 +246,52 @@ class IngestService:
                         "(or set ingest.unknown_meters: reject)", reading.site, reading.meter,
                     )
                     self.stats.unknown_meters.add(reading.meter)
-            points.extend(reading_points(reading))
-            flags.extend(reading_flags(reading))
-        return points, flags, dead
+            prepared.append(Prepared(message, reading_points(reading), reading_flags(reading)))
+        return prepared, dead
+
+    def _write(self, prepared: list[Prepared]) -> list[tuple[Prepared, str]]:
+        """Write the batch. If the store refuses it for good (not an outage), write the readings
+        one by one and return those it refuses, with why: one bad reading must not hold the
+        stream up for ever, nor take the good ones down with it."""
+        try:
+            self._write_readings(prepared)
+            return []
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:
+            logger.error("store refused a batch of %d readings (%s); writing them one by one", len(prepared), exc)
+        rejected = []
+        for item in prepared:
+            try:
+                self._write_readings([item])
+            except StoreUnavailable:
+                raise
+            except StoreError as exc:
+                rejected.append((item, str(exc)))
+        return rejected
+
+    def _write_readings(self, prepared: list[Prepared]) -> None:
+        self.store.write_points([p for item in prepared for p in item.points])
+        flags = [f for item in prepared for f in item.flags]
+        if flags:
+            self.store.write_flags(flags)
 
     def _store_with_retry(self, batch: list[mqtt.MQTTMessage]) -> None:
         self.stats.received += len(batch)
-        points, flags, dead = self._prepare(batch)
+        prepared, dead = self._prepare(batch)
         backoff = 0.5
         failing = False
         while True:
             started = time.monotonic()
             try:
-                self.store.write_points(points)
-                if flags:
-                    self.store.write_flags(flags)
-                if dead:
-                    self.store.write_dead_letters(dead)
+                rejected = self._write(prepared)
+                now_ms = int(time.time() * 1000)
+                letters = dead + [
+                    DeadLetter(now_ms, item.message.topic, "store_rejected", why, _kept(item.message.payload))
+                    for item, why in rejected
+                ]
+                if letters:
+                    self.store.write_dead_letters(letters)
                 break
             except StoreError as exc:
                 self.stats.store_errors += 1
@@ -271,12 +308,14 @@ class IngestService:
             logger.info("store is back; resumed writing")
         self.stats.last_batch_ms = (time.monotonic() - started) * 1000
         self.stats.batches += 1
-        for letter in dead:
+        for letter in letters:
             self.stats.dead_by_reason[letter.reason] = self.stats.dead_by_reason.get(letter.reason, 0) + 1
             logger.warning("dead letter from %s: %s: %s", letter.topic, letter.reason, letter.detail)
-        self.stats.dead_letters += len(dead)
-        self.stats.stored_messages += len(batch) - len(dead)
-        self.stats.stored_values += len(points)
+        self.stats.dead_letters += len(letters)
+        self.stats.stored_messages += len(batch) - len(letters)
+        self.stats.stored_values += sum(len(item.points) for item in prepared) - sum(
+            len(item.points) for item, _ in rejected
+        )
         for message in batch:
             self.client.ack(message.mid, message.qos)
 

@@ -53,14 +53,27 @@ T0 = int(time.time() * 1000) - 3_600_000  # an hour ago: inside the accepted win
 
 def reading(seq: int, meter: str = "m1") -> tuple[str, bytes]:
     """Reading ``seq`` of ``meter``: ts = T0 + 100 ms * seq, and its seq in a value to check."""
-    values = {"energy_import_total": 1000.0 + seq / 10, "power_total": 5000.0 + seq, "frequency": 50.0}
-    return reading_topic("dairy", meter), encode_reading(Reading("dairy", meter, "gw", seq, T0 + seq * 100, values))
+    values = {
+        "energy_import_total": 1000.0 + seq / 10,
+        "power_total": 5000.0 + seq,
+        "frequency": 50.0,
+    }
+    return reading_topic("dairy", meter), encode_reading(
+        Reading("dairy", meter, "gw", seq, T0 + seq * 100, values)
+    )
 
 
-def site_file(tmp_path: Path, mosquitto: MosquittoServer, influxd: InfluxServer, **ingest: object) -> Path:
+def site_file(
+    tmp_path: Path, mosquitto: MosquittoServer, influxd: InfluxServer, **ingest: object
+) -> Path:
     settings = {"batch_interval": "100ms", **ingest}
     return write_site(
-        tmp_path / "site.yaml", mosquitto.url, influxd.url, BUSES, METERS, f"ingest: {json.dumps(settings)}\n"
+        tmp_path / "site.yaml",
+        mosquitto.url,
+        influxd.url,
+        BUSES,
+        METERS,
+        f"ingest: {json.dumps(settings)}\n",
     )
 
 
@@ -76,7 +89,9 @@ class Ticker:
     def __init__(self, port: int, rate: float, meters: list[str] = METER_IDS) -> None:
         self.meters, self.interval = meters, 1.0 / rate
         self.sent: dict[str, list[int]] = {m: [] for m in meters}
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"ticker-{time.monotonic_ns()}")
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"ticker-{time.monotonic_ns()}"
+        )
         self.client.max_inflight_messages_set(0)
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
@@ -117,15 +132,22 @@ class StatusWatcher:
 
     def __init__(self, port: int) -> None:
         self.messages: list[dict] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"status-{time.monotonic_ns()}")
-        self.client.on_message = lambda c, u, m: self.messages.append({"_topic": m.topic} | json.loads(m.payload))
-        self.client.on_connect = lambda c, u, f, r, p: c.subscribe("plantmeter/_ingest/+/status", qos=1)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"status-{time.monotonic_ns()}"
+        )
+        self.client.on_message = lambda c, u, m: self.messages.append(
+            {"_topic": m.topic} | json.loads(m.payload)
+        )
+        self.client.on_connect = lambda c, u, f, r, p: c.subscribe(
+            "plantmeter/_ingest/+/status", qos=1
+        )
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 
     def online(self, client_id: str, since_ms: int = 0) -> bool:
         return any(
-            m["_topic"] == f"plantmeter/_ingest/{client_id}/status" and m.get("state") == "online"
+            m["_topic"] == f"plantmeter/_ingest/{client_id}/status"
+            and m.get("state") == "online"
             and m.get("ts", 0) >= since_ms
             for m in list(self.messages)
         )
@@ -139,7 +161,9 @@ def test_chain_into_influxdb_stores_exactly_what_the_meters_served(
     tmp_path: Path, mosquitto: MosquittoServer, influxd: InfluxServer
 ) -> None:
     scenario = firmware_sim.load_scenario(EXAMPLE / "scenario.yaml")
-    with firmware_sim.running_bus(scenario, port_overrides={b: 0 for b in _bus_ids(scenario)}) as bus:
+    with firmware_sim.running_bus(
+        scenario, port_overrides={b: 0 for b in _bus_ids(scenario)}
+    ) as bus:
         config = chain_config(tmp_path, bus, mosquitto.url)
         config = config.model_copy(update={"store": StoreConfig(url=influxd.url)})
         store = open_store(config.store.url)
@@ -150,38 +174,51 @@ def test_chain_into_influxdb_stores_exactly_what_the_meters_served(
             gateway = GatewayThread(config, tmp_path).start()
             try:
                 wait_until(
-                    lambda: len(recorder.by_meter()) == len(config.meters)
-                    and all(len(v) >= 3 for v in recorder.by_meter().values()),
-                    timeout=30, what="3 polls of every meter",
+                    lambda: (
+                        len(recorder.by_meter()) == len(config.meters)
+                        and all(len(v) >= 3 for v in recorder.by_meter().values())
+                    ),
+                    timeout=30,
+                    what="3 polls of every meter",
                 )
             finally:
                 gateway.stop()
             published = recorder.by_meter()
             total = sum(len(v) for v in published.values())
-            wait_until(lambda: ingest.stats.stored_messages >= total, what="ingest to store every message")
+            wait_until(
+                lambda: ingest.stats.stored_messages >= total, what="ingest to store every message"
+            )
         finally:
             ingest.stop()
             recorder.close()
         try:
-            assert sorted(m for _, m in store.meters("dairy")) == sorted(m.id for m in config.meters)
+            assert sorted(m for _, m in store.meters("dairy")) == sorted(
+                m.id for m in config.meters
+            )
             for meter in config.meters:
                 messages = published[meter.id]
                 assert contiguous_seqs(messages), f"{meter.id}: seq has gaps"
                 stored = store.read("dairy", meter.id)
                 # one row per published reading, at its timestamp, with every value it carried
-                assert [int(t.value // 1_000_000) for t in stored.index] == sorted({m["ts"] for m in messages})
+                assert [int(t.value // 1_000_000) for t in stored.index] == sorted(
+                    {m["ts"] for m in messages}
+                )
                 for message in messages:
                     row = stored.loc[pd.Timestamp(message["ts"], unit="ms", tz="UTC")]
                     for quantity, value in message["values"].items():
                         assert row[quantity] == value, f"{meter.id}.{quantity} at {message['ts']}"
                 served = bus.served(meter.id)
                 for counter in config.profile_for(meter).counters:
-                    served_values = np.array([s.value for s in served if s.quantity == counter.name])
+                    served_values = np.array(
+                        [s.value for s in served if s.quantity == counter.name]
+                    )
                     if counter.name not in stored.columns or not len(served_values):
                         continue
                     for value in stored[counter.name].dropna():
                         nearest = served_values[np.argmin(np.abs(served_values - value))]
-                        assert value == pytest.approx(nearest, rel=1e-7, abs=1e-9), f"{meter.id}.{counter.name}"
+                        assert value == pytest.approx(nearest, rel=1e-7, abs=1e-9), (
+                            f"{meter.id}.{counter.name}"
+                        )
             assert store.read_dead_letters() == []
         finally:
             store.close()
@@ -211,7 +248,11 @@ def test_influxdb_down_for_30s_loses_nothing_and_ingest_resumes_by_itself(
         ticker.stop()
         sent = ticker.count
         ticker = None
-        wait_until(lambda: service.stats.stored_messages >= sent, timeout=30, what="backlog stored after restart")
+        wait_until(
+            lambda: service.stats.stored_messages >= sent,
+            timeout=30,
+            what="backlog stored after restart",
+        )
         resumed_after = time.monotonic() - back_at
     finally:
         if ticker is not None:
@@ -225,7 +266,11 @@ def test_influxdb_down_for_30s_loses_nothing_and_ingest_resumes_by_itself(
         assert service.stats.stored_messages == sent
         assert resumed_after < 15, f"ingest took {resumed_after:.1f}s after InfluxDB came back"
         # the status kept coming during the outage and showed the store errors
-        during = [m for m in watcher.messages if m.get("store_errors", 0) > 0 and m.get("state") == "online"]
+        during = [
+            m
+            for m in watcher.messages
+            if m.get("store_errors", 0) > 0 and m.get("state") == "online"
+        ]
         assert during and during[0]["stored_messages"] == stored_before
         assert time.monotonic() - down_at > 30
     finally:
@@ -236,7 +281,10 @@ def _start_cli_ingest(site: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "plantmeter.cli", "ingest", str(site)], stdout=out, stderr=subprocess.STDOUT, env=env
+            [sys.executable, "-m", "plantmeter.cli", "ingest", str(site)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
 
@@ -253,20 +301,34 @@ def test_sigkilled_ingest_process_restarted_leaves_no_gap_and_no_duplicate(
         wait_until(lambda: watcher.online("ingest-killed"), what="ingest process online")
         ticker = Ticker(mosquitto.port, rate=1500).start()
         wait_until(lambda: ticker is not None and ticker.count >= 1500, what="publishing under way")
-        wait_until(lambda: len(store.read("dairy", "m1", ["power_total"])) > 100, what="some readings stored")
-        proc.send_signal(signal.SIGKILL)  # mid-stream: batches in flight, nothing acknowledged for them
+        wait_until(
+            lambda: len(store.read("dairy", "m1", ["power_total"])) > 100,
+            what="some readings stored",
+        )
+        proc.send_signal(
+            signal.SIGKILL
+        )  # mid-stream: batches in flight, nothing acknowledged for them
         proc.wait(10)
         killed_at_ms = int(time.time() * 1000)
         time.sleep(0.5)
         proc = _start_cli_ingest(site, log)
-        wait_until(lambda: watcher.online("ingest-killed", since_ms=killed_at_ms), what="restarted ingest online")
-        wait_until(lambda: ticker is not None and ticker.count >= 4500, what="3,000+ more readings published")
+        wait_until(
+            lambda: watcher.online("ingest-killed", since_ms=killed_at_ms),
+            what="restarted ingest online",
+        )
+        wait_until(
+            lambda: ticker is not None and ticker.count >= 4500,
+            what="3,000+ more readings published",
+        )
         ticker.stop()
         sent = dict(ticker.sent)
         ticker = None
         wait_until(
-            lambda: all(len(store.read("dairy", m, ["power_total"])) >= len(sent[m]) for m in METER_IDS),
-            timeout=30, what="every published reading stored",
+            lambda: all(
+                len(store.read("dairy", m, ["power_total"])) >= len(sent[m]) for m in METER_IDS
+            ),
+            timeout=30,
+            what="every published reading stored",
         )
         time.sleep(0.5)  # redeliveries of the killed process's batch come in now, if at all
     finally:
@@ -292,7 +354,12 @@ def test_two_services_on_one_shared_subscription_store_every_message_once(
     configs = [load_site(site, environ={}) for _ in range(2)]
     stores = [open_store(influxd.url) for _ in range(2)]
     services = [
-        IngestService(c.model_copy(update={"ingest": c.ingest.model_copy(update={"client_id": f"ingest-{i}"})}), s)
+        IngestService(
+            c.model_copy(
+                update={"ingest": c.ingest.model_copy(update={"client_id": f"ingest-{i}"})}
+            ),
+            s,
+        )
         for i, (c, s) in enumerate(zip(configs, stores, strict=True))
     ]
     for service in services:
@@ -303,7 +370,10 @@ def test_two_services_on_one_shared_subscription_store_every_message_once(
         time.sleep(0.3)  # both SUBACKs
         messages = [reading(seq, meter) for seq in range(1, 1001) for meter in METER_IDS]
         publish_all(mosquitto.port, messages)
-        wait_until(lambda: sum(s.stats.stored_messages for s in services) >= len(messages), what="all stored")
+        wait_until(
+            lambda: sum(s.stats.stored_messages for s in services) >= len(messages),
+            what="all stored",
+        )
         time.sleep(0.5)  # a duplicate delivery would show up here
     finally:
         for service in services:
@@ -324,7 +394,9 @@ def test_status_topic_and_bad_input_into_influxdb(
 ) -> None:
     """Status carries rate, batch latency, dead letters and store errors; bad messages end as
     dead letters in InfluxDB with their reason (an oversized one too), the rest is stored."""
-    config = load_site(site_file(tmp_path, mosquitto, influxd, client_id="ingest-status"), environ={})
+    config = load_site(
+        site_file(tmp_path, mosquitto, influxd, client_id="ingest-status"), environ={}
+    )
     store = open_store(influxd.url)
     service = IngestService(config, store, status_interval=0.5)
     watcher = StatusWatcher(mosquitto.port)
@@ -339,25 +411,35 @@ def test_status_topic_and_bad_input_into_influxdb(
             + [(topic, nan), (topic, b'{"schema": 1, "site": 5}'), (topic, b"x" * 100_000)]
             + [reading(seq) for seq in range(8, 201)],
         )
-        wait_until(lambda: service.stats.received >= 202 and service.backlog == 0, what="all handled")
+        wait_until(
+            lambda: service.stats.received >= 202 and service.backlog == 0, what="all handled"
+        )
         wait_until(lambda: any(_final(m) for m in watcher.messages), what="status with every count")
     finally:
         service.stop()
         try:
-            wait_until(lambda: watcher.messages[-1].get("state") == "offline", what="offline status")
+            wait_until(
+                lambda: watcher.messages[-1].get("state") == "offline", what="offline status"
+            )
         finally:
             watcher.close()
     try:
         status = next(m for m in watcher.messages if _final(m))
         assert status["_topic"] == "plantmeter/_ingest/ingest-status/status"
         assert status["dead_by_reason"] == {"not_finite": 1, "too_large": 1, "wrong_type": 1}
-        assert status["store_errors"] == 0 and status["batch_latency_ms"] > 0 and status["batches"] >= 1
+        assert (
+            status["store_errors"] == 0
+            and status["batch_latency_ms"] > 0
+            and status["batches"] >= 1
+        )
         assert any(m.get("messages_per_s", 0) > 0 for m in watcher.messages)
         assert stored_seqs(store, "m1") == [s for s in range(1, 201) if s != 7]
         letters = {d.reason: d for d in store.read_dead_letters()}
         assert set(letters) == {"not_finite", "too_large", "wrong_type"}
         assert "100000 bytes" in letters["too_large"].detail
-        assert letters["too_large"].payload == b"x" * 16 * 1024  # kept in part, within InfluxDB's string limit
+        assert (
+            letters["too_large"].payload == b"x" * 16 * 1024
+        )  # kept in part, within InfluxDB's string limit
         assert letters["not_finite"].payload == nan
         assert "site" in letters["wrong_type"].detail
     finally:
@@ -366,3 +448,48 @@ def test_status_topic_and_bad_input_into_influxdb(
 
 def _final(status: dict) -> bool:
     return bool(status.get("dead_letters") == 3 and status.get("stored_messages") == 199)
+
+
+def test_a_reading_influxdb_refuses_is_dead_lettered_and_the_rest_stored(
+    tmp_path: Path, mosquitto: MosquittoServer, influxd: InfluxServer
+) -> None:
+    """A permanent refusal (here a field type conflict with data another tool wrote) must not
+    block the stream: the batch is written reading by reading, the refused ones become dead
+    letters with InfluxDB's reason, and everything else is stored and acknowledged."""
+    import urllib.request
+
+    # another tool wrote `tag_count` as an integer into the same measurement
+    line = f"readings,site=other,meter=x tag_count=1i {T0}".encode()
+    url = f"http://127.0.0.1:{influxd.port}/write?db=plantmeter&precision=ms"
+    store = open_store(influxd.url)  # creates the database
+    store.meters()
+    urllib.request.urlopen(
+        urllib.request.Request(url, data=line, method="POST"), timeout=10
+    ).close()
+    config = load_site(
+        site_file(tmp_path, mosquitto, influxd, client_id="ingest-refused"), environ={}
+    )
+    service = IngestService(config, store)
+    topic, good = reading(5, "m2")
+    bad_values = {"power_total": 5003.0, "tag_count": 2.5}  # a float where InfluxDB holds integers
+    bad = encode_reading(Reading("dairy", "m1", "gw", 3, T0 + 300, bad_values))
+    service.start()
+    try:
+        assert service.connected.wait(10)
+        publish_all(
+            mosquitto.port, [reading(1, "m1"), (reading_topic("dairy", "m1"), bad), (topic, good)]
+        )
+        wait_until(lambda: service.stats.received >= 3 and service.backlog == 0, what="all handled")
+        wait_until(
+            lambda: service.stats.dead_letters == 1, what="the refused reading dead-lettered"
+        )
+    finally:
+        service.stop()
+    try:
+        assert stored_seqs(store, "m1") == [1]
+        assert stored_seqs(store, "m2") == [5]
+        (letter,) = store.read_dead_letters()
+        assert letter.reason == "store_rejected" and "tag_count" in letter.detail
+        assert letter.payload == bad
+    finally:
+        store.close()
