@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from plantmeter.config import TimeZoneName
+from plantmeter.config import Ident, TimeZoneName
 from plantmeter.durations import Duration
 from plantmeter.errors import ConfigError, ScenarioError
 from plantmeter.profile import available_profiles
@@ -39,7 +39,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 When = datetime | date
 FaultType = Literal[
     "timeout",

@@ -36,6 +36,7 @@ __all__ = [
     "ENV_BROKER_URL",
     "ENV_STORE_URL",
     "GatewayConfig",
+    "Ident",
     "IngestConfig",
     "MeterConfig",
     "SiteConfig",
@@ -52,6 +53,7 @@ ENV_BROKER_USERNAME = "PLANTMETER_BROKER_USERNAME"
 ENV_BROKER_PASSWORD = "PLANTMETER_BROKER_PASSWORD"
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
+"""An id of a site, bus, meter, option or loan: letters, digits, ``_ . -``; what topics allow."""
 MeterKind = Literal["electricity", "water", "gas", "thermal", "production", "temperature"]
 
 

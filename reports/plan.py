@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from plantmeter.config import SiteConfig
+from plantmeter.config import Ident, SiteConfig
 
 __all__ = [
     "Amendment",
@@ -40,7 +40,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$", max_length=64)]
 Level = Literal["housekeeping", "low-cost", "investment"]
 Status = Literal["proposed", "approved", "implemented", "verified", "rejected"]
 Kind = Literal["electricity", "water", "gas", "thermal"]
