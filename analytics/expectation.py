@@ -17,7 +17,7 @@ import pandas as pd
 
 from plantmeter.errors import AnalyticsError
 
-__all__ = ["daily_expectation", "site_drivers"]
+__all__ = ["DRIVER_KINDS", "daily_expectation", "site_drivers"]
 
 logger = logging.getLogger(__name__)
 

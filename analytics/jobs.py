@@ -17,7 +17,7 @@ import pandas as pd
 from plantmeter.errors import AnalyticsError, StoreError
 from plantmeter.store import Flag, SeriesStore
 
-from .expectation import daily_expectation, site_drivers
+from .expectation import DRIVER_KINDS, daily_expectation, site_drivers
 
 __all__ = ["COUNTER_HINTS", "MeterLike", "counter_to_hourly", "detect_meter", "run_flags"]
 
@@ -77,6 +77,8 @@ def counter_to_hourly(
     return pd.DataFrame({"usage": sums, "coverage": cov}, index=out_idx), status
 
 
+# physically possible range of gauge quantities that driver meters report
+PLAUSIBLE = {"temperature": (-60.0, 80.0), "humidity": (0.0, 100.0)}
 GAUGE_SPIKES = {"electricity": ("power_total",), "water": ("flow_rate",), "gas": ("flow_rate",)}
 
 
@@ -131,19 +133,24 @@ def detect_meter(
             flags += an.stuck(
                 tg, s, min_len=max(12, int(pd.Timedelta(hours=6) / step)) if pd.notna(step) else 12
             )
-            if kind == "temperature":
-                flags += an.impossible_values(tg, s, -60.0, 80.0)
+            if q in PLAUSIBLE:
+                flags += an.impossible_values(tg, s, *PLAUSIBLE[q])
         return flags
     raw = frame[counter].dropna()
     tg = an.Target(site, meter, counter)
     flags += an.comm_gaps(tg, pd.DatetimeIndex(raw.index), max_gap)
     flags += an.counter_events(tg, raw)
-    flags += _frozen_counter(tg, raw, step)
+    if kind not in DRIVER_KINDS:
+        flags += _frozen_counter(tg, raw, step)
     for gauge in GAUGE_SPIKES.get(kind, ()):
         if gauge in frame.columns:  # a glitch in an instantaneous reading (power, flow)
             flags += an.spikes(an.Target(site, meter, gauge), frame[gauge].dropna(), window=672)
     hourly, _ = counter_to_hourly(raw)
     use = hourly["usage"].where(hourly["coverage"] > 0).tz_convert(tz)
+    if kind in DRIVER_KINDS:
+        # a production counter is a driver, not a consumption: it rests over weekends and
+        # holidays and runs when the plant decides; only its data quality is checked
+        return flags
     flags += an.stuck(tg, use, min_len=12)
     flags += an.spikes(tg, use)
     if len(use) >= 24 * 35:

@@ -30,6 +30,8 @@ KIND = {
     "main-elec": "electricity",
     "compressor": "electricity",
     "refrigeration": "electricity",
+    "production": "production",  # drivers: checked for data quality only
+    "outdoor-temp": "temperature",
 }
 DRIVERS = {"production": "production", "outdoor-temp": "temperature"}
 
