@@ -165,6 +165,29 @@ def _drop_session(port: int, client_id: str) -> None:
     client.loop_stop()
 
 
+def _site(
+    mqtt_url: str, store_url: str, meters: int, ingest: dict[str, object]
+) -> dict[str, object]:
+    """The bench site: ``meters`` SDM630s (never polled: only their ids matter to ingest)."""
+    return {
+        "site": {"id": SITE, "timezone": "UTC"},
+        "broker": {"url": mqtt_url},
+        "store": {"url": store_url},
+        "ingest": {"client_id": "bench-ingest", **ingest},
+        "buses": [{"id": "b", "transport": "tcp", "host": "127.0.0.1", "port": 5020}],
+        "meters": [
+            {
+                "id": f"m{k:03d}",
+                "bus": "b",
+                "unit_id": k % 247 + 1,
+                "profile": "eastron-sdm630",
+                "kind": "electricity",
+            }
+            for k in range(meters)
+        ],
+    }
+
+
 def ingest_rate(
     mqtt_url: str, store_url: str, n: int, meters: int, offset: int, ingest: dict[str, object]
 ) -> tuple[float, dict[str, object]]:
@@ -173,25 +196,7 @@ def ingest_rate(
     from ingest.stores import open_store
     from plantmeter.config import SiteConfig
 
-    config = SiteConfig.model_validate(
-        {
-            "site": {"id": SITE, "timezone": "UTC"},
-            "broker": {"url": mqtt_url},
-            "store": {"url": store_url},
-            "ingest": {"client_id": "bench-ingest", **ingest},
-            "buses": [{"id": "b", "transport": "tcp", "host": "127.0.0.1", "port": 5020}],
-            "meters": [
-                {
-                    "id": f"m{k:03d}",
-                    "bus": "b",
-                    "unit_id": k % 247 + 1,
-                    "profile": "eastron-sdm630",
-                    "kind": "electricity",
-                }
-                for k in range(meters)
-            ],
-        }
-    )
+    config = SiteConfig.model_validate(_site(mqtt_url, store_url, meters, ingest))
     store = open_store(store_url)
     service = IngestService(config, store, status_interval=3600)
     service.start()
@@ -218,7 +223,90 @@ def ingest_rate(
     return n / elapsed, stats
 
 
-def run(messages: int, meters: int, rounds: int, ingest: dict[str, object]) -> dict[str, object]:
+def _stored_count(influx_port: int) -> int:
+    """Readings stored so far (one count query; cheap next to the writes it waits for)."""
+    import urllib.parse
+    import urllib.request
+
+    q = urllib.parse.urlencode(
+        {"db": "plantmeter", "q": 'SELECT count("power_total") FROM readings'}
+    )
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{influx_port}/query?{q}", timeout=10
+    ) as response:
+        body = json.loads(response.read())
+    series = body["results"][0].get("series")
+    return int(series[0]["values"][0][1]) if series else 0
+
+
+def ingest_processes_rate(
+    mqtt_url: str,
+    store_url: str,
+    influx_port: int,
+    n: int,
+    meters: int,
+    offset: int,
+    ingest: dict[str, object],
+    processes: int,
+    workdir: Path,
+) -> float:
+    """Messages/s through ``plantmeter ingest --processes N`` (separate processes, one group)."""
+    site = workdir / "bench-site.json"  # JSON is YAML
+    site.write_text(json.dumps(_site(mqtt_url, store_url, meters, ingest)))
+    online: set[str] = set()
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-status")
+    watcher.on_message = lambda c, u, m: online.add(m.topic) if b'"online"' in m.payload else None
+    watcher.connect("127.0.0.1", int(mqtt_url.rsplit(":", 1)[1]))
+    watcher.subscribe("plantmeter/_ingest/+/status", qos=1)
+    watcher.loop_start()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "plantmeter.cli",
+            "--log-level",
+            "WARNING",
+            "ingest",
+            str(site),
+            "--processes",
+            str(processes),
+            "--status-interval",
+            "3600",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(online) < processes:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"ingest members did not come online: {sorted(online)}")
+            time.sleep(0.05)
+        time.sleep(0.5)  # the SUBACKs
+        before = _stored_count(influx_port)
+        publisher = Publisher(int(mqtt_url.rsplit(":", 1)[1]), n, meters, offset)
+        started = publisher.go()
+        deadline = time.monotonic() + 300
+        while _stored_count(influx_port) < before + n:
+            if time.monotonic() > deadline:
+                raise RuntimeError("ingest processes did not store every message")
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        publisher.wait()
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        watcher.disconnect()
+        watcher.loop_stop()
+        client_id = str(ingest.get("client_id", "bench-ingest"))
+        for k in range(1, processes + 1):
+            _drop_session(int(mqtt_url.rsplit(":", 1)[1]), f"{client_id}-{k}")
+    return n / elapsed
+
+
+def run(
+    messages: int, meters: int, rounds: int, ingest: dict[str, object], processes: int = 0
+) -> dict[str, object]:
     """Start the servers, alternate the three measurements, return medians and the ratio."""
     from bench.influx_raw import raw_write_rate
     from tests.influx_server import InfluxServer
@@ -243,9 +331,22 @@ def run(messages: int, meters: int, rounds: int, ingest: dict[str, object]) -> d
                 raw_influx.append(
                     raw_write_rate(influx.url, messages * fields, fields_per_line=fields) / fields
                 )
-                rate, last_stats = ingest_rate(
-                    broker.url, influx.url, messages, meters, offset, ingest
-                )
+                if processes:
+                    rate = ingest_processes_rate(
+                        broker.url,
+                        influx.url,
+                        influx.port,
+                        messages,
+                        meters,
+                        offset,
+                        ingest,
+                        processes,
+                        Path(tmp),
+                    )
+                else:
+                    rate, last_stats = ingest_rate(
+                        broker.url, influx.url, messages, meters, offset, ingest
+                    )
                 ingested.append(rate)
     slower = min(median(raw_mqtt), median(raw_influx))
     return {
@@ -291,13 +392,20 @@ def main(argv: list[str] | None = None) -> None:
         choices=["5", "3.1.1"],
         help="ingest.mqtt_version, for ingest and the raw subscriber alike (default 5)",
     )
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=0,
+        help="run `plantmeter ingest --processes N` "
+        "(separate processes in one shared-subscription group) instead of one in-process service",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     ingest: dict[str, object] = {}
     for key in ("batch_size", "batch_interval", "receive_maximum", "mqtt_version"):
         if getattr(args, key) is not None:
             ingest[key] = getattr(args, key)
-    result = run(args.messages, args.meters, args.rounds, ingest)
+    result = run(args.messages, args.meters, args.rounds, ingest, args.processes)
     if args.json:
         print(json.dumps(result, indent=1))
         return
@@ -319,9 +427,12 @@ def main(argv: list[str] | None = None) -> None:
         )
     print(f"{'ingest / slower raw rate':32}: {result['ratio']:.2f}  (target >= 0.70)")
     stats = result["ingest_stats"]
-    print(
-        f"last ingest round: {stats['batches']} batches, last batch {stats['batch_latency_ms']} ms"
-    )  # type: ignore[index]
+    if stats:  # an in-process service (with --processes the members report on their status topics)
+        print(
+            f"last ingest round: {stats['batches']} batches, last batch {stats['batch_latency_ms']} ms"
+        )  # type: ignore[index]
+    else:
+        print(f"ingest ran as {args.processes} processes in one shared-subscription group")
 
 
 if __name__ == "__main__":

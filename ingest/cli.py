@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -17,30 +19,48 @@ logger = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
-        "ingest", help="store the readings published over MQTT",
+        "ingest",
+        help="store the readings published over MQTT",
         description="Subscribe to every site's reading messages (shared subscription), validate them, "
         "write them in batches to the store and acknowledge only after the write. Stop with Ctrl-C.",
     )
     p.add_argument("site", type=Path, help="site configuration file (broker, store, meters)")
-    p.add_argument("--status-interval", type=float, default=10.0, metavar="S",
-                   help="seconds between status messages on plantmeter/_ingest/<client_id>/status (default 10)")
+    p.add_argument(
+        "--status-interval",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds between status messages on plantmeter/_ingest/<client_id>/status (default 10)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N ingest processes in the shared-subscription group, client ids "
+        "<client_id>-1..N (default 1: one process, client id as configured); keep N stable",
+    )
     p.set_defaults(func=_ingest)
 
     p = subparsers.add_parser(
-        "export", help="print stored readings as CSV or JSON",
+        "export",
+        help="print stored readings as CSV or JSON",
         description="Print a meter's stored readings: CSV with a timestamp column (ISO 8601, UTC) "
         "and one column per quantity, or JSON records.",
     )
     p.add_argument("site", type=Path, help="site configuration file (its store is read)")
     p.add_argument("--meter", required=True, help="meter id")
-    p.add_argument("--quantity", action="append", help="quantity to print (repeatable; default: all)")
+    p.add_argument(
+        "--quantity", action="append", help="quantity to print (repeatable; default: all)"
+    )
     p.add_argument("--start", help="first timestamp, ISO 8601 (default: the beginning)")
     p.add_argument("--end", help="end timestamp, exclusive (default: now)")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser(
-        "import-csv", help="load interval data from a CSV file into the store",
+        "import-csv",
+        help="load interval data from a CSV file into the store",
         description="Import a CSV (timestamp + one column per quantity) for one meter; idempotent, "
         "so running it twice stores each row once. Timestamps are ISO 8601; naive ones are read in the "
         "site's time zone. A header may carry the unit (energy_import_total [kWh]), which must be the "
@@ -54,14 +74,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    if args.processes < 1:
+        print("plantmeter ingest: --processes must be 1 or more", file=sys.stderr)
+        return 2
+    if args.processes == 1:
+        _run_member(args.site, None, args.status_interval, args.log_level)
+        return 0
+    # One Python process is CPU-bound well below what Mosquitto and InfluxDB can take; the
+    # shared subscription splits the stream, so N members use N cores.
+    context = multiprocessing.get_context("spawn")
+    members = [
+        context.Process(
+            target=_run_member,
+            args=(args.site, i, args.status_interval, args.log_level),
+            name=f"ingest-{i}",
+        )
+        for i in range(2, args.processes + 1)
+    ]
+    for member in members:
+        member.start()
+    try:
+        _run_member(args.site, 1, args.status_interval, args.log_level)
+    finally:
+        for member in members:
+            if member.is_alive() and member.pid is not None:
+                os.kill(member.pid, signal.SIGTERM)
+        for member in members:
+            member.join(30)
+    return 0
+
+
+def _run_member(
+    site: Path, index: int | None, status_interval: float, log_level: str = "INFO"
+) -> None:
+    """One ingest process until SIGINT/SIGTERM; ``index`` suffixes the client id (group member)."""
     from plantmeter.config import load_site
+    from plantmeter.runtime import configure_logging
 
     from .service import IngestService
     from .stores import open_store
 
-    config = load_site(args.site)
+    if index is not None and index > 1:  # a spawned child: set up its own logging
+        configure_logging(log_level)
+    config = load_site(site)
+    if index is not None:
+        ingest = config.ingest.model_copy(
+            update={"client_id": f"{config.ingest.client_id}-{index}"}
+        )
+        config = config.model_copy(update={"ingest": ingest})
     store = open_store(config.store.url)
-    service = IngestService(config, store, status_interval=args.status_interval)
+    service = IngestService(config, store, status_interval=status_interval)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -69,7 +131,6 @@ def _ingest(args: argparse.Namespace) -> int:
         service.run_forever(stop)
     finally:
         store.close()
-    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -83,14 +144,19 @@ def _export(args: argparse.Namespace) -> int:
     store = open_store(config.store.url, create=False)
     try:
         frame = store.read(
-            config.site.id, args.meter, args.quantity,
+            config.site.id,
+            args.meter,
+            args.quantity,
             start=pd.Timestamp(args.start) if args.start else None,
             end=pd.Timestamp(args.end) if args.end else None,
         )
     finally:
         store.close()
     if frame.empty:
-        print(f"no readings stored for meter {args.meter!r} of site {config.site.id!r} in that range", file=sys.stderr)
+        print(
+            f"no readings stored for meter {args.meter!r} of site {config.site.id!r} in that range",
+            file=sys.stderr,
+        )
         return 1
     out = frame.copy()
     out.index = out.index.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
@@ -119,13 +185,22 @@ def _import_csv(args: argparse.Namespace) -> int:
         known = ", ".join(m.id for m in config.meters)
         print(f"meter {args.meter!r} is not in {args.site}; known: {known}", file=sys.stderr)
         return 2
-    profile = config.profile_for(meter, args.site.parent)  # a profile file is relative to the site file
+    profile = config.profile_for(
+        meter, args.site.parent
+    )  # a profile file is relative to the site file
     # derived quantities (a TUF-2000's volume_total) are columns of the simulator's history too
     units = {p.name: p.unit for p in profile.points} | {d.name: d.unit for d in profile.derived}
     store = open_store(config.store.url)
     try:
-        report = import_csv(store, config.site.id, meter.id, args.csv, config.site.timezone, units,
-                            progress=not args.no_progress)
+        report = import_csv(
+            store,
+            config.site.id,
+            meter.id,
+            args.csv,
+            config.site.timezone,
+            units,
+            progress=not args.no_progress,
+        )
     finally:
         store.close()
     for problem in report.skipped_rows:
