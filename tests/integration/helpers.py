@@ -9,7 +9,15 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-__all__ = ["publish_all", "wait_until", "write_site"]
+__all__ = [
+    "GatewayThread",
+    "Recorder",
+    "contiguous_seqs",
+    "publish_all",
+    "run_chain",
+    "wait_until",
+    "write_site",
+]
 
 
 def wait_until(
@@ -142,3 +150,37 @@ def contiguous_seqs(messages: list[dict]) -> bool:
     """True when the distinct seq numbers form one run with no gap."""
     seqs = sorted({m["seq"] for m in messages})
     return bool(seqs) and seqs == list(range(seqs[0], seqs[-1] + 1))
+
+
+def run_chain(
+    config, store, mosquitto_port: int, workdir: Path, polls: int
+) -> dict[str, list[dict]]:  # type: ignore[no-untyped-def]
+    """Gateway + ingest into ``store`` until every meter was polled ``polls`` times and ingest
+    stored every message; returns the reading messages a plain subscriber saw, per meter."""
+    from ingest.service import IngestService
+
+    ingest = IngestService(config, store)
+    recorder = Recorder(mosquitto_port)
+    ingest.start()
+    try:
+        gateway = GatewayThread(config, workdir).start()
+        try:
+            wait_until(
+                lambda: (
+                    len(recorder.by_meter()) == len(config.meters)
+                    and all(len(v) >= polls for v in recorder.by_meter().values())
+                ),
+                timeout=30,
+                what=f"{polls} polls of every meter",
+            )
+        finally:
+            gateway.stop()
+        published = recorder.by_meter()
+        total = sum(len(v) for v in published.values())
+        wait_until(
+            lambda: ingest.stats.stored_messages >= total, what="ingest to store every message"
+        )
+    finally:
+        ingest.stop()
+        recorder.close()
+    return published

@@ -8,10 +8,9 @@ import firmware_sim
 import numpy as np
 import pytest
 
-from ingest.service import IngestService
 from ingest.stores import SqliteStore
 from plantmeter.config import BrokerConfig, IngestConfig, SiteConfig, StoreConfig, load_site
-from tests.integration.helpers import GatewayThread, Recorder, contiguous_seqs, wait_until
+from tests.integration.helpers import contiguous_seqs, run_chain
 from tests.servers import MosquittoServer
 
 pytestmark = pytest.mark.integration
@@ -26,7 +25,9 @@ def chain_config(
     config = load_site(EXAMPLE / "site.yaml", environ={})
     return config.model_copy(
         update={
-            "buses": [b.model_copy(update={"port": bus.ports.get(b.id, b.port)}) for b in config.buses],
+            "buses": [
+                b.model_copy(update={"port": bus.ports.get(b.id, b.port)}) for b in config.buses
+            ],
             "meters": [m.model_copy(update={"poll": poll}) for m in config.meters],
             "broker": BrokerConfig(url=broker_url),
             "store": StoreConfig(url=f"sqlite:///{tmp_path}/chain.db"),
@@ -45,30 +46,7 @@ def test_chain_stores_exactly_what_the_meters_served(
     ) as bus:
         config = chain_config(tmp_path, bus, mosquitto.url)
         store = SqliteStore(tmp_path / "chain.db")
-        ingest = IngestService(config, store)
-        recorder = Recorder(mosquitto.port)
-        ingest.start()
-        try:
-            gateway = GatewayThread(config, tmp_path).start()
-            try:
-                wait_until(
-                    lambda: (
-                        all(len(v) >= 4 for v in recorder.by_meter().values())
-                        and len(recorder.by_meter()) == len(config.meters)
-                    ),
-                    timeout=30,
-                    what="4 polls of every meter",
-                )
-            finally:
-                gateway.stop()
-            published = recorder.by_meter()
-            wait_until(
-                lambda: ingest.stats.stored_messages >= sum(len(v) for v in published.values()),
-                what="ingest to store every message",
-            )
-        finally:
-            ingest.stop()
-            recorder.close()
+        published = run_chain(config, store, mosquitto.port, tmp_path, polls=4)
         for meter in config.meters:
             messages = published[meter.id]
             assert contiguous_seqs(messages), f"{meter.id}: seq has gaps"

@@ -30,10 +30,9 @@ from plantmeter.message import Reading, encode_reading, reading_topic
 from plantmeter.store import SeriesStore
 from tests.influx_server import InfluxServer
 from tests.integration.helpers import (
-    GatewayThread,
-    Recorder,
     contiguous_seqs,
     publish_all,
+    run_chain,
     wait_until,
     write_site,
 )
@@ -167,30 +166,7 @@ def test_chain_into_influxdb_stores_exactly_what_the_meters_served(
         config = chain_config(tmp_path, bus, mosquitto.url)
         config = config.model_copy(update={"store": StoreConfig(url=influxd.url)})
         store = open_store(config.store.url)
-        ingest = IngestService(config, store)
-        recorder = Recorder(mosquitto.port)
-        ingest.start()
-        try:
-            gateway = GatewayThread(config, tmp_path).start()
-            try:
-                wait_until(
-                    lambda: (
-                        len(recorder.by_meter()) == len(config.meters)
-                        and all(len(v) >= 3 for v in recorder.by_meter().values())
-                    ),
-                    timeout=30,
-                    what="3 polls of every meter",
-                )
-            finally:
-                gateway.stop()
-            published = recorder.by_meter()
-            total = sum(len(v) for v in published.values())
-            wait_until(
-                lambda: ingest.stats.stored_messages >= total, what="ingest to store every message"
-            )
-        finally:
-            ingest.stop()
-            recorder.close()
+        published = run_chain(config, store, mosquitto.port, tmp_path, polls=3)
         try:
             assert sorted(m for _, m in store.meters("dairy")) == sorted(
                 m.id for m in config.meters

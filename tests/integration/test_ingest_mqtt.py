@@ -23,13 +23,19 @@ METERS = "  - {id: main-elec, bus: b, unit_id: 1, profile: eastron-sdm630, kind:
 
 def reading(seq: int, meter: str = "main-elec", ts: int | None = None) -> tuple[str, bytes]:
     ts = ts if ts is not None else int(time.time() * 1000) - 100_000 + seq * 10
-    r = Reading("dairy", meter, "gw", seq, ts, {"energy_import_total": 100.0 + seq, "power_total": 5000.0})
+    r = Reading(
+        "dairy", meter, "gw", seq, ts, {"energy_import_total": 100.0 + seq, "power_total": 5000.0}
+    )
     return reading_topic("dairy", meter), encode_reading(r)
 
 
-def make_service(tmp_path: Path, mosquitto: MosquittoServer, **ingest: object) -> tuple[IngestService, SqliteStore]:
+def make_service(
+    tmp_path: Path, mosquitto: MosquittoServer, **ingest: object
+) -> tuple[IngestService, SqliteStore]:
     extra = "ingest: " + json.dumps({"batch_interval": "100ms", **ingest}) + "\n"
-    site = write_site(tmp_path / "site.yaml", mosquitto.url, f"sqlite:///{tmp_path}/s.db", BUSES, METERS, extra)
+    site = write_site(
+        tmp_path / "site.yaml", mosquitto.url, f"sqlite:///{tmp_path}/s.db", BUSES, METERS, extra
+    )
     config = load_site(site, environ={})
     store = SqliteStore(tmp_path / "s.db")
     return IngestService(config, store), store
@@ -52,9 +58,13 @@ def test_valid_stored_invalid_dead_lettered_and_service_keeps_running(
         ]
         duplicates = good[:10]
         out_of_order = [reading(200, ts=now - 500_000)]
-        publish_all(mosquitto.port, bad[:2] + good[:25] + bad[2:] + good[25:] + duplicates + out_of_order)
+        publish_all(
+            mosquitto.port, bad[:2] + good[:25] + bad[2:] + good[25:] + duplicates + out_of_order
+        )
         wait_until(lambda: service.stats.received >= 65, what="all messages received")
-        wait_until(lambda: service.stats.batches > 0 and service.backlog == 0, what="batches written")
+        wait_until(
+            lambda: service.stats.batches > 0 and service.backlog == 0, what="batches written"
+        )
         time.sleep(0.3)
     finally:
         service.stop()
@@ -78,25 +88,59 @@ def test_wrong_types_nan_and_oversized_payloads_are_dead_lettered_with_their_rea
     good = reading(1)[1]
     body = json.loads(good)
     cases = {
-        "value is a string": (json.dumps(body | {"values": {"power_total": "5000"}}).encode(), "wrong_type",
-                              "value of 'power_total' must be a number, got str"),
-        "seq is a string": (json.dumps(body | {"seq": "7"}).encode(), "wrong_type", "field 'seq' must be an integer"),
-        "ts is a float": (json.dumps(body | {"ts": body["ts"] + 0.5}).encode(), "wrong_type",
-                          "field 'ts' must be integer milliseconds"),
-        "value is a bool": (json.dumps(body | {"values": {"power_total": True}}).encode(), "wrong_type",
-                            "must be a number, got bool"),
-        "NaN": (good.replace(b'"power_total":5000.0', b'"power_total":NaN'), "not_finite", "NaN is not a number"),
-        "Infinity": (good.replace(b'"power_total":5000.0', b'"power_total":-Infinity'), "not_finite", "-Infinity"),
-        "oversized": (good[:-1] + b',"pad":"' + b"x" * 70_000 + b'"}', "too_large", "above the 65536-byte limit"),
+        "value is a string": (
+            json.dumps(body | {"values": {"power_total": "5000"}}).encode(),
+            "wrong_type",
+            "value of 'power_total' must be a number, got str",
+        ),
+        "seq is a string": (
+            json.dumps(body | {"seq": "7"}).encode(),
+            "wrong_type",
+            "field 'seq' must be an integer",
+        ),
+        "ts is a float": (
+            json.dumps(body | {"ts": body["ts"] + 0.5}).encode(),
+            "wrong_type",
+            "field 'ts' must be integer milliseconds",
+        ),
+        "value is a bool": (
+            json.dumps(body | {"values": {"power_total": True}}).encode(),
+            "wrong_type",
+            "must be a number, got bool",
+        ),
+        "NaN": (
+            good.replace(b'"power_total":5000.0', b'"power_total":NaN'),
+            "not_finite",
+            "NaN is not a number",
+        ),
+        "Infinity": (
+            good.replace(b'"power_total":5000.0', b'"power_total":-Infinity'),
+            "not_finite",
+            "-Infinity",
+        ),
+        "oversized": (
+            good[:-1] + b',"pad":"' + b"x" * 70_000 + b'"}',
+            "too_large",
+            "above the 65536-byte limit",
+        ),
         "array": (b"[1, 2]", "wrong_type", "payload must be a JSON object"),
-        "other site in topic": (reading(2, meter="compressor")[1], "topic_mismatch", "does not match"),
+        "other site in topic": (
+            reading(2, meter="compressor")[1],
+            "topic_mismatch",
+            "does not match",
+        ),
     }
     service.start()
     try:
         assert service.connected.wait(10)
-        messages = [reading(10)] + [(topic, payload) for payload, _, _ in cases.values()] + [reading(11)]
+        messages = (
+            [reading(10)] + [(topic, payload) for payload, _, _ in cases.values()] + [reading(11)]
+        )
         publish_all(mosquitto.port, messages)
-        wait_until(lambda: service.stats.received >= len(messages) and service.backlog == 0, what="all handled")
+        wait_until(
+            lambda: service.stats.received >= len(messages) and service.backlog == 0,
+            what="all handled",
+        )
         wait_until(lambda: service.stats.dead_letters == len(cases), what="dead letters counted")
     finally:
         service.stop()
@@ -110,7 +154,12 @@ def test_wrong_types_nan_and_oversized_payloads_are_dead_lettered_with_their_rea
             letter = letters[payload[: 16 * 1024]]
             assert (letter.reason, letter.topic) == (reason, topic), name
             assert detail in letter.detail, f"{name}: {letter.detail}"
-        assert service.stats.dead_by_reason == {"wrong_type": 5, "not_finite": 2, "too_large": 1, "topic_mismatch": 1}
+        assert service.stats.dead_by_reason == {
+            "wrong_type": 5,
+            "not_finite": 2,
+            "too_large": 1,
+            "topic_mismatch": 1,
+        }
     finally:
         store.close()
 
@@ -121,7 +170,9 @@ def test_unknown_meter_policy(tmp_path: Path, mosquitto: MosquittoServer) -> Non
     try:
         assert service.connected.wait(10)
         publish_all(mosquitto.port, [reading(1, meter="mystery"), reading(1)])
-        wait_until(lambda: service.stats.received >= 2 and service.backlog == 0, what="messages handled")
+        wait_until(
+            lambda: service.stats.received >= 2 and service.backlog == 0, what="messages handled"
+        )
         time.sleep(0.3)
     finally:
         service.stop()
@@ -131,7 +182,9 @@ def test_unknown_meter_policy(tmp_path: Path, mosquitto: MosquittoServer) -> Non
     store.close()
 
 
-def test_unacknowledged_messages_are_redelivered_after_restart(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+def test_unacknowledged_messages_are_redelivered_after_restart(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
     """Messages published while ingest is down wait in its persistent session."""
     service, store = make_service(tmp_path, mosquitto)
     service.start()
