@@ -276,6 +276,20 @@ class IngestService:
         if flags:
             self.store.write_flags(flags)
 
+    def _keep_dead_letters(self, letters: list[DeadLetter]) -> None:
+        """Store dead letters; if the store refuses them for good, log each one in full
+        (reason, topic, payload) rather than hold the stream up for ever. An outage is retried."""
+        try:
+            self.store.write_dead_letters(letters)
+        except StoreUnavailable:
+            raise
+        except StoreError as exc:
+            for letter in letters:
+                logger.error(
+                    "store refused dead letter (%s); kept here instead: topic %s reason %s detail %s payload %r",
+                    exc, letter.topic, letter.reason, letter.detail, letter.payload,
+                )
+
     def _store_with_retry(self, batch: list[mqtt.MQTTMessage]) -> None:
         self.stats.received += len(batch)
         prepared, dead = self._prepare(batch)
@@ -291,7 +305,7 @@ class IngestService:
                     for item, why in rejected
                 ]
                 if letters:
-                    self.store.write_dead_letters(letters)
+                    self._keep_dead_letters(letters)
                 break
             except StoreError as exc:
                 self.stats.store_errors += 1

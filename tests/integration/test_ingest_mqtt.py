@@ -199,3 +199,29 @@ def test_unacknowledged_messages_are_redelivered_after_restart(
         service2.stop()
     assert len(store.read("dairy", "main-elec")) == 100
     store.close()
+
+
+def test_a_store_that_refuses_dead_letters_does_not_block_the_stream(
+    tmp_path: Path, mosquitto: MosquittoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If even the dead-letter write is refused for good, each letter is logged in full and the
+    stream goes on (an outage would be retried instead)."""
+    service, store = make_service(tmp_path, mosquitto)
+    store._db.execute(  # a real SQLite refusal: the table rejects every insert
+        "CREATE TRIGGER no_letters BEFORE INSERT ON dead_letters BEGIN SELECT RAISE(ABORT, 'read-only archive'); END"
+    )
+    service.start()
+    try:
+        assert service.connected.wait(10)
+        publish_all(
+            mosquitto.port,
+            [(reading_topic("dairy", "main-elec"), b"garbage"), reading(1), reading(2)],
+        )
+        wait_until(lambda: service.stats.received >= 3 and service.backlog == 0, what="all handled")
+        wait_until(
+            lambda: len(store.read("dairy", "main-elec")) == 2, what="the good readings stored"
+        )
+    finally:
+        service.stop()
+    assert "store refused dead letter" in caplog.text and "b'garbage'" in caplog.text
+    store.close()
