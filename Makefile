@@ -1,6 +1,6 @@
 # PlantMeter: `make demo` runs the whole chain on embedded defaults; `make test` runs the suite.
 # Both set everything up on a fresh machine: the virtual environment, the Python packages and,
-# for tests, Debian's mosquitto, influxdb, mbpoll and socat (installed with apt-get when root).
+# for tests, Debian's mosquitto, influxdb, mbpoll, socat and openssl (installed with apt-get when root).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 # binary:package pairs the test suite starts for real
-SYSTEM_DEPS := mosquitto:mosquitto influxd:influxdb mbpoll:mbpoll socat:socat
+SYSTEM_DEPS := mosquitto:mosquitto influxd:influxdb mbpoll:mbpoll socat:socat openssl:openssl
 
 .PHONY: help setup system-deps test demo lint bench clean
 
