@@ -11,18 +11,22 @@ Conventions
 * Writes are idempotent on (site, meter, quantity, ts): writing the same point
   twice keeps one copy (the last value wins), so redelivered messages never
   double-count.
-* ``write_points`` returns only once the points are durable.
+* ``write_points`` and ``write_rows`` return only once the values are durable.
+* Two shapes on the way in, one meaning: ``SeriesPoint`` (one value, long form) and
+  ``SeriesRow`` (the values of one reading message, wide form). Ingest writes rows, since a
+  message is one row and a wide store (InfluxDB: one line per row) takes it as it is;
+  writing a row is the same as writing a point per value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
-__all__ = ["DeadLetter", "Flag", "SeriesPoint", "SeriesStore", "to_ms"]
+__all__ = ["DeadLetter", "Flag", "SeriesPoint", "SeriesRow", "SeriesStore", "to_ms"]
 
 
 class SeriesPoint(NamedTuple):
@@ -37,6 +41,15 @@ class SeriesPoint(NamedTuple):
     quantity: str
     ts_ms: int
     value: float
+
+
+class SeriesRow(NamedTuple):
+    """Several quantities of a meter at one instant: what one reading message carries."""
+
+    site: str
+    meter: str
+    ts_ms: int
+    values: Mapping[str, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,10 @@ class SeriesStore(Protocol):
 
     def write_points(self, points: Sequence[SeriesPoint]) -> int:
         """Write points durably; idempotent on (site, meter, quantity, ts). Returns the count."""
+        ...
+
+    def write_rows(self, rows: Sequence[SeriesRow]) -> int:
+        """Write rows durably, as ``write_points`` of each value would. Returns the values written."""
         ...
 
     def read(

@@ -22,7 +22,7 @@ from itertools import islice
 import pandas as pd
 
 from plantmeter.errors import StoreUnavailable
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, to_ms
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, to_ms
 
 from .influx_config import Api, InfluxConfig, choose_api, parse_influx_url, parse_version
 from .influx_http import InfluxHttp, V2Writer
@@ -34,6 +34,7 @@ from .influx_lines import (
     flag_lines,
     frame_from_series,
     iter_reading_lines,
+    iter_row_lines,
     quote_ident,
     quote_string,
     rows_from_series,
@@ -160,6 +161,11 @@ class InfluxStore:
         if points:
             self._write(iter_reading_lines(points), "ms")
         return len(points)
+
+    def write_rows(self, rows: Sequence[SeriesRow]) -> int:
+        if rows:
+            self._write(iter_row_lines(rows), "ms")
+        return sum(len(r.values) for r in rows)
 
     def read(
         self,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from plantmeter.errors import StoreError
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, to_ms
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, to_ms
 
 __all__ = ["SqliteStore"]
 
@@ -66,13 +66,29 @@ class SqliteStore:
         return f"SqliteStore({str(self.path)!r})"
 
     def write_points(self, points: Sequence[SeriesPoint]) -> int:
-        rows = [(p.site, p.meter, p.quantity, p.ts_ms, p.value) for p in points]
+        return self._upsert_values([(p.site, p.meter, p.quantity, p.ts_ms, p.value) for p in points])
+
+    def write_rows(self, rows: Sequence[SeriesRow]) -> int:
+        return self._upsert_values([(r.site, r.meter, q, r.ts_ms, v) for r in rows for q, v in r.values.items()])
+
+    def _upsert_values(self, items: list[tuple[str, str, str, int, float]]) -> int:
+        # int()/float(): sqlite3 would store a numpy integer as an 8-byte BLOB, unreadable as a
+        # timestamp later. Coerce (numpy scalars, numeric strings), or name what cannot be.
+        try:
+            values = [(site, meter, quantity, int(ts), float(v)) for site, meter, quantity, ts, v in items]
+        except (TypeError, ValueError):
+            for site, meter, quantity, ts, v in items:
+                if not (_coerces(int, ts) and _coerces(float, v)):
+                    raise StoreError(
+                        f"{site}/{meter} {quantity}: timestamp {ts!r} and value {v!r} must both be numbers"
+                    ) from None
+            raise
         self._execute_many(
             "INSERT INTO readings VALUES (?,?,?,?,?) "
             "ON CONFLICT(site, meter, quantity, ts) DO UPDATE SET value=excluded.value",
-            rows,
+            values,
         )
-        return len(rows)
+        return len(values)
 
     def read(
         self,
@@ -108,7 +124,7 @@ class SqliteStore:
 
     def write_flags(self, flags: Sequence[Flag]) -> int:
         rows = [
-            (f.site, f.meter, f.kind, f.quantity, f.start_ms, f.end_ms, f.severity, f.reason, f.detector)
+            (f.site, f.meter, f.kind, f.quantity, int(f.start_ms), int(f.end_ms), f.severity, f.reason, f.detector)
             for f in flags
         ]
         self._execute_many("INSERT OR REPLACE INTO flags VALUES (?,?,?,?,?,?,?,?,?)", rows)
@@ -166,6 +182,14 @@ class SqliteStore:
                 self._db.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise StoreError(f"write to {self.path} failed: {exc}") from exc
+
+
+def _coerces(kind: type, value: object) -> bool:
+    try:
+        kind(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _wide_frame(rows: list[tuple[int, str, float]], quantities: Sequence[str] | None) -> pd.DataFrame:

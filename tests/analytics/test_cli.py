@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -15,7 +14,6 @@ import pytest
 from analytics import cli
 from plantmeter.errors import AnalyticsError
 
-from .memstore import MemoryStore
 from .synth import daily_frame
 from .test_jobs import _plant
 
@@ -123,18 +121,23 @@ def test_cli_import_does_not_load_numba() -> None:
     assert r.stdout.strip() == "False", r.stderr
 
 
-def test_flags_command_with_substituted_site(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    store, _ = _plant()
-    cfg = SimpleNamespace(
-        site=SimpleNamespace(id="dairy", timezone="UTC"),
-        meters=[SimpleNamespace(id="cip-water", kind="water")],
-        store=SimpleNamespace(url="memory://"),
+def test_flags_command_on_a_site_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "store.db"
+    store, _ = _plant(path=str(db))
+    store.close()
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "site: {id: dairy, name: Test dairy, timezone: UTC}\n"
+        f"store: {{url: 'sqlite:///{db}'}}\n"
+        "buses: [{id: b, transport: tcp, host: 127.0.0.1, port: 5020}]\n"
+        "meters: [{id: cip-water, bus: b, unit_id: 10, profile: tuf2000, kind: water, poll: 30s}]\n"
     )
-    monkeypatch.setattr(cli, "_open_site", lambda path: (cfg, store))
-    args = _parser().parse_args(["flags", "site.yaml", "--since", "2024-01-01"])
+    args = _parser().parse_args(["flags", str(site), "--since", "2024-01-01"])
     assert args.func(args) == 0
     out = capsys.readouterr()
     assert "leak" in out.out and "flags written for site dairy" in out.err
-    assert any(f.kind == "leak" for f in MemoryStore.read_flags(store, "dairy"))
+    _, reopened = cli._open_site(site)
+    try:
+        assert any(f.kind == "leak" for f in reopened.read_flags("dairy"))
+    finally:
+        reopened.close()

@@ -1,4 +1,4 @@
-"""run_flags over an in-memory SeriesStore: counters in, flags of the right kinds out and stored."""
+"""run_flags over a SQLite SeriesStore: counters in, flags of the right kinds out and stored."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from analytics.jobs import counter_to_hourly, run_flags
+from ingest.stores.sqlite import SqliteStore
 from plantmeter.store import SeriesPoint, SeriesStore
-
-from .memstore import MemoryStore
 
 Q = 15 * 60_000
 
@@ -23,7 +22,7 @@ class M:
 
 
 def _write_counter(
-    store: MemoryStore,
+    store: SeriesStore,
     meter: str,
     q: str,
     use_per_step: np.ndarray,
@@ -42,7 +41,7 @@ def _write_counter(
     )
 
 
-def _plant(days: int = 42, seed: int = 0) -> tuple[MemoryStore, int]:
+def _plant(days: int = 42, seed: int = 0, path: str = ":memory:") -> tuple[SqliteStore, int]:
     rng = np.random.default_rng(seed)
     t0 = int(pd.Timestamp("2024-01-01", tz="UTC").value // 1_000_000)
     idx = pd.date_range("2024-01-01", periods=days * 96, freq="15min", tz="UTC")
@@ -52,7 +51,7 @@ def _plant(days: int = 42, seed: int = 0) -> tuple[MemoryStore, int]:
         idx < pd.Timestamp("2024-02-05", tz="UTC")
     )
     elec[sat] += 1.5  # compressor left on over the weekend
-    store = MemoryStore()
+    store = SqliteStore(path)
     _write_counter(
         store,
         "main-elec",
@@ -76,10 +75,6 @@ def _plant(days: int = 42, seed: int = 0) -> tuple[MemoryStore, int]:
         ]
     )
     return store, t0
-
-
-def test_memory_store_satisfies_the_port() -> None:
-    assert isinstance(MemoryStore(), SeriesStore)
 
 
 def test_run_flags_finds_the_planted_faults_and_stores_them() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesStore
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, SeriesStore
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
@@ -32,6 +32,33 @@ def check_idempotent(store: SeriesStore) -> None:
     store.write_points(points())
     frame = store.read("dairy", "main-elec")
     assert len(frame) == 5
+
+
+def check_rows_are_points(store: SeriesStore) -> None:
+    """A row is the same as a point per value: same frame, and the two forms overwrite each other."""
+    rows = [SeriesRow("dairy", "main-elec", T0 + i * 10_000,
+                      {"energy_import_total": 100.0 + i, "power_total": 5000.0 + i}) for i in range(5)]
+    assert store.write_rows(rows) == 10
+    assert store.write_rows([SeriesRow("dairy", "main-elec", T0, {})]) == 0
+    from_rows = store.read("dairy", "main-elec")
+    store.write_points(points())
+    pd.testing.assert_frame_equal(store.read("dairy", "main-elec"), from_rows)
+    store.write_rows([SeriesRow("dairy", "main-elec", T0, {"power_total": 1.5})])
+    frame = store.read("dairy", "main-elec")
+    assert len(frame) == 5
+    assert frame["power_total"].iloc[0] == 1.5
+    assert frame["energy_import_total"].iloc[0] == 100.0  # a row carrying one quantity keeps the others
+
+
+def check_numpy_scalars_are_numbers(store: SeriesStore) -> None:
+    """Analytics hands over numpy scalars; they are stored as the numbers they are."""
+    import numpy as np
+
+    store.write_points([SeriesPoint("dairy", "np", "power_total", np.int64(T0), np.float64(2.5))])
+    store.write_rows([SeriesRow("dairy", "np", np.int64(T0 + 1000), {"power_total": np.float32(3.5)})])
+    frame = store.read("dairy", "np")
+    assert frame.index.tolist() == [pd.Timestamp(T0, unit="ms", tz="UTC"), pd.Timestamp(T0 + 1000, unit="ms", tz="UTC")]
+    assert frame["power_total"].tolist() == [2.5, 3.5]
 
 
 def check_filters(store: SeriesStore) -> None:
@@ -62,4 +89,5 @@ def check_dead_letters(store: SeriesStore) -> None:
     assert store.read_dead_letters() == [letter]
 
 
-ALL_CHECKS = [check_round_trip, check_idempotent, check_filters, check_flags, check_dead_letters]
+ALL_CHECKS = [check_round_trip, check_idempotent, check_rows_are_points, check_numpy_scalars_are_numbers,
+              check_filters, check_flags, check_dead_letters]

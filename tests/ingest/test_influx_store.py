@@ -17,12 +17,13 @@ from ingest.stores.influx_http import raise_for_status
 from ingest.stores.influx_lines import (
     dead_letter_lines,
     flag_lines,
+    iter_row_lines,
     quote_ident,
     quote_string,
     reading_lines,
 )
 from plantmeter.errors import ConfigError, StoreError, StoreUnavailable
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesStore
+from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, SeriesStore
 from tests.influx_server import InfluxServer
 from tests.ingest import store_contract
 from tests.ingest.store_contract import T0
@@ -292,6 +293,16 @@ def test_fast_reading_lines_match_influxdb_client_point() -> None:
         for q in names:
             point.field(q, float(values[-1]))
         assert _parse_line(fast) == _parse_line(point.to_line_protocol())
+
+
+def test_row_lines_are_the_point_lines() -> None:
+    values = {"power_total": 5000.0, "energy_import_total": 100.25, "a,b=c": -0.0}
+    rows = [SeriesRow("dairy", "main elec", T0 + i, values) for i in range(3)]
+    rows.append(SeriesRow("dairy", "no values", T0, {}))  # nothing to write: no line
+    pts = [SeriesPoint(r.site, r.meter, q, r.ts_ms, v) for r in rows for q, v in r.values.items()]
+    assert list(iter_row_lines(rows)) == reading_lines(pts)
+    with pytest.raises(StoreError, match="power_total at .* nan is not a finite number"):
+        list(iter_row_lines([SeriesRow("dairy", "m", T0, {"p": 1.0, "power_total": float("nan")})]))
 
 
 def test_error_in_a_later_request_raises_and_the_store_stays_usable(store: InfluxStore) -> None:

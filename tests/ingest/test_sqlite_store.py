@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from ingest.stores import SqliteStore, open_store
-from plantmeter.errors import ConfigError
+from plantmeter.errors import ConfigError, StoreError
+from plantmeter.store import SeriesRow
 from tests.ingest import store_contract
 
 
@@ -37,3 +38,12 @@ def test_wal_mode(tmp_path: Path) -> None:
         assert mode == "wal"
     finally:
         store.close()
+
+
+def test_a_value_that_is_not_a_number_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db")
+    rows = [SeriesRow("dairy", "m", store_contract.T0, {"power_total": 1.0, "frequency": "fifty"})]
+    with pytest.raises(StoreError, match=r"dairy/m frequency: .*'fifty' must both be numbers"):
+        store.write_rows(rows)
+    assert store.read("dairy", "m").empty
+    store.close()
