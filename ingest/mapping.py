@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from plantmeter.message import Reading
-from plantmeter.store import Flag, SeriesPoint
+from plantmeter.store import Flag, SeriesRow
 
-__all__ = ["reading_flags", "reading_points"]
+__all__ = ["reading_flags", "reading_row"]
 
 
-def reading_points(reading: Reading) -> list[SeriesPoint]:
-    """One SeriesPoint per value of the reading."""
-    site, meter, ts = reading.site, reading.meter, reading.ts
-    make = SeriesPoint._make  # skips NamedTuple's keyword-handling __new__: 28 points a message
-    return [make((site, meter, quantity, ts, value)) for quantity, value in reading.values.items()]
+def reading_row(reading: Reading) -> SeriesRow:
+    """The reading's values as one row (what ingest writes)."""
+    return SeriesRow(reading.site, reading.meter, reading.ts, reading.values)
 
 
 def reading_flags(reading: Reading) -> list[Flag]:

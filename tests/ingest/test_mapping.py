@@ -1,13 +1,13 @@
-"""ingest.mapping: one SeriesPoint per value, one flag per counter event."""
+"""ingest.mapping: one SeriesRow per reading, one flag per counter event."""
 
 from __future__ import annotations
 
-from ingest.mapping import reading_flags, reading_points
+from ingest.mapping import reading_flags, reading_row
 from plantmeter.message import CounterEvent, Reading
-from plantmeter.store import SeriesPoint
+from plantmeter.store import SeriesRow
 
 
-def test_reading_points() -> None:
+def test_reading_row() -> None:
     reading = Reading(
         "dairy",
         "main-elec",
@@ -16,10 +16,9 @@ def test_reading_points() -> None:
         1_767_225_600_000,
         {"power_total": 5000.0, "frequency": 50.01},
     )
-    assert reading_points(reading) == [
-        SeriesPoint("dairy", "main-elec", "power_total", reading.ts, 5000.0),
-        SeriesPoint("dairy", "main-elec", "frequency", reading.ts, 50.01),
-    ]
+    assert reading_row(reading) == SeriesRow(
+        "dairy", "main-elec", reading.ts, {"power_total": 5000.0, "frequency": 50.01}
+    )
 
 
 def test_counter_events_become_flags() -> None:
