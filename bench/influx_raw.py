@@ -1,12 +1,13 @@
-"""Reference write rate of an influxd, and InfluxStore.write_points measured beside it.
+"""Reference write rate of an influxd, and InfluxStore.write_rows/write_points measured beside it.
 
 ``raw_write_rate(url, n_points)`` is the reference other benches (``bench.ingest``) compare
 to: line protocol built before the clock starts, POSTed to ``/write`` in batches of 5,000
 lines over one kept-alive connection, so it measures InfluxDB and HTTP alone.
 
 A *point* here is one stored value (one field of one line, one ``SeriesPoint``), so rates
-from both paths compare directly; ``fields_per_line`` sets how many values share a line
-(a meter reading carries all its quantities at one timestamp).
+from all paths compare directly; ``fields_per_line`` sets how many values share a line
+(a meter reading carries all its quantities at one timestamp). ``write_rows`` is what
+ingest calls (a reading as one ``SeriesRow``); ``write_points`` is the long form.
 
 ``python -m bench.influx_raw [--points N] [--fields F]`` starts its own influxd (Debian's
 1.6, in a temporary directory) and prints the raw rate, the store's rate and their ratio.
@@ -25,7 +26,7 @@ from urllib.parse import urlencode
 
 from ingest.stores.influx import InfluxStore
 from ingest.stores.influx_config import parse_influx_url
-from plantmeter.store import SeriesPoint
+from plantmeter.store import SeriesPoint, SeriesRow
 
 __all__ = ["raw_write_rate", "store_write_rate"]
 
@@ -82,27 +83,41 @@ def raw_write_rate(
 
 
 def store_write_rate(
-    url: str, n_points: int, *, fields_per_line: int = 1, lines_per_call: int = BATCH_LINES
+    url: str,
+    n_points: int,
+    *,
+    fields_per_line: int = 1,
+    lines_per_call: int = BATCH_LINES,
+    rows: bool = False,
 ) -> float:
-    """Points per second through ``InfluxStore.write_points`` (``lines_per_call`` readings
-    per call, as ingest would hand over one batch of messages)."""
+    """Points per second through ``InfluxStore.write_points`` (or ``write_rows`` with
+    ``rows``), ``lines_per_call`` readings per call, as ingest hands over one batch."""
     names = [f"q{k:02d}" for k in range(fields_per_line)]
     n_lines = max(1, n_points // fields_per_line)
-    points = [
-        SeriesPoint("bench", f"m{i % 10}", name, T0 + i * 10, i + k * 0.5)
-        for i in range(n_lines)
-        for k, name in enumerate(names)
-    ]
-    per_call = lines_per_call * fields_per_line
     store = InfluxStore.from_url(url, create=True)
     try:
-        started = time.perf_counter()
-        for i in range(0, len(points), per_call):
-            store.write_points(points[i : i + per_call])
+        if rows:
+            readings = [
+                SeriesRow("bench", f"m{i % 10}", T0 + i * 10, {name: i + k * 0.5 for k, name in enumerate(names)})
+                for i in range(n_lines)
+            ]
+            started = time.perf_counter()
+            for i in range(0, n_lines, lines_per_call):
+                store.write_rows(readings[i : i + lines_per_call])
+        else:
+            points = [
+                SeriesPoint("bench", f"m{i % 10}", name, T0 + i * 10, i + k * 0.5)
+                for i in range(n_lines)
+                for k, name in enumerate(names)
+            ]
+            per_call = lines_per_call * fields_per_line
+            started = time.perf_counter()
+            for i in range(0, len(points), per_call):
+                store.write_points(points[i : i + per_call])
         elapsed = time.perf_counter() - started
     finally:
         store.close()
-    return len(points) / elapsed
+    return n_lines * fields_per_line / elapsed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,33 +126,33 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.influx_raw", description=__doc__)
     parser.add_argument("--points", type=int, default=500_000, help="values per run")
     parser.add_argument("--fields", type=int, default=25, help="values per line (a reading)")
-    parser.add_argument("--call", type=int, default=BATCH_LINES, help="readings per write_points")
+    parser.add_argument("--call", type=int, default=BATCH_LINES, help="readings per store call")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     args = parser.parse_args(argv)
-    raw: list[float] = []
-    stored: list[float] = []
+    rates: dict[str, list[float]] = {"raw line protocol": [], "InfluxStore.write_rows": [],
+                                     "InfluxStore.write_points": []}
     with tempfile.TemporaryDirectory(prefix="bench-influx-") as tmp, InfluxServer(Path(tmp)) as srv:
         raw_write_rate(srv.url, 20_000, fields_per_line=args.fields, measurement="warmup")
-        for _ in range(args.rounds):  # alternate, so load from elsewhere hits both alike
-            raw.append(raw_write_rate(srv.url, args.points, fields_per_line=args.fields))
-            stored.append(
-                store_write_rate(
-                    srv.url, args.points, fields_per_line=args.fields, lines_per_call=args.call
+        for _ in range(args.rounds):  # alternate, so load from elsewhere hits all alike
+            rates["raw line protocol"].append(raw_write_rate(srv.url, args.points, fields_per_line=args.fields))
+            for shape, rows in (("write_rows", True), ("write_points", False)):
+                rates[f"InfluxStore.{shape}"].append(
+                    store_write_rate(
+                        srv.url, args.points, fields_per_line=args.fields, lines_per_call=args.call, rows=rows
+                    )
                 )
-            )
     print(
         f"influxd {srv.binary}: {args.points:,} values per run, {args.fields} per line, "
-        f"{args.call:,} lines per write_points call, {args.rounds} alternating rounds"
+        f"{args.call:,} lines per store call, {args.rounds} alternating rounds"
     )
-    for name, rates in (("raw line protocol", raw), ("InfluxStore.write_points", stored)):
+    for name, runs in rates.items():
         print(
-            f"{name:25}: median {median(rates):11,.0f} values/s, best {max(rates):11,.0f}"
-            f"   runs: {', '.join(f'{r:,.0f}' for r in rates)}"
+            f"{name:25}: median {median(runs):11,.0f} values/s, best {max(runs):11,.0f}"
+            f"   runs: {', '.join(f'{r:,.0f}' for r in runs)}"
         )
-    print(
-        f"{'ratio store / raw':25}: median {median(stored) / median(raw):.2f}, "
-        f"best {max(stored) / max(raw):.2f}"
-    )
+    raw = rates["raw line protocol"]
+    for name, runs in list(rates.items())[1:]:
+        print(f"{name + ' / raw':34}: median {median(runs) / median(raw):.2f}, best {max(runs) / max(raw):.2f}")
 
 
 if __name__ == "__main__":
