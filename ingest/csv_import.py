@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from plantmeter.errors import ConfigError
 from plantmeter.message import MAX_FUTURE_MS, MIN_TS_MS
-from plantmeter.store import SeriesPoint, SeriesStore
+from plantmeter.store import SeriesRow, SeriesStore
 
 __all__ = ["ImportReport", "import_csv", "parse_interval_csv"]
 
@@ -133,17 +133,16 @@ def import_csv(
     frame, problems = parse_interval_csv(path, timezone, units)
     report = ImportReport(rows=len(frame), skipped_rows=problems)
     ts_ms = frame.index.as_unit("ms").asi8.astype(np.int64)  # asi8 counts in the index's own unit
+    columns = list(frame.columns)
     with tqdm(total=len(frame), unit="rows", desc=f"import {meter}", disable=not progress) as bar:
         for start in range(0, len(frame), CHUNK):
             chunk = frame.iloc[start : start + CHUNK]
             stamps = ts_ms[start : start + CHUNK]
-            points = [
-                SeriesPoint(site, meter, quantity, int(t), float(v))
-                for quantity in chunk.columns
-                for t, v in zip(stamps, chunk[quantity].to_numpy(), strict=True)
-                if v == v  # skip NaN (missing cells)
-            ]
-            store.write_points(points)
-            report.values += len(points)
+            rows = []
+            for t, values in zip(stamps.tolist(), chunk.to_numpy(dtype=np.float64).tolist(), strict=True):
+                kept = {q: v for q, v in zip(columns, values, strict=True) if v == v}  # NaN: a missing cell
+                if kept:
+                    rows.append(SeriesRow(site, meter, t, kept))
+            report.values += store.write_rows(rows)
             bar.update(len(chunk))
     return report

@@ -6,7 +6,7 @@ from .config import SiteConfig, load_site
 from .errors import PlantMeterError
 from .message import Reading, decode_reading, encode_reading, reading_topic
 from .profile import DeviceProfile, load_profile
-from .store import DeadLetter, Flag, SeriesPoint, SeriesStore
+from .store import DeadLetter, Flag, SeriesPoint, SeriesRow, SeriesStore
 
 __all__ = [
     "DeadLetter",
@@ -15,6 +15,7 @@ __all__ = [
     "PlantMeterError",
     "Reading",
     "SeriesPoint",
+    "SeriesRow",
     "SeriesStore",
     "SiteConfig",
     "decode_reading",
