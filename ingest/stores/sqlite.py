@@ -17,11 +17,13 @@ import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from plantmeter.errors import StoreError
 from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, to_ms
+
+if TYPE_CHECKING:  # imported where frames are built: CLI start-up (even --help) skips pandas
+    import pandas as pd
 
 __all__ = ["SqliteStore"]
 
@@ -194,6 +196,8 @@ def _coerces(kind: type, value: object) -> bool:
 
 def _wide_frame(rows: list[tuple[int, str, float]], quantities: Sequence[str] | None) -> pd.DataFrame:
     """Long (ts, quantity, value) rows -> wide frame indexed by UTC timestamp."""
+    import pandas as pd
+
     long = pd.DataFrame(rows, columns=["ts", "quantity", "value"])
     wide = long.pivot_table(index="ts", columns="quantity", values="value", aggfunc="last")
     wide.columns.name = None
