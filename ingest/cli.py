@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+from plantmeter.errors import IngestError
+
 __all__ = ["register"]
 
 logger = logging.getLogger(__name__)
@@ -93,21 +95,53 @@ def _ingest(args: argparse.Namespace) -> int:
     ]
     for member in members:
         member.start()
+    stop = threading.Event()
+    lost: list[str] = []
+    wake_r, wake_w = context.Pipe(duplex=False)  # lets the parent wake the watcher at shutdown
+
+    def watch() -> None:  # a member that dies takes its in-flight share with it: stop them all
+        from multiprocessing.connection import wait
+
+        ready = wait([m.sentinel for m in members] + [wake_r])
+        dead = next((m for m in members if m.sentinel in ready), None)
+        if dead is not None and not stop.is_set():
+            dead.join(5)  # the sentinel closes a moment before the exit status can be read
+            if dead.exitcode == 0:  # stopped cleanly (SIGTERM to the whole group, as systemd does)
+                logger.info("ingest member %s stopped; stopping the others", dead.name)
+            else:
+                lost.append(f"{dead.name} exited with status {dead.exitcode}")
+                logger.error(
+                    "ingest member %s exited (status %s); stopping all members so that they restart together",
+                    dead.name, dead.exitcode,
+                )
+            stop.set()
+
+    watcher = threading.Thread(target=watch, name="ingest-members", daemon=True)
+    watcher.start()
     try:
-        _run_member(args.site, 1, args.status_interval, args.log_level)
+        _run_member(args.site, 1, args.status_interval, args.log_level, stop)
     finally:
+        stop.set()
+        wake_w.send(None)
         for member in members:
             if member.is_alive() and member.pid is not None:
                 os.kill(member.pid, signal.SIGTERM)
         for member in members:
             member.join(30)
+        watcher.join(5)
+    if lost:
+        raise IngestError(f"{lost[0]}; all members stopped (unacknowledged messages wait in their broker sessions)")
     return 0
 
 
 def _run_member(
-    site: Path, index: int | None, status_interval: float, log_level: str = "INFO"
+    site: Path,
+    index: int | None,
+    status_interval: float,
+    log_level: str = "INFO",
+    stop: threading.Event | None = None,
 ) -> None:
-    """One ingest process until SIGINT/SIGTERM; ``index`` suffixes the client id (group member)."""
+    """One ingest process until SIGINT/SIGTERM (or ``stop``); ``index`` suffixes the client id."""
     from plantmeter.config import load_site
     from plantmeter.runtime import configure_logging
 
@@ -124,7 +158,7 @@ def _run_member(
         config = config.model_copy(update={"ingest": ingest})
     store = open_store(config.store.url)
     service = IngestService(config, store, status_interval=status_interval)
-    stop = threading.Event()
+    stop = stop or threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     try:

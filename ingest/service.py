@@ -25,7 +25,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from plantmeter.config import SiteConfig
-from plantmeter.errors import MessageError, StoreError, StoreUnavailable
+from plantmeter.errors import IngestError, MessageError, StoreError, StoreUnavailable
 from plantmeter.message import READING_SUBSCRIPTION, decode_reading
 from plantmeter.mqtt import broker_label, make_client
 from plantmeter.store import DeadLetter, Flag, SeriesRow, SeriesStore
@@ -109,6 +109,8 @@ class IngestService:
         self._arrived = threading.Event()  # the inbox is not empty
         self._full = threading.Event()  # the inbox holds a whole batch
         self._stop = threading.Event()
+        self._failed = threading.Event()  # the batch thread died: nothing more will be stored
+        self.failure: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._status_thread: threading.Thread | None = None
         self._rate = 0.0  # messages stored per second over the last status interval
@@ -193,12 +195,23 @@ class IngestService:
         )
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Run until ``stop`` is set (the CLI sets it on Ctrl-C)."""
+        """Run until ``stop`` is set (the CLI sets it on Ctrl-C).
+
+        Raises ``IngestError`` if the batch thread failed: a process that can no longer store
+        must exit (and be restarted by its supervisor) rather than stay subscribed doing nothing.
+        """
         self.start()
         try:
-            stop.wait()
+            while not stop.wait(0.5) and not self._failed.is_set():
+                pass
         finally:
             self.stop()
+        if self.failure is not None:
+            raise IngestError(
+                f"ingest stopped after an unexpected error: {type(self.failure).__name__}: {self.failure}. "
+                "Nothing was lost: unacknowledged messages wait in the broker session for the restart; "
+                "the traceback is in the log above"
+            ) from self.failure
 
     # batch thread --------------------------------------------------------------
     def _collect(self) -> list[Inbound]:
@@ -220,10 +233,18 @@ class IngestService:
         return batch
 
     def _batch_loop(self) -> None:
-        while not self._stop.is_set():
-            batch = self._collect()
-            if batch:
-                self._store_with_retry(batch)
+        try:
+            while not self._stop.is_set():
+                batch = self._collect()
+                if batch:
+                    self._store_with_retry(batch)
+        except Exception as exc:  # a bug or an error no store maps: never hang subscribed
+            self.failure = exc
+            logger.critical(
+                "ingest cannot go on: %s: %s; stopping (its unacknowledged messages stay with the broker)",
+                type(exc).__name__, exc, exc_info=True,
+            )
+            self._failed.set()
 
     # status thread (its own, so that status keeps coming while the store is down) ---------
     def _status_loop(self) -> None:

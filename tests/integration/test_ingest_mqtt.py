@@ -225,3 +225,59 @@ def test_a_store_that_refuses_dead_letters_does_not_block_the_stream(
         service.stop()
     assert "store refused dead letter" in caplog.text and "b'garbage'" in caplog.text
     store.close()
+
+
+class _BrokenOnFirstWrite(SqliteStore):
+    """The real store, with one unforeseen error (not a StoreError) on the first write."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.broken = True
+
+    def write_rows(self, rows):  # type: ignore[no-untyped-def]
+        if self.broken:
+            self.broken = False
+            raise RuntimeError("an error no store maps")
+        return super().write_rows(rows)
+
+
+def test_an_unexpected_error_stops_ingest_loudly_and_the_restart_stores_everything(
+    tmp_path: Path, mosquitto: MosquittoServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    import threading
+
+    from plantmeter.errors import IngestError
+
+    service, store = make_service(tmp_path, mosquitto, client_id="fragile")
+    store.close()
+    broken = _BrokenOnFirstWrite(tmp_path / "s.db")
+    service.store = broken
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            service.run_forever(stop)
+        except IngestError as exc:
+            failed.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    assert service.connected.wait(10)
+    publish_all(mosquitto.port, [reading(i) for i in range(21, 41)])
+    runner.join(20)
+    assert not runner.is_alive(), "ingest kept running after its batch thread failed"
+    assert failed and "RuntimeError: an error no store maps" in str(failed[0])
+    assert "Nothing was lost" in str(failed[0])
+    assert any(r.levelname == "CRITICAL" and "ingest cannot go on" in r.getMessage() for r in caplog.records)
+    assert broken.read("dairy", "main-elec").empty
+    # The restart (same client id, persistent session) gets the unacknowledged messages back.
+    again, unused = make_service(tmp_path, mosquitto, client_id="fragile")
+    unused.close()
+    again.store = broken
+    again.start()
+    try:
+        wait_until(lambda: len(broken.read("dairy", "main-elec")) == 20, what="redelivered readings stored")
+    finally:
+        again.stop()
+        broken.close()

@@ -105,3 +105,51 @@ def test_two_processes_split_the_stream_and_store_each_reading_once(
     store.close()
     assert stored == [float(i) for i in range(3000)]  # each once
     assert min(shares) > 0, f"one member got nothing: {shares}"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(p) for p in task.read_text().split()]
+    return found
+
+
+def _is_member(pid: int) -> bool:
+    """A spawned ingest member (not multiprocessing's resource tracker)."""
+    try:
+        return "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return False
+
+
+def test_a_member_that_dies_stops_them_all_with_an_error(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+    site = write_site(
+        tmp_path / "site.yaml", mosquitto.url, f"sqlite:///{tmp_path}/s.db", BUSES, METERS,
+        'ingest: {client_id: "fragile-group"}\n',
+    )
+    status = Recorder(mosquitto.port, topic="plantmeter/_ingest/+/status")
+    status.client.subscribe("plantmeter/_ingest/+/status", qos=1)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "plantmeter.cli", "ingest", str(site), "--processes", "2"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        wait_until(
+            lambda: "plantmeter/_ingest/fragile-group-2/status" in status.retained,
+            timeout=30, what="the second member online",
+        )
+        (member,) = [pid for pid in _children(proc.pid) if _is_member(pid)]
+        subprocess.run(["kill", "-KILL", str(member)], check=True)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            raise AssertionError("ingest did not stop:\n" + err.decode()[-3000:]) from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        status.close()
+    assert proc.returncode == 2
+    assert "ingest-2 exited with status -9; all members stopped" in err.decode(), err.decode()[-2000:]
