@@ -51,9 +51,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     f = subparsers.add_parser(
         "flags",
         help="run the anomaly detectors over stored data and store the flags",
+        description="Read every meter of the site from the store, run the detectors that fit its kind "
+        "(communication gaps, counter resets and rollovers, stuck meters, spikes, impossible values; for "
+        "consumption meters also baseload drift, out-of-hours use, CUSUM/EWMA of daily use against its "
+        "drivers, and night-flow leaks for water), print the flags and store them (running it again "
+        "overwrites the same flags, it does not add copies). The first four weeks read are the reference "
+        "for what is normal (operating hours, night flow, how long counters rest): start --since in a "
+        "normal period.",
     )
     f.add_argument("site", type=Path, help="site YAML file")
-    f.add_argument("--since", help="only data from this time on (ISO 8601; naive = UTC)")
+    f.add_argument(
+        "--since",
+        help="read data from this time on (ISO 8601; naive = UTC; default: everything stored); "
+        "give at least five weeks for the drift and out-of-hours detectors",
+    )
     f.set_defaults(func=cmd_flags)
 
 
