@@ -24,7 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "ingest",
         help="store the readings published over MQTT",
         description="Subscribe to every site's reading messages (shared subscription), validate them, "
-        "write them in batches to the store and acknowledge only after the write. Stop with Ctrl-C.",
+        "write them in batches to the store and acknowledge only after the write. Stop with Ctrl-C. "
+        "Exits with status 2 if it cannot go on (an unexpected error, a group member died): run it under "
+        "a supervisor that restarts it; the broker keeps what was not acknowledged.",
     )
     p.add_argument("site", type=Path, help="site configuration file (broker, store, meters)")
     p.add_argument(
@@ -68,9 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "site's time zone. A header may carry the unit (energy_import_total [kWh]), which must be the "
         "profile's. Rows that cannot be read are listed and skipped, the rest is stored (exit status 1).",
     )
-    p.add_argument("site", type=Path)
-    p.add_argument("csv", type=Path)
-    p.add_argument("--meter", required=True)
+    p.add_argument("site", type=Path, help="site configuration file (its store, time zone and the meter's profile)")
+    p.add_argument("csv", type=Path, help="interval data: a utility export or `plantmeter sim --history` output")
+    p.add_argument("--meter", required=True, help="the meter id in the site file the data belongs to")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_import_csv)
 
