@@ -206,6 +206,15 @@ class IngestService:
                 pass
         finally:
             self.stop()
+        self.raise_if_failed()
+
+    @property
+    def failed(self) -> bool:
+        """True once the batch thread has died: nothing more will be stored."""
+        return self._failed.is_set()
+
+    def raise_if_failed(self) -> None:
+        """``IngestError`` naming the error that stopped the batch thread, if one did."""
         if self.failure is not None:
             raise IngestError(
                 f"ingest stopped after an unexpected error: {type(self.failure).__name__}: {self.failure}. "

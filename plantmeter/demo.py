@@ -173,6 +173,10 @@ async def run_demo(
             )
             if duration is not None and time.monotonic() - started >= duration:
                 stop.set()
+            if ingest.failed or gateway_task.done():  # the cause is logged; raised below
+                which = "ingest" if ingest.failed else "gateway"
+                logger.error("demo: %s stopped unexpectedly; stopping the demo", which)
+                stop.set()
     finally:
         stop.set()
         await gateway_task
@@ -185,6 +189,7 @@ async def run_demo(
             "demo stopped. See the data: plantmeter export %s --meter main-elec",
             site_path,
         )
+    ingest.raise_if_failed()
     return summary
 
 
