@@ -161,13 +161,13 @@ def measure(n: int, seconds: float, workdir: Path, broker: MosquittoServer) -> d
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--meters", type=int, nargs="+", default=[10, 100, 500])
     parser.add_argument("--seconds", type=float, default=10.0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import logging
 
     logging.basicConfig(level=logging.WARNING)
