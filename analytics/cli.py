@@ -56,14 +56,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "consumption meters also baseload drift, out-of-hours use, CUSUM/EWMA of daily use against its "
         "drivers, and night-flow leaks for water), print the flags and store them (running it again "
         "overwrites the same flags, it does not add copies). The first four weeks read are the reference "
-        "for what is normal (operating hours, night flow, how long counters rest): start --since in a "
-        "normal period.",
+        "for what is normal (operating hours, night flow, base load, how long counters rest): give "
+        "--reference to fix those weeks, so that runs over different windows judge by the same normal.",
     )
     f.add_argument("site", type=Path, help="site YAML file")
     f.add_argument(
         "--since",
         help="read data from this time on (ISO 8601; naive = UTC; default: everything stored); "
         "give at least five weeks for the drift and out-of-hours detectors",
+    )
+    f.add_argument(
+        "--reference",
+        help="the four weeks from this date are what is normal (ISO 8601; naive = UTC; at or before "
+        "--since, in a period without faults; default: the first four weeks read)",
     )
     f.set_defaults(func=cmd_flags)
 
@@ -164,6 +169,19 @@ def _open_site(path: Path) -> tuple[Any, Any]:
     return cfg, open_store(cfg.store.url)
 
 
+def _utc(text: str | None, option: str) -> Any:
+    """``--since``/``--reference`` as a UTC timestamp (naive = UTC), None when not given."""
+    import pandas as pd
+
+    if not text:
+        return None
+    try:
+        t = pd.Timestamp(text)
+    except ValueError as exc:
+        raise AnalyticsError(f"--{option} {text!r} is not a date or time; write e.g. 2025-01-06") from exc
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
 def cmd_flags(args: argparse.Namespace) -> int:
     import pandas as pd
 
@@ -171,12 +189,9 @@ def cmd_flags(args: argparse.Namespace) -> int:
 
     cfg, store = _open_site(args.site)
     try:
-        since = None
-        if args.since:
-            since = pd.Timestamp(args.since)
-            since = since.tz_localize("UTC") if since.tzinfo is None else since
+        since, reference = (_utc(getattr(args, name, None), name) for name in ("since", "reference"))
         tz = getattr(cfg.site, "timezone", None) or "UTC"
-        flags = run_flags(store, cfg.site.id, list(cfg.meters), since, tz=str(tz))
+        flags = run_flags(store, cfg.site.id, list(cfg.meters), since, tz=str(tz), reference=reference)
     finally:
         store.close()
     for fl in flags:

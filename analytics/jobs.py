@@ -185,16 +185,29 @@ def run_flags(
     meters: Sequence[MeterLike],
     since: pd.Timestamp | None = None,
     tz: str = "UTC",
+    reference: pd.Timestamp | None = None,
 ) -> list[Flag]:
     """Read each meter since ``since``, run its detectors, write and return the flags.
 
+    The detectors learn what is normal (operating hours, night flow, base load, how long a
+    counter rests, the daily expectation) from the first four weeks they see. ``reference``
+    fixes those weeks: data is read from ``reference`` on, and only flags that reach
+    ``since`` or later are kept, so runs over different windows judge by the same normal.
+    Without it the reference is the first four weeks from ``since``.
+
     One meter failing (unreadable, malformed) is logged and skipped; the others go on.
     """
+    if reference is not None and since is not None and reference > since:
+        raise AnalyticsError(
+            f"the reference weeks start {reference:%Y-%m-%d}, after the flags window starts "
+            f"{since:%Y-%m-%d}; give a reference at or before --since"
+        )
+    start = reference if reference is not None else since
     out: list[Flag] = []
     frames: dict[str, pd.DataFrame] = {}
     for m in meters:
         try:
-            frames[m.id] = store.read(site_id, m.id, None, since, None)
+            frames[m.id] = store.read(site_id, m.id, None, start, None)
         except StoreError as exc:
             logger.error("flags: cannot read %s/%s: %s", site_id, m.id, exc)
     drivers = site_drivers((m.kind, frames[m.id]) for m in meters if m.id in frames)
@@ -207,6 +220,9 @@ def run_flags(
         except (AnalyticsError, ValueError) as exc:
             logger.error("flags: detectors failed on %s/%s: %s", site_id, m.id, exc)
             continue
+        if reference is not None and since is not None:
+            since_ms = int(since.value // 1_000_000)
+            flags = [f for f in flags if f.end_ms >= since_ms]
         logger.info("flags: %s/%s: %d flags", site_id, m.id, len(flags))
         out += flags
     if out:

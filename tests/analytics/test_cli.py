@@ -132,7 +132,10 @@ def test_flags_command_on_a_site_file(tmp_path: Path, capsys: pytest.CaptureFixt
         "buses: [{id: b, transport: tcp, host: 127.0.0.1, port: 5020}]\n"
         "meters: [{id: cip-water, bus: b, unit_id: 10, profile: tuf2000, kind: water, poll: 30s}]\n"
     )
-    args = _parser().parse_args(["flags", str(site), "--since", "2024-01-01"])
+    bad = _parser().parse_args(["flags", str(site), "--since", "2024-02-01", "--reference", "soon"])
+    with pytest.raises(AnalyticsError, match="--reference 'soon' is not a date"):
+        bad.func(bad)
+    args = _parser().parse_args(["flags", str(site), "--since", "2024-01-01", "--reference", "2024-01-01"])
     assert args.func(args) == 0
     out = capsys.readouterr()
     assert "leak" in out.out and "flags written for site dairy" in out.err

@@ -10,6 +10,7 @@ import pytest
 
 from analytics.jobs import counter_to_hourly, run_flags
 from ingest.stores.sqlite import SqliteStore
+from plantmeter.errors import AnalyticsError
 from plantmeter.store import SeriesPoint, SeriesStore
 
 Q = 15 * 60_000
@@ -108,6 +109,21 @@ def test_run_flags_since_and_unknown_meter() -> None:
     since = pd.Timestamp("2024-02-10", tz="UTC")
     flags = run_flags(store, "dairy", [M("nope", "electricity"), M("temp", "temperature")], since)
     assert flags == []
+
+
+def test_a_fixed_reference_finds_a_leak_that_fills_the_window() -> None:
+    store, _ = _plant(days=84)
+    water = [M("cip-water", "water")]
+    since = pd.Timestamp("2024-02-01", tz="UTC")  # the day the leak starts
+    since_ms = int(since.value // 1_000_000)
+    blind = run_flags(store, "dairy", water, since)
+    assert not any(f.kind == "leak" for f in blind)  # its first four weeks leak: leaking looks normal
+    flags = run_flags(store, "dairy", water, since, reference=pd.Timestamp("2024-01-01", tz="UTC"))
+    leak = next(f for f in flags if f.kind == "leak")
+    assert leak.start_ms == since_ms
+    assert all(f.end_ms >= since_ms for f in flags)  # the reference weeks are read, not reported
+    with pytest.raises(AnalyticsError, match="at or before --since"):
+        run_flags(store, "dairy", water, since, reference=since + pd.Timedelta(days=1))
 
 
 def test_counter_to_hourly_conserves_energy_across_reset_and_gap() -> None:
