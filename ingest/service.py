@@ -254,6 +254,7 @@ class IngestService:
                 type(exc).__name__, exc, exc_info=True,
             )
             self._failed.set()
+            self._publish_status()
 
     # status thread (its own, so that status keeps coming while the store is down) ---------
     def _status_loop(self) -> None:
@@ -270,7 +271,8 @@ class IngestService:
 
     def _publish_status(self) -> None:
         """Publish the counters (retained) on ``plantmeter/_ingest/<client_id>/status``."""
-        status = self.stats.as_dict(self._rate) | {"state": "online", "ts": int(time.time() * 1000)}
+        state = "failed" if self._failed.is_set() else "online"  # failed: connected, storing nothing
+        status = self.stats.as_dict(self._rate) | {"state": state, "ts": int(time.time() * 1000)}
         self.client.publish(self.status_topic, json.dumps(status).encode(), qos=1, retain=True)
 
     def _prepare(self, batch: list[Inbound]) -> tuple[list[Prepared], list[DeadLetter]]:

@@ -6,7 +6,9 @@ import json
 import time
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from ingest.service import IngestService
 from ingest.stores import SqliteStore
@@ -250,6 +252,12 @@ def test_an_unexpected_error_stops_ingest_loudly_and_the_restart_stores_everythi
 
     service, store = make_service(tmp_path, mosquitto, client_id="fragile")
     store.close()
+    states: list[str] = []
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="status-watcher")
+    watcher.on_message = lambda c, u, m: states.append(json.loads(m.payload)["state"])
+    watcher.on_connect = lambda c, u, f, r, p: c.subscribe("plantmeter/_ingest/fragile/status", qos=1)
+    watcher.connect("127.0.0.1", mosquitto.port)
+    watcher.loop_start()
     broken = _BrokenOnFirstWrite(tmp_path / "s.db")
     service.store = broken
     stop = threading.Event()
@@ -271,6 +279,10 @@ def test_an_unexpected_error_stops_ingest_loudly_and_the_restart_stores_everythi
     assert "Nothing was lost" in str(failed[0])
     assert any(r.levelname == "CRITICAL" and "ingest cannot go on" in r.getMessage() for r in caplog.records)
     assert broken.read("dairy", "main-elec").empty
+    wait_until(lambda: states[-1:] == ["offline"], what="the offline status")
+    watcher.disconnect()
+    watcher.loop_stop()
+    assert "failed" in states  # subscribers are told before it goes
     # The restart (same client id, persistent session) gets the unacknowledged messages back.
     again, unused = make_service(tmp_path, mosquitto, client_id="fragile")
     unused.close()
