@@ -109,8 +109,7 @@ class IngestService:
         self._arrived = threading.Event()  # the inbox is not empty
         self._full = threading.Event()  # the inbox holds a whole batch
         self._stop = threading.Event()
-        self._failed = threading.Event()  # the batch thread died: nothing more will be stored
-        self.failure: BaseException | None = None
+        self.failure: Exception | None = None  # set when the batch thread died: nothing more is stored
         self._thread: threading.Thread | None = None
         self._status_thread: threading.Thread | None = None
         self._rate = 0.0  # messages stored per second over the last status interval
@@ -202,7 +201,7 @@ class IngestService:
         """
         self.start()
         try:
-            while not stop.wait(0.5) and not self._failed.is_set():
+            while not stop.wait(0.5) and self.failure is None:
                 pass
         finally:
             self.stop()
@@ -211,7 +210,7 @@ class IngestService:
     @property
     def failed(self) -> bool:
         """True once the batch thread has died: nothing more will be stored."""
-        return self._failed.is_set()
+        return self.failure is not None
 
     def raise_if_failed(self) -> None:
         """``IngestError`` naming the error that stopped the batch thread, if one did."""
@@ -253,7 +252,6 @@ class IngestService:
                 "ingest cannot go on: %s: %s; stopping (its unacknowledged messages stay with the broker)",
                 type(exc).__name__, exc, exc_info=True,
             )
-            self._failed.set()
             self._publish_status()
 
     # status thread (its own, so that status keeps coming while the store is down) ---------
@@ -271,7 +269,7 @@ class IngestService:
 
     def _publish_status(self) -> None:
         """Publish the counters (retained) on ``plantmeter/_ingest/<client_id>/status``."""
-        state = "failed" if self._failed.is_set() else "online"  # failed: connected, storing nothing
+        state = "failed" if self.failure is not None else "online"  # failed: connected, storing nothing
         status = self.stats.as_dict(self._rate) | {"state": state, "ts": int(time.time() * 1000)}
         self.client.publish(self.status_topic, json.dumps(status).encode(), qos=1, retain=True)
 
@@ -284,12 +282,12 @@ class IngestService:
             try:
                 reading = decode_reading(message.payload, message.topic, now_ms=now_ms)
             except MessageError as exc:
-                dead.append(DeadLetter(now_ms, message.topic, exc.reason, exc.detail, _kept(message.payload)))
+                dead.append(_dead_letter(message, now_ms, exc.reason, exc.detail))
                 continue
             if (reading.site, reading.meter) not in self.known:
                 if self.settings.unknown_meters == "reject":
-                    dead.append(DeadLetter(now_ms, message.topic, "unknown_meter",
-                                           f"meter {reading.meter!r} is not in the site file", _kept(message.payload)))
+                    dead.append(_dead_letter(message, now_ms, "unknown_meter",
+                                             f"meter {reading.meter!r} is not in the site file"))
                     continue
                 if reading.meter not in self.stats.unknown_meters:
                     logger.warning(
@@ -351,10 +349,7 @@ class IngestService:
             try:
                 rejected = self._write(prepared)
                 now_ms = int(time.time() * 1000)
-                letters = dead + [
-                    DeadLetter(now_ms, item.message.topic, "store_rejected", why, _kept(item.message.payload))
-                    for item, why in rejected
-                ]
+                letters = dead + [_dead_letter(item.message, now_ms, "store_rejected", why) for item, why in rejected]
                 if letters:
                     self._keep_dead_letters(letters)
                 break
@@ -385,6 +380,6 @@ class IngestService:
             self.client.ack(message.mid, message.qos)
 
 
-def _kept(payload: bytes) -> bytes:
-    """The part of a rejected payload kept in its dead letter (the first 16 KiB)."""
-    return bytes(payload[:DEAD_LETTER_PAYLOAD_BYTES])
+def _dead_letter(message: Inbound, now_ms: int, reason: str, detail: str) -> DeadLetter:
+    """A message that cannot be stored, with why; the first 16 KiB of its payload are kept."""
+    return DeadLetter(now_ms, message.topic, reason, detail, bytes(message.payload[:DEAD_LETTER_PAYLOAD_BYTES]))

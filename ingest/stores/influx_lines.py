@@ -115,12 +115,10 @@ def iter_row_lines(rows: Iterable[SeriesRow]) -> Iterator[str]:
         prefix = prefixes.get((site, meter))
         if prefix is None:
             prefix = prefixes[(site, meter)] = _series_prefix(site, meter)
-        try:
-            values = ",".join([f"{keys[q]}={v}" for q, v in fields.items()])
-        except KeyError:
+        if not keys.keys() >= fields.keys():  # a quantity not seen yet in this call
             for quantity in fields.keys() - keys.keys():
                 keys[quantity] = _field_key(quantity)
-            values = ",".join([f"{keys[q]}={v}" for q, v in fields.items()])
+        values = ",".join([f"{keys[q]}={v}" for q, v in fields.items()])
         try:
             finite = math.isfinite(sum(fields.values()))  # one check per line, not per value
         except TypeError:
