@@ -189,7 +189,7 @@ def cmd_flags(args: argparse.Namespace) -> int:
 
     cfg, store = _open_site(args.site)
     try:
-        since, reference = (_utc(getattr(args, name, None), name) for name in ("since", "reference"))
+        since, reference = _utc(args.since, "since"), _utc(args.reference, "reference")
         tz = getattr(cfg.site, "timezone", None) or "UTC"
         flags = run_flags(store, cfg.site.id, list(cfg.meters), since, tz=str(tz), reference=reference)
     finally:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from plantmeter.errors import AnalyticsError, StoreError
-from plantmeter.store import Flag, SeriesStore
+from plantmeter.store import Flag, SeriesStore, to_ms
 
 from .expectation import DRIVER_KINDS, daily_expectation, site_drivers
 
@@ -221,7 +221,7 @@ def run_flags(
             logger.error("flags: detectors failed on %s/%s: %s", site_id, m.id, exc)
             continue
         if reference is not None and since is not None:
-            since_ms = int(since.value // 1_000_000)
+            since_ms = to_ms(since)
             flags = [f for f in flags if f.end_ms >= since_ms]
         logger.info("flags: %s/%s: %d flags", site_id, m.id, len(flags))
         out += flags
