@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import MosquittoServer
+from tests.servers import MosquittoServer, child_processes
 
 
 @pytest.fixture
@@ -19,27 +19,11 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoServer]:
         yield server
 
 
-def _child_processes() -> set[int]:
-    """Live child processes of this test process (Linux /proc), zombies excluded."""
-    pids: set[int] = set()
-    for children in Path("/proc/self/task").glob("*/children"):
-        pids.update(int(pid) for pid in children.read_text().split())
-    live = set()
-    for pid in pids:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            live.add(pid)
-    return live
-
-
 @pytest.fixture(autouse=True)
 def _no_leaked_threads() -> Iterator[None]:
     """Fail a test that leaves threads or child processes running (a server or client not closed)."""
     before = set(threading.enumerate())
-    processes_before = _child_processes()
+    processes_before = child_processes()
     yield
     deadline = time.monotonic() + 3.0
     while True:
@@ -55,7 +39,7 @@ def _no_leaked_threads() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
-    orphans = _child_processes() - processes_before
+    orphans = child_processes() - processes_before
     assert not orphans, f"test left processes running: {sorted(orphans)}"
 
 

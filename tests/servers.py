@@ -17,6 +17,7 @@ from typing import Self
 __all__ = [
     "MosquittoServer",
     "ServerProcess",
+    "child_processes",
     "free_port",
     "make_test_ca",
     "require_binary",
@@ -200,3 +201,19 @@ def make_test_ca(workdir: Path) -> tuple[Path, Path, Path]:
         **quiet,
     )
     return ca, cert, key
+
+
+def child_processes(pid: int | str = "self") -> set[int]:
+    """Live child processes of ``pid`` (default: this process), from Linux /proc; zombies excluded."""
+    pids: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        pids.update(int(child) for child in children.read_text().split())
+    live = set()
+    for child in pids:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            live.add(child)
+    return live

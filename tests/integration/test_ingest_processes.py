@@ -14,7 +14,7 @@ import pytest
 from ingest.stores import SqliteStore
 from plantmeter.message import Reading, encode_reading, reading_topic
 from tests.integration.helpers import Recorder, publish_all, wait_until, write_site
-from tests.servers import MosquittoServer
+from tests.servers import MosquittoServer, child_processes
 
 pytestmark = pytest.mark.integration
 
@@ -107,13 +107,6 @@ def test_two_processes_split_the_stream_and_store_each_reading_once(
     assert min(shares) > 0, f"one member got nothing: {shares}"
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        found += [int(p) for p in task.read_text().split()]
-    return found
-
-
 def _is_member(pid: int) -> bool:
     """A spawned ingest member (not multiprocessing's resource tracker)."""
     try:
@@ -138,7 +131,7 @@ def test_a_member_that_dies_stops_them_all_with_an_error(tmp_path: Path, mosquit
             lambda: "plantmeter/_ingest/fragile-group-2/status" in status.retained,
             timeout=30, what="the second member online",
         )
-        (member,) = [pid for pid in _children(proc.pid) if _is_member(pid)]
+        (member,) = [pid for pid in child_processes(proc.pid) if _is_member(pid)]
         subprocess.run(["kill", "-KILL", str(member)], check=True)
         try:
             _, err = proc.communicate(timeout=30)
