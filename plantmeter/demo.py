@@ -206,8 +206,8 @@ def _live_line(store: Any, site: str) -> str:
     import pandas as pd
 
     parts = []
+    recent = pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=10)
     for _site, meter in store.meters(site):
-        recent = pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=10)
         frame = store.read(site, meter, start=recent).tail(1)
         for quantity, unit, factor in _LIVE:
             if quantity in frame.columns and frame[quantity].notna().any():
