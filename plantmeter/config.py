@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -28,6 +29,7 @@ from pydantic import (
 from .durations import Duration
 from .errors import ConfigError, ProfileError
 from .profile import DeviceProfile, available_profiles, load_profile, load_profile_file
+from .redact import redact_url
 from .yamlconf import load_yaml_model
 
 __all__ = [
@@ -54,6 +56,7 @@ ENV_BROKER_PASSWORD = "PLANTMETER_BROKER_PASSWORD"
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 """An id of a site, bus, meter, option or loan: letters, digits, ``_ . -``; what topics allow."""
+_M = TypeVar("_M", bound=BaseModel)
 MeterKind = Literal["electricity", "water", "gas", "thermal", "production", "temperature"]
 
 
@@ -108,12 +111,14 @@ class BrokerConfig(_Model):
         parts = urlsplit(value)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise ValueError(
-                f"{value!r} is not a broker URL; write mqtt://HOST:PORT or mqtts://HOST:PORT"
+                f"{redact_url(value)!r} is not a broker URL; write mqtt://HOST:PORT or mqtts://HOST:PORT"
             )
         try:
             _ = parts.port
         except ValueError:
-            raise ValueError(f"{value!r} has an invalid port; write mqtt://HOST:PORT") from None
+            raise ValueError(
+                f"{redact_url(value)!r} has an invalid port; write mqtt://HOST:PORT"
+            ) from None
         return value
 
     @property
@@ -149,7 +154,7 @@ class StoreConfig(_Model):
         scheme = urlsplit(value).scheme
         if scheme not in ("sqlite", "influxdb", "influxdb2"):
             raise ValueError(
-                f"{value!r} is not a store URL; write sqlite:///PATH or influxdb://HOST:PORT/DB "
+                f"{redact_url(value)!r} is not a store URL; write sqlite:///PATH or influxdb://HOST:PORT/DB "
                 "or influxdb2://TOKEN@HOST:PORT/ORG/BUCKET"
             )
         return value
@@ -234,7 +239,7 @@ class MeterConfig(_Model):
 class GatewayConfig(_Model):
     """Gateway settings: identity, on-disk outbox and its cap."""
 
-    id: str = "gateway-1"
+    id: Ident = "gateway-1"
     outbox: Path = Path("var/outbox.db")
     outbox_max_messages: int = Field(default=1_000_000, ge=100)
     outbox_full_policy: Literal["drop-oldest", "drop-newest"] = "drop-oldest"
@@ -247,9 +252,11 @@ class GatewayConfig(_Model):
 class IngestConfig(_Model):
     """Ingest settings: batching, shared-subscription group, unknown-meter policy."""
 
-    client_id: str = "plantmeter-ingest-1"
+    client_id: Ident = "plantmeter-ingest-1"
     group: str = Field(
         default="plantmeter-ingest",
+        pattern=r"^([A-Za-z0-9][A-Za-z0-9_.-]*)?$",
+        max_length=64,
         description="shared-subscription group (ingest processes in one group split the load); "
         "empty for a plain subscription",
     )
@@ -342,22 +349,39 @@ def _base_dir(info: ValidationInfo) -> Path:
 
 
 def load_site(path: str | Path, environ: Mapping[str, str] | None = None) -> SiteConfig:
-    """Load and validate a site file, then apply ``PLANTMETER_*`` environment overrides."""
+    """Load and validate a site file, then apply ``PLANTMETER_*`` environment overrides.
+
+    A bad override names its variable (``PLANTMETER_STORE_URL: ...``), never its secret.
+    """
     env = os.environ if environ is None else environ
     config = load_yaml_model(path, SiteConfig)
-    broker_updates: dict[str, object] = {}
-    if env.get(ENV_BROKER_URL):
-        broker_updates["url"] = env[ENV_BROKER_URL]
-    if env.get(ENV_BROKER_USERNAME):
-        broker_updates["username"] = env[ENV_BROKER_USERNAME]
-    if env.get(ENV_BROKER_PASSWORD):
-        broker_updates["password"] = env[ENV_BROKER_PASSWORD]
-    try:
-        if broker_updates:
-            broker = BrokerConfig.model_validate(config.broker.model_dump() | broker_updates)
-            config = config.model_copy(update={"broker": broker})
-        if env.get(ENV_STORE_URL):
-            config = config.model_copy(update={"store": StoreConfig(url=env[ENV_STORE_URL])})
-    except ValueError as exc:
-        raise ConfigError(f"environment override: {exc}") from None
+    broker = config.broker.model_dump()
+    overridden: list[str] = []
+    for variable, key in (
+        (ENV_BROKER_URL, "url"),
+        (ENV_BROKER_USERNAME, "username"),
+        (ENV_BROKER_PASSWORD, "password"),
+    ):
+        if env.get(variable):
+            broker[key] = env[variable]
+            overridden.append(variable)
+    if overridden:
+        config = config.model_copy(
+            update={"broker": _validated(BrokerConfig, broker, " or ".join(overridden))}
+        )
+    if env.get(ENV_STORE_URL):
+        store = _validated(StoreConfig, {"url": env[ENV_STORE_URL]}, ENV_STORE_URL)
+        config = config.model_copy(update={"store": store})
     return config
+
+
+def _validated(model: type[_M], data: dict[str, object], variable: str) -> _M:
+    """``model`` from an environment override; the error names the variable, not the value."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(k) for k in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"environment override {variable}: {problems}") from None

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from plantmeter.errors import ConfigError
+from plantmeter.redact import redact_url
 from plantmeter.store import SeriesStore
 
 from .sqlite import SqliteStore
@@ -33,6 +34,6 @@ def open_store(url: str, *, create: bool = True) -> SeriesStore:
 
         return InfluxStore.from_url(url, create=create)
     raise ConfigError(
-        f"store URL {url!r} has an unknown scheme; use sqlite:///PATH, influxdb://HOST:PORT/DB "
+        f"store URL {redact_url(url)!r} has an unknown scheme; use sqlite:///PATH, influxdb://HOST:PORT/DB "
         "or influxdb2://TOKEN@HOST:PORT/ORG/BUCKET"
     )

@@ -21,6 +21,7 @@ from typing import Literal
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from plantmeter.errors import ConfigError
+from plantmeter.redact import redact_url
 
 __all__ = [
     "ENV_PASSWORD",
@@ -131,7 +132,7 @@ def parse_influx_url(url: str, env: Mapping[str, str] | None = None) -> InfluxCo
         raise ConfigError(f"InfluxDB store URL has a bad port: {exc}") from None
     username = unquote(parts.username or "")
     secret = unquote(parts.password or "")
-    safe = f"{scheme}://{'***@' if parts.username else ''}{host}:{port}{parts.path}"  # for messages
+    safe = redact_url(url)  # for messages
     if not host:
         raise ConfigError(f"store URL {safe} has no host; write {scheme}://HOST:8086/...")
     segments = [unquote(s) for s in parts.path.split("/") if s]

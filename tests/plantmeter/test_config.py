@@ -144,3 +144,41 @@ def test_cli_reports_a_bad_site_in_one_line_and_exits_2(tmp_path: Path) -> None:
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"plantmeter gateway: {site}:5: meters[0].profile: unknown profile")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ("gateway: {id: 'dairy gw/1#'}", "gateway.id"),
+        ("ingest: {client_id: 'ingest+1'}", "ingest.client_id"),
+        ("ingest: {group: 'a/b'}", "ingest.group"),
+    ],
+)
+def test_ids_that_go_into_mqtt_topics_are_validated(tmp_path: Path, change: str, field: str) -> None:
+    # a space, '/', '#' or '+' in a topic id would make every reading refused downstream
+    with pytest.raises(ConfigError, match=rf"{field}: String should match pattern"):
+        load_site(write(tmp_path, GOOD + change + "\n"), environ={})
+
+
+def test_an_empty_ingest_group_means_a_plain_subscription(tmp_path: Path) -> None:
+    assert load_site(write(tmp_path, GOOD + "ingest: {group: ''}\n"), environ={}).ingest.group == ""
+
+
+def test_environment_override_errors_name_the_variable_and_hide_the_secret(
+    tmp_path: Path,
+) -> None:
+    site = write(tmp_path, GOOD)
+    with pytest.raises(ConfigError) as err:
+        load_site(site, environ={"PLANTMETER_STORE_URL": "influxd://ops:hunter2@db:8086/plant"})
+    assert "PLANTMETER_STORE_URL" in str(err.value) and "hunter2" not in str(err.value)
+    assert "influxd://ops:***@db:8086/plant" in str(err.value)
+    with pytest.raises(ConfigError, match="PLANTMETER_BROKER_URL") as err:
+        load_site(site, environ={"PLANTMETER_BROKER_URL": "mqtp://u:s3cret@h", "PLANTMETER_BROKER_PASSWORD": "pw"})
+    assert "s3cret" not in str(err.value) and "'pw'" not in str(err.value)
+
+
+def test_a_mistyped_store_scheme_in_the_file_does_not_echo_the_password(tmp_path: Path) -> None:
+    text = GOOD + 'store: {url: "influxd2://t0ken-abc@db:8086/org/bucket"}\n'
+    with pytest.raises(ConfigError, match="is not a store URL") as err:
+        load_site(write(tmp_path, text), environ={})
+    assert "t0ken-abc" not in str(err.value)
