@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException
@@ -17,7 +18,7 @@ from pymodbus.framer import FramerType
 from plantmeter.config import BusConfig
 from plantmeter.errors import MeterReadError
 
-__all__ = ["BusClient", "ModbusExceptionReply"]
+__all__ = ["BusClient", "MeterClient", "ModbusExceptionReply"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,22 @@ class ModbusExceptionReply(MeterReadError):
             f"exception {self.code} ({name}) reading {self.count} registers at "
             f"{self.address:#06x} with function {self.fc}"
         )
+
+
+class MeterClient(Protocol):
+    """What a poller needs of a Modbus line: read registers of a unit, name the line, close it.
+
+    ``BusClient`` is the real one (pymodbus); tests use an in-memory register bank.
+    """
+
+    @property
+    def label(self) -> str: ...
+
+    async def read(self, unit_id: int, fc: int, address: int, count: int) -> list[int]:
+        """``count`` registers; MeterReadError (or ModbusExceptionReply) on failure."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class BusClient:

@@ -21,6 +21,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from plantmeter.logstate import Problems
+
 __all__ = ["Outbox", "OutboxMessage"]
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class Outbox:
         self.max_messages = max_messages
         self.policy = policy
         self.dropped = 0
+        self._full = Problems(logger)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -112,6 +115,15 @@ class Outbox:
         with self._lock, self._db:
             for topic, payload, created_ms, retain, meter_state in staged:
                 if self._depth >= self.max_messages:
+                    self._full.report(
+                        "full",
+                        "outbox full (%d messages): %s; the broker has been away too long, "
+                        "or raise gateway.outbox_max_messages",
+                        self.max_messages,
+                        "refusing new readings (drop-newest)"
+                        if self.policy == "drop-newest"
+                        else "dropping the oldest to keep the newest",
+                    )
                     if self.policy == "drop-newest":
                         self.dropped += 1
                         continue
@@ -122,11 +134,6 @@ class Outbox:
                     )
                     self._depth -= excess
                     self.dropped += excess
-                    logger.warning(
-                        "outbox full (%d messages): dropped the %d oldest",
-                        self.max_messages,
-                        excess,
-                    )
                 self._db.execute(
                     "INSERT INTO outbox (topic, payload, retain, created_ms) VALUES (?,?,?,?)",
                     (topic, payload, int(retain), created_ms),
@@ -157,6 +164,10 @@ class Outbox:
         with self._lock, self._db:
             cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
             self._depth -= cur.rowcount if cur.rowcount >= 0 else len(ids)
+            if self._depth < self.max_messages:
+                self._full.clear(
+                    "full", "outbox has room again; %d readings dropped while it was full", self.dropped
+                )
 
     def meter_state(self, meter: str) -> tuple[int, dict[str, float]]:
         """(last seq, last counter values) of a meter; (0, {}) for a new meter."""

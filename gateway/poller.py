@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 from plantmeter.config import MeterConfig
 from plantmeter.errors import MeterReadError
+from plantmeter.logstate import Problems
 from plantmeter.message import Reading, encode_reading, reading_topic
 from plantmeter.profile import DeviceProfile
 
 from .decoding import CounterWatch, Rejected, add_derived, decode_response
-from .modbus import BusClient, ModbusExceptionReply
+from .modbus import MeterClient, ModbusExceptionReply
 from .outbox import Outbox
 from .requests import ReadRequest, plan_requests
 
@@ -79,7 +80,7 @@ class MeterPoller:
         gateway_id: str,
         meter: MeterConfig,
         profile: DeviceProfile,
-        bus: BusClient,
+        bus: MeterClient,
         outbox: Outbox | None,
         on_queued: Callable[[], None] = lambda: None,
         on_status: Callable[[MeterConfig, MeterHealth], None] = lambda m, h: None,
@@ -97,6 +98,7 @@ class MeterPoller:
         seq, counters = outbox.meter_state(meter.id) if outbox else (0, {})
         self.seq = seq
         self.counters = CounterWatch(counters)
+        self.dropped = Problems(logger)  # a register that reads NaN every poll is one warning
 
     async def read_once(self) -> PollResult:
         """Run every planned request once. MeterReadError if nothing could be read."""
@@ -146,7 +148,8 @@ class MeterPoller:
         """Build the reading message and put it in the outbox with the meter's new state."""
         events = self.counters.check([*self.profile.points, *self.profile.derived], result.values)
         for event in events:
-            logger.warning(
+            logger.log(
+                logging.INFO if event.type == "rollover" else logging.WARNING,  # a wrap is normal
                 "meter %s: counter %s went from %g to %g (%s)",
                 self.meter.id,
                 event.quantity,
@@ -155,9 +158,17 @@ class MeterPoller:
                 event.type,
             )
         for bad in result.rejected:
-            logger.warning(
-                "meter %s: dropped %s = %r: %s", self.meter.id, bad.quantity, bad.value, bad.reason
+            self.dropped.report(
+                bad.quantity,
+                "meter %s: dropping %s = %r: %s",
+                self.meter.id,
+                bad.quantity,
+                bad.value,
+                bad.reason,
             )
+        for quantity in self.dropped.keys():
+            if quantity in result.values:
+                self.dropped.clear(quantity, "meter %s: %s reads valid values again", self.meter.id, quantity)
         self.seq += 1
         reading = Reading(
             site=self.site,

@@ -18,6 +18,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from plantmeter.logstate import Problems
+
 from .outbox import Outbox
 
 __all__ = ["OutboxPublisher"]
@@ -29,9 +31,16 @@ class OutboxPublisher:
     """Pumps an Outbox into a connected paho client."""
 
     def __init__(
-        self, client: mqtt.Client, outbox: Outbox, *, window: int = 200, max_rate: float = 1000.0
+        self,
+        client: mqtt.Client,
+        outbox: Outbox,
+        *,
+        window: int = 200,
+        max_rate: float = 1000.0,
+        broker: str = "the broker",
     ) -> None:
         self.client = client
+        self.broker = broker  # host:port, for log lines
         self.outbox = outbox
         self.window = window
         self.max_rate = max_rate
@@ -48,6 +57,8 @@ class OutboxPublisher:
         client.on_publish = self._on_publish
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
+        self._unreachable = Problems(logger, logging.ERROR)
 
     # paho thread -------------------------------------------------------------
     def _on_publish(
@@ -62,9 +73,12 @@ class OutboxPublisher:
         if getattr(reason, "is_failure", False):
             logger.error("broker refused the connection: %s", reason)
             return
+        self._unreachable.clear("broker", "broker %s is reachable again", self.broker)
         if not self.connected:
             logger.info(
-                "connected to the broker; %d messages waiting in the outbox", self.outbox.depth
+                "connected to the broker %s; %d messages waiting in the outbox",
+                self.broker,
+                self.outbox.depth,
             )
         self.connected = True
         self._poke()
@@ -77,6 +91,14 @@ class OutboxPublisher:
                 "lost the broker (%s); readings wait in the outbox until it is back", reason
             )
         self.connected = False
+
+    def _on_connect_fail(self, client: Any, userdata: Any) -> None:
+        self._unreachable.report(
+            "broker",
+            "cannot reach the broker at %s (nothing answers there); retrying with backoff, "
+            "readings wait in the outbox: check broker.url and that the broker runs",
+            self.broker,
+        )
 
     def _poke(self) -> None:
         if self._loop is not None:

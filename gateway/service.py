@@ -123,7 +123,9 @@ class Gateway:
                 json.dumps({"state": "offline", "gateway": self.gateway_id}).encode(),
             ),
         )
-        self.publisher = OutboxPublisher(client, self.outbox, max_rate=gw.replay_rate)
+        self.publisher = OutboxPublisher(
+            client, self.outbox, max_rate=gw.replay_rate, broker=broker_label(self.config.broker)
+        )
         self.pollers = self._make_pollers(self.outbox)
         live_rate = sum(1.0 / p.meter.poll for p in self.pollers)
         if live_rate > 0.8 * gw.replay_rate:

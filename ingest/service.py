@@ -26,6 +26,7 @@ from paho.mqtt.properties import Properties
 
 from plantmeter.config import SiteConfig
 from plantmeter.errors import IngestError, MessageError, StoreError, StoreUnavailable
+from plantmeter.logstate import Problems
 from plantmeter.message import READING_SUBSCRIPTION, decode_reading
 from plantmeter.mqtt import broker_label, make_client
 from plantmeter.store import DeadLetter, Flag, SeriesRow, SeriesStore
@@ -46,6 +47,7 @@ class IngestStats:
     """Counters published on the ingest status topic."""
 
     received: int = 0
+    redelivered: int = 0  # deliveries the broker marked DUP: a resend of one not acknowledged
     stored_messages: int = 0
     stored_values: int = 0
     dead_letters: int = 0
@@ -58,6 +60,7 @@ class IngestStats:
     def as_dict(self, rate: float) -> dict[str, object]:
         return {
             "received": self.received,
+            "redelivered": self.redelivered,
             "stored_messages": self.stored_messages,
             "stored_values": self.stored_values,
             "messages_per_s": round(rate, 1),
@@ -122,6 +125,9 @@ class IngestService:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_connect_fail = self._on_connect_fail
+        self._unreachable = Problems(logger, logging.ERROR)
+        self._dead_kinds = Problems(logger)  # one warning per topic and reason, then DEBUG
         self.connected = threading.Event()
 
     # paho thread ---------------------------------------------------------------
@@ -129,6 +135,7 @@ class IngestService:
         if reason.is_failure:
             logger.error("broker %s refused ingest: %s", broker_label(self.config.broker), reason)
             return
+        self._unreachable.clear("broker", "broker %s is reachable again", broker_label(self.config.broker))
         group = self.settings.group
         topic = f"$share/{group}/{READING_SUBSCRIPTION}" if group else READING_SUBSCRIPTION
         client.subscribe(topic, qos=1)
@@ -138,6 +145,14 @@ class IngestService:
             self.settings.client_id, broker_label(self.config.broker), flags.session_present, topic,
         )
         self.connected.set()
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        self._unreachable.report(
+            "broker",
+            "ingest cannot reach the broker at %s (nothing answers there); retrying with backoff: "
+            "check broker.url and that the broker runs",
+            broker_label(self.config.broker),
+        )
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if self.connected.is_set() and not self._stop.is_set():
@@ -149,6 +164,8 @@ class IngestService:
             topic = message.topic
         except UnicodeDecodeError:  # brokers refuse these; should one pass, it becomes a dead letter
             topic = repr(message._topic)  # the raw bytes, for the dead letter
+        if message.dup:
+            self.stats.redelivered += 1  # stored again idempotently: same key, last value wins
         inbox = self._inbox
         inbox.append(Inbound(message.mid, message.qos, topic, message.payload))
         if not self._arrived.is_set():
@@ -370,7 +387,14 @@ class IngestService:
         self.stats.batches += 1
         for letter in letters:
             self.stats.dead_by_reason[letter.reason] = self.stats.dead_by_reason.get(letter.reason, 0) + 1
-            logger.warning("dead letter from %s: %s: %s", letter.topic, letter.reason, letter.detail)
+            self._dead_kinds.report(
+                (letter.topic, letter.reason),
+                "dead letter from %s: %s: %s (kept in the dead-letter table; further ones of this "
+                "topic and reason are logged at DEBUG and counted in the ingest status)",
+                letter.topic,
+                letter.reason,
+                letter.detail,
+            )
         self.stats.dead_letters += len(letters)
         self.stats.stored_messages += len(batch) - len(letters)
         self.stats.stored_values += sum(len(item.row.values) for item in prepared) - sum(
