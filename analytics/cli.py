@@ -191,7 +191,10 @@ def cmd_flags(args: argparse.Namespace) -> int:
     try:
         since, reference = _utc(args.since, "since"), _utc(args.reference, "reference")
         tz = getattr(cfg.site, "timezone", None) or "UTC"
-        flags = run_flags(store, cfg.site.id, list(cfg.meters), since, tz=str(tz), reference=reference)
+        flags = run_flags(
+            store, cfg.site.id, list(cfg.meters), since, tz=str(tz), reference=reference,
+            base_dir=Path(args.site).parent,
+        )
     finally:
         store.close()
     for fl in flags:

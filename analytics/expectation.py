@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from plantmeter.counters import CounterSpec, stored_counter
 from plantmeter.errors import AnalyticsError
 
 __all__ = ["DRIVER_KINDS", "daily_expectation", "site_drivers"]
@@ -24,23 +25,31 @@ logger = logging.getLogger(__name__)
 DRIVER_KINDS = ("production", "temperature")
 
 
-def site_drivers(meters: Iterable[tuple[str, pd.DataFrame]]) -> pd.DataFrame | None:
+def site_drivers(
+    meters: Iterable[tuple[str, pd.DataFrame] | tuple[str, pd.DataFrame, CounterSpec | None]],
+) -> pd.DataFrame | None:
     """Hourly driver columns (``production`` use per hour, ``temperature`` mean) from driver meters.
 
-    ``meters`` are (kind, raw frame) pairs; meters of other kinds are ignored.
+    ``meters`` are (kind, raw frame) pairs, or (kind, raw frame, counter) with the meter's
+    ``plantmeter.counters.CounterSpec`` (its wrap modulus and rate bound); meters of other
+    kinds are ignored. Without a counter it is picked from the stored columns.
     """
     from .jobs import counter_to_hourly
 
     columns: dict[str, pd.Series] = {}
-    for kind, frame in meters:
+    for item in meters:
+        kind, frame = item[0], item[1]
+        spec = item[2] if len(item) > 2 else None
         if frame.empty or kind not in DRIVER_KINDS or kind in columns:
             continue
         if kind == "temperature" and "temperature" in frame.columns:
             columns[kind] = frame["temperature"].dropna().resample("h").mean()
         elif kind == "production":
-            counter = next((c for c in frame.columns if c.endswith("_total")), None)
-            if counter is not None and frame[counter].notna().sum() > 2:
-                hourly, _ = counter_to_hourly(frame[counter])
+            counter = stored_counter(spec, kind, list(frame.columns))
+            if counter is not None and frame[counter.quantity].notna().sum() > 2:
+                hourly, _ = counter_to_hourly(
+                    frame[counter.quantity], counter.rollover, counter.max_rate_per_h
+                )
                 columns[kind] = hourly["usage"].where(hourly["coverage"] > 0)
     return pd.DataFrame(columns) if columns else None
 

@@ -9,56 +9,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from plantmeter.counters import CounterSpec, meter_counter, stored_counter
 from plantmeter.errors import AnalyticsError, StoreError
 from plantmeter.store import Flag, SeriesStore, to_ms
 
 from .expectation import DRIVER_KINDS, daily_expectation, site_drivers
 
-__all__ = ["COUNTER_HINTS", "MeterLike", "counter_to_hourly", "detect_meter", "run_flags"]
+__all__ = ["MeterLike", "counter_to_hourly", "detect_meter", "run_flags"]
 
 logger = logging.getLogger(__name__)
-
-COUNTER_HINTS = ("energy_import", "energy", "volume", "accumulator", "total", "count")
-# the canonical counter of each meter kind (profiles use these names; see plantmeter/profiles)
-PREFERRED = {
-    "electricity": "energy_import_total",
-    "water": "volume_total",
-    "gas": "volume_total",
-    "thermal": "energy_total",
-    "production": "production_total",
-}
-
 
 class MeterLike(Protocol):
     id: str
     kind: str
 
 
-def _pick_counter(frame: pd.DataFrame, kind: str) -> str | None:
-    cols = list(frame.columns)
-    pref = PREFERRED.get(kind)
-    if pref in cols:
-        return pref
-    # a complete total before its parts (a TUF-2000 has volume_net_int beside volume_total)
-    ordered = sorted(cols, key=lambda c: not c.endswith("_total"))
-    for hint in COUNTER_HINTS:
-        for c in ordered:
-            if hint in c:
-                v = frame[c].dropna().to_numpy(dtype=float)
-                if v.size > 2 and np.mean(np.diff(v) >= 0) > 0.95:
-                    return c
-    return None
-
-
 def counter_to_hourly(
     counter: pd.Series, rollover: float = 0.0, max_rate_per_h: float = 0.0
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Hourly use (sum, coverage) from a raw counter series; also the per-reading status."""
+    """Hourly use (sum, coverage) from a raw counter series; also the per-reading status.
+
+    ``rollover`` and ``max_rate_per_h`` come from the meter's ``plantmeter.counters.CounterSpec``
+    (0 = unknown): a drop within them is a wrap whose use is kept, any other drop a reset.
+    """
     from .kernels import OK, ROLLOVER, bin_intervals, counter_deltas
 
     s = counter.dropna()
@@ -110,11 +89,15 @@ def detect_meter(
     frame: pd.DataFrame,
     tz: str = "UTC",
     drivers: pd.DataFrame | None = None,
+    counter: CounterSpec | None = None,
 ) -> list[Flag]:
     """All detectors that apply to one meter's raw frame (columns = quantities).
 
     ``drivers`` (hourly ``production`` / ``temperature``, see ``expectation.site_drivers``)
     make the residual detectors compare with a driver-based baseline instead of weekday means.
+    ``counter`` is the meter's counter (``plantmeter.counters.meter_counter``: quantity, wrap
+    modulus, plausible rate); without it the counter is picked from the stored columns, with no
+    wrap known (``plantmeter.counters.stored_counter``).
     """
     from . import anomalies as an
     from .kernels import occupancy
@@ -124,8 +107,8 @@ def detect_meter(
         return flags
     step = pd.Series(frame.index).diff().median()
     max_gap = max(5 * step, pd.Timedelta(minutes=5)) if pd.notna(step) else pd.Timedelta(hours=1)
-    counter = _pick_counter(frame, kind) if kind != "temperature" else None
-    if counter is None:
+    spec = stored_counter(counter, kind, list(frame.columns))
+    if spec is None:
         for q in frame.columns:
             s = frame[q].dropna()
             tg = an.Target(site, meter, q)
@@ -136,16 +119,16 @@ def detect_meter(
             if q in PLAUSIBLE:
                 flags += an.impossible_values(tg, s, *PLAUSIBLE[q])
         return flags
-    raw = frame[counter].dropna()
-    tg = an.Target(site, meter, counter)
+    raw = frame[spec.quantity].dropna()
+    tg = an.Target(site, meter, spec.quantity)
     flags += an.comm_gaps(tg, pd.DatetimeIndex(raw.index), max_gap)
-    flags += an.counter_events(tg, raw)
+    flags += an.counter_events(tg, raw, spec.rollover, spec.max_rate_per_h)
     if kind not in DRIVER_KINDS:
         flags += _frozen_counter(tg, raw, step)
     for gauge in GAUGE_SPIKES.get(kind, ()):
         if gauge in frame.columns:  # a glitch in an instantaneous reading (power, flow)
             flags += an.spikes(an.Target(site, meter, gauge), frame[gauge].dropna(), window=672)
-    hourly, _ = counter_to_hourly(raw)
+    hourly, _ = counter_to_hourly(raw, spec.rollover, spec.max_rate_per_h)
     use = hourly["usage"].where(hourly["coverage"] > 0).tz_convert(tz)
     if kind in DRIVER_KINDS:
         # a production counter is a driver, not a consumption: it rests over weekends and
@@ -186,8 +169,13 @@ def run_flags(
     since: pd.Timestamp | None = None,
     tz: str = "UTC",
     reference: pd.Timestamp | None = None,
+    base_dir: Path | None = None,
 ) -> list[Flag]:
     """Read each meter since ``since``, run its detectors, write and return the flags.
+
+    Each meter's counter (quantity, wrap modulus, plausible rate) comes from its profile
+    (``plantmeter.counters.meter_counter``; a profile file is read relative to ``base_dir``,
+    the site file's folder); a meter without a profile falls back to its stored columns.
 
     The detectors learn what is normal (operating hours, night flow, base load, how long a
     counter rests, the daily expectation) from the first four weeks they see. ``reference``
@@ -210,13 +198,16 @@ def run_flags(
             frames[m.id] = store.read(site_id, m.id, None, start, None)
         except StoreError as exc:
             logger.error("flags: cannot read %s/%s: %s", site_id, m.id, exc)
-    drivers = site_drivers((m.kind, frames[m.id]) for m in meters if m.id in frames)
+    counters = {m.id: meter_counter(m, base_dir=base_dir) for m in meters}
+    drivers = site_drivers(
+        (m.kind, frames[m.id], counters[m.id]) for m in meters if m.id in frames
+    )
     for m in meters:
         if m.id not in frames:
             continue
         frame = frames[m.id]
         try:
-            flags = detect_meter(site_id, m.id, m.kind, frame, tz, drivers)
+            flags = detect_meter(site_id, m.id, m.kind, frame, tz, drivers, counters[m.id])
         except (AnalyticsError, ValueError) as exc:
             logger.error("flags: detectors failed on %s/%s: %s", site_id, m.id, exc)
             continue

@@ -53,9 +53,20 @@ class Point(BaseModel):
         default=None,
         description="value at which a counter wraps to zero; defaults to the integer type's range x scale",
     )
+    max_rate: float | None = Field(
+        default=None,
+        gt=0,
+        description="counter: the largest plausible increase per hour (unit per hour), from the "
+        "model's rated maximum; unset = unknown (see plantmeter.counters)",
+    )
     min: float | None = Field(default=None, description="smallest plausible value")
     max: float | None = Field(default=None, description="largest plausible value")
     source: str = ""
+    ref: str = Field(
+        default="",
+        description="where in the source: table or section, the row as the document labels it, "
+        "and the address it prints (e.g. 'table 2.3-1, kWh (+) TOT, 0034h')",
+    )
     note: str = ""
 
     @property
@@ -65,13 +76,21 @@ class Point(BaseModel):
 
     @property
     def rollover_value(self) -> float | None:
-        """Where the counter wraps: explicit, or the unsigned integer range x scale."""
+        """Where the counter wraps: explicit, else the register's non-negative integer range x scale.
+
+        An unsigned register of n bits wraps at 2^n; a signed one (a cumulative counter never
+        goes negative) can only count up to 2^(n-1) - 1 before it leaves its range, so 2^(n-1).
+        Float registers have no range of their own: None unless the profile states ``rollover``.
+        """
         if self.kind != "counter":
             return None
         if self.rollover is not None:
             return self.rollover
+        bits = 16 * self.count
         if self.type.startswith("uint"):
-            return float((1 << (16 * self.count)) * self.scale)
+            return float((1 << bits) * self.scale)
+        if self.type.startswith("int"):
+            return float((1 << (bits - 1)) * self.scale)
         return None
 
 
@@ -91,6 +110,11 @@ class Derived(BaseModel):
     kind: Literal["gauge", "counter"] = "counter"
     sum: list[str] = Field(min_length=2, description="names of the points summed into the value")
     rollover: float | None = None
+    max_rate: float | None = Field(
+        default=None, gt=0, description="counter: the largest plausible increase per hour"
+    )
+    source: str = ""
+    ref: str = ""
     note: str = ""
 
 
@@ -142,11 +166,13 @@ class DeviceProfile(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> DeviceProfile:
-        for p in self.points:
-            if p.source and p.source not in self.sources:
+        items: list[Point | Derived] = [*self.points, *self.derived]
+        for item in items:
+            if item.source and item.source not in self.sources:
                 raise ValueError(
-                    f"point {p.name!r} cites source {p.source!r}, not listed in sources"
+                    f"{item.name!r} cites source {item.source!r}, not listed in sources"
                 )
+        for p in self.points:
             if p.count > self.quirks.max_registers:
                 raise ValueError(f"point {p.name!r} needs {p.count} registers, above max_registers")
         for fc in (3, 4):

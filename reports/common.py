@@ -78,7 +78,8 @@ def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
     tz = loaded.site.site.timezone
     start = pd.Timestamp(plan.baseline.start).tz_localize(tz) - pd.Timedelta(days=1)
     end = pd.Timestamp(plan.reporting.end).tz_localize(tz) + pd.Timedelta(days=1)
-    data = SiteData(store, loaded.site, start, end)
+    base_dir = (loaded.path.parent / plan.site_config).parent
+    data = SiteData(store, loaded.site, start, end, base_dir)
     try:
         yield ReportContext(loaded, plan, version, store, data, Verifier(plan, data))
     finally:

@@ -1,8 +1,9 @@
 """Series the reports need, read through the SeriesStore port, and tariff prices.
 
 ``SiteData`` reads each meter once (raw counters -> hourly interval use with
-``analytics.jobs.counter_to_hourly``, rollover/reset aware) and keeps it for the life
-of one report run. Indexes are in the site's time zone (days are local days).
+``analytics.jobs.counter_to_hourly``, with the counter, wrap modulus and rate bound of
+``plantmeter.counters.meter_counter``) and keeps it for the life of one report run.
+Indexes are in the site's time zone (days are local days).
 """
 
 from __future__ import annotations
@@ -10,29 +11,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analytics.jobs import counter_to_hourly
 from plantmeter.config import SiteConfig
+from plantmeter.counters import CounterSpec, meter_counter, stored_counter
 from plantmeter.errors import DataSufficiencyError
 from plantmeter.store import Flag, SeriesStore
 
 from .plan import FlatTariff, TimeOfUseTariff
 
-__all__ = ["COUNTERS", "SiteData", "hourly_prices", "interval_prices", "local_ts"]
+__all__ = ["SiteData", "hourly_prices", "interval_prices", "local_ts"]
 
 logger = logging.getLogger(__name__)
-
-COUNTERS = {
-    "electricity": ("energy_import_total", "energy_total"),
-    "gas": ("volume_total", "energy_import_total"),
-    "thermal": ("energy_total", "energy_import_total"),
-    "water": ("volume_total", "volume_forward_total"),
-    "production": ("production_total", "pulse_count_1", "count_total"),
-}
-"""Counter quantity per meter kind, first match wins (else any mostly rising *total*)."""
 
 MIN_COVERAGE = 0.9  # an hour counts when 90 % of it is covered by readings
 
@@ -50,6 +44,7 @@ class SiteData:
     site: SiteConfig
     start: pd.Timestamp  # read window [start, end)
     end: pd.Timestamp
+    base_dir: Path | None = None  # the site file's folder (a meter's own profile file is relative to it)
     _hourly: dict[str, pd.Series] = field(default_factory=dict)
     _temperature: dict[str, pd.Series] = field(default_factory=dict)
 
@@ -60,17 +55,16 @@ class SiteData:
     def kind(self, meter: str) -> str:
         return self.site.meter(meter).kind
 
-    def _counter_name(self, meter: str, columns: list[str]) -> str:
-        for name in COUNTERS.get(self.kind(meter), ()):
-            if name in columns:
-                return name
-        totals = [c for c in columns if c.endswith("_total")]
-        if totals:
-            return totals[0]
-        raise DataSufficiencyError(
-            f"meter {meter!r}: no counter quantity stored (found {', '.join(columns) or 'nothing'}); "
-            f"import or ingest its {COUNTERS.get(self.kind(meter), ('*_total',))[0]} readings"
-        )
+    def counter(self, meter: str, columns: list[str]) -> CounterSpec:
+        """The meter's counter among the stored ``columns`` (``plantmeter.counters``' rule)."""
+        m = self.site.meter(meter)
+        spec = stored_counter(meter_counter(m, base_dir=self.base_dir), m.kind, columns)
+        if spec is None:
+            raise DataSufficiencyError(
+                f"meter {meter!r}: no counter quantity stored (found "
+                f"{', '.join(columns) or 'nothing'}); import or ingest its counter readings"
+            )
+        return spec
 
     def hourly(self, meter: str) -> pd.Series:
         """Hourly interval use (NaN where an hour is < 90 % covered), local index."""
@@ -80,10 +74,11 @@ class SiteData:
                 raise DataSufficiencyError(
                     f"meter {meter!r}: no readings stored between {self.start} and {self.end}"
                 )
-            counter = frame[self._counter_name(meter, list(frame.columns))].dropna()
+            spec = self.counter(meter, list(frame.columns))
+            counter = frame[spec.quantity].dropna()
             if len(counter) < 2:
                 raise DataSufficiencyError(f"meter {meter!r}: fewer than two counter readings")
-            hourly, _ = counter_to_hourly(counter)
+            hourly, _ = counter_to_hourly(counter, spec.rollover, spec.max_rate_per_h)
             use = hourly["usage"].where(hourly["coverage"] >= MIN_COVERAGE)
             self._hourly[meter] = use.tz_convert(self.tz).rename(meter)
             logger.debug("read %s: %d hours", meter, len(use))
