@@ -26,6 +26,7 @@ __all__ = [
     "Derived",
     "Point",
     "Quirks",
+    "SourceDocument",
     "available_profiles",
     "load_profile",
     "load_profile_file",
@@ -118,6 +119,26 @@ class Derived(BaseModel):
     note: str = ""
 
 
+class SourceDocument(BaseModel):
+    """A document a profile's numbers come from, and how much of it was actually read.
+
+    ``by: manufacturer`` is the maker's own protocol document or manual (or its authorised
+    distributor's co-branded manual); ``third-party`` is anyone else's transcription (a
+    driver's source code, a register database). ``read`` says which pages or rows were
+    seen, so a reviewer knows what is checked and what is carried over.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=3)
+    publisher: str = Field(min_length=2)
+    by: Literal["manufacturer", "third-party"]
+    version: str = ""
+    date: str = ""
+    where: str = Field(default="", description="URL, file name or repository@commit")
+    read: str = Field(default="", description="what of it was read for this profile")
+
+
 class Quirks(BaseModel):
     """How the real device behaves on the wire."""
 
@@ -148,7 +169,9 @@ class DeviceProfile(BaseModel):
     category: Category
     covers: list[str] = []
     datasheet_offset: int = 0
-    sources: dict[str, str] = Field(min_length=1, description="where every address comes from")
+    sources: dict[str, str | SourceDocument] = Field(
+        min_length=1, description="where every address comes from"
+    )
     verified: str = ""
     quirks: Quirks = Quirks()
     points: list[Point] = Field(min_length=1)

@@ -79,17 +79,21 @@ DATASHEET = [
         1.0,
         "evcc eastron-sdm120 power 0x0c",
     ),
-    # Carlo Gavazzi EM24: mbmd carlogavazzi-em24.go Import 0x42, Export 0x5C, Power 0x28; int32 swapped, /10
+    # Carlo Gavazzi EM24-DIN (RS485): the TOTAL import counter, Modicom 300063 = physical 003Eh in the
+    # EM24-DIN PFA/PFB/X communication protocol (em24_is_cp.pdf) as GrowattEM24.h transcribes it:
+    # "0x003E ... kWh(+) TOT", INT32, weight 1/10, LSW first. Not 0x42 (mbmd's "Import"), which the
+    # same table labels "KWh(+) PAR": the partial meter a reset command clears.
     (
         "carlogavazzi-em24",
         "energy_import_total",
         4,
-        0x42,
+        300063 - 300001,
         "int32",
         "little",
         0.1,
-        "mbmd em24 Import 0x42 /10",
+        "em24_is_cp.pdf kWh (+) TOT 300063 (GrowattEM24.h 0x003E)",
     ),
+    # Carlo Gavazzi EM24: mbmd carlogavazzi-em24.go Export 0x5C, Power 0x28; int32 swapped, /10
     (
         "carlogavazzi-em24",
         "energy_export_total",
@@ -327,6 +331,40 @@ def test_every_model_has_its_energy_or_volume_counter_checked() -> None:
     from plantmeter.profile import available_profiles
 
     assert checked == set(available_profiles())
+
+
+# partial (resettable) energy registers: a counter read from one of these loses its history at
+# every reset, so no profile may map a counter onto them (transcribed from the same documents)
+PARTIAL = [
+    ("carlogavazzi-em24", 4, 0x0042, "em24_is_cp.pdf KWh(+) PAR 0042h (GrowattEM24.h)"),
+    ("carlogavazzi-em24", 4, 0x0044, "em24_is_cp.pdf kvarh(+) PAR 0044h (GrowattEM24.h)"),
+    ("eastron-sdm630", 4, 30385 - 30001, "SDM72D-M V1.5 p.14: 30385 resettable total active energy"),
+    ("eastron-sdm630", 4, 30389 - 30001, "SDM72D-M V1.5 p.14: 30389 resettable import active energy"),
+    ("schneider-iem3255", 3, 3256 - 1, "DOCA0006EN-07: register 3256 Partial Active Energy Import"),
+]
+
+
+@pytest.mark.parametrize(("profile_id", "fc", "address", "source"), PARTIAL)
+def test_no_counter_reads_a_partial_register(
+    profile_id: str, fc: int, address: int, source: str
+) -> None:
+    for p in load_profile(profile_id).counters:
+        assert not (p.fc == fc and p.address <= address < p.address + p.count), (p.name, source)
+
+
+def test_every_counter_names_its_document_and_table() -> None:
+    """Each energy/volume/production counter cites a listed source and where in it (``ref``), and
+    every model with counters cites at least one document of its manufacturer (whose ``read``
+    says what of it was seen; the Janitza B23's own manual was not found, which it says)."""
+    from plantmeter.profile import SourceDocument, available_profiles
+
+    for profile_id in available_profiles():
+        profile = load_profile(profile_id)
+        counters = [*profile.counters, *(d for d in profile.derived if d.kind == "counter")]
+        docs = [s for s in profile.sources.values() if isinstance(s, SourceDocument)]
+        assert not counters or any(d.by == "manufacturer" for d in docs), profile_id
+        for c in counters:
+            assert c.source in profile.sources and len(c.ref) > 10, (profile_id, c.name)
 
 
 def test_tuf2000_total_is_integer_plus_fraction() -> None:
