@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from plantmeter.counters import wrapped_use
 from plantmeter.message import CounterEvent
 from plantmeter.profile import Derived, DeviceProfile, Point
 from plantmeter.registers import decode
@@ -108,9 +109,9 @@ class CounterWatch:
             self.last[point.name] = current
             if previous is None or current >= previous:
                 continue
-            rollover = _rollover(point)
-            # A wrap leaves the counter just above zero after being near its maximum.
-            if rollover is not None and previous > 0.9 * rollover and current < 0.1 * rollover:
+            # the one wrap-or-reset rule (plantmeter.counters): no time here, so the 10 % rule
+            rollover = _rollover(point) or 0.0
+            if wrapped_use(previous, current, rollover) is not None:
                 events.append(CounterEvent(point.name, "rollover", previous, current))
             else:
                 events.append(CounterEvent(point.name, "reset", previous, current))

@@ -50,6 +50,7 @@ __all__ = [
     "counter_spec",
     "meter_counter",
     "stored_counter",
+    "wrapped_use",
 ]
 
 logger = logging.getLogger(__name__)
@@ -198,3 +199,26 @@ def stored_counter(
     if named:
         return CounterSpec(named[0], basis="stored columns (no profile: no wrap known)")
     return None
+
+
+def wrapped_use(
+    before: float,
+    after: float,
+    rollover: float,
+    max_rate_per_h: float = 0.0,
+    hours: float | None = None,
+) -> float | None:
+    """The use across a drop from ``before`` to ``after`` if it is a plausible wrap, else None.
+
+    The rule ``analytics.kernels.counter_deltas`` applies to every interval, for callers that see
+    one pair of readings (the gateway's counter watch): the wrapped use is ``rollover - before +
+    after``; it is plausible when it is at most ``max_rate_per_h x hours`` (both known), else when
+    it is under 10 % of ``rollover``. No modulus (``rollover <= 0``): never a wrap.
+    """
+    if rollover <= 0.0 or after >= before:
+        return None
+    use = rollover - before + after
+    if use < 0.0:
+        return None
+    limit = max_rate_per_h * hours if max_rate_per_h > 0.0 and hours is not None else 0.1 * rollover
+    return use if use <= limit else None

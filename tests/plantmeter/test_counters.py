@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from analytics.kernels import RESET, ROLLOVER, counter_deltas
-from plantmeter.counters import CounterSpec, counter_spec, meter_counter, stored_counter
+from plantmeter.counters import (
+    CounterSpec,
+    counter_spec,
+    meter_counter,
+    stored_counter,
+    wrapped_use,
+)
 from plantmeter.profile import DeviceProfile, load_profile
 
 
@@ -111,3 +117,24 @@ def test_the_rate_bound_tells_a_wrap_from_a_reset() -> None:
     assert status[2] == RESET
     _, _, status = counter_deltas(ts, wrap, 0.0, 0, 10.0)  # no modulus: a drop is a reset
     assert status[2] == RESET
+
+
+def test_one_pair_rule_agrees_with_the_kernel() -> None:
+    """``wrapped_use`` (the gateway's counter watch) and ``counter_deltas`` (analytics) decide alike."""
+    rng = np.random.default_rng(7)
+    h = 3_600_000
+    for _ in range(2000):
+        modulus = float(rng.choice([0.0, 1000.0, 2**31 * 0.1]))
+        before = float(rng.uniform(0, modulus or 1000.0))
+        after = float(rng.uniform(0, modulus or 1000.0))
+        rate = float(rng.choice([0.0, 5.0, 500.0]))
+        hours = float(rng.uniform(0.1, 3.0))
+        ts = np.array([0, int(hours * h)], dtype=np.int64)
+        delta, _, status = counter_deltas(ts, np.array([before, after]), modulus, 0, rate)
+        use = wrapped_use(before, after, modulus, rate, int(hours * h) / h)
+        if after >= before:
+            assert use is None
+        elif status[1] == ROLLOVER:
+            assert use == pytest.approx(delta[1])
+        else:
+            assert status[1] == RESET and use is None
