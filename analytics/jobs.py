@@ -17,6 +17,7 @@ import pandas as pd
 
 from plantmeter.counters import CounterSpec, meter_counter, stored_counter
 from plantmeter.errors import AnalyticsError, StoreError
+from plantmeter.ranges import PLAUSIBLE
 from plantmeter.store import Flag, SeriesStore, to_ms
 
 from .expectation import DRIVER_KINDS, daily_expectation, site_drivers
@@ -56,8 +57,6 @@ def counter_to_hourly(
     return pd.DataFrame({"usage": sums, "coverage": cov}, index=out_idx), status
 
 
-# physically possible range of gauge quantities that driver meters report
-PLAUSIBLE = {"temperature": (-60.0, 80.0), "humidity": (0.0, 100.0)}
 GAUGE_SPIKES = {"electricity": ("power_total",), "water": ("flow_rate",), "gas": ("flow_rate",)}
 
 

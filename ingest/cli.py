@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -10,9 +11,12 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from plantmeter.errors import IngestError
+from plantmeter.errors import IngestError, InputError
+from plantmeter.times import TIME_HELP
 
 __all__ = ["register"]
 
@@ -50,29 +54,57 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "export",
         help="print stored readings as CSV or JSON",
         description="Print a meter's stored readings: CSV with a timestamp column (ISO 8601, UTC) "
-        "and one column per quantity, or JSON records.",
+        f"and one column per quantity, or JSON records. Times: {TIME_HELP}.",
     )
     p.add_argument("site", type=Path, help="site configuration file (its store is read)")
     p.add_argument("--meter", required=True, help="meter id")
     p.add_argument(
         "--quantity", action="append", help="quantity to print (repeatable; default: all)"
     )
-    p.add_argument("--start", help="first timestamp, ISO 8601 (default: the beginning)")
-    p.add_argument("--end", help="end timestamp, exclusive (default: now)")
+    p.add_argument("--start", help=f"first timestamp (default: the beginning); {TIME_HELP}")
+    p.add_argument("--end", help=f"end timestamp, exclusive (default: now); {TIME_HELP}")
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser(
         "import-csv",
-        help="load interval data from a CSV file into the store",
+        help="load a meter's readings (or its use per interval) from a CSV file into the store",
         description="Import a CSV (timestamp + one column per quantity) for one meter; idempotent, "
-        "so running it twice stores each row once. Timestamps are ISO 8601; naive ones are read in the "
-        "site's time zone. A header may carry the unit (energy_import_total [kWh]), which must be the "
-        "profile's. Rows that cannot be read are listed and skipped, the rest is stored (exit status 1).",
+        "so running it twice stores each row once. Timestamps are ISO 8601; without an offset they are "
+        "the site's local time (site.timezone). A header may carry the unit (energy_import_total [kWh]), "
+        "which must be the profile's. Rows that cannot be read are listed and skipped, the rest is stored "
+        "(exit status 1). The whole file is refused, nothing stored (exit status 2), when its values are "
+        "implausible for their quantity and unit, when a counter column looks like use per interval (or "
+        "the reverse with --interval-use), or when it differs from readings already stored (--replace).",
     )
     p.add_argument("site", type=Path, help="site configuration file (its store, time zone and the meter's profile)")
-    p.add_argument("csv", type=Path, help="interval data: a utility export or `plantmeter sim --history` output")
+    p.add_argument("csv", type=Path, help="the meter's readings: a utility export or `plantmeter sim --history` output")
     p.add_argument("--meter", required=True, help="the meter id in the site file the data belongs to")
+    p.add_argument(
+        "--interval-use", choices=["start", "end"],
+        help="the counter columns (energy_import_total, volume_total, ...) hold use per interval, not "
+        "cumulative readings: accumulate them into the counter the store keeps, continuing from the "
+        "stored counter. The value says what a timestamp marks: the start of its interval or its end",
+    )
+    p.add_argument(
+        "--interval", metavar="DURATION",
+        help="with --interval-use: the interval length (15m, 1h; default: the most common spacing)",
+    )
+    p.add_argument(
+        "--ambiguous", choices=["refuse", "earliest", "latest", "infer"], default="refuse",
+        help="local times in the hour that happens twice when clocks fall back: refuse the file (default), "
+        "take the first pass (earliest, daylight time), the second (latest), or infer from the row order",
+    )
+    p.add_argument("--delimiter", help="cell separator (default: the header's , ; or tab)")
+    p.add_argument(
+        "--decimal", choices=[".", ","],
+        help="decimal mark (default: ',' when the numbers carry commas and no points)",
+    )
+    p.add_argument("--replace", action="store_true", help="overwrite stored readings that differ from the file's")
+    p.add_argument(
+        "--force", action="store_true",
+        help="import values that look implausible for their quantity and unit (see README 'units and ranges')",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_import_csv)
 
@@ -170,22 +202,21 @@ def _run_member(
 
 
 def _export(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from plantmeter.config import load_site
+    from plantmeter.times import parse_time
 
     from .stores import open_store
 
     config = load_site(args.site)
+    tz = config.site.timezone
+    start = parse_time(args.start, tz, "--start") if args.start else None
+    end = parse_time(args.end, tz, "--end") if args.end else None
+    if args.quantity:
+        _known_quantities(config, args.meter, args.quantity, args.site)
     store = open_store(config.store.url, create=False)
     try:
-        frame = store.read(
-            config.site.id,
-            args.meter,
-            args.quantity,
-            start=pd.Timestamp(args.start) if args.start else None,
-            end=pd.Timestamp(args.end) if args.end else None,
-        )
+        _known(args.meter, [m.id for m in config.meters], [m for _, m in store.meters(config.site.id)], args.site)
+        frame = store.read(config.site.id, args.meter, args.quantity, start=start, end=end)
     finally:
         store.close()
     if frame.empty:
@@ -196,22 +227,67 @@ def _export(args: argparse.Namespace) -> int:
         return 1
     out = frame.copy()
     out.index = out.index.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
-    if args.format == "csv":
-        out.to_csv(sys.stdout, index_label="timestamp", float_format="%.10g")
-    else:
-        records = [
-            {"timestamp": ts} | {k: v for k, v in row.items() if v == v}
-            for ts, row in zip(out.index, out.to_dict("records"), strict=True)
-        ]
-        json.dump(records, sys.stdout, indent=1)
-        print()
+    with _stdout_closed_ok():
+        if args.format == "csv":
+            out.to_csv(sys.stdout, index_label="timestamp", float_format="%.10g")
+        else:
+            records = [
+                {"timestamp": ts} | {k: v for k, v in row.items() if v == v}
+                for ts, row in zip(out.index, out.to_dict("records"), strict=True)
+            ]
+            json.dump(records, sys.stdout, indent=1)
+            print()
+        sys.stdout.flush()
     return 0
 
 
-def _import_csv(args: argparse.Namespace) -> int:
-    from plantmeter.config import load_site
+def _known(meter: str, configured: list[str], stored: list[str], site: Path) -> None:
+    """A meter of the site file or one with stored readings; else an error listing both."""
+    if meter in configured or meter in stored:
+        return
+    extra = sorted(set(stored) - set(configured))
+    raise InputError(
+        f"meter {meter!r} is not in {site} and has no stored readings; meters: {', '.join(configured)}"
+        + (f"; also stored: {', '.join(extra)}" if extra else "")
+    )
 
-    from .csv_import import import_csv
+
+def _known_quantities(config: Any, meter_id: str, quantities: list[str], site: Path) -> None:
+    """Quantities of the meter's profile; else an error listing them."""
+    try:
+        meter = config.meter(meter_id)
+    except KeyError:
+        return  # a meter only the store knows: no profile to check against
+    profile = config.profile_for(meter, site.parent)
+    known = [p.name for p in profile.points] + [d.name for d in profile.derived]
+    unknown = [q for q in quantities if q not in known]
+    if unknown:
+        raise InputError(
+            f"meter {meter_id!r} ({profile.id}) has no quantity {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(known)}"
+        )
+
+
+@contextlib.contextmanager
+def _stdout_closed_ok() -> Iterator[None]:
+    """`plantmeter export ... | head`: the reader leaving is not an error (no BrokenPipe traceback)."""
+    try:
+        yield
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at devnull so that flush cannot fail
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _import_csv(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from plantmeter.config import load_site
+    from plantmeter.durations import parse_duration
+
+    from .csv_import import ImportOptions, import_csv
+    from .csv_read import CsvDialect
     from .stores import open_store
 
     config = load_site(args.site)
@@ -226,6 +302,23 @@ def _import_csv(args: argparse.Namespace) -> int:
     )  # a profile file is relative to the site file
     # derived quantities (a TUF-2000's volume_total) are columns of the simulator's history too
     units = {p.name: p.unit for p in profile.points} | {d.name: d.unit for d in profile.derived}
+    counters = {p.name for p in profile.points if p.kind == "counter"} | {
+        d.name for d in profile.derived if d.kind == "counter"
+    }
+    if args.interval and not args.interval_use:
+        raise InputError("--interval goes with --interval-use (the length of each interval of use)")
+    try:
+        interval = pd.Timedelta(seconds=parse_duration(args.interval)) if args.interval else None
+    except ValueError as exc:
+        raise InputError(f"--interval {args.interval!r}: {exc}; write e.g. 15m or 1h") from exc
+    options = ImportOptions(
+        dialect=CsvDialect(args.delimiter.replace("\\t", "\t") if args.delimiter else None, args.decimal),
+        ambiguous=args.ambiguous,
+        interval_use=args.interval_use,
+        interval=interval,
+        replace=args.replace,
+        force=args.force,
+    )
     store = open_store(config.store.url)
     try:
         report = import_csv(
@@ -236,10 +329,13 @@ def _import_csv(args: argparse.Namespace) -> int:
             config.site.timezone,
             units,
             progress=not args.no_progress,
+            counters=counters,
+            options=options,
         )
     finally:
         store.close()
     for problem in report.skipped_rows:
         print(f"{args.csv}: skipped {problem}", file=sys.stderr)
-    print(f"imported {report.values} values in {report.rows} rows for meter {meter.id}")
+    replaced = f" ({report.replaced} stored readings replaced)" if report.replaced else ""
+    print(f"imported {report.values} values in {report.rows} rows for meter {meter.id}{replaced}")
     return 1 if report.skipped_rows else 0

@@ -7,6 +7,7 @@ can catch them all; each package has its own branch::
     ├── ConfigError            a config file (site, scenario, profile, M&V plan) is invalid
     │   ├── ProfileError       a device profile is missing or inconsistent
     │   └── ScenarioError      a simulator scenario is invalid
+    ├── InputError             a command-line value or an input file (CSV) is unusable
     ├── MessageError           a reading message is malformed (carries ``reason``)
     ├── StoreError             the SeriesStore could not read or write
     │   └── StoreUnavailable   the store's server cannot be reached (retry later)
@@ -28,6 +29,7 @@ __all__ = [
     "DataSufficiencyError",
     "GatewayError",
     "IngestError",
+    "InputError",
     "MessageError",
     "MeterReadError",
     "PlantMeterError",
@@ -53,6 +55,11 @@ class ProfileError(ConfigError):
 
 class ScenarioError(ConfigError):
     """A simulator scenario is invalid."""
+
+
+class InputError(PlantMeterError):
+    """A command-line value (a time, a period) or an input file (a CSV) is unusable; the
+    message names the value or the file, what is wrong and the fix."""
 
 
 class MessageError(PlantMeterError):

@@ -64,22 +64,29 @@ def test_naive_timestamps_are_site_time_and_aware_ones_are_honoured(tmp_path: Pa
 
 
 def test_offsets_that_change_at_dst_and_local_times_that_do_not_exist(tmp_path: Path, capsys) -> None:
-    code = run(
-        tmp_path,
+    text = (
         "timestamp,energy_import_total\n"
         "2025-03-30T01:30:00+01:00,1\n"  # Berlin, winter time
         "2025-03-30T03:30:00+02:00,2\n"  # summer time, an hour later
         "2025-03-30 02:30,3\n"  # this local time does not exist in Berlin that night
         "2025-10-26 02:30,4\n"  # this one happens twice: ambiguous
-        "2025-10-26 04:00,5\n",
-        timezone="Europe/Berlin",
+        "2025-10-26 04:00,5\n"
     )
+    # the repeated hour is not a bad row to skip: the whole file waits for a choice
+    assert run(tmp_path, text, timezone="Europe/Berlin") == 2
+    err = capsys.readouterr().err
+    assert "1 timestamps fall in the hour that happens twice in Europe/Berlin" in err
+    assert "first at line 5: '2025-10-26 02:30', which is 2025-10-26T02:30+02:00 or 2025-10-26T02:30+01:00" in err
+    assert stored(tmp_path).empty
+    code = run(tmp_path, text, "--ambiguous", "earliest", timezone="Europe/Berlin")
     err = capsys.readouterr().err
     assert code == 1
     assert "line 4: timestamp '2025-03-30 02:30' is not ISO 8601 or does not exist in Europe/Berlin" in err
-    assert "line 5: timestamp '2025-10-26 02:30'" in err
+    assert "2025-03-01T00:15:00+01:00" in err  # the hint is in the site's own offset, not a fixed one
     frame = stored(tmp_path)
-    assert list(frame.index) == [utc("2025-03-30 00:30"), utc("2025-03-30 01:30"), utc("2025-10-26 03:00")]
+    assert list(frame.index) == [
+        utc("2025-03-30 00:30"), utc("2025-03-30 01:30"), utc("2025-10-26 00:30"), utc("2025-10-26 03:00")
+    ]
 
 
 def test_units_in_headers_are_checked(tmp_path: Path, capsys) -> None:

@@ -1,0 +1,155 @@
+"""Reading a CSV file as spreadsheets write it: the dialect and the timestamps.
+
+* **Dialect.** The delimiter is the one the header line uses (``,``, ``;`` or a tab) unless
+  given; the decimal mark is ``.`` or, when the numbers carry commas and no points (Spanish and
+  Portuguese spreadsheets: ``;`` between cells, ``12,5`` in them), ``,``. With a decimal comma,
+  points that group thousands (``1.234,5``) are dropped. When the file leaves it open
+  (points and commas both in numbers) the reader refuses and asks for ``--decimal``.
+* **Timestamps.** ISO 8601. With an offset (``Z``, ``-06:00``) a timestamp is that instant;
+  without one it is the site's local time. A local time in the hour that happens twice when
+  clocks fall back is ambiguous, never dropped: ``ambiguous`` chooses (``earliest``: the first
+  pass, daylight time; ``latest``: the second; ``infer``: from the order of the rows, a file
+  that runs through the repeated hour twice), and by default the import is refused with the
+  choices spelled out in the site's own offsets. A local time that does not exist (clocks jump
+  forward) is a bad row.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from plantmeter.errors import InputError
+from plantmeter.times import local_offsets
+
+__all__ = ["Ambiguous", "CsvDialect", "parse_timestamps", "read_table"]
+
+Ambiguous = Literal["refuse", "earliest", "latest", "infer"]
+_AWARE = re.compile(r"(?:[Zz]|[+-]\d{2}:?\d{2})\s*$")
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class CsvDialect:
+    """How the file separates cells and writes decimals; None = detect."""
+
+    delimiter: str | None = None
+    decimal: str | None = None
+
+
+def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialect]:
+    """Every cell as text (numbers already with a ``.`` decimal mark) and the dialect used."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as 'CSV UTF-8'") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InputError(f"{path}: the file is empty; expected a header line timestamp,<quantity>,... and data rows")
+    delimiter = dialect.delimiter or _detect_delimiter(path, lines[0])
+    try:
+        raw = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"{path}: cannot read as CSV with {_DELIMITERS.get(delimiter, repr(delimiter))} "
+                         f"delimiters ({exc}); give --delimiter if the file uses another") from exc
+    raw.columns = [str(c).strip() for c in raw.columns]
+    values = [c for c in raw.columns if c != "timestamp"]
+    decimal = dialect.decimal or _detect_decimal(path, raw[values], delimiter)
+    if decimal == "," and delimiter == ",":
+        raise InputError(f"{path}: a decimal comma needs another delimiter between cells; give --delimiter ';'")
+    if decimal == ",":
+        for c in values:
+            cells = raw[c].str.strip()
+            grouped = cells.str.match(_GROUPED)
+            cells = cells.where(~grouped, cells.str.replace(".", "", regex=False))
+            # a point left in a cell is not a number under a decimal comma: the row is reported
+            raw[c] = cells.where(~cells.str.contains(".", regex=False), "not-a-number:" + cells).str.replace(
+                ",", ".", regex=False
+            )
+    return raw, CsvDialect(delimiter, decimal)
+
+
+def _detect_delimiter(path: Path, header: str) -> str:
+    found = [d for d in _DELIMITERS if d in header]
+    if len(found) > 1:
+        names = " and ".join(_DELIMITERS[d] for d in found)
+        raise InputError(f"{path}: the header has {names}s; say which separates cells: --delimiter ';' (or ',')")
+    return found[0] if found else ","
+
+
+def _detect_decimal(path: Path, cells: pd.DataFrame, delimiter: str) -> str:
+    if delimiter == "," or cells.empty:
+        return "."
+    stacked = pd.Series(cells.to_numpy().ravel()).str.strip()
+    comma = stacked.str.contains(",", regex=False)
+    point = stacked.str.contains(".", regex=False) & ~stacked.str.match(_GROUPED)
+    if comma.any() and point.any():
+        raise InputError(
+            f"{path}: numbers are written both with points ({stacked[point].iloc[0]!r}) and commas "
+            f"({stacked[comma].iloc[0]!r}); say which is the decimal mark: --decimal ',' or --decimal '.'"
+        )
+    return "," if comma.any() else "."
+
+
+def parse_timestamps(
+    column: pd.Series, timezone: str, ambiguous: Ambiguous, path: Path
+) -> pd.Series:
+    """ISO 8601 strings -> UTC timestamps (NaT where unreadable or nonexistent locally).
+
+    Each row is read on its own: with an offset as that instant, without one in the site's
+    time zone, so an export whose offset changes at DST reads right. Non-ISO forms
+    (``01/03/2025``) are refused rather than guessed day- or month-first.
+    """
+    text = column.str.strip()
+    aware = text.str.contains(_AWARE).to_numpy()
+    out = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ms, UTC]")
+    if aware.any():
+        parsed = pd.to_datetime(text[aware], errors="coerce", utc=True, format="ISO8601")
+        out[aware] = parsed.dt.as_unit("ms")
+    if (~aware).any():
+        naive = pd.to_datetime(text[~aware], errors="coerce", format="ISO8601")
+        marked = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
+        doubled = (marked.isna() & naive.notna()).to_numpy(copy=True)
+        for i in np.flatnonzero(doubled):  # NaT from tz_localize: nonexistent or ambiguous; tell them apart
+            doubled[i] = len(local_offsets(naive.iloc[i].to_pydatetime(), timezone)) > 1
+        if doubled.any():
+            marked = _resolve_ambiguous(naive, marked, doubled, timezone, ambiguous, path, column)
+        out[~aware] = marked.dt.tz_convert("UTC").dt.as_unit("ms")
+    return out
+
+
+def _resolve_ambiguous(
+    naive: pd.Series, marked: pd.Series, doubled: np.ndarray, timezone: str,
+    ambiguous: Ambiguous, path: Path, column: pd.Series,
+) -> pd.Series:
+    first = int(np.flatnonzero(doubled)[0])
+    stamp = naive.iloc[first]
+    early, late = local_offsets(stamp.to_pydatetime(), timezone)
+    line = int(naive.index[first]) + 2
+    if ambiguous == "refuse":
+        raise InputError(
+            f"{path}: {int(doubled.sum())} timestamps fall in the hour that happens twice in {timezone} when "
+            f"the clocks fall back (first at line {line}: {column.loc[naive.index[first]].strip()!r}, which is "
+            f"{stamp:%Y-%m-%dT%H:%M}{early} or {stamp:%Y-%m-%dT%H:%M}{late}); nothing was imported. Say which: "
+            f"--ambiguous infer (rows in time order: the first pass is {early}, the repeat {late}), "
+            f"--ambiguous earliest ({early}), --ambiguous latest ({late}), or write the offset in the timestamps"
+        )
+    if ambiguous == "infer":
+        try:
+            return naive.dt.tz_localize(timezone, ambiguous="infer", nonexistent="NaT")
+        except (ValueError, TypeError) as exc:  # pytz/pandas AmbiguousTimeError is a ValueError
+            raise InputError(
+                f"{path}: cannot infer which pass of the repeated hour each row is ({exc}); the rows must run "
+                f"through it twice in time order; use --ambiguous earliest|latest or write the offsets"
+            ) from exc
+    flags = np.full(len(naive), ambiguous == "earliest", dtype=bool)  # True = daylight time = first pass
+    return naive.dt.tz_localize(timezone, ambiguous=flags, nonexistent="NaT")
