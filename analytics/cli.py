@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from plantmeter.errors import AnalyticsError
+from plantmeter.errors import AnalyticsError, InputError
+from plantmeter.times import TIME_HELP
 
 __all__ = ["cmd_flags", "cmd_savings", "read_series_csv", "register"]
 
@@ -23,27 +24,40 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add the analytics subcommands to the ``plantmeter`` parser."""
     p = subparsers.add_parser(
         "savings",
-        help="verified savings from CSV files (baseline model, adjusted baseline, uncertainty)",
+        help="verified savings of a meter from the store, or from CSV files (baseline model, uncertainty)",
         description="Fit a baseline on the baseline period and report avoided energy use over the "
-        "reporting period. Each CSV has a `timestamp` column and one value column.",
+        "reporting period. From the store: --site SITE.yaml --meter M (drivers with --temperature-meter / "
+        "--production-meter), or --plan PLAN.yaml --meter M for the plan's periods, model and drivers. "
+        "From files: --usage U.csv (use per interval, not a counter) with optional --temperature and "
+        "--production, each a `timestamp` column and one value column. "
+        f"Periods are START..END, end exclusive; times: {TIME_HELP}.",
     )
-    p.add_argument("--usage", required=True, type=Path, help="interval usage CSV")
+    p.add_argument("--usage", type=Path, help="interval usage CSV (use per interval, not a cumulative counter)")
+    p.add_argument("--site", type=Path, help="site YAML: read --meter's counter from its store")
+    p.add_argument("--plan", type=Path, help="M&V plan YAML: its site, periods, model and drivers for --meter")
+    p.add_argument("--meter", help="meter id (with --site or --plan)")
+    p.add_argument("--temperature-meter", help="temperature meter id in the store (with --site)")
+    p.add_argument("--production-meter", help="production counter meter id in the store (with --site)")
     p.add_argument("--temperature", type=Path, help="outdoor temperature CSV")
     p.add_argument("--production", type=Path, help="production volume CSV (extra regressor)")
-    p.add_argument("--baseline", required=True, help="START..END (end exclusive)")
-    p.add_argument("--reporting", required=True, help="START..END (end exclusive)")
-    p.add_argument("--granularity", choices=["daily", "hourly"], default="daily")
-    p.add_argument("--model", default="auto", help="auto | 1P | 2P | 3PH | 3PC | 4P | 5P | towt")
+    p.add_argument("--baseline", help="START..END (end exclusive; default with --plan: the plan's)")
+    p.add_argument("--reporting", help="START..END (end exclusive; default with --plan: the plan's)")
+    p.add_argument("--granularity", choices=["daily", "hourly"], help="default daily (with --plan: the plan's)")
+    p.add_argument("--model", help="auto | 1P | 2P | 3PH | 3PC | 4P | 5P | towt (default auto, or the plan's)")
     p.add_argument("--temperature-unit", choices=["C", "F"], default="C")
     p.add_argument(
         "--timezone",
-        default="UTC",
-        help="site time zone: naive timestamps are read in it, days are counted in it",
+        help="time zone for CSV input: naive timestamps are read in it, days are counted in it "
+        "(default: the site's with --site/--plan, else UTC)",
     )
     p.add_argument(
         "--allow-disqualified",
         action="store_true",
         help="compute even when data sufficiency checks disqualify the data (flagged)",
+    )
+    p.add_argument(
+        "--force", action="store_true",
+        help="compute on temperatures that look implausible in --temperature-unit (README 'units and ranges')",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_savings)
@@ -62,12 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     f.add_argument("site", type=Path, help="site YAML file")
     f.add_argument(
         "--since",
-        help="read data from this time on (ISO 8601; naive = UTC; default: everything stored); "
+        help=f"read data from this time on ({TIME_HELP}; default: everything stored); "
         "give at least five weeks for the drift and out-of-hours detectors",
     )
     f.add_argument(
         "--reference",
-        help="the four weeks from this date are what is normal (ISO 8601; naive = UTC; at or before "
+        help=f"the four weeks from this date are what is normal ({TIME_HELP}; at or before "
         "--since, in a period without faults; default: the first four weeks read)",
     )
     f.set_defaults(func=cmd_flags)
@@ -105,29 +119,19 @@ def read_series_csv(path: Path, tz: str) -> Any:
     return s
 
 
-def _period(text: str, name: str) -> tuple[str, str]:
-    parts = text.split("..")
-    if len(parts) != 2 or not all(parts):
-        raise AnalyticsError(f"--{name} {text!r}: write START..END, e.g. 2023-01-01..2024-01-01")
-    return parts[0], parts[1]
-
-
 def cmd_savings(args: argparse.Namespace) -> int:
     from .api import compute_savings
 
-    tz = args.timezone
-    usage = read_series_csv(args.usage, tz)
-    temp = read_series_csv(args.temperature, tz) if args.temperature else None
-    prod = read_series_csv(args.production, tz) if args.production else None
+    inputs = _savings_inputs(args)
     result = compute_savings(
-        usage,
-        _period(args.baseline, "baseline"),
-        _period(args.reporting, "reporting"),
-        temperature=temp,
-        production=prod,
-        granularity=args.granularity,
-        model=args.model,
-        temperature_unit=args.temperature_unit,
+        inputs["usage"],
+        inputs["baseline"],
+        inputs["reporting"],
+        temperature=inputs["temperature"],
+        production=inputs["production"],
+        granularity=inputs["granularity"],
+        model=inputs["model"],
+        temperature_unit=inputs["temperature_unit"],
         allow_disqualified=args.allow_disqualified,
     )
     d = result.to_dict()
@@ -160,6 +164,120 @@ def cmd_savings(args: argparse.Namespace) -> int:
     return 0
 
 
+def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The series, periods and model ``savings`` computes on: from CSV files or from the store."""
+    from plantmeter.times import parse_period
+
+    from .savings_input import check_temperature, refuse_cumulative
+
+    store_mode = args.site is not None or args.plan is not None
+    if store_mode == (args.usage is not None):
+        raise InputError(
+            "give either --usage U.csv (files) or --site SITE.yaml / --plan PLAN.yaml with --meter (store)"
+        )
+    if store_mode:
+        inputs = _store_inputs(args)
+    else:
+        if args.temperature_meter or args.production_meter or args.meter:
+            raise InputError("--meter, --temperature-meter and --production-meter read the store: give --site")
+        tz = args.timezone or "UTC"
+        inputs = {
+            "usage": read_series_csv(args.usage, tz),
+            "temperature": read_series_csv(args.temperature, tz) if args.temperature else None,
+            "production": read_series_csv(args.production, tz) if args.production else None,
+            "granularity": args.granularity or "daily",
+            "model": args.model or "auto",
+            "temperature_unit": args.temperature_unit,
+            "periods": (args.baseline, args.reporting, tz),
+        }
+        refuse_cumulative(inputs["usage"], f"--usage {args.usage}")
+    baseline, reporting, tz = inputs.pop("periods")
+    if baseline is None or reporting is None:
+        raise InputError("give --baseline START..END and --reporting START..END (or --plan for the plan's periods)")
+    inputs["baseline"] = baseline if isinstance(baseline, tuple) else parse_period(baseline, tz, "--baseline")
+    inputs["reporting"] = reporting if isinstance(reporting, tuple) else parse_period(reporting, tz, "--reporting")
+    if inputs["temperature"] is not None and not args.force:
+        check_temperature(inputs["temperature"], inputs["temperature_unit"], "temperature")
+    return inputs
+
+
+def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """``savings --site/--plan --meter``: hourly use and drivers read through the store."""
+    import pandas as pd
+
+    from ingest import open_store
+    from plantmeter.config import load_site
+    from plantmeter.times import parse_period
+
+    from .savings_input import store_temperature, usage_from_store
+
+    if not args.meter:
+        raise InputError("--site/--plan need --meter M: the meter whose savings to compute")
+    spec: Any = None
+    periods: list[Any] = [args.baseline, args.reporting]
+    if args.plan is not None:
+        from reports.load import load_plan  # the plan model lives with the reports
+
+        loaded = load_plan(args.plan)
+        plan, _ = loaded.as_of(None)
+        cfg, url = loaded.site, loaded.store_url
+        spec = plan.baselines.get(args.meter)
+        if spec is None:
+            raise InputError(f"meter {args.meter!r} has no baseline in {args.plan}; known: {', '.join(plan.baselines)}")
+        tz0 = cfg.site.timezone
+        plan_periods = [
+            tuple(pd.Timestamp(d).tz_localize(tz0) for d in (p.start, p.end)) for p in (plan.baseline, plan.reporting)
+        ]
+        periods = [given or default for given, default in zip(periods, plan_periods, strict=True)]
+    else:
+        cfg = load_site(args.site)
+        url = cfg.store.url
+    tz = cfg.site.timezone
+    known = [m.id for m in cfg.meters]
+    for option, meter_id in (("--meter", args.meter), ("--temperature-meter", args.temperature_meter),
+                             ("--production-meter", args.production_meter)):
+        if meter_id is not None and meter_id not in known:
+            raise InputError(f"{option} {meter_id!r} is not a meter of site {cfg.site.id}; known: {', '.join(known)}")
+    bounds = [
+        p if isinstance(p, tuple) else parse_period(p, tz, option)
+        for p, option in zip(periods, ("--baseline", "--reporting"), strict=True)
+        if p is not None
+    ]
+    if len(bounds) < 2:
+        raise InputError("give --baseline START..END and --reporting START..END (or --plan for the plan's periods)")
+    start, end = bounds[0][0], bounds[1][1]
+    temperature_id = args.temperature_meter or (spec.temperature if spec else None)
+    production_id = args.production_meter or (spec.production if spec else None)
+
+    def counters(meter_id: str) -> tuple[str, dict[str, float | None]]:
+        meter = cfg.meter(meter_id)
+        profile = cfg.profile_for(meter, (args.plan or args.site).parent)
+        found: dict[str, float | None] = {p.name: p.rollover_value for p in profile.points if p.kind == "counter"}
+        found |= {d.name: d.rollover for d in profile.derived if d.kind == "counter"}
+        return meter.kind, found
+
+    store = open_store(url, create=False)
+    try:
+        kind, names = counters(args.meter)
+        usage = usage_from_store(store, cfg.site.id, args.meter, kind, names, start, end, tz)
+        temperature = store_temperature(store, cfg.site.id, temperature_id, start, end, tz) if temperature_id else None
+        production = None
+        if production_id:
+            pkind, pnames = counters(production_id)
+            production = usage_from_store(store, cfg.site.id, production_id, pkind, pnames, start, end, tz)
+    finally:
+        store.close()
+    return {
+        "usage": usage,
+        "temperature": temperature,
+        "production": production,
+        "granularity": args.granularity or (spec.granularity if spec else "daily"),
+        "model": args.model or (spec.model if spec else "auto"),
+        "temperature_unit": "C",  # the profiles' unit (degC)
+        "periods": (bounds[0], bounds[1], tz),
+    }
+
+
 def _open_site(path: Path) -> tuple[Any, Any]:
     """Load the site config and open its store (kept apart so tests can substitute it)."""
     from ingest import open_store
@@ -169,17 +287,16 @@ def _open_site(path: Path) -> tuple[Any, Any]:
     return cfg, open_store(cfg.store.url)
 
 
-def _utc(text: str | None, option: str) -> Any:
-    """``--since``/``--reference`` as a UTC timestamp (naive = UTC), None when not given."""
-    import pandas as pd
+def _utc(text: str | None, option: str, tz: str = "UTC") -> Any:
+    """``--since``/``--reference`` as a UTC timestamp (plantmeter.times rule), None when not given."""
+    from plantmeter.times import parse_time
 
     if not text:
         return None
     try:
-        t = pd.Timestamp(text)
-    except ValueError as exc:
-        raise AnalyticsError(f"--{option} {text!r} is not a date or time; write e.g. 2025-01-06") from exc
-    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+        return parse_time(text, tz, f"--{option}")
+    except InputError as exc:
+        raise AnalyticsError(str(exc)) from exc
 
 
 def cmd_flags(args: argparse.Namespace) -> int:
@@ -189,8 +306,8 @@ def cmd_flags(args: argparse.Namespace) -> int:
 
     cfg, store = _open_site(args.site)
     try:
-        since, reference = _utc(args.since, "since"), _utc(args.reference, "reference")
         tz = getattr(cfg.site, "timezone", None) or "UTC"
+        since, reference = _utc(args.since, "since", str(tz)), _utc(args.reference, "reference", str(tz))
         flags = run_flags(
             store, cfg.site.id, list(cfg.meters), since, tz=str(tz), reference=reference,
             base_dir=Path(args.site).parent,

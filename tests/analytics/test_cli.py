@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from analytics import cli
-from plantmeter.errors import AnalyticsError
+from plantmeter.errors import AnalyticsError, InputError
 
 from .synth import daily_frame
 from .test_jobs import _plant
@@ -87,7 +87,7 @@ def test_savings_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 def test_savings_bad_period_and_csv(tmp_path: Path) -> None:
     args = _parser().parse_args(_args(tmp_path)[:-2] + ["--baseline", "2023-01-01"])
-    with pytest.raises(AnalyticsError, match="START..END"):
+    with pytest.raises(InputError, match="START..END"):
         args.func(args)
     bad = tmp_path / "bad.csv"
     bad.write_text("time,value\n2024-01-01,1\n")
