@@ -262,3 +262,24 @@ def test_simulator_counter_rebuilt_from_its_interval_use(tmp_path: Path, monkeyp
     counter = stored(tmp_path)["energy_import_total"]
     assert list(counter.index) == list(truth.index)
     assert counter.to_numpy() == pytest.approx((truth - truth.iloc[0]).to_numpy(), abs=1e-6)
+
+
+def test_interval_use_and_differing_reimport_on_influxdb(tmp_path: Path, influxd, monkeypatch, capsys) -> None:
+    """The same rules through the InfluxDB store: only the port's read and write are used."""
+    from ingest.stores import open_store
+
+    monkeypatch.setenv("PLANTMETER_STORE_URL", influxd.url)
+    use = 2.0 + np.tile([0.5, 1.0, 0.25, 0.75], 48)
+    day1, day2 = quarter_hours("2025-03-01", use[:96]), quarter_hours("2025-03-02", use[96:])
+    assert run(tmp_path, day1, "--interval-use", "start") == 0, capsys.readouterr().err
+    assert run(tmp_path, day2, "--interval-use", "start") == 0
+    assert run(tmp_path, day2, "--interval-use", "start") == 0  # identical again
+    changed = quarter_hours("2025-03-02", use[96:] + 0.5)
+    assert run(tmp_path, changed, "--interval-use", "start") == 2
+    assert "96 stored readings of meter main-elec differ" in capsys.readouterr().err
+    store = open_store(influxd.url)
+    try:
+        counter = store.read("dairy", "main-elec")["energy_import_total"]
+    finally:
+        store.close()
+    assert len(counter) == 193 and counter.iloc[-1] == pytest.approx(use.sum(), rel=1e-12)

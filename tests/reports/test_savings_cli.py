@@ -1,0 +1,27 @@
+"""``plantmeter savings --plan PLAN.yaml --meter M``: the plan's baseline period, model and
+drivers, read from the store, against the simulator's known effect of the option."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from plantmeter.cli import main
+
+from .conftest import Dairy
+
+
+def test_savings_from_the_plan_hold_the_true_effect(dairy: Dairy, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("PLANTMETER_STORE_URL", dairy.store_url)
+    # the VSD from its implementation on 2025-09-01 to the end of the simulated history
+    args = ["savings", "--plan", str(dairy.plan_path), "--meter", "refrigeration",
+            "--reporting", "2025-09-01..2026-01-01", "--json"]
+    assert main(args) == 0, capsys.readouterr().err
+    d = json.loads(capsys.readouterr().out)
+    change = dairy.true_change["vsd-refrigeration"]
+    truth = d["observed"] * -change / (1 + change)  # the simulator multiplies the load by (1 + change)
+    band = d["fsu_90"] * abs(d["savings"])
+    assert d["model"]["n"] == 365  # the plan's baseline year, 2024-04-01..2025-04-01, daily
+    assert abs(d["savings"] - truth) <= 1.5 * band, (d["savings"], truth, band)
+    assert d["savings"] == pytest.approx(truth, rel=0.1)
