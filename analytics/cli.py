@@ -27,28 +27,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="verified savings of a meter from the store, or from CSV files (baseline model, uncertainty)",
         description="Fit a baseline on the baseline period and report avoided energy use over the "
         "reporting period. From the store: --site SITE.yaml --meter M (drivers with --temperature-meter / "
-        "--production-meter), or --plan PLAN.yaml --meter M for the plan's periods, model and drivers. "
+        "--production-meter; verified savings per option of an M&V plan are the reports' job). "
         "From files: --usage U.csv (use per interval, not a counter) with optional --temperature and "
         "--production, each a `timestamp` column and one value column. "
         f"Periods are START..END, end exclusive; times: {TIME_HELP}.",
     )
     p.add_argument("--usage", type=Path, help="interval usage CSV (use per interval, not a cumulative counter)")
     p.add_argument("--site", type=Path, help="site YAML: read --meter's counter from its store")
-    p.add_argument("--plan", type=Path, help="M&V plan YAML: its site, periods, model and drivers for --meter")
-    p.add_argument("--meter", help="meter id (with --site or --plan)")
+    p.add_argument("--meter", help="meter id (with --site)")
     p.add_argument("--temperature-meter", help="temperature meter id in the store (with --site)")
     p.add_argument("--production-meter", help="production counter meter id in the store (with --site)")
     p.add_argument("--temperature", type=Path, help="outdoor temperature CSV")
     p.add_argument("--production", type=Path, help="production volume CSV (extra regressor)")
-    p.add_argument("--baseline", help="START..END (end exclusive; default with --plan: the plan's)")
-    p.add_argument("--reporting", help="START..END (end exclusive; default with --plan: the plan's)")
-    p.add_argument("--granularity", choices=["daily", "hourly"], help="default daily (with --plan: the plan's)")
-    p.add_argument("--model", help="auto | 1P | 2P | 3PH | 3PC | 4P | 5P | towt (default auto, or the plan's)")
+    p.add_argument("--baseline", help="START..END (end exclusive)")
+    p.add_argument("--reporting", help="START..END (end exclusive)")
+    p.add_argument("--granularity", choices=["daily", "hourly"], default="daily")
+    p.add_argument("--model", default="auto", help="auto | 1P | 2P | 3PH | 3PC | 4P | 5P | towt")
     p.add_argument("--temperature-unit", choices=["C", "F"], default="C")
     p.add_argument(
         "--timezone",
         help="time zone for CSV input: naive timestamps are read in it, days are counted in it "
-        "(default: the site's with --site/--plan, else UTC)",
+        "(default: the site's with --site, else UTC)",
     )
     p.add_argument(
         "--allow-disqualified",
@@ -170,11 +169,9 @@ def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
 
     from .savings_input import check_temperature, refuse_cumulative
 
-    store_mode = args.site is not None or args.plan is not None
+    store_mode = args.site is not None
     if store_mode == (args.usage is not None):
-        raise InputError(
-            "give either --usage U.csv (files) or --site SITE.yaml / --plan PLAN.yaml with --meter (store)"
-        )
+        raise InputError("give either --usage U.csv (files) or --site SITE.yaml with --meter (store)")
     if store_mode:
         inputs = _store_inputs(args)
     else:
@@ -185,15 +182,15 @@ def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
             "usage": read_series_csv(args.usage, tz),
             "temperature": read_series_csv(args.temperature, tz) if args.temperature else None,
             "production": read_series_csv(args.production, tz) if args.production else None,
-            "granularity": args.granularity or "daily",
-            "model": args.model or "auto",
+            "granularity": args.granularity,
+            "model": args.model,
             "temperature_unit": args.temperature_unit,
             "periods": (args.baseline, args.reporting, tz),
         }
         refuse_cumulative(inputs["usage"], f"--usage {args.usage}")
     baseline, reporting, tz = inputs.pop("periods")
     if baseline is None or reporting is None:
-        raise InputError("give --baseline START..END and --reporting START..END (or --plan for the plan's periods)")
+        raise InputError("give --baseline START..END and --reporting START..END")
     inputs["baseline"] = baseline if isinstance(baseline, tuple) else parse_period(baseline, tz, "--baseline")
     inputs["reporting"] = reporting if isinstance(reporting, tuple) else parse_period(reporting, tz, "--reporting")
     if inputs["temperature"] is not None and not args.force:
@@ -202,9 +199,7 @@ def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
-    """``savings --site/--plan --meter``: hourly use and drivers read through the store."""
-    import pandas as pd
-
+    """``savings --site --meter``: hourly use and drivers read through the store."""
     from ingest import open_store
     from plantmeter.config import load_site
     from plantmeter.times import parse_period
@@ -212,69 +207,48 @@ def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
     from .savings_input import store_temperature, usage_from_store
 
     if not args.meter:
-        raise InputError("--site/--plan need --meter M: the meter whose savings to compute")
-    spec: Any = None
-    periods: list[Any] = [args.baseline, args.reporting]
-    if args.plan is not None:
-        from reports.load import load_plan  # the plan model lives with the reports
-
-        loaded = load_plan(args.plan)
-        plan, _ = loaded.as_of(None)
-        cfg, url = loaded.site, loaded.store_url
-        spec = plan.baselines.get(args.meter)
-        if spec is None:
-            raise InputError(f"meter {args.meter!r} has no baseline in {args.plan}; known: {', '.join(plan.baselines)}")
-        tz0 = cfg.site.timezone
-        plan_periods = [
-            tuple(pd.Timestamp(d).tz_localize(tz0) for d in (p.start, p.end)) for p in (plan.baseline, plan.reporting)
-        ]
-        periods = [given or default for given, default in zip(periods, plan_periods, strict=True)]
-    else:
-        cfg = load_site(args.site)
-        url = cfg.store.url
+        raise InputError("--site needs --meter M: the meter whose savings to compute")
+    cfg = load_site(args.site)
     tz = cfg.site.timezone
     known = [m.id for m in cfg.meters]
     for option, meter_id in (("--meter", args.meter), ("--temperature-meter", args.temperature_meter),
                              ("--production-meter", args.production_meter)):
         if meter_id is not None and meter_id not in known:
             raise InputError(f"{option} {meter_id!r} is not a meter of site {cfg.site.id}; known: {', '.join(known)}")
-    bounds = [
-        p if isinstance(p, tuple) else parse_period(p, tz, option)
-        for p, option in zip(periods, ("--baseline", "--reporting"), strict=True)
-        if p is not None
-    ]
-    if len(bounds) < 2:
-        raise InputError("give --baseline START..END and --reporting START..END (or --plan for the plan's periods)")
-    start, end = bounds[0][0], bounds[1][1]
-    temperature_id = args.temperature_meter or (spec.temperature if spec else None)
-    production_id = args.production_meter or (spec.production if spec else None)
+    if args.baseline is None or args.reporting is None:
+        raise InputError("give --baseline START..END and --reporting START..END")
+    baseline = parse_period(args.baseline, tz, "--baseline")
+    reporting = parse_period(args.reporting, tz, "--reporting")
+    start, end = min(baseline[0], reporting[0]), max(baseline[1], reporting[1])
 
     def counters(meter_id: str) -> tuple[str, dict[str, float | None]]:
         meter = cfg.meter(meter_id)
-        profile = cfg.profile_for(meter, (args.plan or args.site).parent)
+        profile = cfg.profile_for(meter, args.site.parent)
         found: dict[str, float | None] = {p.name: p.rollover_value for p in profile.points if p.kind == "counter"}
         found |= {d.name: d.rollover for d in profile.derived if d.kind == "counter"}
         return meter.kind, found
 
-    store = open_store(url, create=False)
+    store = open_store(cfg.store.url, create=False)
     try:
         kind, names = counters(args.meter)
         usage = usage_from_store(store, cfg.site.id, args.meter, kind, names, start, end, tz)
-        temperature = store_temperature(store, cfg.site.id, temperature_id, start, end, tz) if temperature_id else None
+        temperature = None
+        if args.temperature_meter:
+            temperature = store_temperature(store, cfg.site.id, args.temperature_meter, start, end, tz)
         production = None
-        if production_id:
-            pkind, pnames = counters(production_id)
-            production = usage_from_store(store, cfg.site.id, production_id, pkind, pnames, start, end, tz)
+        if args.production_meter:
+            pkind, pnames = counters(args.production_meter)
+            production = usage_from_store(store, cfg.site.id, args.production_meter, pkind, pnames, start, end, tz)
     finally:
         store.close()
     return {
         "usage": usage,
         "temperature": temperature,
         "production": production,
-        "granularity": args.granularity or (spec.granularity if spec else "daily"),
-        "model": args.model or (spec.model if spec else "auto"),
+        "granularity": args.granularity,
+        "model": args.model,
         "temperature_unit": "C",  # the profiles' unit (degC)
-        "periods": (bounds[0], bounds[1], tz),
+        "periods": (baseline, reporting, tz),
     }
 
 

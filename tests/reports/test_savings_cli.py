@@ -1,5 +1,5 @@
-"""``plantmeter savings --plan PLAN.yaml --meter M``: the plan's baseline period, model and
-drivers, read from the store, against the simulator's known effect of the option."""
+"""``plantmeter savings --site SITE.yaml --meter M``: a meter's savings straight from the store,
+with the M&V plan's baseline year and drivers, against the simulator's known effect of the option."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from plantmeter.cli import main
 from .conftest import Dairy
 
 
-def test_savings_from_the_plan_hold_the_true_effect(dairy: Dairy, monkeypatch, capsys) -> None:
+def test_savings_from_the_store_hold_the_true_effect(dairy: Dairy, monkeypatch, capsys) -> None:
     monkeypatch.setenv("PLANTMETER_STORE_URL", dairy.store_url)
     # the VSD from its implementation on 2025-09-01 to the end of the simulated history
-    args = ["savings", "--plan", str(dairy.plan_path), "--meter", "refrigeration",
-            "--reporting", "2025-09-01..2026-01-01", "--json"]
+    args = ["savings", "--site", str(dairy.plan_path.parent / "site.yaml"), "--meter", "refrigeration",
+            "--temperature-meter", "outdoor-temp", "--production-meter", "production",
+            "--baseline", "2024-04-01..2025-04-01", "--reporting", "2025-09-01..2026-01-01", "--json"]
     assert main(args) == 0, capsys.readouterr().err
     d = json.loads(capsys.readouterr().out)
     change = dairy.true_change["vsd-refrigeration"]
