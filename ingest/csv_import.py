@@ -192,6 +192,11 @@ def _as_counters(
     """Counter columns of interval use -> counter readings continuing the stored counter."""
     label = options.interval_use
     assert label is not None
+    if not any(q in counters for q in frame.columns):
+        raise InputError(
+            f"{path}: --interval-use needs a counter column to accumulate ({', '.join(sorted(counters)) or 'none'} "
+            f"for this meter); the file has {', '.join(frame.columns)}"
+        )
     parts = []
     for q in frame.columns:
         s = frame[q]

@@ -58,7 +58,7 @@ def test_fahrenheit_temperatures_declared_celsius_are_refused(tmp_path: Path, ca
     assert json.loads(capsys.readouterr().out)["savings"] == pytest.approx(SAVING_PER_DAY * 366, rel=0.1)
 
 
-def stored_plant(tmp_path: Path, tz: str) -> Path:
+def stored_plant(tmp_path: Path, tz: str, fahrenheit: bool = False) -> Path:
     """The plant's daily use as an SDM630 counter read at local midnight, its production as a
     pulse counter and its outdoor temperature in °C, in a SQLite store; returns the site file."""
     df = plant(tz)
@@ -68,7 +68,7 @@ def stored_plant(tmp_path: Path, tz: str) -> Path:
         ms = stamps.tz_convert("UTC").as_unit("ms").asi8.tolist()
         energy = np.concatenate([[50_000.0], 50_000.0 + np.cumsum(df["usage"].to_numpy())])
         made = np.concatenate([[0.0], np.cumsum(df["production"].to_numpy())])
-        celsius = (df["temperature"].to_numpy() - 32.0) / 1.8
+        celsius = df["temperature"].to_numpy() if fahrenheit else (df["temperature"].to_numpy() - 32.0) / 1.8
         rows = [SeriesRow("dairy", "main-elec", t, {"energy_import_total": e}) for t, e in zip(ms, energy, strict=True)]
         rows += [SeriesRow("dairy", "production", t, {"production_total": p}) for t, p in zip(ms, made, strict=True)]
         rows += [SeriesRow("dairy", "outdoor-temp", t + h * 3_600_000, {"temperature": c})
@@ -114,3 +114,14 @@ def test_savings_from_the_store_names_unknown_meters_and_missing_periods(tmp_pat
     assert "give --baseline START..END and --reporting START..END" in capsys.readouterr().err
     assert main(["savings", "--meter", "main-elec", "--baseline", "2023-01-01..2024-01-01"]) == 2
     assert "give either --usage U.csv (files) or --site SITE.yaml" in capsys.readouterr().err
+
+
+def test_fahrenheit_stored_as_celsius_is_refused_from_the_store_too(tmp_path: Path, capsys) -> None:
+    """A °F file imported with --force into a °C quantity: the dairy's outdoor mean reads 57 °C."""
+    site = stored_plant(tmp_path, "America/Guatemala", fahrenheit=True)
+    args = ["savings", "--site", str(site), "--meter", "main-elec", "--temperature-meter", "outdoor-temp",
+            "--baseline", "2023-01-01..2024-01-01", "--reporting", "2024-01-01..2025-01-01", "--json"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "outside the plausible -60…80 degC" in err and "it looks like °F" in err
+    assert main([*args, "--force"]) == 0  # computed on it as it is, when the user insists

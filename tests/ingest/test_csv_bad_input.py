@@ -237,6 +237,8 @@ def test_interval_use_with_a_missing_interval_or_a_counter_is_refused(tmp_path: 
     counter = 1000.0 + np.cumsum(use)
     assert run(tmp_path, quarter_hours("2025-03-01", counter), "--interval-use", "start") == 2
     assert "it looks like a cumulative counter already" in capsys.readouterr().err
+    assert run(tmp_path, quarter_hours("2025-03-01", use, "power_total [W]"), "--interval-use", "start") == 2
+    assert "--interval-use needs a counter column to accumulate (energy_export_l1" in capsys.readouterr().err
     assert stored(tmp_path).empty
 
 
