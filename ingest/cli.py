@@ -97,13 +97,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--delimiter", help="cell separator (default: the header's , ; or tab)")
     p.add_argument(
-        "--decimal", choices=[".", ","],
+        "--decimal", choices=[".", ","], metavar="'.'|','",
         help="decimal mark (default: ',' when the numbers carry commas and no points)",
     )
     p.add_argument("--replace", action="store_true", help="overwrite stored readings that differ from the file's")
     p.add_argument(
         "--force", action="store_true",
-        help="import values that look implausible for their quantity and unit (see README 'units and ranges')",
+        help="import values that look implausible for their quantity and unit (README 'Units and ranges'), "
+        "or a counter column that looks like use per interval, as they are",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_import_csv)

@@ -52,10 +52,10 @@ def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialec
         raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as 'CSV UTF-8'") from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+    header = next((line for line in io.StringIO(text) if line.strip()), None)
+    if header is None:
         raise InputError(f"{path}: the file is empty; expected a header line timestamp,<quantity>,... and data rows")
-    delimiter = dialect.delimiter or _detect_delimiter(path, lines[0])
+    delimiter = dialect.delimiter or _detect_delimiter(path, header)
     try:
         raw = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True)
     except (pd.errors.ParserError, ValueError) as exc:
