@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from plantmeter.durations import parse_duration
 from plantmeter.errors import SimulatorError
+from plantmeter.times import TIME_HELP
 
 __all__ = ["register", "run_sim"]
 
@@ -37,11 +37,11 @@ def register(subparsers: Any) -> None:
         help="listen for bus BUS on PORT (0 = any free port); repeatable",
     )
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--start", help="simulated start time for live mode (ISO 8601; default now)")
+    p.add_argument("--start", help=f"simulated start time for live mode (default now); {TIME_HELP}")
     p.add_argument(
         "--history",
         metavar="START..END",
-        help="write readings from START to END (dates are site-local midnight)",
+        help=f"write readings from START to END; {TIME_HELP}",
     )
     p.add_argument("--out", type=Path, help="directory for the history CSV files")
     p.add_argument("--interval", default="15m", help="history interval (default 15m)")
@@ -52,18 +52,12 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_sim)
 
 
-def _when(text: str, zone: tzinfo = UTC) -> datetime:
-    """A date (local midnight in ``zone``) or an ISO time (``zone`` when it has no offset)."""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, tzinfo=zone)
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise SimulatorError(
-            f"{text!r} is not a date or ISO 8601 time; write e.g. 2025-01-01"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=zone)
+def _when(text: str, zone: tzinfo = UTC, option: str = "time") -> datetime:
+    """A time by the one command-line rule (``plantmeter.times``): naive = local time in ``zone``."""
+    from plantmeter.times import parse_time
+
+    result: datetime = parse_time(text, getattr(zone, "key", "UTC"), option).to_pydatetime()
+    return result
 
 
 def _ports(items: list[str]) -> dict[str, int]:
@@ -87,7 +81,7 @@ def run_sim(args: argparse.Namespace) -> int:
         from .plot import plot_week
 
         out = args.out or Path("docs")
-        path = plot_week(scenario, _when(args.plot_week, scenario.zone), out / "simulated-week.png")
+        path = plot_week(scenario, _when(args.plot_week, scenario.zone, "--plot-week"), out / "simulated-week.png")
         print(f"wrote {path}")
         return 0
     if args.history:
@@ -100,8 +94,8 @@ def run_sim(args: argparse.Namespace) -> int:
 
         paths = generate_history(
             scenario,
-            _when(start_text, scenario.zone),
-            _when(end_text, scenario.zone),
+            _when(start_text, scenario.zone, "--history"),
+            _when(end_text, scenario.zone, "--history"),
             args.out,
             interval=parse_duration(args.interval),
             progress=True,
@@ -123,7 +117,7 @@ def _serve(scenario: Any, args: argparse.Namespace) -> int:
             host=args.host,
             port_overrides=_ports(args.port),
             speed=args.speed,
-            start_time=_when(args.start, scenario.zone) if args.start else None,
+            start_time=_when(args.start, scenario.zone, "--start") if args.start else None,
         )
         await bus.start()
         logger.info(

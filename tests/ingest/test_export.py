@@ -75,7 +75,7 @@ def test_export_into_head_has_no_broken_pipe_traceback(tmp_path: Path) -> None:
 
 
 def test_every_command_that_takes_times_states_the_rule(capsys) -> None:
-    for command in (["export"], ["flags"], ["savings"]):
+    for command in (["export"], ["flags"], ["savings"], ["sim"]):
         with pytest.raises(SystemExit):
             main([*command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
