@@ -35,7 +35,6 @@ from plantmeter.errors import InputError
 from plantmeter.message import MAX_FUTURE_MS, MIN_TS_MS
 from plantmeter.ranges import canonical_unit, check_values, unit_conversion_hint
 from plantmeter.store import SeriesRow, SeriesStore
-from plantmeter.times import local_offsets
 
 from .csv_read import Ambiguous, CsvDialect, parse_timestamps, read_table
 from .interval_use import IntervalLabel, accumulate, interval_step
@@ -93,7 +92,8 @@ def parse_interval_csv(
     values = text.apply(pd.to_numeric, errors="coerce").astype("float64")
     bad_val = ((values.isna() & text.ne("")) | np.isinf(values)).to_numpy()
     bad_rows = bad_ts | implausible | bad_val.any(axis=1)
-    offset = local_offsets(pd.Timestamp.now().to_pydatetime().replace(tzinfo=None), timezone)[0]
+    at = pd.Timestamp("2025-03-01 00:15").tz_localize(timezone).strftime("%z")  # the hint's date, site offset
+    offset = f"{at[:3]}:{at[3:]}"
     for i in np.flatnonzero(bad_rows)[:MAX_PROBLEMS]:
         line, stamp = i + 2, raw["timestamp"].iloc[i]
         if bad_ts[i]:
