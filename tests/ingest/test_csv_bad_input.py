@@ -128,6 +128,12 @@ def test_fall_back_hint_uses_the_site_offsets_in_santiago(tmp_path: Path, capsys
     assert run(tmp_path, "timestamp,energy_import_total\n2025-04-05 23:30,1\n", "--ambiguous", "latest",
                timezone="America/Santiago") == 0
     assert list(stored(tmp_path).index) == [utc("2025-04-06 03:30")]
+    # and springs forward at 24:00 on 2025-09-06: 00:30 that night never happens
+    assert run(tmp_path, "timestamp,energy_import_total\n2025-09-07 00:30,1\n2025-09-07 01:30,2\n",
+               timezone="America/Santiago") == 1
+    err = capsys.readouterr().err
+    assert "timestamp '2025-09-07 00:30' is not ISO 8601 or does not exist in America/Santiago" in err
+    assert "2025-03-01T00:15:00-03:00" in err  # Chile's summer offset on the hint's date, not Guatemala's -06:00
 
 
 def test_reimport_that_differs_is_refused_then_replaced(tmp_path: Path, capsys) -> None:
