@@ -202,6 +202,7 @@ def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """``savings --site --meter``: hourly use and drivers read through the store."""
     from ingest import open_store
     from plantmeter.config import load_site
+    from plantmeter.counters import CounterSpec, meter_counter
     from plantmeter.times import parse_period
 
     from .savings_input import store_temperature, usage_from_store
@@ -221,24 +222,21 @@ def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
     reporting = parse_period(args.reporting, tz, "--reporting")
     start, end = min(baseline[0], reporting[0]), max(baseline[1], reporting[1])
 
-    def counters(meter_id: str) -> tuple[str, dict[str, float | None]]:
+    def counter(meter_id: str) -> tuple[str, CounterSpec | None]:
         meter = cfg.meter(meter_id)
-        profile = cfg.profile_for(meter, args.site.parent)
-        found: dict[str, float | None] = {p.name: p.rollover_value for p in profile.points if p.kind == "counter"}
-        found |= {d.name: d.rollover for d in profile.derived if d.kind == "counter"}
-        return meter.kind, found
+        return meter.kind, meter_counter(meter, cfg.profile_for(meter, args.site.parent))
 
     store = open_store(cfg.store.url, create=False)
     try:
-        kind, names = counters(args.meter)
-        usage = usage_from_store(store, cfg.site.id, args.meter, kind, names, start, end, tz)
+        kind, spec = counter(args.meter)
+        usage = usage_from_store(store, cfg.site.id, args.meter, kind, spec, start, end, tz)
         temperature = None
         if args.temperature_meter:
             temperature = store_temperature(store, cfg.site.id, args.temperature_meter, start, end, tz)
         production = None
         if args.production_meter:
-            pkind, pnames = counters(args.production_meter)
-            production = usage_from_store(store, cfg.site.id, args.production_meter, pkind, pnames, start, end, tz)
+            pkind, pspec = counter(args.production_meter)
+            production = usage_from_store(store, cfg.site.id, args.production_meter, pkind, pspec, start, end, tz)
     finally:
         store.close()
     return {

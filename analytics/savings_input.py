@@ -18,11 +18,12 @@ import logging
 import numpy as np
 import pandas as pd
 
+from plantmeter.counters import CounterSpec, stored_counter
 from plantmeter.errors import DataSufficiencyError, InputError
 from plantmeter.ranges import check_values
 from plantmeter.store import SeriesStore
 
-from .jobs import PREFERRED, counter_to_hourly
+from .jobs import counter_to_hourly
 
 __all__ = ["check_temperature", "looks_cumulative", "refuse_cumulative", "store_temperature", "usage_from_store"]
 
@@ -68,12 +69,13 @@ def check_temperature(values: pd.Series, unit: str, what: str) -> None:
 
 
 def usage_from_store(
-    store: SeriesStore, site: str, meter: str, kind: str, counters: dict[str, float | None],
+    store: SeriesStore, site: str, meter: str, kind: str, spec: CounterSpec | None,
     start: pd.Timestamp, end: pd.Timestamp, tz: str,
 ) -> pd.Series:
     """Hourly use of ``meter`` in [start, end) from its stored counter (NaN where < 90 % covered).
 
-    ``counters``: the profile's counter quantities and their rollover modulus.
+    ``spec``: the meter's counter from its profile (``plantmeter.counters.meter_counter``); the
+    stored columns decide when it is None or not stored (``stored_counter``).
     """
     frame = store.read(site, meter, None, start, end)
     if frame.empty:
@@ -81,20 +83,21 @@ def usage_from_store(
             f"meter {meter!r}: no readings stored between {start:%Y-%m-%d} and {end:%Y-%m-%d}; "
             f"import them (plantmeter import-csv) or check the periods"
         )
-    preferred = PREFERRED.get(kind)
-    names = [preferred] if preferred in frame.columns else [q for q in counters if q in frame.columns]
-    if not names:
+    chosen = stored_counter(spec, kind, list(frame.columns))
+    if chosen is None:
+        wanted = spec.quantity if spec else "counter"
         raise DataSufficiencyError(
             f"meter {meter!r}: no counter quantity stored (stored: {', '.join(frame.columns)}); "
-            f"import its {preferred or 'counter'} readings"
+            f"import its {wanted} readings"
         )
-    quantity = names[0]
-    rollover = counters.get(quantity) or 0.0
-    raw = frame[quantity].dropna()
+    raw = frame[chosen.quantity].dropna()
     if len(raw) < 2:
-        raise DataSufficiencyError(f"meter {meter!r}: fewer than two {quantity} readings stored")
-    hourly, _ = counter_to_hourly(raw, rollover=rollover)
-    logger.info("savings: %s from %s (%d hours, rollover %s)", meter, quantity, len(hourly), rollover or "none")
+        raise DataSufficiencyError(f"meter {meter!r}: fewer than two {chosen.quantity} readings stored")
+    hourly, _ = counter_to_hourly(raw, rollover=chosen.rollover, max_rate_per_h=chosen.max_rate_per_h)
+    logger.info(
+        "savings: %s from %s (%d hours, rollover %s)",
+        meter, chosen.quantity, len(hourly), chosen.rollover or "none",
+    )
     use = hourly["usage"].where(hourly["coverage"] >= MIN_COVERAGE)
     return use.tz_convert(tz).rename(meter)
 
