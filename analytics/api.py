@@ -15,7 +15,14 @@ from plantmeter.errors import AnalyticsError, DataSufficiencyError
 from .prepare import FREQ, bin_drivers, bin_usage, parse_period, validate_series
 from .savings import NonRoutineAdjustment, Tariff, avoided_energy
 from .stats import Check, calibration_checks, enpi_checks, fractional_savings_uncertainty
-from .sufficiency import SufficiencyWarning, check_period, disqualifying
+from .sufficiency import (
+    DRIVER_RANGE_CODE,
+    SufficiencyWarning,
+    check_driver_range,
+    check_period,
+    disqualifying,
+    is_extrapolated,
+)
 
 __all__ = ["ModelInfo", "SavingsResult", "compute_savings"]
 
@@ -56,6 +63,16 @@ class SavingsResult:
     co2_savings: float | None = None
     disqualified_allowed: bool = False
 
+    @property
+    def driver_range(self) -> list[SufficiencyWarning]:
+        """The reporting-period drivers found outside the baseline's range (EnPI Lite rule)."""
+        return [w for w in self.data_sufficiency if w.code == DRIVER_RANGE_CODE]
+
+    @property
+    def extrapolated(self) -> bool:
+        """True when the savings rest on drivers outside what the baseline saw."""
+        return is_extrapolated(self.data_sufficiency)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (NaN -> None); the per-interval frame is left out."""
 
@@ -95,6 +112,7 @@ class SavingsResult:
                 "data_sufficiency": [w.to_dict() for w in self.data_sufficiency],
                 "checks": [c.to_dict() for c in self.checks],
                 "disqualified_allowed": self.disqualified_allowed,
+                "extrapolated": self.extrapolated,
             }
         )
 
@@ -210,6 +228,8 @@ def compute_savings(
             {"production": train["production"].to_numpy()},
             {"production": rep["production"].to_numpy()},
         )
+    used = (["temperature"] if t is not None and summary.type != "1P" else []) + extras
+    warnings += check_driver_range(train, rep[valid], used, granularity)
     if mcount == 0:
         warnings.append(
             SufficiencyWarning(

@@ -9,7 +9,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["SufficiencyWarning", "check_period", "disqualifying"]
+__all__ = [
+    "DRIVER_RANGE_CODE",
+    "EXTRAPOLATION_SHARE",
+    "SufficiencyWarning",
+    "check_driver_range",
+    "check_period",
+    "disqualifying",
+    "is_extrapolated",
+]
+
+DRIVER_RANGE_CODE = "reporting_driver_outside_baseline_range"
+EXTRAPOLATION_SHARE = 0.10
+"""A figure is *extrapolated* when its drivers fail EnPI Lite's rule, or when at least this
+share of its reporting intervals has a driver value outside the baseline's observed range."""
 
 logger = logging.getLogger(__name__)
 
@@ -130,3 +143,78 @@ def check_period(
                 )
             )
     return out
+
+
+def check_driver_range(
+    baseline: pd.DataFrame,
+    reporting: pd.DataFrame,
+    drivers: list[str],
+    granularity: str,
+) -> list[SufficiencyWarning]:
+    """Reporting-period drivers against the baseline's (DOE EnPI Lite's validity rule).
+
+    ``baseline`` holds the intervals the model was fitted on, ``reporting`` the intervals the
+    savings are summed over; ``drivers`` the columns the model uses (temperature,
+    production). EnPI Lite: the model is valid for adjusting when the *mean* of each driver
+    over the reporting period lies within the range of the baseline data, or within three
+    standard deviations of the baseline mean. Beyond that rule we count the reporting
+    intervals whose value lies outside the baseline's observed [min, max] (where the model is
+    extrapolated, interval by interval). One warning per driver that fails the rule or has
+    any interval outside; ``data['extrapolated']`` is True when the rule fails or that share
+    reaches ``EXTRAPOLATION_SHARE``. Never disqualifying: the figure is computed and marked.
+    """
+    out: list[SufficiencyWarning] = []
+    unit = "hours" if granularity == "hourly" else "days"
+    for name in drivers:
+        if name not in baseline or name not in reporting:
+            continue
+        b = baseline[name].to_numpy(dtype=float)
+        r = reporting[name].to_numpy(dtype=float)
+        b, r = b[np.isfinite(b)], r[np.isfinite(r)]
+        if b.size < 2 or r.size == 0:
+            continue
+        lo, hi = float(b.min()), float(b.max())
+        mean_b, sd_b = float(b.mean()), float(b.std(ddof=1))
+        mean_r = float(r.mean())
+        in_range = lo <= mean_r <= hi
+        in_sd = abs(mean_r - mean_b) <= 3 * sd_b
+        valid = in_range or in_sd
+        n_out = int(((r < lo) | (r > hi)).sum())
+        share = n_out / r.size
+        if valid and n_out == 0:
+            continue
+        extrapolated = not valid or share >= EXTRAPOLATION_SHARE
+        pct = f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
+        rule = (
+            f"its reporting mean {mean_r:.4g} is {'inside' if valid else 'outside'} EnPI "
+            f"Lite's limits (baseline range [{lo:.4g}, {hi:.4g}] or mean {mean_b:.4g} ± 3 SD "
+            f"= [{mean_b - 3 * sd_b:.4g}, {mean_b + 3 * sd_b:.4g}])"
+        )
+        out.append(
+            SufficiencyWarning(
+                DRIVER_RANGE_CODE,
+                f"{name} outside the baseline range in {pct} of reporting {unit} "
+                f"({n_out} of {r.size}); {rule}"
+                + ("; the figure is extrapolated" if extrapolated else ""),
+                {
+                    "driver": name,
+                    "baseline_min": lo,
+                    "baseline_max": hi,
+                    "baseline_mean": mean_b,
+                    "baseline_sd": sd_b,
+                    "reporting_mean": mean_r,
+                    "intervals": int(r.size),
+                    "intervals_outside": n_out,
+                    "share_outside": share,
+                    "interval_unit": unit,
+                    "enpi_lite_valid": valid,
+                    "extrapolated": extrapolated,
+                },
+            )
+        )
+    return out
+
+
+def is_extrapolated(warnings: list[SufficiencyWarning]) -> bool:
+    """True when any driver-range warning marks the figure as extrapolated."""
+    return any(w.code == DRIVER_RANGE_CODE and w.data.get("extrapolated") for w in warnings)
