@@ -14,15 +14,39 @@ from typing import Any
 
 import pandas as pd
 
+from plantmeter.errors import ConfigError, DataSufficiencyError
+
 from .common import ReportContext
 from .document import Chart, Document, Section, Series, Table, fmt, jsonable
 from .finance import simple_payback
-from .loan_doc import verification_rows
-from .verify import Window
+from .loan import annualised_note
+from .loan_doc import expected_text, verification_rows
+from .verify import Verification, Window
 
-__all__ = ["audit_document", "audit_report"]
+__all__ = ["audit_data_end", "audit_document", "audit_report"]
 
 logger = logging.getLogger(__name__)
+
+
+def audit_data_end(ctx: ReportContext) -> date:
+    """The day after the last complete day of data on any implemented option's meters.
+
+    Meters without readings are left out (their options show as insufficient data); an
+    option whose meters stop earlier shows its lower completeness, it does not cut the audit.
+    """
+    meters = sorted({m for o in ctx.plan.options for m in o.meters if o.implemented})
+    ends: list[date] = []
+    for m in meters:
+        try:
+            ends.append(ctx.data.data_end(m).tz_convert(ctx.data.tz).date())
+        except DataSufficiencyError as exc:
+            logger.warning("audit: %s", exc)
+    if not ends:
+        raise ConfigError(
+            f"no implemented option's meter ({', '.join(meters) or 'none'}) has readings in "
+            "the store; import or ingest them, or give --period YYYY-MM"
+        )
+    return max(ends)
 
 
 def audit_report(ctx: ReportContext, as_of: date) -> dict[str, Any]:
@@ -41,10 +65,15 @@ def audit_report(ctx: ReportContext, as_of: date) -> dict[str, Any]:
                     "annualised_cost": (ver.cost or 0) * 365.0 / max(ver.days, 1)
                     if ver.has_number
                     else None,
+                    "annualised_note": annualised_note(ver.days) if ver.has_number else "",
                 }
             )
             for m in o.meters:
-                use = v.usage(m).resample("MS").sum(min_count=1)
+                try:
+                    use = v.usage(m).resample("MS").sum(min_count=1)
+                except DataSufficiencyError as exc:  # no readings: the table says so
+                    logger.warning("audit: no evidence chart for %s: %s", m, exc)
+                    continue
                 use = use[
                     (use.index >= pd.Timestamp(plan.baseline.start).tz_localize(ctx.data.tz))
                     & (use.index < pd.Timestamp(as_of).tz_localize(ctx.data.tz))
@@ -69,6 +98,11 @@ def audit_report(ctx: ReportContext, as_of: date) -> dict[str, Any]:
     return {"as_of": as_of, "implemented": done, "proposed": proposed, "evidence": evidence}
 
 
+def _unit(ver: Verification | None, meter: str) -> str:
+    units = {ms.meter: ms.unit for ms in (ver.meters if ver is not None else [])}
+    return units.get(meter, "use")
+
+
 def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str) -> Document:
     rows = []
     for d in r["implemented"]:
@@ -80,8 +114,10 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
                 o["id"],
                 o["level"],
                 o["implemented"],
-                ver.status,
-                fmt(d["annualised"].get(unit), 0, unit) if ver.has_number else "—",
+                f"{ver.status} (extrapolated)" if ver.extrapolated else ver.status,
+                (fmt(d["annualised"].get(unit), 0, unit) + (" *" if d["annualised_note"] else ""))
+                if ver.has_number
+                else "—",
                 fmt(exp, 0, unit),
                 fmt(d["annualised_cost"], 0, currency),
                 fmt(o["expected_annual"]["cost"], 0, currency),
@@ -111,9 +147,7 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
                 p["option"]["title"],
                 p["option"]["level"],
                 fmt(p["option"]["investment"], 0, currency),
-                ", ".join(
-                    f"{fmt(x, 0)} {k}" for k, x in p["option"]["expected_annual"].items() if x
-                ),
+                expected_text(p["option"]["expected_annual"], currency),
                 "—" if p["payback_years"] is None else f"{p['payback_years']:.1f} years",
             ]
             for p in r["proposed"]
@@ -121,6 +155,7 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
         "Options still proposed, by payback (zero-cost first)",
     )
     charts = []
+    vers_by_id = {d["option"]["id"]: d["verification"] for d in r["implemented"]}
     for (oid, m), (use, base) in r["evidence"].items():
         imp = next(d["option"]["implemented"] for d in r["implemented"] if d["option"]["id"] == oid)
         charts.append(
@@ -131,19 +166,36 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
                     Series("actual", list(use)),
                     Series("adjusted baseline (after)", list(base), "dashed"),
                 ],
-                "use per month",
+                f"{_unit(vers_by_id.get(oid), m)} per month",
                 [(pd.Timestamp(imp), "implemented")],
             )
         )
     vers = [d["verification"] for d in r["implemented"]]
     n_ok = sum(v.status == "on track" for v in vers)
+    n_extra = sum(v.extrapolated for v in vers)
     summary = (
         f"{len(vers)} options implemented at {site}: {n_ok} on track, "
         f"{sum(v.status == 'below promise' for v in vers)} below promise, "
         f"{sum(v.status == 'insufficient data' for v in vers)} with insufficient data; "
-        f"{len(r['proposed'])} still proposed."
+        f"{len(r['proposed'])} still proposed"
+        + (
+            f"; {n_extra} of the verified figures EXTRAPOLATED (drivers outside the baseline's "
+            "range)."
+            if n_extra
+            else "."
+        )
     )
     caveats = sorted({c for v in vers for c in v.caveats})
+    caveats += [
+        f"* {d['option']['id']}: {d['annualised_note']}."
+        for d in r["implemented"]
+        if d["annualised_note"]
+    ]
+    caveats += [
+        f"{v.option}: drivers outside the baseline's range — {n}"
+        for v in vers
+        for n in v.driver_notes
+    ]
     data = {
         "report": "audit",
         "as_of": r["as_of"],
@@ -153,6 +205,7 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
                 "verification": d["verification"].to_dict(),
                 "annualised": d["annualised"],
                 "annualised_cost": d["annualised_cost"],
+                "annualised_note": d["annualised_note"],
             }
             for d in r["implemented"]
         ],

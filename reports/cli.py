@@ -18,15 +18,17 @@ def _quiet() -> None:
 
 def _loan(args: argparse.Namespace) -> int:
     _quiet()
-    from .common import parse_period, report_context
+    from .common import check_in_plan, check_output, parse_month, report_context
     from .load import load_plan
     from .loan import loan_report
     from .loan_doc import loan_document
     from .render import write
 
+    check_output(args.out)
+    w = parse_month(args.period)
     loaded = load_plan(args.plan)
-    w = parse_period(args.period)
     with report_context(loaded, w.end - timedelta(days=1)) as ctx:
+        check_in_plan(w, ctx.plan)
         report = loan_report(ctx, args.loan_id, w.start)
         doc = loan_document(
             report,
@@ -40,11 +42,13 @@ def _loan(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     _quiet()
-    from .audit import audit_document, audit_report
-    from .common import parse_period, report_context
+    from .audit import audit_data_end, audit_document, audit_report
+    from .common import check_in_plan, check_output, parse_month, report_context
     from .load import load_plan
     from .render import write
 
+    check_output(args.out)
+    month = parse_month(args.period) if args.period else None
     loaded = load_plan(args.plan)
     if loaded.site.site.id != args.site:
         from plantmeter.errors import ConfigError
@@ -52,11 +56,12 @@ def _audit(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"plan {args.plan} is for site {loaded.site.site.id!r}, not {args.site!r}"
         )
-    as_of = parse_period(args.period).end if args.period else None
+    as_of = month.end if month else None
     with report_context(loaded, as_of or date.max) as ctx:
-        if as_of is None:  # up to the last complete day of data on the options' meters
-            meters = {m for o in ctx.plan.options for m in o.meters if o.implemented}
-            as_of = min(ctx.data.data_end(m).tz_convert(ctx.data.tz).date() for m in meters)
+        if month is not None:
+            check_in_plan(month, ctx.plan)
+        if as_of is None:
+            as_of = audit_data_end(ctx)
         r = audit_report(ctx, as_of)
         doc = audit_document(
             r,
@@ -71,14 +76,17 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _consumption(args: argparse.Namespace) -> int:
     _quiet()
-    from .common import parse_period, report_context
-    from .consumption import consumption_document, consumption_report
+    from .common import check_in_plan, check_output, parse_period, report_context
+    from .consumption import consumption_report
+    from .consumption_doc import consumption_document
     from .load import load_plan
     from .render import write
 
-    loaded = load_plan(args.plan)
+    check_output(args.out)
     w = parse_period(args.period)
+    loaded = load_plan(args.plan)
     with report_context(loaded, w.end - timedelta(days=1)) as ctx:
+        check_in_plan(w, ctx.plan)
         r = consumption_report(ctx, w)
         doc = consumption_document(
             r, ctx.meta(f"{w.start} to {w.end} (exclusive)"), ctx.plan.currency, loaded.site.site.id
@@ -106,11 +114,13 @@ def register(subparsers: Any) -> None:
         "report", help="M&V reports: loan monitoring, option audit, consumption"
     )
     sub = p.add_subparsers(dest="report", metavar="REPORT", required=True)
-    out_help = "output file: .pdf, .html or .json"
+    out_help = "output file: .pdf, .html (.htm) or .json, chosen by the extension"
     loan = sub.add_parser("loan", help="loan monitoring report for one month")
     loan.add_argument("loan_id")
     loan.add_argument("--plan", required=True, help="the site's M&V plan (mv-plan.yaml)")
-    loan.add_argument("--period", required=True, help="YYYY-MM")
+    loan.add_argument(
+        "--period", required=True, help="YYYY-MM, a month within the loan term and the plan"
+    )
     loan.add_argument("--out", required=True, help=out_help)
     loan.set_defaults(func=_loan)
     audit = sub.add_parser("audit", help="cleaner-production option audit")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pandas as pd
 
@@ -21,7 +22,18 @@ from .load import LoadedPlan, PlanVersion
 from .plan import MVPlan
 from .verify import Verifier, Window, month_window
 
-__all__ = ["ReportContext", "parse_period", "report_context", "software_version"]
+__all__ = [
+    "OUTPUT_SUFFIXES",
+    "ReportContext",
+    "check_in_plan",
+    "check_output",
+    "parse_month",
+    "parse_period",
+    "report_context",
+    "software_version",
+]
+
+OUTPUT_SUFFIXES = (".pdf", ".html", ".htm", ".json")
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +56,44 @@ def parse_period(text: str) -> Window:
     except ValueError as exc:
         raise ConfigError(f"--period {text!r}: {exc}; write YYYY-MM or YYYY-Www") from None
     raise ConfigError(f"--period {text!r}: write YYYY-MM (a month) or YYYY-Www (an ISO week)")
+
+
+def parse_month(text: str) -> Window:
+    """``YYYY-MM`` only: loan reports and audits are judged per calendar month."""
+    if re.fullmatch(r"\d{4}-W\d{1,2}", text):
+        raise ConfigError(
+            f"--period {text!r}: this report covers a calendar month, not an ISO week; "
+            "write YYYY-MM (e.g. 2025-11)"
+        )
+    w = parse_period(text)
+    if w.kind != "month":
+        raise ConfigError(f"--period {text!r}: write YYYY-MM (a calendar month)")
+    return w
+
+
+def check_in_plan(w: Window, plan: MVPlan) -> None:
+    """A period must lie inside the plan's data window (baseline start to reporting end)."""
+    b0, r1 = plan.baseline.start, plan.reporting.end
+    span = f"the plan covers {b0} to {r1} (end exclusive): choose a period within it"
+    if w.start < b0:
+        raise ConfigError(
+            f"--period {w.label}: starts {w.start}, before the plan's baseline ({b0}); {span}"
+        )
+    if w.end > r1:
+        raise ConfigError(
+            f"--period {w.label}: ends {w.end}, after the plan's reporting period "
+            f"(ends {r1}); {span}, or amend the reporting period"
+        )
+
+
+def check_output(path: str) -> None:
+    """Refuse an output file type we cannot write, before anything is read or computed."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ConfigError(
+            f"--out {path}: cannot write {suffix or 'a file without an extension'}; "
+            "supported: .pdf, .html (or .htm), .json"
+        )
 
 
 @dataclass

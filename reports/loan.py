@@ -2,8 +2,12 @@
 
 ``loan_report(ctx, loan_id, month) -> LoanReport`` computes every number (JSON-ready via
 ``to_dict``); ``loan_document(report)`` formats it into a ``Document`` for rendering.
-Covenants are three-way against the 90 % interval: met when the whole interval clears the
-threshold, not met when the whole interval misses it, otherwise not yet determinable.
+Covenants are judged against the 90 % interval: *met* when the whole interval clears the
+threshold, *not met* when the whole interval misses it, *inconclusive* when the interval
+straddles it (the data are in, the uncertainty is too wide to decide); *not yet determinable*
+when there is no verified figure (insufficient data, nothing implemented yet); *not
+determinable* when the figure is extrapolated (its drivers lie outside the baseline's range,
+DOE EnPI Lite's rule): an extrapolated figure never reads "met" or "not met".
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from .finance import debt_service_by_month, irr, npv, repayment_schedule, simple
 from .plan import Covenant
 from .verify import Verification, Window, month_window, periods_for
 
-__all__ = ["CovenantResult", "LoanReport", "MonthRow", "evaluate_covenant", "loan_report"]
+__all__ = [
+    "CovenantResult",
+    "LoanReport",
+    "MonthRow",
+    "annualised_note",
+    "evaluate_covenant",
+    "loan_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +52,8 @@ class MonthRow:
     cum_band_90: float | None
     cum_debt_service: float
     cum_coverage: float | None
+    extrapolated: bool = False  # the month's figure rests on drivers outside the baseline range
+    cum_extrapolated: bool = False
 
 
 @dataclass
@@ -49,7 +62,7 @@ class CovenantResult:
     description: str
     threshold: float
     basis: str
-    result: str  # met | not met | not yet determinable
+    result: str  # met | not met | inconclusive | not yet determinable | not determinable
     value: float | None
     low: float | None
     high: float | None
@@ -69,6 +82,7 @@ class LoanReport:
     covenants: list[CovenantResult]
     anomalies: list[dict[str, Any]]
     quality: list[dict[str, Any]]
+    extrapolation: list[str] = field(default_factory=list)  # driver notes, month and since
     traces: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     implemented: dict[str, date] = field(default_factory=dict)
 
@@ -78,24 +92,34 @@ class LoanReport:
         return d
 
 
-def _combine(vs: list[Verification]) -> tuple[float | None, float | None, str, float | None]:
-    """Sum cost savings over options (bands in quadrature); None if any has no number."""
+def _combine(
+    vs: list[Verification],
+) -> tuple[float | None, float | None, str, float | None, bool]:
+    """Sum cost savings over options (bands in quadrature); None if any has no number.
+
+    The last item is True when any option's figure is extrapolated.
+    """
     live = [v for v in vs if v.status != "not implemented"]
     if not live:
-        return None, None, "not implemented", None
+        return None, None, "not implemented", None, False
     comp = min((v.completeness or 0.0) for v in live)
     if any(not v.has_number for v in live):
-        return None, None, "insufficient data", comp
+        return None, None, "insufficient data", comp, False
     cost = sum(v.cost or 0.0 for v in live)
     band = math.sqrt(sum((v.cost_band_90 or 0.0) ** 2 for v in live))
     status = "below promise" if any(v.status == "below promise" for v in live) else "on track"
-    return cost, band, status, comp
+    return cost, band, status, comp, any(v.extrapolated for v in live)
 
 
 def evaluate_covenant(
-    c: Covenant, value: float | None, band: float | None, what: str, unit: str = ""
+    c: Covenant,
+    value: float | None,
+    band: float | None,
+    what: str,
+    unit: str = "",
+    extrapolated: bool = False,
 ) -> CovenantResult:
-    """Three-way test of ``value ± band`` against ``c.value``."""
+    """Test ``value ± band`` against ``c.value`` (see the module docstring for the verdicts)."""
     if value is None:
         return CovenantResult(
             c.type,
@@ -110,16 +134,22 @@ def evaluate_covenant(
         )
     b = band or 0.0
     lo, hi = value - b, value + b
-    if lo >= c.value:
+    if extrapolated:
+        res = "not determinable"
+    elif lo >= c.value:
         res = "met"
     elif hi < c.value:
         res = "not met"
     else:
-        res = "not yet determinable"
+        res = "inconclusive"
     ev = (
         f"{what} {value:.3g}{unit} (90 % interval {lo:.3g}{unit} to {hi:.3g}{unit}) against "
         f"{c.value:.3g}{unit}"
     )
+    if extrapolated:
+        ev = "extrapolated (drivers outside the baseline's range, EnPI Lite): " + ev
+    elif res == "inconclusive":
+        ev += "; the interval straddles the threshold"
     return CovenantResult(c.type, c.description, c.value, c.basis, res, value, lo, hi, ev)
 
 
@@ -134,6 +164,7 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
             f"loan {loan_id!r} is not in plan {plan.id}; loans: {', '.join(x.id for x in plan.loans)}"
         ) from None
     mw = month_window(month)
+    _check_term(loan, mw)
     options = [plan.option(o) for o in loan.options]
     impl = {
         o.id: o.implemented
@@ -159,11 +190,11 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
             * sum(weight[o] * max((w.end - max(w.start, d)).days, 0) for o, d in impl.items())
             / 365.0
         )
-        cost, band, status, comp = _combine([v.verify(o.id, w) for o in options])
+        cost, band, status, comp, extra = _combine([v.verify(o.id, w) for o in options])
         since = [
             v.verify(o.id, Window("since", "since", impl.get(o.id, w.end), w.end)) for o in options
         ]
-        ccost, cband, _, _ = _combine(since)
+        ccost, cband, _, _, cextra = _combine(since)
         cum_p += promised
         cum_ds += ds.get(w.label, 0.0)
         d = ds.get(w.label, 0.0)
@@ -182,6 +213,8 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
                 cband,
                 cum_ds,
                 ccost / cum_ds if ccost is not None and cum_ds else None,
+                extra,
+                cextra,
             )
         )
         m = w.end
@@ -198,6 +231,8 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
     }
     last = rows[-1] if rows else None
     red = _reduction(since_now)
+    m_extra = bool(last and last.extrapolated)
+    c_extra = bool(last and last.cum_extrapolated)
     covs = []
     for c in loan.covenants:
         if c.type == "min_verified_savings":
@@ -208,13 +243,18 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
                     last.cum_verified / last.cum_promised if ok and last else None,
                     (last.cum_band_90 or 0) / last.cum_promised if ok and last else None,
                     "verified / promised savings since implementation",
+                    extrapolated=c_extra,
                 )
             )
         elif c.type == "min_coverage":
             if c.basis == "month":
                 val = last.coverage if last else None
                 b = (last.band_90 or 0) / last.debt_service if last and last.debt_service else None
-                covs.append(evaluate_covenant(c, val, b, f"savings / debt service in {mw.label}"))
+                covs.append(
+                    evaluate_covenant(
+                        c, val, b, f"savings / debt service in {mw.label}", extrapolated=m_extra
+                    )
+                )
             else:
                 val = last.cum_coverage if last else None
                 b = (
@@ -222,9 +262,21 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
                     if last and last.cum_debt_service
                     else None
                 )
-                covs.append(evaluate_covenant(c, val, b, "cumulative savings / debt service"))
+                covs.append(
+                    evaluate_covenant(
+                        c, val, b, "cumulative savings / debt service", extrapolated=c_extra
+                    )
+                )
         else:
-            covs.append(evaluate_covenant(c, red[0], red[1], "reduction of the linked meters' use"))
+            covs.append(
+                evaluate_covenant(
+                    c,
+                    red[0],
+                    red[1],
+                    "reduction of the linked meters' use",
+                    extrapolated=any(x.extrapolated for x in since_now),
+                )
+            )
     meters = sorted({m for o in options for m in o.meters})
     tz = ctx.data.tz
     flags = ctx.data.flags(
@@ -277,9 +329,41 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
             for x in since_now
             for ms in x.meters
         ],
+        extrapolation=sorted(
+            {
+                f"{x.option} ({x.window.label}): {n}"
+                for x in verifs
+                if x.window.kind in ("month", "since") and x.has_number
+                for n in x.driver_notes
+            }
+        ),
         traces=traces,
         implemented={k: d for k, d in impl.items()},
     )
+
+
+def _check_term(loan: Any, mw: Window) -> None:
+    """A loan report covers a month of the loan's term, from its disbursement month on."""
+    first = loan.disbursement.replace(day=1)
+    n = first.year * 12 + first.month - 1 + loan.term_months
+    end = date(n // 12, n % 12 + 1, 1)
+    if not first <= mw.start < end:
+        from plantmeter.errors import ConfigError
+
+        raise ConfigError(
+            f"--period {mw.label}: outside the term of loan {loan.id} (disbursed "
+            f"{loan.disbursement}, {loan.term_months} months: {first:%Y-%m} to "
+            f"{end - timedelta(days=1):%Y-%m}); choose a month within it"
+        )
+
+
+def annualised_note(days: int) -> str:
+    """'annualised from 4 months (122 days)' when a yearly figure rests on less than a year."""
+    if days >= 365:
+        return ""
+    months = days / (365.0 / 12)
+    span = f"{months:.0f} months ({days} days)" if months >= 1.5 else f"{days} days"
+    return f"annualised from {span}: a part-year figure carries its season"
 
 
 def _reduction(since: list[Verification]) -> tuple[float | None, float | None]:
@@ -297,6 +381,7 @@ def _financials(
     """Payback, NPV and IRR on verified savings, annualised from since implementation."""
     invest = sum(o.investment for o in options)
     annual = None
+    days = min((x.days for x in since), default=0)
     if since and all(x.has_number for x in since):
         annual = sum((x.cost or 0.0) * 365.0 / max(x.days, 1) for x in since)
     life = max((o.lifetime_years for o in options), default=10.0)
@@ -307,6 +392,9 @@ def _financials(
         "discount_rate": ctx.plan.discount_rate,
         "annual_verified_savings": annual,
         "annual_promised_savings": promised_annual,
+        "annualised_from_days": days if annual is not None else None,
+        "annualised_note": annualised_note(days) if annual is not None else "",
+        "extrapolated": any(x.extrapolated for x in since),
     }
     for key, a in (("verified", annual), ("promised", promised_annual)):
         flows = [-invest] + [a] * years if a is not None else None

@@ -11,7 +11,7 @@ from .document import Chart, Document, Section, Series, Table, fmt, fmt_band, js
 from .loan import LoanReport
 from .verify import Verification
 
-__all__ = ["loan_document", "verification_rows"]
+__all__ = ["expected_text", "loan_document", "verification_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def verification_rows(vs: list[Verification], currency: str) -> Table:
             [
                 x.option,
                 x.window.label,
-                x.status,
+                f"{x.status} (extrapolated)" if x.extrapolated else x.status,
                 fmt_band(x.savings.get(unit), x.band_90.get(unit), 0, unit)
                 if x.has_number
                 else "—",
@@ -56,6 +56,12 @@ def verification_rows(vs: list[Verification], currency: str) -> Table:
     )
 
 
+def expected_text(expected: dict[str, float | None], currency: str) -> str:
+    """The plan's expected savings with units: '95,000 kWh, 11,500 USD'."""
+    units = {"kwh": "kWh", "m3": "m3", "cost": currency}
+    return ", ".join(fmt(v, 0, units.get(k, k)) for k, v in expected.items() if v)
+
+
 def _summary(r: LoanReport, cur: str) -> str:
     last = r.rows[-1] if r.rows else None
     if last is None or last.verified is None:
@@ -72,11 +78,56 @@ def _summary(r: LoanReport, cur: str) -> str:
         s += f" cover {_pct(last.coverage)} of this month's repayment of {fmt(last.debt_service, 2)} {cur}"
     else:
         s += " (no repayment due this month)"
+    if last.extrapolated:
+        s += " (EXTRAPOLATED: drivers outside the baseline's range)"
     s += (
         f"; since implementation {fmt(last.cum_verified, 0)} ± {fmt(last.cum_band_90, 0)} {cur} "
-        f"verified against {fmt(last.cum_promised, 0)} {cur} promised ({last.status})."
+        f"verified against {fmt(last.cum_promised, 0)} {cur} promised ({last.status})"
     )
-    return s
+    if last.cum_extrapolated and not last.extrapolated:
+        s += " (EXTRAPOLATED: drivers outside the baseline's range)"
+    open_ = [c for c in r.covenants if c.result == "not determinable"]
+    if open_:
+        s += (
+            f"; {len(open_)} covenant(s) not determinable on extrapolated figures: "
+            + r.extrapolation[0]
+            if r.extrapolation
+            else ""
+        )
+    return s + "."
+
+
+def _cumulative_chart(r: LoanReport, cur: str, lines: list[tuple[object, str]]) -> Chart:
+    """Running totals drawn where they are true: at each month's end (the first point is
+    zero at the start of the first month), so no saving appears before commissioning."""
+    if not r.rows:
+        return Chart("Cumulative verified cost savings vs cumulative debt service", [], [], cur)
+    first = pd.Timestamp(r.rows[0].month + "-01")
+    x = [first] + [pd.Timestamp(m.month + "-01") + pd.offsets.MonthBegin(1) for m in r.rows]
+
+    def run(vals: list[float | None]) -> list[float | None]:
+        return [0.0, *vals]
+
+    rows = r.rows
+    return Chart(
+        "Cumulative verified cost savings vs cumulative debt service (totals at month end)",
+        x,
+        [
+            Series(
+                "verified savings",
+                run([0.0 if m.status == "not implemented" else m.cum_verified for m in rows]),
+                "line",
+                (
+                    [0.0, *((m.cum_verified or 0) - (m.cum_band_90 or 0) for m in rows)],
+                    [0.0, *((m.cum_verified or 0) + (m.cum_band_90 or 0) for m in rows)],
+                ),
+            ),
+            Series("promised savings", run([m.cum_promised for m in rows]), "dashed"),
+            Series("debt service", run([m.cum_debt_service for m in rows]), "line"),
+        ],
+        cur,
+        lines,
+    )
 
 
 def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
@@ -91,7 +142,7 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
                 o["status"],
                 o["implemented"] or "—",
                 fmt(o["investment"], 0, cur),
-                ", ".join(f"{fmt(v, 0)} {k}" for k, v in o["expected_annual"].items() if v),
+                expected_text(o["expected_annual"], cur),
             ]
             for o in r.options
         ],
@@ -141,7 +192,8 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
         [
             [
                 k,
-                fmt(f[f"annual_{k}_savings"], 0, cur),
+                fmt(f[f"annual_{k}_savings"], 0, cur)
+                + (" *" if k == "verified" and f.get("annualised_note") else ""),
                 "—" if f[f"payback_years_{k}"] is None else f"{f[f'payback_years_{k}']:.1f} years",
                 fmt(f[f"npv_{k}"], 0, cur),
                 _pct(f[f"irr_{k}"]),
@@ -149,7 +201,8 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
             for k in ("verified", "promised")
         ],
         f"Investment {fmt(f['investment'], 0, cur)}, {f['lifetime_years']:g} years, discount rate "
-        f"{f['discount_rate']:.0%}",
+        f"{f['discount_rate']:.0%}"
+        + (f"; * {f['annualised_note']}" if f.get("annualised_note") else ""),
     )
     covs = Table(
         ["covenant", "basis", "result", "evidence"],
@@ -180,29 +233,12 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
         for a in r.anomalies[:15]
     ] or ["No anomaly flags on the option meters in this month."]
     caveats = sorted({c for x in r.verifications for c in x.caveats})
-    charts = [
-        Chart(
-            "Cumulative verified cost savings vs cumulative debt service",
-            [pd.Timestamp(m.month + "-01") for m in r.rows],
-            [
-                Series(
-                    "verified savings",
-                    [m.cum_verified for m in r.rows],
-                    "line",
-                    (
-                        [(m.cum_verified or 0) - (m.cum_band_90 or 0) for m in r.rows],
-                        [(m.cum_verified or 0) + (m.cum_band_90 or 0) for m in r.rows],
-                    ),
-                ),
-                Series("promised savings", [m.cum_promised for m in r.rows], "dashed"),
-                Series("debt service", [m.cum_debt_service for m in r.rows], "step"),
-            ],
-            cur,
-        ),
-    ]
+    lines = [(pd.Timestamp(d), f"{o} implemented") for o, d in r.implemented.items()]
+    charts = [_cumulative_chart(r, cur, lines)]
+    units = {ms.meter: ms.unit for x in r.verifications for ms in x.meters}
     for meter, t in r.traces.items():
         monthly_t = t[["observed", "adjusted_baseline"]].resample("MS").sum(min_count=1)
-        lines = [(pd.Timestamp(d), f"{o} implemented") for o, d in r.implemented.items()]
+        unit = units.get(meter, "")
         charts.append(
             Chart(
                 f"{meter}: adjusted baseline vs actual, per month",
@@ -211,7 +247,7 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
                     Series("adjusted baseline", list(monthly_t["adjusted_baseline"]), "dashed"),
                     Series("actual", list(monthly_t["observed"])),
                 ],
-                "use per month",
+                f"{unit} per month",
                 lines,
             )
         )
@@ -220,7 +256,7 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
                 f"{meter}: CUSUM of savings (adjusted baseline − actual)",
                 list(t.index.tz_localize(None)),
                 [Series("cumulative savings", list(t["cumulative_savings"]))],
-                "cumulative savings",
+                f"cumulative savings, {unit}",
                 lines,
             )
         )
@@ -234,16 +270,37 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
                 "uncertainty). A month with too little data shows no figure, only its completeness. "
                 "Promised savings are pro rata by day from implementation.",
                 *caveats,
+                *(f"Drivers outside the baseline's range — {n}" for n in r.extrapolation),
             ],
             [monthly, verification_rows(r.verifications, cur)],
             charts[:1],
         ),
-        Section("Covenants", [], [covs]),
+        Section(
+            "Covenants",
+            [
+                "MET / NOT MET: the whole 90 % interval clears / misses the threshold; "
+                "INCONCLUSIVE: the interval straddles it; NOT YET DETERMINABLE: no verified "
+                "figure yet; NOT DETERMINABLE: the figure is extrapolated."
+            ],
+            [covs],
+        ),
         Section(
             "Return on verified savings",
             [
                 f"GHG avoided: {fmt(r.ghg['month_kg'] / 1000, 2)} t CO2e in {r.month}, "
-                f"{fmt(r.ghg['since_kg'] / 1000, 2)} t since implementation."
+                f"{fmt(r.ghg['since_kg'] / 1000, 2)} t since implementation.",
+                *(
+                    [f"Verified annual savings are {f['annualised_note']}."]
+                    if f.get("annualised_note")
+                    else []
+                ),
+                *(
+                    [
+                        "The verified figures are EXTRAPOLATED (drivers outside the baseline's range)."
+                    ]
+                    if f.get("extrapolated")
+                    else []
+                ),
             ],
             [fin],
         ),

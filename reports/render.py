@@ -39,6 +39,12 @@ RC = {"pdf.fonttype": 42, "svg.fonttype": "none", "font.size": 8, "font.family":
 def draw_chart(ax: Any, chart: Chart) -> None:
     """Draw ``chart`` on a matplotlib Axes (shared by the SVG and PDF paths)."""
     x = chart.x
+    ax.set_title(chart.title, fontsize=9, loc="left")
+    if not x:  # never an empty axis at 1970: say there is nothing to draw
+        ax.text(0.5, 0.5, "no data in this period", ha="center", va="center", color="#777")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
     for i, s in enumerate(chart.series):
         c = COLORS[i % len(COLORS)]
         vals = [float("nan") if v is None else v for v in s.values]
@@ -203,30 +209,40 @@ class _Pages:
         if t.title:
             self.need(0.6)
             self.text(t.title, size=8, weight="bold")
-        widths = [
-            max(len(h), *(len(r[i]) for r in t.rows)) if t.rows else len(h)
-            for i, h in enumerate(t.headers)
-        ]
-        usable = PAGE[0] - 2 * MARGIN
-        scale = usable / max(sum(w + 2 for w in widths), 1)
-        size = min(7.5, max(5.0, scale * 72 / 0.6))
+        rows = [list(t.headers), *(list(r) for r in t.rows)]
+        usable = (PAGE[0] - 2 * MARGIN) * 72  # points
+        widths = _column_widths(rows)  # points at 1 pt font size, gap included
+        size = min(7.5, usable / max(sum(widths), 1e-9))
+        if size < MIN_SIZE:  # too wide: wrap the widest column so the rest stays readable
+            size = MIN_SIZE
+            k = max(range(len(widths)), key=lambda i: widths[i])
+            room = usable / size - (sum(widths) - widths[k]) - GAP_EM
+            chars = max(12, int(room / AVG_EM))
+            for row in rows:
+                if k < len(row):
+                    row[k] = "\n".join(textwrap.wrap(row[k], width=chars)) or ""
+            widths = _column_widths(rows)
+            size = min(MIN_SIZE, usable / max(sum(widths), 1e-9))
         xs, acc = [], 0.0
         for w in widths:
-            xs.append(MARGIN + acc)
-            acc += (w + 2) * scale
-        h = size / 72 * 1.45
-        if (len(t.rows) + 1) * h < PAGE[1] / 3:
-            self.need((len(t.rows) + 1) * h)  # keep a short table on one page
-        for k, row in enumerate([t.headers, *t.rows]):
+            xs.append(MARGIN + acc / 72)
+            acc += w * size
+        line = size / 72 * 1.45
+        lines = [max(c.count("\n") + 1 for c in row) if row else 1 for row in rows]
+        if sum(lines) * line < PAGE[1] / 3:
+            self.need(sum(lines) * line)  # keep a short table on one page
+        for k, row in enumerate(rows):
+            h = line * lines[k]
             fig = self.need(h)
             for x, cell in zip(xs, row, strict=False):
-                fig.text(
-                    x / PAGE[0],
-                    1 - (self.y + h * 0.8) / PAGE[1],
-                    cell,
-                    fontsize=size,
-                    fontweight="bold" if k == 0 else "normal",
-                )
+                for j, part in enumerate(cell.split("\n")):
+                    fig.text(
+                        x / PAGE[0],
+                        1 - (self.y + line * (j + 0.8)) / PAGE[1],
+                        part,
+                        fontsize=size,
+                        fontweight="bold" if k == 0 else "normal",
+                    )
             self.y += h
         self.y += 0.1
 
@@ -243,6 +259,38 @@ class _Pages:
         )
         draw_chart(ax, c)
         self.y += h + 0.1
+
+
+MIN_SIZE = 5.5  # smallest table font (pt) before the widest column is wrapped
+GAP_EM = 1.2  # space between table columns, in ems
+AVG_EM = 0.55  # average character width, in ems, for wrapping
+
+
+def _column_widths(rows: list[list[str]]) -> list[float]:
+    """Each column's widest cell in points at a 1 pt font (bold header), plus the gap.
+
+    Measured with the font itself, so capitals ("NOT MET") and digits get their real width.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    ttp = TextToPath()
+    out: list[float] = []
+    n = max(len(r) for r in rows)
+    for i in range(n):
+        best = 0.0
+        for k, row in enumerate(rows):
+            if i >= len(row):
+                continue
+            prop = FontProperties(
+                family=str(RC["font.family"]), size=10, weight="bold" if k == 0 else "normal"
+            )
+            for part in row[i].split("\n"):
+                if part:
+                    w, _, _ = ttp.get_text_width_height_descent(part, prop, ismath=False)
+                    best = max(best, w / 10)
+        out.append(best + GAP_EM)
+    return out
 
 
 def to_pdf(doc: Document, path: Path) -> int:

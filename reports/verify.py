@@ -30,7 +30,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from analytics.api import SavingsResult, compute_savings
-from plantmeter.errors import AnalyticsError
+from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
 from .data import SiteData, interval_prices, local_ts
 from .plan import UNITS, MVPlan, OptionSpec
@@ -39,6 +39,7 @@ __all__ = ["MeterSavings", "Verification", "Verifier", "Window", "month_window",
 
 logger = logging.getLogger(__name__)
 
+NOTE_SHARE = 0.01  # driver-range findings below this share of intervals stay in the JSON only
 WindowKind = Literal["month", "quarter", "ytd", "since", "custom"]
 OPTION_C = (
     "IPMVP Option C (whole facility): {meter} sees every change at the site, not only this "
@@ -102,6 +103,8 @@ class MeterSavings:
     checks: list[dict[str, Any]]
     warnings: list[str]
     caveat: str = ""
+    driver_range: list[dict[str, Any]] = field(default_factory=list)  # EnPI Lite range check
+    extrapolated: bool = False
 
 
 @dataclass
@@ -133,6 +136,21 @@ class Verification:
     def has_number(self) -> bool:
         return self.status in ("on track", "below promise")
 
+    @property
+    def extrapolated(self) -> bool:
+        """The figure rests on drivers outside the baseline's range (see ``driver_notes``)."""
+        return self.has_number and any(ms.extrapolated for ms in self.meters)
+
+    @property
+    def driver_notes(self) -> list[str]:
+        """One line per meter and driver outside the baseline's range, for the reports."""
+        return [
+            f"{ms.meter}: {d['description']}"
+            for ms in self.meters
+            for d in ms.driver_range
+            if d["data"]["extrapolated"] or d["data"]["share_outside"] >= NOTE_SHARE
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["window"] = {
@@ -142,6 +160,7 @@ class Verification:
         }
         for k in ("verified_from", "verified_to"):
             d[k] = d[k].isoformat() if d[k] else None
+        d["extrapolated"] = self.extrapolated
         return d
 
 
@@ -263,6 +282,8 @@ class Verifier:
             checks=[c.to_dict() for c in r.checks],
             warnings=[w.description for w in r.data_sufficiency],
             caveat=OPTION_C.format(meter=meter) if measurement == "whole-facility" else "",
+            driver_range=[w.to_dict() for w in r.driver_range],
+            extrapolated=r.extrapolated,
         )
 
     # -- per option ------------------------------------------------------------------------
@@ -278,12 +299,18 @@ class Verifier:
         start = max(window.start, o.implemented)
         v.days = (window.end - start).days
         v.verified_from = start
-        v.completeness, v.valid_days = self.completeness(o.meters, start, window.end)
         years = v.days / 365.0
         e = o.expected_annual
         v.promised = {
             k: x * years for k, x in (("kWh", e.kwh), ("m3", e.m3), ("cost", e.cost)) if x
         }
+        try:
+            v.completeness, v.valid_days = self.completeness(o.meters, start, window.end)
+        except DataSufficiencyError as exc:  # a meter or driver without readings at all
+            v.completeness, v.valid_days = 0.0, 0
+            v.status = "insufficient data"
+            v.reason = f"{exc}; no savings figure is given"
+            return v
         if v.completeness < self.plan.min_completeness:
             v.status = "insufficient data"
             v.reason = (
@@ -344,6 +371,8 @@ class Verifier:
             )
         if not v.g14_pass:
             v.reason += "; the baseline fails ASHRAE Guideline 14 calibration: treat with caution"
+        if any(ms.extrapolated for ms in v.meters):
+            v.reason += "; extrapolated: drivers outside the baseline's range"
 
     def trace(self, meter: str, start: date, end: date) -> pd.DataFrame:
         """Per-interval observed / adjusted baseline / savings / cumulative over [start, end)."""
