@@ -74,6 +74,7 @@ def _meter_row(ctx: ReportContext, mid: str, w: Window, parents: dict[str, str])
         "enpi_baseline_year": None,
         "model": None,
         "expectation_note": "",
+        "extrapolated": False,  # the expectation rests on drivers outside the baseline's range
         "daily": None,
     }
     if not ok:
@@ -95,6 +96,9 @@ def _meter_row(ctx: ReportContext, mid: str, w: Window, parents: dict[str, str])
         r = v.result(mid, w.start, w.end)
         row["expected"], row["model"] = r.adjusted_baseline, r.model.type
         row["difference"] = row["use"] - r.adjusted_baseline
+        row["extrapolated"] = r.extrapolated
+        if r.extrapolated:
+            row["expectation_note"] = "; ".join(w.description for w in r.driver_range)
         row["daily"] = r.frame[["observed", "adjusted_baseline"]].resample("D").sum(min_count=1)
     except AnalyticsError as exc:
         logger.warning("consumption: no baseline for %s: %s", mid, exc)

@@ -46,13 +46,14 @@ def consumption_summary(r: dict[str, Any], currency: str) -> str:
     compared = [m for m in rows if m["difference"] is not None]
     short = [m for m in rows if m["status"] != "ok"]
     unexpected = [m for m in rows if m["status"] == "ok" and m["difference"] is None]
+    extra = [m["meter"] for m in rows if m["extrapolated"]]
     notes = []
     if over:
         notes.append(
             "above the baseline's expectation on "
             + ", ".join(f"{m['meter']} (+{fmt(m['difference'], 0, m['unit'])})" for m in over)
         )
-    elif compared and not short and not unexpected:
+    elif compared and not short and not unexpected and not extra:
         notes.append("every meter at or below its baseline expectation")
     elif compared:
         notes.append(
@@ -60,6 +61,10 @@ def consumption_summary(r: dict[str, Any], currency: str) -> str:
         )
     if unexpected:
         notes.append("no expectation for " + ", ".join(m["meter"] for m in unexpected))
+    if extra:
+        notes.append(
+            "EXTRAPOLATED expectation (drivers outside the baseline's range) on " + ", ".join(extra)
+        )
     if short:
         notes.append(
             "insufficient data on "
@@ -85,7 +90,7 @@ def consumption_document(r: dict[str, Any], meta: list[str], currency: str, site
                 m["area"],
                 fmt(m["use"], 0, m["unit"]),
                 share,
-                fmt(m["expected"], 0, m["unit"]),
+                fmt(m["expected"], 0, m["unit"]) + (" (extrapolated)" if m["extrapolated"] else ""),
                 fmt(m["difference"], 0, m["unit"]),
                 fmt(m["cost"], 0, currency),
                 _data(m),
@@ -181,7 +186,9 @@ def consumption_document(r: dict[str, Any], meta: list[str], currency: str, site
         "(>= 90 % of each day's hours) shows its completeness and no figure.",
     ]
     notes += [
-        f"{m['meter']}: no expectation — {m['expectation_note']}"
+        f"{m['meter']}: "
+        + ("expectation extrapolated — " if m["extrapolated"] else "no expectation — ")
+        + m["expectation_note"]
         for m in r["meters"]
         if m["status"] == "ok" and m["expectation_note"]
     ]

@@ -44,7 +44,9 @@ class SiteData:
     site: SiteConfig
     start: pd.Timestamp  # read window [start, end)
     end: pd.Timestamp
-    base_dir: Path | None = None  # the site file's folder (a meter's own profile file is relative to it)
+    base_dir: Path | None = (
+        None  # the site file's folder (a meter's own profile file is relative to it)
+    )
     _hourly: dict[str, pd.Series] = field(default_factory=dict)
     _temperature: dict[str, pd.Series] = field(default_factory=dict)
 

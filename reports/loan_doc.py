@@ -8,7 +8,7 @@ import logging
 import pandas as pd
 
 from .document import Chart, Document, Section, Series, Table, fmt, fmt_band, jsonable
-from .loan import LoanReport
+from .loan import LoanReport, MonthRow
 from .verify import Verification
 
 __all__ = ["expected_text", "loan_document", "verification_rows"]
@@ -97,6 +97,15 @@ def _summary(r: LoanReport, cur: str) -> str:
     return s + "."
 
 
+def _edge(m: MonthRow, sign: int) -> float:
+    """One edge of the cumulative 90 % band; NaN (a gap) where there is no verified figure."""
+    if m.status == "not implemented":
+        return 0.0
+    if m.cum_verified is None:
+        return float("nan")
+    return m.cum_verified + sign * (m.cum_band_90 or 0.0)
+
+
 def _cumulative_chart(r: LoanReport, cur: str, lines: list[tuple[object, str]]) -> Chart:
     """Running totals drawn where they are true: at each month's end (the first point is
     zero at the start of the first month), so no saving appears before commissioning."""
@@ -118,8 +127,8 @@ def _cumulative_chart(r: LoanReport, cur: str, lines: list[tuple[object, str]]) 
                 run([0.0 if m.status == "not implemented" else m.cum_verified for m in rows]),
                 "line",
                 (
-                    [0.0, *((m.cum_verified or 0) - (m.cum_band_90 or 0) for m in rows)],
-                    [0.0, *((m.cum_verified or 0) + (m.cum_band_90 or 0) for m in rows)],
+                    [0.0, *(_edge(m, -1) for m in rows)],
+                    [0.0, *(_edge(m, 1) for m in rows)],
                 ),
             ),
             Series("promised savings", run([m.cum_promised for m in rows]), "dashed"),

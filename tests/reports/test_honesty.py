@@ -28,6 +28,7 @@ from reports.consumption import consumption_report
 from reports.consumption_doc import consumption_document
 from reports.loan import loan_report
 from reports.loan_doc import loan_document
+from reports.verify import month_window
 from tests.reports.conftest import EXAMPLE, Dairy
 
 OCT = (date(2025, 10, 1), date(2025, 11, 1))
@@ -69,8 +70,6 @@ def test_site_totals_count_each_kwh_once(dairy: Dairy) -> None:
     truth = {m: _true_hourly(m, *OCT) for m in ("main-elec", "compressor", "refrigeration")}
     water = _true_hourly("cip-water", *OCT)
     with report_context(dairy.load(), date(2025, 10, 31)) as ctx:
-        from reports.verify import month_window
-
         r = consumption_report(ctx, month_window(OCT[0]))
     rows = {m["meter"]: m for m in r["meters"]}
     main_kwh = float(truth["main-elec"].sum())
@@ -191,6 +190,12 @@ def test_fahrenheit_drivers_never_read_met(dairy: Dairy, tmp_path: Path) -> None
     loaded.store_url = url
     with report_context(loaded, date(2025, 11, 30)) as ctx:
         r = loan_report(ctx, "green-line-1", date(2025, 11, 1))
+        cons = consumption_report(ctx, month_window(date(2025, 10, 1)))
+    rows = {m["meter"]: m for m in cons["meters"]}
+    assert rows["refrigeration"]["extrapolated"] and rows["main-elec"]["extrapolated"]
+    assert not rows["compressor"]["extrapolated"]  # its TOWT model has no temperature driver
+    summary = consumption_document(cons, [], "USD", "dairy").summary
+    assert "EXTRAPOLATED expectation" in summary and "every meter at or below" not in summary
     month = next(v for v in r.verifications if v.window.kind == "month")
     assert month.extrapolated and r.rows[-1].extrapolated and r.rows[-1].cum_extrapolated
     (d,) = month.meters[0].driver_range
