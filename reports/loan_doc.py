@@ -62,6 +62,24 @@ def expected_text(expected: dict[str, float | None], currency: str) -> str:
     return ", ".join(fmt(v, 0, units.get(k, k)) for k, v in expected.items() if v)
 
 
+def _why(r: LoanReport, kind: str) -> str:
+    """Short reason for the headline: 'temperature outside the baseline range in 100 % of
+    reporting days (refrigeration)'."""
+    parts = sorted(
+        {
+            f"{d['data']['driver']} outside the baseline range in "
+            f"{d['data']['share_outside']:.0%} of reporting {d['data']['interval_unit']} "
+            f"({ms.meter})"
+            for x in r.verifications
+            if x.window.kind == kind and x.extrapolated
+            for ms in x.meters
+            for d in ms.driver_range
+            if d["data"]["extrapolated"]
+        }
+    )
+    return "; ".join(parts) or "drivers outside the baseline's range"
+
+
 def _summary(r: LoanReport, cur: str) -> str:
     last = r.rows[-1] if r.rows else None
     if last is None or last.verified is None:
@@ -79,21 +97,16 @@ def _summary(r: LoanReport, cur: str) -> str:
     else:
         s += " (no repayment due this month)"
     if last.extrapolated:
-        s += " (EXTRAPOLATED: drivers outside the baseline's range)"
+        s += f" (EXTRAPOLATED: {_why(r, 'month')})"
     s += (
         f"; since implementation {fmt(last.cum_verified, 0)} ± {fmt(last.cum_band_90, 0)} {cur} "
         f"verified against {fmt(last.cum_promised, 0)} {cur} promised ({last.status})"
     )
     if last.cum_extrapolated and not last.extrapolated:
-        s += " (EXTRAPOLATED: drivers outside the baseline's range)"
+        s += f" (EXTRAPOLATED: {_why(r, 'since')})"
     open_ = [c for c in r.covenants if c.result == "not determinable"]
     if open_:
-        s += (
-            f"; {len(open_)} covenant(s) not determinable on extrapolated figures: "
-            + r.extrapolation[0]
-            if r.extrapolation
-            else ""
-        )
+        s += f"; {len(open_)} of {len(r.covenants)} covenants not determinable on extrapolated figures"
     return s + "."
 
 
@@ -182,7 +195,7 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
                 m.month,
                 fmt(m.promised, 0),
                 fmt_band(m.verified, m.band_90, 0),
-                m.status,
+                f"{m.status} (extrapolated)" if m.extrapolated else m.status,
                 _pct(m.completeness),
                 fmt(m.debt_service, 2),
                 _pct(m.coverage),
