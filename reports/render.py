@@ -13,18 +13,16 @@ import io
 import json
 import logging
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import matplotlib.dates as mdates
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from .document import Chart, Document, Table  # noqa: E402
+from .document import Chart, Document, Table
 
 __all__ = ["draw_chart", "to_html", "to_json", "to_pdf", "write"]
 
@@ -33,7 +31,17 @@ logger = logging.getLogger(__name__)
 PAGE = (8.27, 11.69)  # A4 portrait, inches
 MARGIN = 0.6
 COLORS = ["#1f5f8b", "#d1495b", "#2e933c", "#edae49", "#6c4f9c"]
-RC = {"pdf.fonttype": 42, "svg.fonttype": "none", "font.size": 8, "font.family": "DejaVu Sans"}
+# matplotlib's rcParams are process-wide and rc_context changes them for every thread while it
+# runs, so renders take turns (a dashboard renders from a thread pool). Figures are built with
+# the object API (Figure, no pyplot): no global figure registry, no backend switch at import.
+_RC_LOCK = threading.RLock()
+RC = {
+    "svg.hashsalt": "plantmeter",  # reproducible SVG ids: the same document renders the same HTML
+    "pdf.fonttype": 42,
+    "svg.fonttype": "none",
+    "font.size": 8,
+    "font.family": "DejaVu Sans",
+}
 
 
 def draw_chart(ax: Any, chart: Chart) -> None:
@@ -95,7 +103,7 @@ def draw_chart(ax: Any, chart: Chart) -> None:
 
 
 def _svg(chart: Chart) -> str:
-    with plt.rc_context(RC):
+    with _RC_LOCK, matplotlib.rc_context(RC):
         fig = Figure(figsize=(7.2, 2.8))
         draw_chart(fig.add_subplot(), chart)
         fig.tight_layout()
@@ -158,7 +166,7 @@ class _Pages:
 
     def _new(self) -> None:
         self.close_page()
-        self.fig = plt.figure(figsize=PAGE)
+        self.fig = Figure(figsize=PAGE)
         self.n += 1
         self.fig.text(
             MARGIN / PAGE[0],
@@ -172,7 +180,6 @@ class _Pages:
     def close_page(self) -> None:
         if self.fig is not None:
             self.pdf.savefig(self.fig)
-            plt.close(self.fig)
             self.fig = None
 
     def need(self, h: float) -> Figure:
@@ -296,7 +303,8 @@ def _column_widths(rows: list[list[str]]) -> list[float]:
 def to_pdf(doc: Document, path: Path) -> int:
     """Write the PDF; returns the number of pages."""
     with (
-        plt.rc_context(RC),
+        _RC_LOCK,
+        matplotlib.rc_context(RC),
         PdfPages(path, metadata={"Title": doc.title, "CreationDate": None}) as pdf,
     ):
         pages = _Pages(pdf, doc.title)
