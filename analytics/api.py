@@ -24,7 +24,7 @@ from .sufficiency import (
     is_extrapolated,
 )
 
-__all__ = ["ModelInfo", "SavingsResult", "compute_savings"]
+__all__ = ["BaselineFit", "ModelInfo", "SavingsResult", "compute_savings", "fit_baseline"]
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +143,77 @@ def _daily_candidates(train: pd.DataFrame) -> tuple[str, ...]:
     return ("1P", "2P", "3PH", "3PC", "4P", "5P")
 
 
+@dataclass
+class BaselineFit:
+    """A baseline model fitted once (to be pinned): the model, why, and its data findings."""
+
+    model: dict[str, Any]  # the model's to_dict(); rebuild with analytics.models.load_model
+    reason: str
+    granularity: str
+    data_sufficiency: list[SufficiencyWarning]
+    checks: list[Check]
+    drivers: dict[str, dict[str, float]]  # driver -> min, max, mean, sd over the baseline
+
+
+def fit_baseline(
+    usage: pd.Series,
+    baseline: tuple[object, object],
+    temperature: pd.Series | None = None,
+    production: pd.Series | None = None,
+    granularity: Granularity = "daily",
+    model: str = "auto",
+    temperature_unit: str = "C",
+    min_baseline_days: int = 365,
+) -> BaselineFit:
+    """Fit the baseline model on ``baseline`` only, as ``compute_savings`` would.
+
+    Disqualifying data-sufficiency findings raise DataSufficiencyError (a baseline is not
+    agreed on disqualified data); the others are returned with the G14 calibration checks.
+    """
+    if granularity not in FREQ:
+        raise AnalyticsError(f"granularity {granularity!r}: use 'daily' or 'hourly'")
+    u = validate_series(usage, "usage")
+    t = validate_series(temperature, "temperature", allow_negative=True)
+    p = validate_series(production, "production")
+    assert u is not None
+    b0, b1 = parse_period(baseline, u.index.tz, "baseline")
+    binned = bin_usage(u, granularity)
+    binned = binned.join(bin_drivers(pd.DatetimeIndex(binned.index), granularity, t, p))
+    extras = ["production"] if p is not None else []
+    if t is None:
+        binned["temperature"] = 0.0
+    base = binned[(binned.index >= b0) & (binned.index < b1)]
+    warnings = check_period(base, (b0, b1), granularity, "baseline", min_baseline_days)
+    bad = disqualifying(warnings)
+    if bad:
+        raise DataSufficiencyError(
+            "baseline data not sufficient: " + "; ".join(w.description for w in bad)
+        )
+    train = base[base["coverage"] >= 0.9]
+    m, reason = _fit(train, granularity, model, extras, temperature_unit)
+    if m.summary is None:
+        raise DataSufficiencyError(f"baseline model could not be fitted: {m.disqualified_reason}")
+    drivers = {}
+    for name in ["temperature", *extras] if t is not None else extras:
+        x = train[name].to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        if x.size:
+            drivers[name] = {
+                "min": float(x.min()),
+                "max": float(x.max()),
+                "mean": float(x.mean()),
+                "sd": float(x.std(ddof=1)) if x.size > 1 else 0.0,
+            }
+    return BaselineFit(
+        m.to_dict(),
+        reason,
+        granularity,
+        warnings,
+        calibration_checks(m.summary.gof, granularity),
+        drivers,
+    )
+
+
 def compute_savings(
     usage: pd.Series,
     baseline: tuple[object, object],
@@ -157,6 +228,7 @@ def compute_savings(
     emission_factor: float | None = None,
     allow_disqualified: bool = False,
     min_baseline_days: int = 365,
+    baseline_model: dict[str, Any] | None = None,
 ) -> SavingsResult:
     """Avoided energy use over ``reporting`` against a baseline fitted on ``baseline``.
 
@@ -164,6 +236,10 @@ def compute_savings(
     tz-aware index in the site's zone (days and hours of week are local). Periods are
     [start, end). Data-sufficiency findings are returned in ``data_sufficiency``;
     disqualifying ones raise DataSufficiencyError unless ``allow_disqualified``.
+
+    ``baseline_model`` (a model's ``to_dict()``, e.g. pinned at plan approval) is used as
+    the baseline instead of fitting one: the baseline period's data are then not checked
+    again (they were when the model was fitted) and only inform the driver-range checks.
     """
     if granularity not in FREQ:
         raise AnalyticsError(f"granularity {granularity!r}: use 'daily' or 'hourly'")
@@ -183,7 +259,11 @@ def compute_savings(
         binned["temperature"] = 0.0
     base = binned[(binned.index >= b0) & (binned.index < b1)]
     rep = binned[(binned.index >= r0) & (binned.index < r1)]
-    warnings = check_period(base, (b0, b1), granularity, "baseline", min_baseline_days)
+    warnings = (
+        []
+        if baseline_model is not None
+        else check_period(base, (b0, b1), granularity, "baseline", min_baseline_days)
+    )
     warnings += check_period(rep, (r0, r1), granularity, "reporting")
     bad = disqualifying(warnings)
     if bad and not allow_disqualified:
@@ -193,7 +273,15 @@ def compute_savings(
             + " (pass allow_disqualified=True to compute anyway, flagged)"
         )
     train = base[base["coverage"] >= 0.9] if len(base) else base
-    m, reason = _fit(train, granularity, model, extras, temperature_unit)
+    if baseline_model is not None:
+        from .models import load_model
+
+        m, reason = (
+            load_model(baseline_model),
+            "pinned: the model fitted when the plan was approved",
+        )
+    else:
+        m, reason = _fit(train, granularity, model, extras, temperature_unit)
     summary = m.summary
     if summary is None:
         raise DataSufficiencyError(f"baseline model could not be fitted: {m.disqualified_reason}")

@@ -1,4 +1,7 @@
-"""``plantmeter report loan|audit|consumption|plan``: build a report and write PDF/HTML/JSON."""
+"""``plantmeter report loan|audit|consumption|plan``: build a report and write PDF/HTML/JSON.
+
+``plantmeter plan approve|show``: pin a plan's baselines and record who approved what.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,17 @@ logger = logging.getLogger(__name__)
 
 def _quiet() -> None:
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
+
+
+def _stamp(doc: Any, ctx: Any) -> None:
+    """Which approved version and pinned baselines the document used; a banner if none."""
+    doc.data["approval"] = ctx.approval_data()
+    if not ctx.approved:
+        doc.title += " — UNAPPROVED baseline"
+        doc.summary = (
+            "UNAPPROVED baseline (no `plantmeter plan approve` yet): figures are refitted on "
+            "today's readings and not yet agreed. " + doc.summary
+        )
 
 
 def _loan(args: argparse.Namespace) -> int:
@@ -35,6 +49,7 @@ def _loan(args: argparse.Namespace) -> int:
             ctx.meta(f"{ctx.plan.baseline.start} to {w.end} (exclusive)"),
             ctx.plan.loan(args.loan_id).currency,
         )
+        _stamp(doc, ctx)
     print(doc.summary)
     write(doc, args.out)
     return 0
@@ -69,6 +84,7 @@ def _audit(args: argparse.Namespace) -> int:
             ctx.plan.currency,
             args.site,
         )
+        _stamp(doc, ctx)
     print(doc.summary)
     write(doc, args.out)
     return 0
@@ -91,20 +107,71 @@ def _consumption(args: argparse.Namespace) -> int:
         doc = consumption_document(
             r, ctx.meta(f"{w.start} to {w.end} (exclusive)"), ctx.plan.currency, loaded.site.site.id
         )
+        _stamp(doc, ctx)
     print(doc.summary)
     write(doc, args.out)
     return 0
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from plantmeter.yamlconf import read_yaml
-
-    from .load import load_plan, plan_digest
+    from .load import load_plan
 
     loaded = load_plan(args.plan)
-    raw, _ = read_yaml(loaded.path)
     print(loaded.as_of(None)[1].describe())
-    print(f"digest of the plan body: {plan_digest(raw)}")
+    print(f"digest of the plan body: {loaded.digest}")
+    if loaded.record is not None:
+        print(f"approval record {loaded.record.path}: head {loaded.record.head}")
+        for i, e in enumerate(loaded.record.entries, 1):
+            what = (
+                f"version {e['version']} approved {e['date']}"
+                if e["kind"] == "approval"
+                else f"{e['kind']} {e['item']} of {e['item_date']} approved"
+            )
+            fits = ", ".join(sorted(e.get("fits") or {}))
+            print(
+                f"  {i}. {what} by {e['by']} (recorded {e['recorded_at']})"
+                + (f"; pinned baselines: {fits}" if fits else "")
+            )
+    for p in loaded.pending:
+        print(f"pending: {p}")
+    return 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from ingest.stores import open_store
+    from plantmeter.errors import ConfigError
+
+    from .approval import approve
+    from .load import load_plan
+
+    loaded = load_plan(args.plan)
+    try:
+        day = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        raise ConfigError(f"--date {args.date!r}: write the agreed date as YYYY-MM-DD") from None
+    store = open_store(loaded.store_url, create=False)
+    try:
+        new = approve(loaded, store, args.by, day)
+    finally:
+        store.close()
+    for e in new:
+        fits = e.get("fits") or {}
+        what = (
+            f"version {e['version']} of plan {loaded.base.id} approved {e['date']}"
+            if e["kind"] == "approval"
+            else f"{e['kind']} {e['item']} ({e['item_date']}: {e['reason']}) approved"
+        )
+        print(f"{what} by {e['by']}")
+        for m, f in fits.items():
+            st = f["statistics"]
+            print(
+                f"  pinned {m}: {f['model']['summary']['type']}, CV(RMSE) {st['cvrmse']:.1%}, "
+                f"NMBE {st['nmbe']:.2%}, R² {st['r2']:.3f}, n {st['n']}; "
+                f"{f['readings']['count']:,} readings {f['readings']['digest']}"
+            )
+    print(
+        f"approval record {new[-1]['digest']} written to {loaded.record.path if loaded.record else ''}"
+    )
     return 0
 
 
@@ -137,3 +204,25 @@ def register(subparsers: Any) -> None:
     plan = sub.add_parser("plan", help="validate a plan; print its version and digest")
     plan.add_argument("plan")
     plan.set_defaults(func=_plan)
+    _register_plan(subparsers)
+
+
+def _register_plan(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "plan", help="M&V plan: approve (pin the baselines) and show the approval record"
+    )
+    sub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
+    ap = sub.add_parser(
+        "approve",
+        help="fit and pin every baseline, record who approved the plan (or its new amendments "
+        "and adjustments) in PLAN.approved.json",
+    )
+    ap.add_argument("plan", help="the site's M&V plan (mv-plan.yaml)")
+    ap.add_argument("--by", required=True, help="who approves: names and roles of the signatories")
+    ap.add_argument(
+        "--date", help="the agreed date, YYYY-MM-DD (default: today; only for the plan itself)"
+    )
+    ap.set_defaults(func=_approve)
+    show = sub.add_parser("show", help="validate a plan; print its version, digest and approvals")
+    show.add_argument("plan")
+    show.set_defaults(func=_plan)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -105,9 +106,83 @@ class ReportContext:
     data: SiteData
     verifier: Verifier
 
+    @property
+    def approved(self) -> bool:
+        return self.version.approved is not None
+
+    def baseline_lines(self) -> list[str]:
+        """Per baseline: the pinned model, its fit date and readings digest, and any change."""
+        v = self.verifier
+        if not self.approved:
+            return [
+                "UNAPPROVED baseline: the plan has no approval record, so every baseline is "
+                "refitted on the readings stored today and may change with the next import; run "
+                "`plantmeter plan approve` to pin it"
+            ]
+        out = []
+        for meter in self.plan.baselines:
+            pin = v.pins[meter]
+            stats = pin.data["statistics"]
+            line = (
+                f"Baseline {meter}: {pin.model['summary']['type']} pinned by approval-record entry "
+                f"{pin.entry} ({pin.entry_kind}), fitted {pin.fitted_at} on "
+                f"{pin.data['readings']['count']:,} readings {pin.readings_digest}; CV(RMSE) "
+                f"{stats['cvrmse']:.1%}, NMBE {stats['nmbe']:.2%}, R² {stats['r2']:.3f}, "
+                f"n {stats['n']}, p {stats['p']}"
+            )
+            n = v.changed.get(meter, 0)
+            if n:
+                line += (
+                    f". Baseline data changed since approval: {n:,} readings differ; the "
+                    "approved model is kept"
+                )
+            out.append(line)
+        for a in self.plan.adjustments:
+            effects = ", ".join(
+                f"{m} "
+                + (
+                    f"{e.per_day:+,.6g}/day"
+                    if e.per_day is not None
+                    else f"{e.total:+,.6g} in total"
+                    if e.total is not None
+                    else f"{e.per_unit:+,.6g} per unit of {e.driver}"
+                )
+                for m, e in a.meters.items()
+            )
+            out.append(
+                f"Non-routine adjustment {a.id} from {a.start} to {a.end or 'open'} (agreed "
+                f"{a.date}, approved by {a.approved_by}): {effects} — {a.reason}"
+            )
+        return out
+
+    def approval_data(self) -> dict[str, Any]:
+        """The JSON block: which approved version, pinned models and adjustments were used."""
+        v = self.verifier
+        return {
+            "status": "approved" if self.approved else "UNAPPROVED",
+            "plan": self.version.to_dict(),
+            "record": str(self.loaded.record.path) if self.loaded.record else None,
+            "baselines": {
+                m: {
+                    "entry": p.entry,
+                    "entry_kind": p.entry_kind,
+                    "model_type": p.model["summary"]["type"],
+                    "fitted_at": p.fitted_at,
+                    "readings_digest": p.readings_digest,
+                    "readings": p.data["readings"]["count"],
+                    "statistics": p.data["statistics"],
+                    "readings_changed_since_approval": v.changed.get(m, 0),
+                }
+                for m, p in v.pins.items()
+                if m in self.plan.baselines
+            },
+            "adjustments": [a.model_dump(mode="json") for a in self.plan.adjustments],
+        }
+
     def meta(self, window: str) -> list[str]:
         return [
             self.version.describe(),
+            *self.baseline_lines(),
             f"Site {self.loaded.site.site.id} ({self.loaded.site.site.name}), time zone "
             f"{self.data.tz}; baseline {self.plan.baseline.start} to {self.plan.baseline.end} "
             "(end exclusive)",
@@ -122,8 +197,22 @@ class ReportContext:
 
 @contextmanager
 def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
-    """Open the plan's store and the plan version in force on ``as_of``; closes the store."""
+    """Open the plan's store and the plan version in force on ``as_of``; closes the store.
+
+    An approved plan must have every ledger item approved (else ConfigError with the fix);
+    its pinned baselines are used and their stored baseline readings compared with the
+    approved ones.
+    """
+    from .approval import baseline_changes, pins_for
+
+    if loaded.approved and loaded.pending:
+        raise ConfigError(
+            f"{loaded.path}: not approved yet: {'; '.join(loaded.pending)}; run `plantmeter plan "
+            f"approve {loaded.path.name} --by NAME` to approve (amendments that refit refit "
+            "then), or remove the unapproved items"
+        )
     plan, version = loaded.as_of(as_of)
+    pins = pins_for(loaded, as_of)
     store = open_store(loaded.store_url, create=False)
     tz = loaded.site.site.timezone
     start = pd.Timestamp(plan.baseline.start).tz_localize(tz) - pd.Timedelta(days=1)
@@ -131,6 +220,8 @@ def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
     base_dir = (loaded.path.parent / plan.site_config).parent
     data = SiteData(store, loaded.site, start, end, base_dir)
     try:
-        yield ReportContext(loaded, plan, version, store, data, Verifier(plan, data))
+        changed = baseline_changes(store, loaded.site, pins, base_dir)
+        verifier = Verifier(plan, data, pins, changed)
+        yield ReportContext(loaded, plan, version, store, data, verifier)
     finally:
         store.close()

@@ -49,6 +49,7 @@ class SiteData:
     )
     _hourly: dict[str, pd.Series] = field(default_factory=dict)
     _temperature: dict[str, pd.Series] = field(default_factory=dict)
+    _raw: dict[str, tuple[str, pd.Series]] = field(default_factory=dict)
 
     @property
     def tz(self) -> str:
@@ -80,11 +81,19 @@ class SiteData:
             counter = frame[spec.quantity].dropna()
             if len(counter) < 2:
                 raise DataSufficiencyError(f"meter {meter!r}: fewer than two counter readings")
+            self._raw[meter] = (spec.quantity, counter)
             hourly, _ = counter_to_hourly(counter, spec.rollover, spec.max_rate_per_h)
             use = hourly["usage"].where(hourly["coverage"] >= MIN_COVERAGE)
             self._hourly[meter] = use.tz_convert(self.tz).rename(meter)
             logger.debug("read %s: %d hours", meter, len(use))
         return self._hourly[meter]
+
+    def readings(self, meter: str) -> tuple[str, pd.Series]:
+        """The quantity and the raw stored readings behind ``hourly`` / ``temperature``."""
+        if meter in self._temperature:
+            return "temperature", self._temperature[meter]
+        self.hourly(meter)
+        return self._raw[meter]
 
     def temperature(self, meter: str) -> pd.Series:
         """Temperature readings (the sensor's ``temperature`` quantity), local index."""

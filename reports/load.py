@@ -1,7 +1,10 @@
-"""Load an M&V plan with its site config, check its approval digest, apply amendments.
+"""Load an M&V plan with its site config and approval record, apply amendments.
 
 ``load_plan(path)`` -> ``LoadedPlan``; ``loaded.as_of(day)`` gives the plan as amended by
-every amendment dated on or before ``day`` and the ``PlanVersion`` a report prints.
+every amendment dated on or before ``day`` (with the non-routine adjustments agreed by then)
+and the ``PlanVersion`` a report prints. The approval record (``reports.record``) must match:
+an approved body or ledger item that was edited afterwards is an error; items added since
+the last approval are listed in ``LoadedPlan.pending``.
 
 An amendment's ``changes`` maps a path to a new value. Paths are dotted; list items are
 chosen by id in brackets::
@@ -17,8 +20,6 @@ chosen by id in brackets::
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
 import os
 import re
@@ -36,8 +37,17 @@ from plantmeter.errors import ConfigError
 from plantmeter.yamlconf import format_validation_error, read_yaml
 
 from .plan import Amendment, MVPlan
+from .record import ApprovalRecord, approval_path, canonical_digest, read_record
 
-__all__ = ["LoadedPlan", "PlanVersion", "apply_change", "load_plan", "plan_digest"]
+__all__ = [
+    "LEDGERS",
+    "LoadedPlan",
+    "PlanVersion",
+    "apply_change",
+    "item_digest",
+    "load_plan",
+    "plan_digest",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +62,10 @@ class PlanVersion:
     version: int
     approved: date | None
     amendments: tuple[Amendment, ...] = ()
+    approved_by: str = ""
+    plan_digest: str = ""
+    record_digest: str | None = None  # digest of the last approval-record entry this text used
+    record_entry: int = 0  # its number (1-based)
 
     @property
     def label(self) -> str:
@@ -59,7 +73,13 @@ class PlanVersion:
 
     def describe(self) -> str:
         head = f"M&V plan {self.plan_id} version {self.label}"
-        head += f" (approved {self.approved})" if self.approved else " (not yet approved)"
+        if self.approved:
+            head += (
+                f" (approved {self.approved}) by {self.approved_by}; approval record entry "
+                f"{self.record_entry} {self.record_digest}"
+            )
+        else:
+            head += " (UNAPPROVED: no approval record; baselines refitted on today's readings)"
         if self.amendments:
             head += "; amendments applied: " + "; ".join(
                 f"{a.date} {a.reason}" for a in self.amendments
@@ -71,8 +91,17 @@ class PlanVersion:
             "plan_id": self.plan_id,
             "version": self.label,
             "approved": self.approved.isoformat() if self.approved else None,
+            "approved_by": self.approved_by or None,
+            "plan_digest": self.plan_digest,
+            "approval_record_digest": self.record_digest,
+            "approval_record_entry": self.record_entry or None,
             "amendments": [
-                {"date": a.date.isoformat(), "reason": a.reason, "changes": a.changes}
+                {
+                    "date": a.date.isoformat(),
+                    "reason": a.reason,
+                    "changes": a.changes,
+                    "refit": a.refit,
+                }
                 for a in self.amendments
             ],
         }
@@ -87,22 +116,71 @@ class LoadedPlan:
     store_url: str
     base: MVPlan
     amended: list[MVPlan] = field(default_factory=list)  # after amendment 1, 2, ...
+    digest: str = ""  # of the plan body
+    raw_items: dict[str, list[Any]] = field(default_factory=dict)  # ledger kind -> raw items
+    record: ApprovalRecord | None = None
+    approval: int | None = None  # index of this version's approval entry in the record
+    pending: list[str] = field(default_factory=list)  # what is not approved yet
+
+    @property
+    def approved(self) -> bool:
+        return self.approval is not None
+
+    @property
+    def site_dir(self) -> Path:
+        """The site file's folder (a meter's own profile file is relative to it)."""
+        return (self.path.parent / self.base.site_config).parent
+
+    def entries_in_force(self, day: date | None = None) -> list[int]:
+        """Record entries (indexes) behind the text in force on ``day``: approval + ledger."""
+        if self.record is None or self.approval is None:
+            return []
+        out = [self.approval]
+        for i, e in self.record.ledger(self.approval, "amendment"):
+            if day is None or date.fromisoformat(e["item_date"]) <= day:
+                out.append(i)
+        for i, e in self.record.ledger(self.approval, "adjustment"):
+            if day is None or date.fromisoformat(e["item_date"]) <= day:
+                out.append(i)
+        return sorted(out)
 
     def as_of(self, day: date | None = None) -> tuple[MVPlan, PlanVersion]:
-        """The plan in force on ``day`` (all amendments when None)."""
+        """The plan in force on ``day`` (all amendments and adjustments when None)."""
         applied = [a for a in self.base.amendments if day is None or a.date <= day]
         plan = self.amended[len(applied) - 1] if applied else self.base
-        approved = self.base.approved.date if self.base.approved else None
-        return plan, PlanVersion(self.base.id, self.base.version, approved, tuple(applied))
+        plan = plan.model_copy(
+            update={"adjustments": [a for a in plan.adjustments if day is None or a.date <= day]}
+        )
+        if self.record is None or self.approval is None:
+            return plan, PlanVersion(
+                self.base.id, self.base.version, None, tuple(applied), plan_digest=self.digest
+            )
+        entry = self.record.entries[self.approval]
+        last = self.entries_in_force(day)[-1]
+        return plan, PlanVersion(
+            self.base.id,
+            self.base.version,
+            date.fromisoformat(entry["date"]),
+            tuple(applied),
+            entry["by"],
+            self.digest,
+            self.record.entries[last]["digest"],
+            last + 1,
+        )
+
+
+LEDGERS = ("amendments", "adjustments")
+"""The dated ledgers: outside the body digest, approved item by item."""
 
 
 def plan_digest(raw: Mapping[str, Any]) -> str:
-    """sha256 of the plan body (without amendments and without the digest itself)."""
-    body = {k: v for k, v in raw.items() if k != "amendments"}
-    if isinstance(body.get("approved"), dict):
-        body["approved"] = {k: v for k, v in body["approved"].items() if k != "digest"}
-    text = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    """sha256 of the plan body: everything but the ledgers (amendments, adjustments)."""
+    return canonical_digest({k: v for k, v in raw.items() if k not in LEDGERS})
+
+
+def item_digest(item: Any) -> str:
+    """sha256 of one ledger item as written in the plan."""
+    return canonical_digest(item)
 
 
 def apply_change(data: dict[str, Any], path: str, value: Any) -> None:
@@ -178,26 +256,25 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
     raw, node = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}:1: expected a mapping of plan settings at the top level")
+    if "approved" in raw:
+        raise ConfigError(
+            f"{path}:{_line(node, 'approved')}: approved: the approval is no longer written into "
+            f"the plan; delete this block and run `plantmeter plan approve {path.name} --by NAME "
+            "--date YYYY-MM-DD` (the agreed date), which pins the baselines and records the "
+            f"approval in {approval_path(path).name}"
+        )
     site = _load_site(path, raw, node, env)
     ctx = {"site": site, "path": path}
     try:
         base = MVPlan.model_validate(raw, context=ctx)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(path, exc, node)) from None
-    if base.approved and base.approved.digest and base.approved.digest != plan_digest(raw):
-        raise ConfigError(
-            f"{path}:{_line(node, 'approved', 'digest')}: approved.digest: the plan body changed "
-            f"after approval (it now hashes to {plan_digest(raw)}); restore the approved text and "
-            "record the change under amendments (date, reason, changes)"
-        )
     amended: list[MVPlan] = []
     data = copy.deepcopy(raw)
     data.pop("amendments", None)
-    last = base.approved.date if base.approved else None
+    last: date | None = None
     for i, a in enumerate(base.amendments):
         where = f"{path}:{_line(node, 'amendments', i)}: amendments[{i}]"
-        if base.approved is None:
-            raise ConfigError(f"{where}: the plan is not approved; edit it directly until approval")
         if last is not None and a.date < last:
             raise ConfigError(
                 f"{where}.date: {a.date} is before {last}; list amendments in date order, after approval"
@@ -207,12 +284,13 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
             if key.split(".")[0].split("[")[0] in (
                 "id",
                 "version",
-                "approved",
                 "amendments",
+                "adjustments",
                 "site_config",
             ):
                 raise ConfigError(
-                    f"{where}.changes: {key!r} cannot be amended; issue a new plan version"
+                    f"{where}.changes: {key!r} cannot be amended; issue a new plan version "
+                    "(non-routine adjustments go in the adjustments ledger)"
                 )
             try:
                 apply_change(data, key, value)
@@ -227,7 +305,18 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
                 f"{where}: the plan as amended is invalid:\n"
                 + format_validation_error(path, exc, node)
             ) from None
+    for i, a in enumerate(base.amendments):
+        plan_i = amended[i]
+        for j, m in enumerate(a.refit):
+            if m not in plan_i.baselines:
+                raise ConfigError(
+                    f"{path}:{_line(node, 'amendments', i)}: amendments[{i}].refit[{j}]: {m!r} has "
+                    f"no baseline in the plan; use one of {', '.join(plan_i.baselines)}"
+                )
     assert site is not None  # a missing site_config fails validation above
+    loaded = LoadedPlan(path, site, site.store.url, base, amended, plan_digest(raw))
+    loaded.raw_items = {k: list(raw.get(k) or []) for k in LEDGERS}
+    _check_record(loaded, node)
     logger.info(
         "plan %s v%s: %d options, %d loans, %d amendments",
         base.id,
@@ -236,4 +325,46 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
         len(base.loans),
         len(base.amendments),
     )
-    return LoadedPlan(path, site, site.store.url, base, amended)
+    return loaded
+
+
+def _check_record(loaded: LoadedPlan, node: yaml.Node | None) -> None:
+    """Match the plan against its approval record: edits are errors, additions are pending."""
+    path = loaded.path
+    rec = read_record(approval_path(path))
+    loaded.record = rec
+    if rec is None:
+        loaded.pending = ["the plan is not approved"]
+        return
+    if rec.plan_id != loaded.base.id:
+        raise ConfigError(
+            f"{rec.path}: the approval record is for plan {rec.plan_id!r}, not {loaded.base.id!r}; "
+            "an approval record belongs to one plan file"
+        )
+    idx = rec.approval_for(loaded.base.version)
+    if idx is None:
+        loaded.pending = [f"version {loaded.base.version} of the plan is not approved"]
+        return
+    entry = rec.entries[idx]
+    if entry["plan_digest"] != loaded.digest:
+        raise ConfigError(
+            f"{path}:1: the plan body changed after version {loaded.base.version} was approved on "
+            f"{entry['date']} by {entry['by']} (approved body {entry['plan_digest']}, this body "
+            f"{loaded.digest}); restore the approved text (the signatories hold it, or "
+            f"`git diff`) and record the change under amendments (date, reason, changes), or "
+            "issue a new version (raise version:) and approve it with `plantmeter plan approve`"
+        )
+    loaded.approval = idx
+    for kind, ledger in (("amendment", "amendments"), ("adjustment", "adjustments")):
+        items = loaded.raw_items[ledger]
+        done = rec.ledger(idx, kind)
+        for _, e in done:
+            k = e["item"]
+            if k >= len(items) or item_digest(items[k]) != e["item_digest"]:
+                raise ConfigError(
+                    f"{path}:{_line(node, ledger, k)}: {ledger}[{k}] changed or was removed after "
+                    f"it was approved on {e['recorded_at'][:10]} by {e['by']}; restore it — an "
+                    f"approved {kind} is corrected by a new {kind}, never edited"
+                )
+        for k in range(len(done), len(items)):
+            loaded.pending.append(f"{ledger}[{k}] is not approved")

@@ -5,10 +5,16 @@ plan; its store — or ``PLANTMETER_STORE_URL`` — holds the series), validates
 ``extra="forbid"`` models and cross-checks them; a problem raises ``ConfigError`` with one
 line per problem: ``file:line: field: message; fix``.
 
-Versioning: ``version`` and ``approved`` (date, by, optional ``digest``) freeze the plan.
-When ``approved.digest`` is set, the plan body must still hash to it; a change after approval
-is recorded under ``amendments`` (date, reason, changes) instead, and reports use the plan as
-amended up to the end of their period and print which version that is (see ``amend.py``).
+Versioning: ``plantmeter plan approve`` freezes the plan (``reports.approval``): it records who
+approved which body digest and pins the fitted baselines in ``<plan>.approved.json``. A change
+after approval goes under ``amendments`` (date, reason, changes, optional ``refit``); documented
+non-routine adjustments go in the dated ``adjustments`` ledger. Both ledgers are approved entry
+by entry, and reports use the plan as amended up to the end of their period and print which
+approved version that is (see ``load.py``).
+
+IPMVP options: a meter's regression baseline is Option B (a sub-meter) or Option C (a meter
+with sub-meters, or ``measurement: whole-facility``); an option with ``key_parameter`` is
+Option A: the key parameter measured before and after, the rest stipulated with its source.
 """
 
 from __future__ import annotations
@@ -23,16 +29,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 from plantmeter.config import Ident, SiteConfig
 
 __all__ = [
+    "AdjustmentEffect",
     "Amendment",
-    "Approval",
     "Covenant",
     "ExpectedSavings",
     "FlatTariff",
+    "KeyParameter",
     "LoanSpec",
     "MVPlan",
     "MeterBaseline",
+    "NonRoutineAdjustment",
     "OptionSpec",
     "Period",
+    "SpotMeasurement",
+    "Stipulation",
     "TimeOfUseBand",
     "TimeOfUseTariff",
     "UNITS",
@@ -44,6 +54,7 @@ Level = Literal["housekeeping", "low-cost", "investment"]
 Status = Literal["proposed", "approved", "implemented", "verified", "rejected"]
 Kind = Literal["electricity", "water", "gas", "thermal"]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_Date = date  # for models that also have a field named "date"
 ALL_DAYS: list[Day] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 UNITS = {"electricity": "kWh", "water": "m3", "gas": "kWh", "thermal": "kWh"}
 """Usage unit per meter kind, as the counters record it."""
@@ -74,6 +85,45 @@ class ExpectedSavings(_Model):
     cost: float = Field(default=0.0, ge=0, description="in the plan's currency")
 
 
+class SpotMeasurement(_Model):
+    """A measurement of an Option A key parameter: value, date and where it is documented."""
+
+    value: float = Field(ge=0)
+    measured: date
+    source: str = Field(min_length=3, description="the measurement report, logger file, ...")
+
+
+class Stipulation(_Model):
+    """An agreed (not measured) value of an Option A calculation, with its source."""
+
+    name: str = Field(min_length=1)
+    value: float = Field(gt=0)
+    unit: str = Field(min_length=1)
+    source: str = Field(min_length=3, description="why this value: survey, schedule, datasheet")
+
+
+class KeyParameter(_Model):
+    """IPMVP Option A: savings per year = (baseline - reporting) × the stipulated values.
+
+    The product must come out in ``savings_unit`` per year (e.g. kW × h/year = kWh/year).
+    """
+
+    parameter: str = Field(min_length=1, description="e.g. lighting power")
+    unit: str = Field(min_length=1, description="unit of the measured values, e.g. kW")
+    baseline: SpotMeasurement
+    reporting: SpotMeasurement
+    stipulated: list[Stipulation] = Field(min_length=1)
+    savings_unit: Literal["kWh", "m3"]
+
+    @property
+    def annual_savings(self) -> float:
+        """(baseline - reporting) × every stipulated value, in ``savings_unit`` per year."""
+        out = self.baseline.value - self.reporting.value
+        for s in self.stipulated:
+            out *= s.value
+        return out
+
+
 class OptionSpec(_Model):
     """A cleaner-production option and the meters that see its effect."""
 
@@ -89,6 +139,11 @@ class OptionSpec(_Model):
     measurement: Literal["isolation", "whole-facility"] | None = Field(
         default=None,
         description="IPMVP option B (sub-meter) or C (whole facility); default: from the site's meters",
+    )
+    key_parameter: KeyParameter | None = Field(
+        default=None,
+        description="IPMVP Option A: key parameter measured, the rest stipulated; the option's "
+        "meters then only give the tariff and the emission factor",
     )
 
     @model_validator(mode="after")
@@ -171,18 +226,88 @@ class LoanSpec(_Model):
     covenants: list[Covenant] = []
 
 
-class Approval(_Model):
-    date: date
-    by: str = ""
-    digest: str | None = Field(default=None, description="sha256 of the approved plan body")
-
-
 class Amendment(_Model):
-    """A change after approval: ``changes`` maps ``options[air-leaks].status`` -> new value."""
+    """A change after approval: ``changes`` maps ``options[air-leaks].status`` -> new value.
+
+    ``refit`` names meters whose baselines are refitted when the amendment is approved (e.g.
+    corrected baseline readings); a change of a meter's baseline model, of the baseline period
+    or of its holidays refits that meter in any case.
+    """
 
     date: date
     reason: str = Field(min_length=3)
-    changes: dict[str, Any] = Field(min_length=1)
+    changes: dict[str, Any] = Field(default_factory=dict)
+    refit: list[str] = []
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Amendment:
+        if not self.changes and not self.refit:
+            raise ValueError(
+                "changes: the amendment changes nothing; give changes (path: value) or refit "
+                "(meter ids)"
+            )
+        return self
+
+
+class AdjustmentEffect(_Model):
+    """What a non-routine adjustment adds to one meter's adjusted baseline (usage units).
+
+    Exactly one of: ``per_day`` (a constant load), ``total`` (spread evenly over the period's
+    days; the period needs an end) or ``per_unit`` × the interval value of ``driver`` (a
+    production meter: a documented model change, e.g. a new product's specific use).
+    Positive: the baseline would have used more (a load added after the baseline).
+    """
+
+    per_day: float | None = None
+    total: float | None = None
+    per_unit: float | None = None
+    driver: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> AdjustmentEffect:
+        given = [k for k in ("per_day", "total", "per_unit") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of per_day (usage per day), total (usage over the period) or "
+                f"per_unit with driver (usage per unit of a production meter); got {given or 'none'}"
+            )
+        if (self.per_unit is not None) != (self.driver is not None):
+            raise ValueError(
+                "per_unit needs driver (a production meter id), and driver needs per_unit"
+            )
+        return self
+
+
+class NonRoutineAdjustment(_Model):
+    """A dated entry of the non-routine adjustment ledger (IPMVP: static factors changed)."""
+
+    id: Ident
+    start: _Date
+    end: _Date | None = Field(default=None, description="exclusive; open when absent")
+    date: _Date = Field(description="when the adjustment was agreed")
+    reason: str = Field(min_length=3)
+    meters: dict[str, AdjustmentEffect] = Field(min_length=1)
+    method: str = Field(
+        default="", description="how the figures were found (engineering calculation, submeter)"
+    )
+    approved_by: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sane(self) -> NonRoutineAdjustment:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}; fix the period")
+        for mid, e in self.meters.items():
+            if e.total is not None and self.end is None:
+                raise ValueError(
+                    f"meters.{mid}.total: a total needs the period's end; add end: YYYY-MM-DD or "
+                    "give per_day"
+                )
+            if e.per_unit is not None and len(self.method) < 3:
+                raise ValueError(
+                    f"method: meters.{mid} is a model change (per_unit); document how it was "
+                    "found under method"
+                )
+        return self
 
 
 class MVPlan(_Model):
@@ -190,7 +315,6 @@ class MVPlan(_Model):
 
     id: Ident
     version: int = Field(default=1, ge=1)
-    approved: Approval | None = None
     site_config: Path = Field(description="the site YAML, relative to this plan")
     currency: str = "USD"
     discount_rate: float = Field(default=0.08, ge=0, lt=1)
@@ -210,6 +334,9 @@ class MVPlan(_Model):
     )
     loans: list[LoanSpec] = []
     amendments: list[Amendment] = []
+    adjustments: list[NonRoutineAdjustment] = Field(
+        default_factory=list, description="the dated non-routine adjustment ledger"
+    )
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> MVPlan:
@@ -234,7 +361,7 @@ class MVPlan(_Model):
                         f"options[{i}].meters[{j}]: {m!r} is not a meter of site {site.site.id!r} "
                         f"({self.site_config}); use one of {', '.join(meters)}"
                     )
-                if m not in self.baselines:
+                if o.key_parameter is None and m not in self.baselines:
                     raise ValueError(
                         f"options[{i}].meters[{j}]: meter {m!r} has no baseline model; add it under "
                         "baselines (e.g. baselines: {" + m + ": {model: auto}})"
@@ -244,6 +371,9 @@ class MVPlan(_Model):
                     f"options[{i}].implemented: {o.implemented} falls inside the baseline period "
                     f"(ends {self.baseline.end}); move the baseline earlier or fix the date"
                 )
+        if site is not None:
+            _check_option_a(self, meters)
+            _check_adjustments(self, meters)
         loan_ids = [ln.id for ln in self.loans]
         for i, ln in enumerate(self.loans):
             if ln.id in loan_ids[:i]:
@@ -296,4 +426,43 @@ def _check_baselines(plan: MVPlan, meters: dict[str, Any]) -> None:
                 raise ValueError(
                     f"baselines: {mid}.{role} = {ref!r} is not a {want} meter of the site; name one "
                     f"of {', '.join(k for k, m in meters.items() if m.kind == want) or '(none)'}"
+                )
+
+
+def _check_option_a(plan: MVPlan, meters: dict[str, Any]) -> None:
+    for i, o in enumerate(plan.options):
+        if o.key_parameter is None:
+            continue
+        for j, m in enumerate(o.meters):
+            unit = UNITS.get(meters[m].kind)
+            if unit != o.key_parameter.savings_unit:
+                raise ValueError(
+                    f"options[{i}].meters[{j}]: {m!r} records {unit or meters[m].kind}, but the "
+                    f"Option A savings are in {o.key_parameter.savings_unit}; name a meter of "
+                    "that unit (it prices the savings)"
+                )
+
+
+def _check_adjustments(plan: MVPlan, meters: dict[str, Any]) -> None:
+    ids = [a.id for a in plan.adjustments]
+    for i, a in enumerate(plan.adjustments):
+        if a.id in ids[:i]:
+            raise ValueError(f"adjustments[{i}].id: duplicate adjustment id {a.id!r}")
+        if a.start < plan.baseline.end:
+            raise ValueError(
+                f"adjustments[{i}].start: {a.start} is before the baseline ends "
+                f"({plan.baseline.end}); a non-routine adjustment applies to the reporting period"
+            )
+        for mid, e in a.meters.items():
+            if mid not in plan.baselines:
+                raise ValueError(
+                    f"adjustments[{i}].meters: {mid!r} has no baseline in this plan; use one of "
+                    f"{', '.join(plan.baselines)}"
+                )
+            if e.driver is not None and (
+                e.driver not in meters or meters[e.driver].kind != "production"
+            ):
+                raise ValueError(
+                    f"adjustments[{i}].meters.{mid}.driver: {e.driver!r} is not a production "
+                    "meter of the site"
                 )

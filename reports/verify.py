@@ -16,24 +16,35 @@ kWh / m3, cost (plan tariffs) and CO2 (plan emission factors), each with its 90 
 
 Attribution: a meter with sub-meters (or ``measurement: whole-facility``) is IPMVP Option C
 and carries the caveat that it sees every change at the site; a meter shared by several
-implemented options is split in proportion to their expected savings (stated).
+implemented options is split in proportion to their expected savings (stated). An option with
+a ``key_parameter`` is IPMVP Option A: (baseline − reporting measurement) × the stipulated
+values, per year, pro rata by day; it has no statistical band (the stipulations carry the
+uncertainty, as the signatories agreed).
+
+Pinned baselines: given the approved fits (``pins``), every meter's savings use the model
+pinned at approval (or at the amendment that refitted it) instead of a fit on today's
+readings. Non-routine adjustments of the plan's ledger are added to the adjusted baseline of
+their meters over their period, on the intervals that have savings, and listed with their
+effect; they add no statistical uncertainty.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 
 from analytics.api import SavingsResult, compute_savings
 from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
-from .data import SiteData, interval_prices, local_ts
-from .plan import UNITS, MVPlan, OptionSpec
+from .data import SiteData, hourly_prices, interval_prices, local_ts
+from .plan import UNITS, KeyParameter, MVPlan, OptionSpec
 
 __all__ = ["MeterSavings", "Verification", "Verifier", "Window", "month_window", "periods_for"]
 
@@ -45,6 +56,33 @@ OPTION_C = (
     "IPMVP Option C (whole facility): {meter} sees every change at the site, not only this "
     "option; the figure is the whole facility's savings attributed to it"
 )
+OPTION_A = (
+    "IPMVP Option A (key parameter): {parameter} measured {b} {unit} before ({bsrc}, "
+    "{bdate}) and {r} {unit} after ({rsrc}, {rdate}); stipulated: {stip}. No statistical band: "
+    "the stipulated values carry the uncertainty"
+)
+
+
+class Pin(Protocol):
+    """A pinned baseline (``reports.approval.PinnedFit``) as the verifier needs it."""
+
+    @property
+    def model(self) -> dict[str, Any]: ...
+
+    @property
+    def fitted_at(self) -> str: ...
+
+    @property
+    def readings_digest(self) -> str: ...
+
+    @property
+    def entry(self) -> int: ...
+
+    @property
+    def entry_kind(self) -> str: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -105,6 +143,7 @@ class MeterSavings:
     caveat: str = ""
     driver_range: list[dict[str, Any]] = field(default_factory=list)  # EnPI Lite range check
     extrapolated: bool = False
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -131,6 +170,7 @@ class Verification:
     promised: dict[str, float] = field(default_factory=dict)  # unit or "cost" -> pro rata
     g14_pass: bool | None = None
     caveats: list[str] = field(default_factory=list)
+    adjustments: list[dict[str, Any]] = field(default_factory=list)  # non-routine, with effect
 
     @property
     def has_number(self) -> bool:
@@ -167,10 +207,19 @@ class Verification:
 class Verifier:
     """Verifies options of one plan against one site's data (fits are cached per window)."""
 
-    def __init__(self, plan: MVPlan, data: SiteData) -> None:
+    def __init__(
+        self,
+        plan: MVPlan,
+        data: SiteData,
+        pins: Mapping[str, Pin] | None = None,
+        changed: Mapping[str, int] | None = None,
+    ) -> None:
         self.plan = plan
         self.data = data
+        self.pins = dict(pins or {})
+        self.changed = dict(changed or {})  # meter -> baseline readings differing since approval
         self._results: dict[tuple[str, date, date], SavingsResult] = {}
+        self._adjustments: dict[tuple[str, date, date], list[dict[str, Any]]] = {}
 
     # -- per meter -------------------------------------------------------------------------
     def measurement(self, option: OptionSpec, meter: str) -> str:
@@ -192,12 +241,16 @@ class Verifier:
         return use.where(~days.isin(pd.DatetimeIndex(self.plan.holidays)))
 
     def result(self, meter: str, start: date, end: date) -> SavingsResult:
-        """compute_savings for ``meter`` over [start, end) against the plan's baseline."""
+        """compute_savings for ``meter`` over [start, end) against the plan's baseline.
+
+        The pinned model when the plan is approved; non-routine adjustments included.
+        """
         key = (meter, start, end)
         if key not in self._results:
             b = self.plan.baselines[meter]
             tz = self.data.tz
-            self._results[key] = compute_savings(
+            pin = self.pins.get(meter)
+            r = compute_savings(
                 self.usage(meter),
                 (local_ts(self.plan.baseline.start, tz), local_ts(self.plan.baseline.end, tz)),
                 (local_ts(start, tz), local_ts(end, tz)),
@@ -205,8 +258,89 @@ class Verifier:
                 production=self.data.hourly(b.production) if b.production else None,
                 granularity=b.granularity,
                 model=b.model,
+                baseline_model=pin.model if pin is not None else None,
             )
+            if pin is not None:
+                r.model.selection_reason = (
+                    f"approved model pinned by approval-record entry {pin.entry}, fitted "
+                    f"{pin.fitted_at} on readings {pin.readings_digest[:19]}…"
+                )
+            self._results[key], self._adjustments[key] = self._adjust(meter, r)
         return self._results[key]
+
+    def adjustments(self, meter: str, start: date, end: date) -> list[dict[str, Any]]:
+        """The non-routine adjustments applied to ``meter`` over [start, end), with effect."""
+        self.result(meter, start, end)
+        return self._adjustments[(meter, start, end)]
+
+    def _adjust(self, meter: str, r: SavingsResult) -> tuple[SavingsResult, list[dict[str, Any]]]:
+        """Add the ledger's non-routine adjustments of ``meter`` to the adjusted baseline."""
+        frame = r.frame
+        idx = pd.DatetimeIndex(frame.index)
+        has = frame["savings"].notna().to_numpy()
+        per = 1.0 if r.granularity == "daily" else 1.0 / 24.0
+        tz = self.data.tz
+        total = pd.Series(0.0, index=idx)
+        rows: list[dict[str, Any]] = []
+        for a in self.plan.adjustments:
+            e = a.meters.get(meter)
+            if e is None:
+                continue
+            sel = (idx >= local_ts(a.start, tz)) & has
+            if a.end is not None:
+                sel &= idx < local_ts(a.end, tz)
+            if not sel.any():
+                continue
+            if e.per_day is not None:
+                x = pd.Series(e.per_day * per, index=idx)
+                how = f"{e.per_day:+,.6g} {UNITS[self.data.kind(meter)]}/day"
+            elif e.total is not None and a.end is not None:
+                x = pd.Series(e.total / (a.end - a.start).days * per, index=idx)
+                how = f"{e.total:+,.6g} {UNITS[self.data.kind(meter)]} over {a.start} to {a.end}"
+            else:
+                assert e.driver is not None and e.per_unit is not None
+                drv = self.data.hourly(e.driver)
+                if r.granularity == "daily":
+                    drv = drv.resample("D").sum(min_count=1)
+                x = drv.reindex(idx).fillna(0.0) * e.per_unit
+                how = f"{e.per_unit:+,.6g} per unit of {e.driver}"
+            x = x.where(sel, 0.0)
+            total += x
+            rows.append(
+                {
+                    "id": a.id,
+                    "meter": meter,
+                    "reason": a.reason,
+                    "agreed": a.date.isoformat(),
+                    "approved_by": a.approved_by,
+                    "period": f"{a.start} to {a.end or 'open'}",
+                    "method": a.method,
+                    "rule": how,
+                    "effect": float(x.sum()),
+                    "unit": UNITS[self.data.kind(meter)],
+                }
+            )
+        if not rows:
+            return r, rows
+        f = frame.copy()
+        f["non_routine_adjustment"] = f["non_routine_adjustment"] + total
+        f["adjusted_baseline"] = f["adjusted_baseline"] + total
+        f["savings"] = f["savings"] + total
+        f["cumulative_savings"] = f["savings"].fillna(0.0).cumsum().where(f["savings"].notna())
+        add = float(total.sum())
+        savings = r.savings + add
+        base = r.adjusted_baseline + add
+        keep = abs(r.savings) / abs(savings) if savings else math.nan  # same absolute band
+        out = dataclasses.replace(
+            r,
+            frame=f,
+            savings=savings,
+            adjusted_baseline=base,
+            savings_fraction=savings / base if base else math.nan,
+            fsu_68=r.fsu_68 * keep,
+            fsu_90=r.fsu_90 * keep,
+        )
+        return out, rows
 
     def completeness(self, meters: list[str], start: date, end: date) -> tuple[float, int]:
         """Share and number of valid local days in [start, end) over meters and drivers."""
@@ -227,6 +361,7 @@ class Verifier:
             o
             for o in self.plan.options
             if meter in o.meters
+            and o.key_parameter is None
             and o.status in ("implemented", "verified")
             and o.implemented is not None
             and o.implemented < until
@@ -257,6 +392,17 @@ class Verifier:
         ef = self.plan.emission_factors.get(kind)  # type: ignore[call-overload]
         measurement = self.measurement(option, meter)
         g14 = [c for c in r.checks if c.name in ("cvrmse", "nmbe")]
+        pin = self.pins.get(meter)
+        pinned = (
+            {
+                "entry": pin.entry,
+                "fitted_at": pin.fitted_at,
+                "readings_digest": pin.readings_digest,
+                "readings_changed": self.changed.get(meter, 0),
+            }
+            if pin is not None
+            else None
+        )
         return MeterSavings(
             meter=meter,
             unit=UNITS[kind],
@@ -278,12 +424,14 @@ class Verifier:
                 "n": r.model.n,
                 "fsu_90": _finite(r.fsu_90),
                 "reason": r.model.selection_reason,
+                "pinned": pinned,
             },
             checks=[c.to_dict() for c in r.checks],
             warnings=[w.description for w in r.data_sufficiency],
             caveat=OPTION_C.format(meter=meter) if measurement == "whole-facility" else "",
             driver_range=[w.to_dict() for w in r.driver_range],
             extrapolated=r.extrapolated,
+            adjustments=self.adjustments(meter, start, end),
         )
 
     # -- per option ------------------------------------------------------------------------
@@ -304,6 +452,10 @@ class Verifier:
         v.promised = {
             k: x * years for k, x in (("kWh", e.kwh), ("m3", e.m3), ("cost", e.cost)) if x
         }
+        if o.key_parameter is not None:  # Option A: measured and stipulated, not metered daily
+            v.completeness, v.valid_days = 1.0, v.days
+            self._option_a(o, o.key_parameter, v, window.end)
+            return v
         try:
             v.completeness, v.valid_days = self.completeness(o.meters, start, window.end)
         except DataSufficiencyError as exc:  # a meter or driver without readings at all
@@ -331,6 +483,76 @@ class Verifier:
         self._aggregate(v)
         return v
 
+    def _option_a(self, o: OptionSpec, kp: KeyParameter, v: Verification, end: date) -> None:
+        """IPMVP Option A over [verified_from, end): measured difference × stipulated values."""
+        assert v.verified_from is not None
+        v.verified_to = end
+        years = (end - v.verified_from).days / 365.0
+        factor = 1.0
+        for st in kp.stipulated:
+            factor *= st.value
+        meter = o.meters[0]
+        kind = self.data.kind(meter)
+        base = kp.baseline.value * factor * years
+        used = kp.reporting.value * factor * years
+        sav = kp.annual_savings * years
+        tariff = self.plan.tariffs.get(kind)  # type: ignore[call-overload]
+        price = None
+        if tariff is not None:  # time of use: the time-weighted mean price of the window
+            hours = pd.date_range(
+                local_ts(v.verified_from, self.data.tz),
+                local_ts(end, self.data.tz),
+                freq="h",
+                inclusive="left",
+            )
+            price = float(hourly_prices(hours, tariff).mean()) if len(hours) else None
+        ef = self.plan.emission_factors.get(kind)  # type: ignore[call-overload]
+        stip = "; ".join(
+            f"{st.name} {st.value:,.6g} {st.unit} ({st.source})" for st in kp.stipulated
+        )
+        caveat = OPTION_A.format(
+            parameter=kp.parameter,
+            b=f"{kp.baseline.value:,.6g}",
+            r=f"{kp.reporting.value:,.6g}",
+            unit=kp.unit,
+            bsrc=kp.baseline.source,
+            bdate=kp.baseline.measured,
+            rsrc=kp.reporting.source,
+            rdate=kp.reporting.measured,
+            stip=stip,
+        )
+        v.meters = [
+            MeterSavings(
+                meter=meter,
+                unit=kp.savings_unit,
+                measurement="key-parameter",
+                share=1.0,
+                observed=used,
+                adjusted_baseline=base,
+                savings=sav,
+                band_90=None,
+                savings_fraction=sav / base if base else math.nan,
+                cost=sav * price if price is not None else None,
+                co2_kg=sav * ef if ef is not None else None,
+                g14_pass=True,
+                model={
+                    "type": "IPMVP Option A",
+                    "r2": math.nan,
+                    "cvrmse": math.nan,
+                    "nmbe": math.nan,
+                    "n": 0,
+                    "fsu_90": None,
+                    "reason": "key parameter measured, the rest stipulated",
+                    "pinned": None,
+                    "annual_savings": kp.annual_savings,
+                },
+                checks=[],
+                warnings=[],
+                caveat=caveat,
+            )
+        ]
+        self._aggregate(v)
+
     def _aggregate(self, v: Verification) -> None:
         var: dict[str, float] = {}
         cost_var = 0.0
@@ -345,6 +567,21 @@ class Verifier:
                 v.co2_kg = (v.co2_kg or 0.0) + ms.share * ms.co2_kg
             if ms.caveat:
                 v.caveats.append(ms.caveat)
+            pinned = ms.model.get("pinned")
+            if pinned and pinned["readings_changed"]:
+                v.caveats.append(
+                    f"{ms.meter}: baseline data changed since approval: "
+                    f"{pinned['readings_changed']:,} readings differ; the approved model (fitted "
+                    f"{pinned['fitted_at']}) is kept — only a dated amendment refits it"
+                )
+            for a in ms.adjustments:
+                v.adjustments.append(a)
+                v.caveats.append(
+                    f"Non-routine adjustment {a['id']} on {a['meter']} ({a['period']}, agreed "
+                    f"{a['agreed']}, approved by {a['approved_by']}): {a['effect']:+,.0f} "
+                    f"{a['unit']} added to the adjusted baseline in this period ({a['rule']}) — "
+                    f"{a['reason']}"
+                )
             if ms.share < 1.0:
                 v.caveats.append(
                     f"{ms.meter} is shared with other implemented options: {ms.share:.0%} of its "

@@ -2,7 +2,8 @@
 
 Hourly readings from 2024-04-01 (the M&V plan's baseline year) to 2026-01-01, loaded with
 the product's own CSV import; only the counters and the temperature are kept (reports read
-nothing else).
+nothing else). The plan is then approved as the signatories did on 2025-03-20 (baselines
+pinned, approval record next to the plan copy).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from firmware_sim import generate_history, load_scenario
 
 from ingest.csv_import import import_csv
 from ingest.stores import open_store
+from reports.approval import approve
 from reports.load import LoadedPlan, load_plan
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 KEEP = ("energy_import_total", "volume_total", "production_total", "temperature")
 HISTORY = (date(2024, 4, 1), date(2026, 1, 1))
+APPROVED_BY = "plant manager, CP centre auditor, lender"
 
 
 @dataclass
@@ -55,6 +58,13 @@ def dairy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dairy]:
         store.close()
     for name in ("site.yaml", "mv-plan.yaml"):
         shutil.copy(EXAMPLE / name, root / name)
+    approve(
+        load_plan(root / "mv-plan.yaml", environ={"PLANTMETER_STORE_URL": url}),
+        reopen := open_store(url, create=False),
+        APPROVED_BY,
+        date(2025, 3, 20),
+    )
+    reopen.close()
     yield Dairy(
         root / "mv-plan.yaml",
         url,

@@ -11,6 +11,7 @@ import yaml
 
 from plantmeter.errors import ConfigError
 from reports.load import apply_change, load_plan, plan_digest
+from reports.record import ApprovalRecord, approval_path, write_record
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 
@@ -60,7 +61,8 @@ def test_example_plan_loads_with_its_site_and_amendments() -> None:
         plan.option(o).status == "implemented"
         for o in ("air-leaks", "cip-recycling", "vsd-refrigeration")
     )
-    assert "version 1.3 (approved 2025-03-20)" in version.describe()
+    # the example ships without an approval record: approval needs the baseline readings
+    assert "version 1.3 (UNAPPROVED" in version.describe()
 
 
 def test_store_url_from_the_environment() -> None:
@@ -125,21 +127,42 @@ def test_missing_site_config_names_the_plan_line(tmp_path: Path) -> None:
         load_plan(path, environ={})
 
 
+def test_approval_block_in_the_plan_names_the_command(tmp_path: Path) -> None:
+    path = _write(tmp_path, PLAN + 'approved: {date: 2025-03-01, digest: "sha256:00"}\n')
+    with pytest.raises(ConfigError, match=r"mv-plan.yaml:\d+: approved: .*plantmeter plan approve"):
+        load_plan(path, environ={})
+
+
+def _record(path: Path, body_digest: str) -> None:
+    rec = ApprovalRecord(approval_path(path), "test-plan")
+    rec.append(
+        {
+            "kind": "approval",
+            "version": 1,
+            "plan_digest": body_digest,
+            "date": "2025-03-01",
+            "by": "lender",
+            "recorded_at": "2025-03-01T10:00:00Z",
+            "fits": {},
+        }
+    )
+    write_record(rec)
+
+
 def test_approved_plan_is_frozen(tmp_path: Path) -> None:
-    raw = yaml.safe_load(PLAN)
-    raw["approved"] = {"date": "2025-03-01"}
-    digest = plan_digest(raw)
-    text = PLAN + f'approved: {{date: 2025-03-01, digest: "{digest}"}}\n'
-    load_plan(_write(tmp_path, text), environ={})
-    changed = text.replace("principal: 1000", "principal: 2000")
-    with pytest.raises(ConfigError, match=r"approved.digest: the plan body changed after approval"):
+    path = _write(tmp_path, PLAN)
+    _record(path, plan_digest(yaml.safe_load(PLAN)))
+    assert load_plan(path, environ={}).approved
+    changed = PLAN.replace("principal: 1000", "principal: 2000")
+    with pytest.raises(ConfigError, match=r"the plan body changed after version 1 was approved"):
         load_plan(_write(tmp_path, changed), environ={})
-    # the same change as an amendment is accepted and dated
-    amended = text + (
+    # the same change as an amendment is accepted and dated, and pending until approved
+    amended = PLAN + (
         "amendments:\n  - {date: 2025-05-01, reason: top-up agreed, "
         'changes: {"loans[loan-1].principal": 2000}}\n'
     )
     loaded = load_plan(_write(tmp_path, amended), environ={})
+    assert loaded.pending == ["amendments[0] is not approved"]
     assert loaded.as_of(date(2025, 4, 30))[0].loan("loan-1").principal == 1000
     plan, version = loaded.as_of(date(2025, 5, 31))
     assert plan.loan("loan-1").principal == 2000 and version.label == "1.1"
@@ -147,7 +170,7 @@ def test_approved_plan_is_frozen(tmp_path: Path) -> None:
 
 def test_bad_amendment(tmp_path: Path) -> None:
     text = PLAN + (
-        "approved: {date: 2025-03-01}\namendments:\n  - {date: 2025-05-01, reason: oops, "
+        "amendments:\n  - {date: 2025-05-01, reason: oops, "
         'changes: {"options[nope].status": verified}}\n'
     )
     with pytest.raises(ConfigError, match=r"amendments\[0\].changes: .*no item with id 'nope'"):
