@@ -238,3 +238,75 @@ def test_non_routine_adjustment_is_applied_and_listed(dairy: Dairy, tmp_path: Pa
     with report_context(load_plan(plan, environ=env), date(2025, 10, 15)) as ctx:
         w = Window("custom", "x", date(2025, 10, 1), date(2025, 10, 15))
         assert not ctx.verifier.verify("air-leaks", w).adjustments
+
+
+OPTION_A = """\
+  - id: led-hall
+    title: LED lighting in the filling hall
+    level: low-cost
+    status: implemented
+    meters: [main-elec]
+    implemented: 2025-06-01
+    investment: 9000
+    expected_annual: {kwh: 21000}
+    key_parameter:
+      parameter: filling-hall lighting power
+      unit: kW
+      baseline: {value: 12.4, measured: 2025-05-20, source: "clamp-meter survey CP-25-020"}
+      reporting: {value: 5.1, measured: 2025-06-10, source: "clamp-meter survey CP-25-033"}
+      stipulated:
+        - {name: operating hours, value: 6000, unit: h/year, source: "two shifts, 6 days (plan 2024)"}
+      savings_unit: kWh
+"""
+
+
+def test_option_a_key_parameter_measured_the_rest_stipulated(dairy: Dairy, tmp_path: Path) -> None:
+    plan, env = _copy(dairy, tmp_path)
+    text = plan.read_text().replace("\nloans:\n", "\n" + OPTION_A + "\nloans:\n")
+    plan.write_text(text)
+    approval_path(plan).unlink()  # a new option changes the body: a new agreement
+    loaded = load_plan(plan, environ=env)
+    w = month_window(date(2025, 7, 1))
+    with report_context(loaded, w.end) as ctx:
+        v = ctx.verifier.verify("led-hall", w)
+    # IPMVP Option A (Core Concepts): savings = (baseline − reporting key parameter) × stipulated
+    # hours; written out: (12.4 − 5.1) kW × 6000 h/year × 31/365 of a year
+    assert v.savings["kWh"] == pytest.approx((12.4 - 5.1) * 6000 * 31 / 365)
+    assert (
+        v.band_90["kWh"] == 0.0 and v.completeness == 1.0 and v.status == "on track"
+    )  # 43,800 > 21,000 kWh/year
+    ms = v.meters[0]
+    assert ms.measurement == "key-parameter"
+    assert any(
+        "IPMVP Option A" in c and "CP-25-033" in c and "6,000 h/year" in c for c in v.caveats
+    )
+    # priced at the month's time-weighted mean electricity price of the plan's tariff
+    assert ms.cost is not None and 0.12 < ms.cost / ms.savings < 0.14
+
+
+def test_option_a_and_adjustment_input_errors(dairy: Dairy, tmp_path: Path) -> None:
+    plan, env = _copy(dairy, tmp_path)
+    approval_path(plan).unlink()
+    base = plan.read_text()
+    bad = base.replace(
+        "\nloans:\n", "\n" + OPTION_A.replace("main-elec", "cip-water") + "\nloans:\n"
+    )
+    plan.write_text(bad)
+    with pytest.raises(
+        ConfigError, match=r"'cip-water' records m3, but the Option A savings are in kWh"
+    ):
+        load_plan(plan, environ=env)
+    plan.write_text(
+        base
+        + "adjustments:\n  - {id: x, start: 2025-10-01, date: 2025-10-02, reason: new line,"
+        + " meters: {compressor: {total: 100}}, approved_by: lender}\n"
+    )
+    with pytest.raises(ConfigError, match="a total needs the period's end"):
+        load_plan(plan, environ=env)
+    plan.write_text(
+        base
+        + "adjustments:\n  - {id: x, start: 2025-10-01, date: 2025-10-02, reason: new line,"
+        + " meters: {compressor: {per_unit: 0.1, driver: production}}, approved_by: lender}\n"
+    )
+    with pytest.raises(ConfigError, match="is a model change .*document how it was found"):
+        load_plan(plan, environ=env)
