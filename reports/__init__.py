@@ -6,7 +6,10 @@ Public interface:
 * ``load_plan(path) -> LoadedPlan`` (``reports.load``), the plan models (``reports.plan``)
 * ``reports.finance``: repayment schedules, NPV, IRR, simple payback
 * ``reports.verify``: ``Verifier`` (verified savings per option and period)
-* ``reports.cli.register``: the ``plantmeter report loan|audit|consumption`` commands
+* ``reports.approval``: ``approve`` (pin the baselines), ``pins_for``, ``baseline_changes``;
+  ``reports.record``: the approval record file; ``reports.readings``: readings fingerprints
+* ``reports.cli.register``: the ``plantmeter report loan|audit|consumption`` and
+  ``plantmeter plan approve|show`` commands
 """
 
 from __future__ import annotations

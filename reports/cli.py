@@ -169,9 +169,9 @@ def _approve(args: argparse.Namespace) -> int:
                 f"NMBE {st['nmbe']:.2%}, R² {st['r2']:.3f}, n {st['n']}; "
                 f"{f['readings']['count']:,} readings {f['readings']['digest']}"
             )
-    print(
-        f"approval record {new[-1]['digest']} written to {loaded.record.path if loaded.record else ''}"
-    )
+    from .record import approval_path
+
+    print(f"approval record head {new[-1]['digest']} written to {approval_path(loaded.path)}")
     return 0
 
 

@@ -46,7 +46,15 @@ from plantmeter.errors import AnalyticsError, DataSufficiencyError
 from .data import SiteData, hourly_prices, interval_prices, local_ts
 from .plan import UNITS, KeyParameter, MVPlan, OptionSpec
 
-__all__ = ["MeterSavings", "Verification", "Verifier", "Window", "month_window", "periods_for"]
+__all__ = [
+    "MeterSavings",
+    "Pin",
+    "Verification",
+    "Verifier",
+    "Window",
+    "month_window",
+    "periods_for",
+]
 
 logger = logging.getLogger(__name__)
 
