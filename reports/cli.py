@@ -138,10 +138,10 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from ingest.stores import open_store
     from plantmeter.errors import ConfigError
 
     from .approval import approve
+    from .common import plan_store
     from .load import load_plan
 
     loaded = load_plan(args.plan)
@@ -149,11 +149,8 @@ def _approve(args: argparse.Namespace) -> int:
         day = date.fromisoformat(args.date) if args.date else None
     except ValueError:
         raise ConfigError(f"--date {args.date!r}: write the agreed date as YYYY-MM-DD") from None
-    store = open_store(loaded.store_url, create=False)
-    try:
+    with plan_store(loaded) as store:
         new = approve(loaded, store, args.by, day)
-    finally:
-        store.close()
     for e in new:
         fits = e.get("fits") or {}
         what = (

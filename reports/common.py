@@ -30,6 +30,7 @@ __all__ = [
     "check_output",
     "parse_month",
     "parse_period",
+    "plan_store",
     "report_context",
     "software_version",
 ]
@@ -193,6 +194,16 @@ class ReportContext:
     @property
     def store_label(self) -> str:
         return re.sub(r"//[^@/]*@", "//***@", self.loaded.store_url)  # never print credentials
+
+
+@contextmanager
+def plan_store(loaded: LoadedPlan) -> Iterator[SeriesStore]:
+    """The plan's store (site config ``store.url`` or ``PLANTMETER_STORE_URL``), closed after."""
+    store = open_store(loaded.store_url, create=False)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @contextmanager
