@@ -328,6 +328,7 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
             }
             for x in since_now
             for ms in x.meters
+            if ms.measurement != "key-parameter"  # Option A: no regression baseline
         ],
         extrapolation=sorted(
             {

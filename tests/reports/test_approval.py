@@ -153,7 +153,9 @@ def test_amendment_refits_and_reports_show_it(
         _savings(plan, env)
     for k, v in env.items():
         monkeypatch.setenv(k, v)
+    assert main(["plan", "approve", str(plan), "--by", " "]) == 2  # who approves is required
     assert main(["plan", "approve", str(plan), "--by", "lender's engineer"]) == 0
+    assert main(["plan", "approve", str(plan), "--by", "lender's engineer"]) == 2  # nothing new
     rec = json.loads(approval_path(plan).read_text())
     assert [e["kind"] for e in rec["entries"]] == ["approval", *["amendment"] * 4]
     assert sorted(rec["entries"][-1]["fits"]) == ["compressor"]  # only what it refits
