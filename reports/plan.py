@@ -41,6 +41,7 @@ __all__ = [
     "NonRoutineAdjustment",
     "OptionSpec",
     "Period",
+    "RoutineAdjustment",
     "SpotMeasurement",
     "Stipulation",
     "TimeOfUseBand",
@@ -156,6 +157,20 @@ class OptionSpec(_Model):
         return self
 
 
+class RoutineAdjustment(_Model):
+    """A routine adjustment agreed in the plan beyond the regression's drivers.
+
+    Usage per unit of a production meter's interval value, added to the adjusted baseline
+    over the whole reporting period (e.g. a product the regression cannot see, at its
+    engineered specific use); ``method`` says where the figure comes from.
+    """
+
+    name: str = Field(min_length=1)
+    driver: str = Field(description="a production meter id")
+    per_unit: float
+    method: str = Field(min_length=3)
+
+
 class MeterBaseline(_Model):
     """The baseline model of one meter and its independent variables (driver meters)."""
 
@@ -163,6 +178,9 @@ class MeterBaseline(_Model):
     granularity: Literal["daily", "hourly"] = "daily"
     temperature: str | None = Field(default=None, description="temperature meter id")
     production: str | None = Field(default=None, description="production counter meter id")
+    routine: list[RoutineAdjustment] = Field(
+        default_factory=list, description="routine adjustments beyond the regression drivers"
+    )
 
     @model_validator(mode="after")
     def _towt_hourly(self) -> MeterBaseline:
@@ -420,6 +438,13 @@ def _check_baselines(plan: MVPlan, meters: dict[str, Any]) -> None:
                 f"baselines: meter {mid!r} is a {meters[mid].kind} meter, a driver; baselines "
                 "are for electricity, water, gas or thermal meters"
             )
+        for j, ra in enumerate(b.routine):
+            if ra.driver not in meters or meters[ra.driver].kind != "production":
+                raise ValueError(
+                    f"baselines: {mid}.routine[{j}].driver = {ra.driver!r} is not a production "
+                    f"meter of the site; name one of "
+                    f"{', '.join(k for k, m in meters.items() if m.kind == 'production') or '(none)'}"
+                )
         for role, want in (("temperature", "temperature"), ("production", "production")):
             ref = getattr(b, role)
             if ref is not None and (ref not in meters or meters[ref].kind != want):

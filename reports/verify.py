@@ -23,9 +23,10 @@ uncertainty, as the signatories agreed).
 
 Pinned baselines: given the approved fits (``pins``), every meter's savings use the model
 pinned at approval (or at the amendment that refitted it) instead of a fit on today's
-readings. Non-routine adjustments of the plan's ledger are added to the adjusted baseline of
-their meters over their period, on the intervals that have savings, and listed with their
-effect; they add no statistical uncertainty.
+readings. Routine adjustments of a meter's baseline (usage per unit of a production meter,
+beyond the regression's drivers) and non-routine adjustments of the plan's ledger (over their
+period) are added to the adjusted baseline on the intervals that have savings, and listed
+with their effect; they add no statistical uncertainty.
 """
 
 from __future__ import annotations
@@ -281,8 +282,15 @@ class Verifier:
         self.result(meter, start, end)
         return self._adjustments[(meter, start, end)]
 
+    def _driver(self, meter: str, granularity: str, idx: pd.DatetimeIndex) -> pd.Series:
+        """A production meter's use per interval of ``idx`` (0 where it has no data)."""
+        drv = self.data.hourly(meter)
+        if granularity == "daily":
+            drv = drv.resample("D").sum(min_count=1)
+        return drv.reindex(idx).fillna(0.0)
+
     def _adjust(self, meter: str, r: SavingsResult) -> tuple[SavingsResult, list[dict[str, Any]]]:
-        """Add the ledger's non-routine adjustments of ``meter`` to the adjusted baseline."""
+        """Add ``meter``'s routine adjustments (plan) and non-routine ones (ledger)."""
         frame = r.frame
         idx = pd.DatetimeIndex(frame.index)
         has = frame["savings"].notna().to_numpy()
@@ -290,6 +298,21 @@ class Verifier:
         tz = self.data.tz
         total = pd.Series(0.0, index=idx)
         rows: list[dict[str, Any]] = []
+        unit = UNITS[self.data.kind(meter)]
+        for ra in self.plan.baselines[meter].routine:
+            x = (self._driver(ra.driver, r.granularity, idx) * ra.per_unit).where(has, 0.0)
+            total += x
+            rows.append(
+                {
+                    "kind": "routine",
+                    "id": ra.name,
+                    "meter": meter,
+                    "reason": ra.method,
+                    "rule": f"{ra.per_unit:+,.6g} {unit} per unit of {ra.driver}",
+                    "effect": float(x.sum()),
+                    "unit": unit,
+                }
+            )
         for a in self.plan.adjustments:
             e = a.meters.get(meter)
             if e is None:
@@ -307,15 +330,13 @@ class Verifier:
                 how = f"{e.total:+,.6g} {UNITS[self.data.kind(meter)]} over {a.start} to {a.end}"
             else:
                 assert e.driver is not None and e.per_unit is not None
-                drv = self.data.hourly(e.driver)
-                if r.granularity == "daily":
-                    drv = drv.resample("D").sum(min_count=1)
-                x = drv.reindex(idx).fillna(0.0) * e.per_unit
+                x = self._driver(e.driver, r.granularity, idx) * e.per_unit
                 how = f"{e.per_unit:+,.6g} per unit of {e.driver}"
             x = x.where(sel, 0.0)
             total += x
             rows.append(
                 {
+                    "kind": "non-routine",
                     "id": a.id,
                     "meter": meter,
                     "reason": a.reason,
@@ -584,6 +605,13 @@ class Verifier:
                 )
             for a in ms.adjustments:
                 v.adjustments.append(a)
+                if a["kind"] == "routine":
+                    v.caveats.append(
+                        f"Routine adjustment {a['id']} on {a['meter']} (agreed in the plan): "
+                        f"{a['effect']:+,.0f} {a['unit']} added to the adjusted baseline in this "
+                        f"period ({a['rule']}) — {a['reason']}"
+                    )
+                    continue
                 v.caveats.append(
                     f"Non-routine adjustment {a['id']} on {a['meter']} ({a['period']}, agreed "
                     f"{a['agreed']}, approved by {a['approved_by']}): {a['effect']:+,.0f} "

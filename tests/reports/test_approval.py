@@ -312,3 +312,33 @@ def test_option_a_and_adjustment_input_errors(dairy: Dairy, tmp_path: Path) -> N
     )
     with pytest.raises(ConfigError, match="is a model change .*document how it was found"):
         load_plan(plan, environ=env)
+
+
+def test_routine_adjustment_beyond_the_regression_drivers(dairy: Dairy, tmp_path: Path) -> None:
+    plan, env = _copy(dairy, tmp_path)
+    approval_path(plan).unlink()  # the adjustment is part of the plan body: a draft here
+    october = month_window(date(2025, 10, 1))
+    base = _savings(plan, env, w=october)
+    plan.write_text(
+        plan.read_text().replace(
+            "compressor: {model: towt, granularity: hourly}",
+            "compressor: {model: towt, granularity: hourly, routine: [{name: bottle blower, "
+            "driver: production, per_unit: 0.01, method: blower log 2024 (CP-24-090)}]}",
+        )
+    )
+    with report_context(load_plan(plan, environ=env), october.end) as ctx:
+        v = ctx.verifier.verify("air-leaks", october)
+    # written out from the raw production counter: its advance over October, local midnights
+    store = open_store(env["PLANTMETER_STORE_URL"], create=False)
+    try:
+        tz = "America/Guatemala"
+        t0, t1 = pd.Timestamp("2025-10-01", tz=tz), pd.Timestamp("2025-11-01", tz=tz)
+        c = store.read("dairy", "production", ["production_total"], t0, t1 + pd.Timedelta(hours=1))
+    finally:
+        store.close()
+    c = c["production_total"]
+    made = float(c[c.index == t1].iloc[0] - c[c.index == t0].iloc[0])
+    assert v.savings["kWh"] == pytest.approx(base + 0.01 * made, rel=1e-9)
+    (adj,) = v.adjustments
+    assert adj["kind"] == "routine" and adj["effect"] == pytest.approx(0.01 * made, rel=1e-9)
+    assert any(c.startswith("Routine adjustment bottle blower on compressor") for c in v.caveats)
