@@ -36,7 +36,7 @@ from plantmeter.store import SeriesStore
 from .data import SiteData, local_ts
 from .load import LoadedPlan, item_digest
 from .plan import MVPlan
-from .readings import fingerprint, readings_differ
+from .readings import ReadingsChange, fingerprint, readings_differ
 from .record import ApprovalRecord, approval_path, write_record
 from .verify import Verifier
 
@@ -152,9 +152,9 @@ def baseline_changes(
     site: SiteConfig,
     pins: dict[str, PinnedFit],
     site_dir: Path | None = None,
-) -> dict[str, int]:
+) -> dict[str, ReadingsChange]:
     """Per pinned meter: how many of its baseline readings differ from the approved ones."""
-    out: dict[str, int] = {}
+    out: dict[str, ReadingsChange] = {}
     for meter, pin in pins.items():
         w = pin.data["window"]
         data = SiteData(store, site, pd.Timestamp(w["start"]), pd.Timestamp(w["end"]), site_dir)
@@ -176,7 +176,7 @@ def baseline_changes(
         out[meter] = readings_differ(pin.data["readings"], fingerprint(series))
         if out[meter]:
             logger.warning(
-                "baseline of %s: %d readings differ from the approved ones", meter, out[meter]
+                "baseline of %s: %s from the approved ones", meter, out[meter].describe()
             )
     return out
 

@@ -131,10 +131,10 @@ class ReportContext:
                 f"{stats['cvrmse']:.1%}, NMBE {stats['nmbe']:.2%}, R² {stats['r2']:.3f}, "
                 f"n {stats['n']}, p {stats['p']}"
             )
-            n = v.changed.get(meter, 0)
-            if n:
+            change = v.changed.get(meter)
+            if change:
                 line += (
-                    f". Baseline data changed since approval: {n:,} readings differ; the "
+                    f". Baseline data changed since approval: {change.describe()}; the "
                     "approved model is kept"
                 )
             out.append(line)
@@ -172,7 +172,10 @@ class ReportContext:
                     "readings_digest": p.readings_digest,
                     "readings": p.data["readings"]["count"],
                     "statistics": p.data["statistics"],
-                    "readings_changed_since_approval": v.changed.get(m, 0),
+                    "readings_changed_since_approval": v.changed[m].n if m in v.changed else 0,
+                    "readings_changed_is_lower_bound": v.changed[m].at_least
+                    if m in v.changed
+                    else False,
                 }
                 for m, p in v.pins.items()
                 if m in self.plan.baselines

@@ -11,8 +11,9 @@
   of each (timestamp, value). ``readings_differ`` compares two fingerprints day by day and
   counts the readings that differ: on a day whose count and hash sum both match nothing
   differs; otherwise the difference in count, or one reading when the count is the same (a
-  changed value). The count is exact when readings were only added or removed, or when at
-  most one value changed on a day; with several values changed on one day it is a lower bound.
+  changed value). The count is exact when readings were only added or removed, or on days
+  holding a single reading; when values changed on a day of several readings it is a lower
+  bound, and ``ReadingsChange.at_least`` says so ("at least N readings differ").
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["fingerprint", "readings_differ", "series_arrays"]
+__all__ = ["ReadingsChange", "fingerprint", "readings_differ", "series_arrays"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,20 @@ def fingerprint(series: Mapping[tuple[str, str], pd.Series]) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class ReadingsChange:
+    """How many readings differ from the approved ones; ``at_least``: a lower bound."""
+
+    n: int = 0
+    at_least: bool = False
+
+    def __bool__(self) -> bool:
+        return self.n > 0
+
+    def describe(self) -> str:
+        return f"{'at least ' if self.at_least else ''}{self.n:,} readings differ"
+
+
 def _by_day(fp: Mapping[str, Any]) -> dict[int, tuple[int, str]]:
     d0 = int(fp.get("first_day", 0))
     return {
@@ -103,11 +119,11 @@ def _by_day(fp: Mapping[str, Any]) -> dict[int, tuple[int, str]]:
     }
 
 
-def readings_differ(approved: Mapping[str, Any], now: Mapping[str, Any]) -> int:
-    """How many readings differ between two fingerprints (0 when the digests match)."""
+def readings_differ(approved: Mapping[str, Any], now: Mapping[str, Any]) -> ReadingsChange:
+    """How many readings differ between two fingerprints (none when the digests match)."""
     if approved.get("digest") == now.get("digest"):
-        return 0
-    n = 0
+        return ReadingsChange()
+    n, at_least = 0, False
     names = set(approved.get("series", {})) | set(now.get("series", {}))
     for name in sorted(names):
         a = _by_day(approved.get("series", {}).get(name, {}))
@@ -115,6 +131,12 @@ def readings_differ(approved: Mapping[str, Any], now: Mapping[str, Any]) -> int:
         for day in set(a) | set(b):
             ca, sa = a.get(day, (0, ""))
             cb, sb = b.get(day, (0, ""))
-            if (ca, sa) != (cb, sb):
-                n += max(abs(ca - cb), 1)
-    return max(n, 1)  # the digests differ: at least one reading does
+            if (ca, sa) == (cb, sb):
+                continue
+            if ca == cb:  # same count, other values: one changed, maybe more
+                n += 1
+                at_least = at_least or ca > 1
+            else:  # added or removed (values changed besides would go uncounted)
+                n += abs(ca - cb)
+                at_least = at_least or min(ca, cb) > 0
+    return ReadingsChange(max(n, 1), at_least or n == 0)  # the digests differ: >= 1

@@ -46,6 +46,7 @@ from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
 from .data import SiteData, hourly_prices, interval_prices, local_ts
 from .plan import UNITS, KeyParameter, MVPlan, OptionSpec
+from .readings import ReadingsChange
 
 __all__ = [
     "MeterSavings",
@@ -221,7 +222,7 @@ class Verifier:
         plan: MVPlan,
         data: SiteData,
         pins: Mapping[str, Pin] | None = None,
-        changed: Mapping[str, int] | None = None,
+        changed: Mapping[str, ReadingsChange] | None = None,
     ) -> None:
         self.plan = plan
         self.data = data
@@ -427,7 +428,8 @@ class Verifier:
                 "entry": pin.entry,
                 "fitted_at": pin.fitted_at,
                 "readings_digest": pin.readings_digest,
-                "readings_changed": self.changed.get(meter, 0),
+                "readings_changed": self.changed.get(meter, ReadingsChange()).n,
+                "readings_changed_text": self.changed.get(meter, ReadingsChange()).describe(),
             }
             if pin is not None
             else None
@@ -600,7 +602,7 @@ class Verifier:
             if pinned and pinned["readings_changed"]:
                 v.caveats.append(
                     f"{ms.meter}: baseline data changed since approval: "
-                    f"{pinned['readings_changed']:,} readings differ; the approved model (fitted "
+                    f"{pinned['readings_changed_text']}; the approved model (fitted "
                     f"{pinned['fitted_at']}) is kept — only a dated amendment refits it"
                 )
             for a in ms.adjustments:

@@ -38,19 +38,23 @@ def _copy(dairy: Dairy, tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 
 def _late_import(env: dict[str, str], days: int = 20) -> int:
-    """Corrected compressor readings in the baseline: one reading a day, 40 kWh higher."""
+    """Corrected readings re-imported into the baseline: one a day at 18:00 UTC, 40 kWh higher."""
     store = open_store(env["PLANTMETER_STORE_URL"], create=False)
     try:
         t0 = pd.Timestamp("2024-07-01 18:00", tz="UTC")
         frame = store.read(
             "dairy", "compressor", ["energy_import_total"], t0, t0 + pd.Timedelta(days=days)
         )
-        noon = frame[frame.index.hour == 18]["energy_import_total"]
+        at18 = frame[frame.index.hour == 18]["energy_import_total"]
         pts = [
             SeriesPoint(
-                "dairy", "compressor", "energy_import_total", int(ts.value // 1_000_000), v + 40.0
+                "dairy",
+                "compressor",
+                "energy_import_total",
+                int(ts.value // 1_000_000),
+                v + 40.0,
             )
-            for ts, v in noon.items()
+            for ts, v in at18.items()
         ]
         store.write_points(pts)
         return len(pts)
@@ -84,7 +88,8 @@ def test_late_import_after_approval_keeps_the_agreed_savings(
         assert main([*args, "--out", str(out)]) == 0
     data = json.loads((tmp_path / "loan.json").read_text())
     line = next(m for m in data["meta"] if m.startswith("Baseline compressor:"))
-    assert "baseline data changed since approval: 20 readings differ" in line.lower()
+    # values changed on days of 24 readings: more could have changed unseen, hence "at least"
+    assert "baseline data changed since approval: at least 20 readings differ" in line.lower()
     assert data["approval"]["baselines"]["compressor"]["readings_changed_since_approval"] == 20
     assert data["approval"]["baselines"]["cip-water"]["readings_changed_since_approval"] == 0
     assert "20 readings differ" in (tmp_path / "loan.html").read_text()
