@@ -75,6 +75,7 @@ def _meter_row(ctx: ReportContext, mid: str, w: Window, parents: dict[str, str])
         "model": None,
         "expectation_note": "",
         "extrapolated": False,  # the expectation rests on drivers outside the baseline's range
+        "adjustments": [],  # plan adjustments included in the expectation, with their effect
         "daily": None,
     }
     if not ok:
@@ -95,6 +96,7 @@ def _meter_row(ctx: ReportContext, mid: str, w: Window, parents: dict[str, str])
     try:
         r = v.result(mid, w.start, w.end)
         row["expected"], row["model"] = r.adjusted_baseline, r.model.type
+        row["adjustments"] = v.adjustments(mid, w.start, w.end)
         row["difference"] = row["use"] - r.adjusted_baseline
         row["extrapolated"] = r.extrapolated
         if r.extrapolated:

@@ -192,6 +192,12 @@ def consumption_document(r: dict[str, Any], meta: list[str], currency: str, site
         for m in r["meters"]
         if m["status"] == "ok" and m["expectation_note"]
     ]
+    notes += [
+        f"Expected for {m['meter']} includes the {a['kind']} adjustment "
+        f"{a['id']}: {a['effect']:+,.0f} {a['unit']} ({a['rule']}) — {a['reason']}"
+        for m in r["meters"]
+        for a in m["adjustments"]
+    ]
     data = {"report": "consumption", **{k: x for k, x in r.items() if k != "daily"}}
     return Document(
         f"Consumption report — {site} — {r['period']}",

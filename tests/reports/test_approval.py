@@ -241,6 +241,12 @@ def test_non_routine_adjustment_is_applied_and_listed(dairy: Dairy, tmp_path: Pa
     assert adj["id"] == "new-dryer" and adj["effect"] == pytest.approx(744.0)
     assert any("Non-routine adjustment new-dryer" in c and "+744 kWh" in c for c in v.caveats)
     assert any(m.startswith("Non-routine adjustment new-dryer from 2025-10-01") for m in meta)
+    from reports.consumption import consumption_document, consumption_report
+
+    with report_context(load_plan(plan, environ=env), october.end) as ctx:
+        doc = consumption_document(consumption_report(ctx, october), [], "USD", "dairy")
+    text = " ".join(p for sec in doc.sections for p in sec.paragraphs)
+    assert "Expected for compressor includes the non-routine adjustment new-dryer: +744 kWh" in text
     # a report for a period ending before the adjustment was agreed does not apply it
     with report_context(load_plan(plan, environ=env), date(2025, 10, 15)) as ctx:
         w = Window("custom", "x", date(2025, 10, 1), date(2025, 10, 15))
