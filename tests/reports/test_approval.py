@@ -151,6 +151,9 @@ def test_amendment_refits_and_reports_show_it(
         + "  - date: 2025-10-15\n"
         + "    reason: compressor baseline readings corrected (meter log 24-07), lender agreed\n"
         + "    refit: [compressor]\n"
+        + "  - date: 2025-10-20\n"
+        + "    reason: refrigeration baseline form fixed to 2P (engineering review 25-040)\n"
+        + '    changes: {"baselines.refrigeration.model": 2P}\n'
     )
     with pytest.raises(
         ConfigError, match=r"amendments\[3\] is not approved.*plantmeter plan approve"
@@ -162,8 +165,9 @@ def test_amendment_refits_and_reports_show_it(
     assert main(["plan", "approve", str(plan), "--by", "lender's engineer"]) == 0
     assert main(["plan", "approve", str(plan), "--by", "lender's engineer"]) == 2  # nothing new
     rec = json.loads(approval_path(plan).read_text())
-    assert [e["kind"] for e in rec["entries"]] == ["approval", *["amendment"] * 4]
-    assert sorted(rec["entries"][-1]["fits"]) == ["compressor"]  # only what it refits
+    assert [e["kind"] for e in rec["entries"]] == ["approval", *["amendment"] * 5]
+    assert sorted(rec["entries"][4]["fits"]) == ["compressor"]  # only what it refits
+    assert sorted(rec["entries"][5]["fits"]) == ["refrigeration"]  # its fit spec changed
     after = _savings(plan, env)
     assert after != before
     # a period before the amendment keeps the model approved then
@@ -180,12 +184,13 @@ def test_amendment_refits_and_reports_show_it(
         == 0
     )
     data = json.loads(out.read_text())
-    assert data["meta"][0].startswith("M&V plan dairy-mv version 1.4 (approved 2025-03-20)")
+    assert data["meta"][0].startswith("M&V plan dairy-mv version 1.5 (approved 2025-03-20)")
     assert "2025-10-15 compressor baseline readings corrected" in data["meta"][0]
     line = next(m for m in data["meta"] if m.startswith("Baseline compressor:"))
     assert "pinned by approval-record entry 5 (amendment)" in line and "differ" not in line
     assert data["approval"]["baselines"]["compressor"]["entry"] == 5
     assert data["approval"]["baselines"]["main-elec"]["entry"] == 1
+    assert data["approval"]["baselines"]["refrigeration"]["entry"] == 6
 
 
 def test_unapproved_plan_reports_carry_a_banner(
