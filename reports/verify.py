@@ -31,7 +31,6 @@ with their effect; they add no statistical uncertainty.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from collections.abc import Mapping
@@ -44,6 +43,7 @@ import pandas as pd
 from analytics.api import SavingsResult, compute_savings
 from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
+from .adjust import apply_adjustments
 from .data import SiteData, hourly_prices, interval_prices, local_ts
 from .plan import UNITS, KeyParameter, MVPlan, OptionSpec
 from .readings import ReadingsChange
@@ -275,102 +275,15 @@ class Verifier:
                     f"approved model pinned by approval-record entry {pin.entry}, fitted "
                     f"{pin.fitted_at} on readings {pin.readings_digest[:19]}…"
                 )
-            self._results[key], self._adjustments[key] = self._adjust(meter, r)
+            self._results[key], self._adjustments[key] = apply_adjustments(
+                self.plan, self.data, meter, r
+            )
         return self._results[key]
 
     def adjustments(self, meter: str, start: date, end: date) -> list[dict[str, Any]]:
         """The non-routine adjustments applied to ``meter`` over [start, end), with effect."""
         self.result(meter, start, end)
         return self._adjustments[(meter, start, end)]
-
-    def _driver(self, meter: str, granularity: str, idx: pd.DatetimeIndex) -> pd.Series:
-        """A production meter's use per interval of ``idx`` (0 where it has no data)."""
-        drv = self.data.hourly(meter)
-        if granularity == "daily":
-            drv = drv.resample("D").sum(min_count=1)
-        return drv.reindex(idx).fillna(0.0)
-
-    def _adjust(self, meter: str, r: SavingsResult) -> tuple[SavingsResult, list[dict[str, Any]]]:
-        """Add ``meter``'s routine adjustments (plan) and non-routine ones (ledger)."""
-        frame = r.frame
-        idx = pd.DatetimeIndex(frame.index)
-        has = frame["savings"].notna().to_numpy()
-        per = 1.0 if r.granularity == "daily" else 1.0 / 24.0
-        tz = self.data.tz
-        total = pd.Series(0.0, index=idx)
-        rows: list[dict[str, Any]] = []
-        unit = UNITS[self.data.kind(meter)]
-        for ra in self.plan.baselines[meter].routine:
-            x = (self._driver(ra.driver, r.granularity, idx) * ra.per_unit).where(has, 0.0)
-            total += x
-            rows.append(
-                {
-                    "kind": "routine",
-                    "id": ra.name,
-                    "meter": meter,
-                    "reason": ra.method,
-                    "rule": f"{ra.per_unit:+,.6g} {unit} per unit of {ra.driver}",
-                    "effect": float(x.sum()),
-                    "unit": unit,
-                }
-            )
-        for a in self.plan.adjustments:
-            e = a.meters.get(meter)
-            if e is None:
-                continue
-            sel = (idx >= local_ts(a.start, tz)) & has
-            if a.end is not None:
-                sel &= idx < local_ts(a.end, tz)
-            if not sel.any():
-                continue
-            if e.per_day is not None:
-                x = pd.Series(e.per_day * per, index=idx)
-                how = f"{e.per_day:+,.6g} {UNITS[self.data.kind(meter)]}/day"
-            elif e.total is not None and a.end is not None:
-                x = pd.Series(e.total / (a.end - a.start).days * per, index=idx)
-                how = f"{e.total:+,.6g} {UNITS[self.data.kind(meter)]} over {a.start} to {a.end}"
-            else:
-                assert e.driver is not None and e.per_unit is not None
-                x = self._driver(e.driver, r.granularity, idx) * e.per_unit
-                how = f"{e.per_unit:+,.6g} per unit of {e.driver}"
-            x = x.where(sel, 0.0)
-            total += x
-            rows.append(
-                {
-                    "kind": "non-routine",
-                    "id": a.id,
-                    "meter": meter,
-                    "reason": a.reason,
-                    "agreed": a.date.isoformat(),
-                    "approved_by": a.approved_by,
-                    "period": f"{a.start} to {a.end or 'open'}",
-                    "method": a.method,
-                    "rule": how,
-                    "effect": float(x.sum()),
-                    "unit": UNITS[self.data.kind(meter)],
-                }
-            )
-        if not rows:
-            return r, rows
-        f = frame.copy()
-        f["non_routine_adjustment"] = f["non_routine_adjustment"] + total
-        f["adjusted_baseline"] = f["adjusted_baseline"] + total
-        f["savings"] = f["savings"] + total
-        f["cumulative_savings"] = f["savings"].fillna(0.0).cumsum().where(f["savings"].notna())
-        add = float(total.sum())
-        savings = r.savings + add
-        base = r.adjusted_baseline + add
-        keep = abs(r.savings) / abs(savings) if savings else math.nan  # same absolute band
-        out = dataclasses.replace(
-            r,
-            frame=f,
-            savings=savings,
-            adjusted_baseline=base,
-            savings_fraction=savings / base if base else math.nan,
-            fsu_68=r.fsu_68 * keep,
-            fsu_90=r.fsu_90 * keep,
-        )
-        return out, rows
 
     def completeness(self, meters: list[str], start: date, end: date) -> tuple[float, int]:
         """Share and number of valid local days in [start, end) over meters and drivers."""
