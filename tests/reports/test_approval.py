@@ -246,7 +246,8 @@ def test_non_routine_adjustment_is_applied_and_listed(dairy: Dairy, tmp_path: Pa
     assert adj["id"] == "new-dryer" and adj["effect"] == pytest.approx(744.0)
     assert any("Non-routine adjustment new-dryer" in c and "+744 kWh" in c for c in v.caveats)
     assert any(m.startswith("Non-routine adjustment new-dryer from 2025-10-01") for m in meta)
-    from reports.consumption import consumption_document, consumption_report
+    from reports.consumption import consumption_report
+    from reports.consumption_doc import consumption_document
 
     with report_context(load_plan(plan, environ=env), october.end) as ctx:
         doc = consumption_document(consumption_report(ctx, october), [], "USD", "dairy")

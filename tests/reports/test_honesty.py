@@ -278,7 +278,9 @@ def test_pdf_table_cells_do_not_overlap(tmp_path: Path) -> None:
         fig = pages.fig
         assert fig is not None
         fig.set_dpi(600)  # measure glyphs finely (hinting at 100 dpi widens small text)
-        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()  # pages are pyplot-free Figures
         boxes = [(x.get_window_extent(renderer), x.get_text()) for x in fig.texts if x.get_text()]
         page_right = fig.bbox.x1
         for b, text in boxes:
