@@ -50,9 +50,10 @@ class Plant:
         self._order = _evaluation_order(scenario.meters)
         self._options = [(o.meter, scenario.epoch(o.date), o.change) for o in scenario.options]
         self._leaks: list[tuple[str, float, float, float]] = []
+        self._drifts: list[tuple[str, float, float, float]] = []
         for f in scenario.faults:
-            if f.type == "leak":
-                self._add_leak(f)
+            if f.type in ("leak", "drift"):
+                self._add_physical(f)
         self._blocks: dict[int, dict[str, np.ndarray]] = {}
         self._day_start_totals: list[dict[str, float]] = [
             {m.id: (m.initial if m.kind != "temperature" else 0.0) for m in scenario.meters}
@@ -118,10 +119,10 @@ class Plant:
         return out
 
     def add_fault(self, fault: Fault) -> None:
-        """Add a physical fault (a leak) at run time; later days are recomputed."""
-        if fault.type != "leak":
+        """Add a physical fault (a leak, a drift) at run time; later days are recomputed."""
+        if fault.type not in ("leak", "drift"):
             return
-        start = self._add_leak(fault)
+        start = self._add_physical(fault)
         first = int(max(start - self.t0, 0) // DAY)
         for day in [d for d in self._blocks if d >= first]:
             del self._blocks[day]
@@ -129,11 +130,14 @@ class Plant:
 
     # ----------------------------------------------------------------- private
 
-    def _add_leak(self, fault: Fault) -> float:
+    def _add_physical(self, fault: Fault) -> float:
         assert fault.meter is not None
         start = self.scenario.epoch(fault.start)
         end = start + fault.duration if fault.duration is not None else math.inf
-        self._leaks.append((fault.meter, start, end, fault.flow))
+        if fault.type == "drift":
+            self._drifts.append((fault.meter, start, end, fault.rate))
+        else:
+            self._leaks.append((fault.meter, start, end, fault.flow))
         return start
 
     def _step_times(self, day: int) -> np.ndarray:
@@ -215,6 +219,10 @@ class Plant:
             for meter, when, change in self._options:
                 if meter == meter_id:
                     own = np.where(times >= when, own * (1 + change), own)
+            for meter, start, end, rate in self._drifts:
+                if meter == meter_id:  # fouling, wear: the load creeps up by rate a day
+                    grown = 1 + rate * np.maximum(times - start, 0.0) / DAY
+                    own = np.where((times >= start) & (times < end), own * grown, own)
             for meter, start, end, flow in self._leaks:
                 if meter == meter_id:
                     own = own + np.where((times + self.step > start) & (times < end), flow, 0.0)

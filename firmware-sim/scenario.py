@@ -49,6 +49,7 @@ FaultType = Literal[
     "meter_replacement",
     "spike",
     "leak",
+    "drift",
     "bus_dropout",
 ]
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -182,6 +183,9 @@ class Fault(_Model):
     code: int = Field(default=4, ge=1, le=11, description="exception: the Modbus exception code")
     factor: float = 10.0
     flow: float = Field(default=0.3, gt=0, description="leak: m3/h that never stops")
+    rate: float = Field(
+        default=0.01, gt=0, lt=1, description="drift: the load grows by this fraction a day"
+    )
 
     @model_validator(mode="after")
     def _target(self) -> Fault:

@@ -207,3 +207,24 @@ def test_inject_adds_a_fault_at_run_time(dairy, client_for) -> None:
         bus.inject({"type": "exception", "meter": "main-elec", "start": START, "code": 4})
         rr = _value(c, 1, "eastron-sdm630", "power_total")
         assert rr.isError() and rr.exception_code == 4
+
+
+def test_drift_grows_the_load_by_its_rate_a_day(dairy) -> None:
+    """A drift of 2 % a day: ten days in, the meter draws 1 + 0.02 * 10 times what the same plant
+    draws without it (same seed, same noise), and its parent sees the difference too."""
+    import numpy as np
+    from firmware_sim import Plant
+
+    at = T_NOON + timedelta(days=1)
+    drifting = _scenario(dairy, {"type": "drift", "meter": "compressor", "start": at, "rate": 0.02})
+    clean, faulty = Plant(_scenario(dairy)), Plant(drifting)
+    times = np.array([(at + timedelta(days=10, minutes=m)).timestamp() for m in range(0, 60, 5)])
+    ratio = faulty.primary("compressor", times).rate / clean.primary("compressor", times).rate
+    assert ratio == pytest.approx(1 + 0.02 * (10 + np.arange(0, 60, 5) / 1440), rel=1e-9)
+    before = np.array([(at - timedelta(minutes=m)).timestamp() for m in range(1, 30, 5)])
+    assert np.array_equal(
+        faulty.primary("compressor", before).rate, clean.primary("compressor", before).rate
+    )
+    parent = faulty.primary("main-elec", times).rate - clean.primary("main-elec", times).rate
+    child = faulty.primary("compressor", times).rate - clean.primary("compressor", times).rate
+    assert parent == pytest.approx(child)
