@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 if TYPE_CHECKING:  # pandas costs 0.3 s to import; every CLI command, even --help, imports this
     import pandas as pd
 
-__all__ = ["DeadLetter", "Flag", "SeriesPoint", "SeriesRow", "SeriesStore", "to_ms"]
+__all__ = ["DeadLetter", "Flag", "FlagRun", "SeriesPoint", "SeriesRow", "SeriesStore", "to_ms"]
 
 
 class SeriesPoint(NamedTuple):
@@ -66,6 +66,23 @@ class Flag:
     reason: str  # plain-language explanation with the numbers behind it
     quantity: str = ""
     detector: str = ""
+    excess_per_day: float | None = None  # usage units a day above expectation (excess flags)
+    cost_per_day: float | None = None  # what that excess costs a day, in the plan's currency
+
+
+@dataclass(frozen=True, slots=True)
+class FlagRun:
+    """A record that a meter's flags were computed over [start_ms, end_ms) at ``computed_ms``.
+
+    It is what tells "no flags" (a run covered the period and found nothing) from "flags never
+    computed" (no run covered it).
+    """
+
+    site: str
+    meter: str
+    start_ms: int
+    end_ms: int
+    computed_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +140,15 @@ class SeriesStore(Protocol):
         end: pd.Timestamp | None = None,
     ) -> list[Flag]:
         """Flags overlapping [start, end), oldest first."""
+        ...
+
+    def write_flag_runs(self, runs: Sequence[FlagRun]) -> int:
+        """Record that flags were computed over each run's window; idempotent on
+        (site, meter, start_ms, end_ms) (the last ``computed_ms`` wins). Returns the count."""
+        ...
+
+    def read_flag_runs(self, site: str, meter: str | None = None) -> list[FlagRun]:
+        """The recorded flag runs of a site (or of one meter), by meter then start."""
         ...
 
     def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:

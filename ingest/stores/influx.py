@@ -22,16 +22,18 @@ from itertools import islice
 import pandas as pd
 
 from plantmeter.errors import StoreUnavailable
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, to_ms
+from plantmeter.store import DeadLetter, Flag, FlagRun, SeriesPoint, SeriesRow, to_ms
 
 from .influx_config import Api, InfluxConfig, choose_api, parse_influx_url, parse_version
 from .influx_http import InfluxHttp, V2Writer
 from .influx_lines import (
     DEAD_LETTERS,
+    FLAG_RUNS,
     FLAGS,
     READINGS,
     dead_letter_lines,
     flag_lines,
+    flag_run_lines,
     frame_from_series,
     iter_reading_lines,
     iter_row_lines,
@@ -223,8 +225,8 @@ class InfluxStore:
             where.append(f'"end_ms" >= {int(start_ms)}')  # overlaps [start, end)
         where += self._time_range(None, end)
         q = (
-            'SELECT "end_ms", "severity", "reason", "detector", "site", "meter", "kind", '
-            f'"quantity" FROM {self._from(FLAGS)}'
+            'SELECT "end_ms", "severity", "reason", "detector", "excess_per_day", "cost_per_day", '
+            f'"site", "meter", "kind", "quantity" FROM {self._from(FLAGS)}'
         )
         if where:
             q += " WHERE " + " AND ".join(where)
@@ -240,10 +242,39 @@ class InfluxStore:
                 reason=r["reason"] or "",
                 quantity=r["quantity"] or "",
                 detector=r["detector"] or "",
+                excess_per_day=_float_or_none(r.get("excess_per_day")),
+                cost_per_day=_float_or_none(r.get("cost_per_day")),
             )
             for r in rows
         ]
         return sorted(flags, key=lambda f: (f.start_ms, f.site, f.meter, f.kind, f.quantity))
+
+    def write_flag_runs(self, runs: Sequence[FlagRun]) -> int:
+        if runs:
+            self._write(flag_run_lines(runs), "ms")
+        return len(runs)
+
+    def read_flag_runs(self, site: str, meter: str | None = None) -> list[FlagRun]:
+        self._ready()
+        where = [f'"site" = {quote_string(site)}']
+        if meter is not None:
+            where.append(f'"meter" = {quote_string(meter)}')
+        q = (
+            f'SELECT "computed_ms", "site", "meter", "end_ms" FROM {self._from(FLAG_RUNS)} '
+            "WHERE " + " AND ".join(where)
+        )
+        rows = rows_from_series(self._http.query(q, chunk_size=self.query_chunk))
+        runs = [
+            FlagRun(
+                r["site"] or "",
+                r["meter"] or "",
+                int(r["time"]),
+                int(r["end_ms"]),
+                int(r["computed_ms"]),
+            )
+            for r in rows
+        ]
+        return sorted(runs, key=lambda r: (r.meter, r.start_ms, r.end_ms))
 
     # -- dead letters ----------------------------------------------------------------------
 
@@ -283,3 +314,7 @@ def _batches(lines: Iterable[str], size: int) -> Iterator[list[str]]:
     items = iter(lines)
     while batch := list(islice(items, size)):
         yield batch
+
+
+def _float_or_none(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

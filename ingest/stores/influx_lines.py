@@ -8,7 +8,10 @@ Schema (see ingest/README.md, "InfluxDB schema")::
     measurement   tags                            fields                          time
     readings      site, meter                     <quantity>=float ...            ts (ms)
     flags         site, meter, kind, quantity     end_ms (int), severity,         start (ms)
-                                                  reason, detector (strings)
+                                                  reason, detector (strings),
+                                                  excess_per_day, cost_per_day
+                                                  (floats, when known)
+    flag_runs     site, meter, end_ms             computed_ms (int)               start (ms)
     dead_letters  reason                          topic, detail, payload (b64)    received (ms)
                                                                                   + hash (ns)
 """
@@ -26,15 +29,17 @@ from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from plantmeter.errors import StoreError
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow
+from plantmeter.store import DeadLetter, Flag, FlagRun, SeriesPoint, SeriesRow
 
 __all__ = [
     "DEAD_LETTERS",
     "FLAGS",
+    "FLAG_RUNS",
     "READINGS",
     "check_name",
     "dead_letter_lines",
     "flag_lines",
+    "flag_run_lines",
     "frame_from_series",
     "iter_reading_lines",
     "iter_row_lines",
@@ -46,6 +51,7 @@ __all__ = [
 
 READINGS = "readings"
 FLAGS = "flags"
+FLAG_RUNS = "flag_runs"
 DEAD_LETTERS = "dead_letters"
 
 
@@ -149,7 +155,22 @@ def flag_lines(flags: Sequence[Flag]) -> list[str]:
             point.tag("quantity", check_name("quantity", f.quantity))
         point.field("end_ms", int(f.end_ms)).field("severity", f.severity)
         point.field("reason", f.reason).field("detector", f.detector)
+        for name, value in (("excess_per_day", f.excess_per_day), ("cost_per_day", f.cost_per_day)):
+            if value is not None and math.isfinite(value):
+                point.field(name, float(value))
         lines.append(point.time(int(f.start_ms), WritePrecision.MS).to_line_protocol())
+    return lines
+
+
+def flag_run_lines(runs: Sequence[FlagRun]) -> list[str]:
+    """One point per run, keyed on (site, meter, start, end): ``end_ms`` is a tag so that two
+    runs from the same start over different windows are two points."""
+    lines = []
+    for r in runs:
+        point = Point(FLAG_RUNS).tag("site", check_name("site", r.site))
+        point.tag("meter", check_name("meter", r.meter)).tag("end_ms", str(int(r.end_ms)))
+        point.field("computed_ms", int(r.computed_ms))
+        lines.append(point.time(int(r.start_ms), WritePrecision.MS).to_line_protocol())
     return lines
 
 

@@ -3,7 +3,9 @@
 Schema (one file per store)::
 
     readings(site, meter, quantity, ts, value)   PRIMARY KEY (site, meter, quantity, ts)
-    flags(site, meter, kind, quantity, start_ms, end_ms, severity, reason, detector)
+    flags(site, meter, kind, quantity, start_ms, end_ms, severity, reason, detector,
+          excess_per_day, cost_per_day)
+    flag_runs(site, meter, start_ms, end_ms, computed_ms)   flags computed over [start, end)
     dead_letters(id, received_ms, topic, reason, detail, payload)
 
 ``ts`` is UTC integer milliseconds. A rewrite of the same key keeps one row (last
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from plantmeter.errors import StoreError
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, to_ms
+from plantmeter.store import DeadLetter, Flag, FlagRun, SeriesPoint, SeriesRow, to_ms
 
 if TYPE_CHECKING:  # imported where frames are built: CLI start-up (even --help) skips pandas
     import pandas as pd
@@ -41,11 +43,29 @@ CREATE TABLE IF NOT EXISTS flags (
     reason TEXT NOT NULL, detector TEXT NOT NULL,
     PRIMARY KEY (site, meter, kind, quantity, start_ms)
 );
+CREATE TABLE IF NOT EXISTS flag_runs (
+    site TEXT NOT NULL, meter TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+    computed_ms INTEGER NOT NULL,
+    PRIMARY KEY (site, meter, start_ms, end_ms)
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_ms INTEGER NOT NULL, topic TEXT NOT NULL,
     reason TEXT NOT NULL, detail TEXT NOT NULL, payload BLOB NOT NULL
 );
 """
+
+
+def _add_flag_costs(db: sqlite3.Connection) -> None:
+    """Stores created before flags carried their excess and cost get the two columns."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(flags)")}
+    for column in ("excess_per_day", "cost_per_day"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE flags ADD COLUMN {column} REAL")
+    db.commit()
+
+
+def _real(value: float | None) -> float | None:
+    return None if value is None else float(value)
 
 
 class SqliteStore:
@@ -60,6 +80,7 @@ class SqliteStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            _add_flag_costs(self._db)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite store {path}: {exc}") from exc
         self._lock = threading.Lock()
@@ -126,10 +147,15 @@ class SqliteStore:
 
     def write_flags(self, flags: Sequence[Flag]) -> int:
         rows = [
-            (f.site, f.meter, f.kind, f.quantity, int(f.start_ms), int(f.end_ms), f.severity, f.reason, f.detector)
+            (f.site, f.meter, f.kind, f.quantity, int(f.start_ms), int(f.end_ms), f.severity, f.reason, f.detector,
+             _real(f.excess_per_day), _real(f.cost_per_day))
             for f in flags
         ]
-        self._execute_many("INSERT OR REPLACE INTO flags VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        self._execute_many(
+            "INSERT OR REPLACE INTO flags (site, meter, kind, quantity, start_ms, end_ms, severity, reason, "
+            "detector, excess_per_day, cost_per_day) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
         return len(rows)
 
     def read_flags(
@@ -139,7 +165,10 @@ class SqliteStore:
         start: pd.Timestamp | None = None,
         end: pd.Timestamp | None = None,
     ) -> list[Flag]:
-        sql = "SELECT site, meter, kind, start_ms, end_ms, severity, reason, quantity, detector FROM flags WHERE 1=1"
+        sql = (
+            "SELECT site, meter, kind, start_ms, end_ms, severity, reason, quantity, detector, "
+            "excess_per_day, cost_per_day FROM flags WHERE 1=1"
+        )
         args: list[object] = []
         for column, value in (("site", site), ("meter", meter)):
             if value is not None:
@@ -154,6 +183,21 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY start_ms", args).fetchall()
         return [Flag(*row) for row in rows]
+
+    def write_flag_runs(self, runs: Sequence[FlagRun]) -> int:
+        rows = [(r.site, r.meter, int(r.start_ms), int(r.end_ms), int(r.computed_ms)) for r in runs]
+        self._execute_many("INSERT OR REPLACE INTO flag_runs VALUES (?,?,?,?,?)", rows)
+        return len(rows)
+
+    def read_flag_runs(self, site: str, meter: str | None = None) -> list[FlagRun]:
+        sql = "SELECT site, meter, start_ms, end_ms, computed_ms FROM flag_runs WHERE site=?"
+        args: list[object] = [site]
+        if meter is not None:
+            sql += " AND meter=?"
+            args.append(meter)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY meter, start_ms, end_ms", args).fetchall()
+        return [FlagRun(*row) for row in rows]
 
     def write_dead_letters(self, letters: Sequence[DeadLetter]) -> int:
         rows = [(d.received_ms, d.topic, d.reason, d.detail, d.payload) for d in letters]

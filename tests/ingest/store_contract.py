@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from plantmeter.store import DeadLetter, Flag, SeriesPoint, SeriesRow, SeriesStore
+from plantmeter.store import DeadLetter, Flag, FlagRun, SeriesPoint, SeriesRow, SeriesStore
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
@@ -83,6 +83,32 @@ def check_flags(store: SeriesStore) -> None:
     assert store.read_flags(meter="other") == []
 
 
+def check_flag_costs(store: SeriesStore) -> None:
+    """An excess flag keeps its excess and cost a day; a data fault has neither."""
+    excess = Flag("dairy", "cip-water", "excess", T0, T0 + 86_400_000, "warning", "0.3 m³/h more",
+                  "volume_total", "excess_use", excess_per_day=7.25, cost_per_day=15.225)
+    fault = Flag("dairy", "cip-water", "stuck", T0, T0 + 1000, "warning", "stuck", "volume_total", "stuck")
+    store.write_flags([excess, fault])
+    assert set(store.read_flags(site="dairy")) == {excess, fault}
+    got = {f.kind: f for f in store.read_flags(site="dairy")}
+    assert got["excess"].cost_per_day == 15.225 and got["excess"].excess_per_day == 7.25
+    assert got["stuck"].cost_per_day is None and got["stuck"].excess_per_day is None
+
+
+def check_flag_runs(store: SeriesStore) -> None:
+    """A flag run says flags were computed over a window: the mark of "no flags" vs "never computed"."""
+    assert store.read_flag_runs("dairy") == []
+    a = FlagRun("dairy", "cip-water", T0, T0 + 86_400_000, T0 + 90_000_000)
+    b = FlagRun("dairy", "cip-water", T0, T0 + 2 * 86_400_000, T0 + 180_000_000)  # same start, longer
+    c = FlagRun("dairy", "main-elec", T0 + 1000, T0 + 86_400_000, T0 + 90_000_000)
+    assert store.write_flag_runs([c, a, b]) == 3
+    again = FlagRun("dairy", "cip-water", T0, T0 + 86_400_000, T0 + 95_000_000)
+    store.write_flag_runs([again])  # the same window computed again: one record, the last time
+    assert store.read_flag_runs("dairy") == [again, b, c]
+    assert store.read_flag_runs("dairy", "main-elec") == [c]
+    assert store.read_flag_runs("other") == []
+
+
 def check_dead_letters(store: SeriesStore) -> None:
     letter = DeadLetter(T0, "plantmeter/dairy/x/reading", "not_json", "payload is not JSON", b"\xff")
     store.write_dead_letters([letter])
@@ -90,4 +116,4 @@ def check_dead_letters(store: SeriesStore) -> None:
 
 
 ALL_CHECKS = [check_round_trip, check_idempotent, check_rows_are_points, check_numpy_scalars_are_numbers,
-              check_filters, check_flags, check_dead_letters]
+              check_filters, check_flags, check_flag_costs, check_flag_runs, check_dead_letters]

@@ -47,3 +47,29 @@ def test_a_value_that_is_not_a_number_is_named_and_nothing_is_written(tmp_path: 
         store.write_rows(rows)
     assert store.read("dairy", "m").empty
     store.close()
+
+
+def test_a_store_from_before_flag_costs_opens_and_keeps_its_flags(tmp_path: Path) -> None:
+    """A store file written before flags carried excess and cost gets the columns on open."""
+    import sqlite3
+
+    from plantmeter.store import Flag
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE flags (site TEXT NOT NULL, meter TEXT NOT NULL, kind TEXT NOT NULL, "
+        "quantity TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, "
+        "severity TEXT NOT NULL, reason TEXT NOT NULL, detector TEXT NOT NULL, "
+        "PRIMARY KEY (site, meter, kind, quantity, start_ms));"
+        "INSERT INTO flags VALUES ('dairy','m','gap','',1,2,'warning','no reading','comm_gaps');"
+    )
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    try:
+        assert store.read_flags("dairy") == [Flag("dairy", "m", "gap", 1, 2, "warning", "no reading", "", "comm_gaps")]
+        store.write_flags([Flag("dairy", "m", "excess", 5, 6, "warning", "more", "", "excess_use", 1.0, 2.0)])
+        assert store.read_flags("dairy")[-1].cost_per_day == 2.0
+    finally:
+        store.close()
