@@ -7,7 +7,8 @@ Public interface (imported lazily so ``import analytics`` does not compile numba
 * ``NonRoutineAdjustment``, ``avoided_energy``, ``normalized_savings`` (``analytics.savings``)
 * ``SufficiencyWarning`` (``analytics.sufficiency``)
 * ``ChangePointModel``, ``TOWTModel``, ``select_daily``, ``load_model`` (``analytics.models``)
-* ``run_flags``, ``detect_meter`` (``analytics.jobs``, the only store-touching module)
+* ``run_flags``, ``detect_meter``, ``rank_flags`` (``analytics.jobs``, the only store-touching module)
+* ``MeterReference``, ``Costing`` (``analytics.flagref``: what is normal, what excess costs)
 * ``analytics.kernels``, ``analytics.stats``, ``analytics.anomalies`` as modules.
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 
 __all__ = [
     "ChangePointModel",
+    "Costing",
+    "MeterReference",
     "ModelInfo",
     "NonRoutineAdjustment",
     "SavingsResult",
@@ -28,12 +31,15 @@ __all__ = [
     "detect_meter",
     "load_model",
     "normalized_savings",
+    "rank_flags",
     "run_flags",
     "select_daily",
 ]
 
 _WHERE = {
     "ChangePointModel": "models",
+    "Costing": "flagref",
+    "MeterReference": "flagref",
     "ModelInfo": "api",
     "NonRoutineAdjustment": "savings",
     "SavingsResult": "api",
@@ -44,6 +50,7 @@ _WHERE = {
     "detect_meter": "jobs",
     "load_model": "models",
     "normalized_savings": "savings",
+    "rank_flags": "jobs",
     "run_flags": "jobs",
     "select_daily": "models",
 }

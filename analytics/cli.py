@@ -65,23 +65,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "flags",
         help="run the anomaly detectors over stored data and store the flags",
         description="Read every meter of the site from the store, run the detectors that fit its kind "
-        "(communication gaps, counter resets and rollovers, stuck meters, spikes, impossible values; for "
-        "consumption meters also baseload drift, out-of-hours use, CUSUM/EWMA of daily use against its "
-        "drivers, and night-flow leaks for water), print the flags and store them (running it again "
-        "overwrites the same flags, it does not add copies). The first four weeks read are the reference "
-        "for what is normal (operating hours, night flow, base load, how long counters rest): give "
-        "--reference to fix those weeks, so that runs over different windows judge by the same normal.",
+        "and print the flags that cost money or signal a fault, costliest first: excess use over the "
+        "expectation (a CUSUM of excess against the meter's drivers; use below it is savings, never a "
+        "flag), out-of-hours use and night-flow leaks, valued at the plan's tariff; communication gaps, "
+        "counter resets, stuck meters, spikes and impossible values. Flags are stored (running it "
+        "again overwrites the same flags), and so is the window they were computed over, so reports "
+        "can tell 'no flags' from 'never computed'. With --plan each meter is judged against the "
+        "plan's baseline period and its own drivers; else the first four weeks read (or the four "
+        "weeks from --reference) are what is normal.",
     )
-    f.add_argument("site", type=Path, help="site YAML file")
+    f.add_argument("site", type=Path, nargs="?", help="site YAML file (not needed with --plan)")
+    f.add_argument(
+        "--plan",
+        type=Path,
+        help="M&V plan YAML: its baseline period is each meter's reference, its baselines name "
+        "the drivers, its tariffs value excess use (the plan's site config is used)",
+    )
     f.add_argument(
         "--since",
-        help=f"read data from this time on ({TIME_HELP}; default: everything stored); "
-        "give at least five weeks for the drift and out-of-hours detectors",
+        help=f"report flags from this time on ({TIME_HELP}; default: everything stored); "
+        "without --plan give at least five weeks for the out-of-hours and excess detectors",
     )
     f.add_argument(
         "--reference",
-        help=f"the four weeks from this date are what is normal ({TIME_HELP}; at or before "
-        "--since, in a period without faults; default: the first four weeks read)",
+        help=f"the four weeks from this date are what is normal for every meter ({TIME_HELP}; at "
+        "or before --since, in a period without faults; default: the plan's baseline period, "
+        "else the first four weeks read)",
     )
     f.set_defaults(func=cmd_flags)
 
@@ -259,6 +268,24 @@ def _open_site(path: Path) -> tuple[Any, Any]:
     return cfg, open_store(cfg.store.url)
 
 
+def _open_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, Path]:
+    """(site config, store, references, costings, site folder) from ``--plan``.
+
+    The plan model lives in reports, which analytics may not import (DESIGN, Layers): the
+    composition root passes the loader in as ``plan_references`` (``plantmeter.cli``).
+    """
+    import importlib
+
+    from ingest import open_store
+
+    loader = getattr(args, "plan_references", None)
+    if not loader:
+        raise AnalyticsError("--plan needs the reports package; run it as `plantmeter flags --plan`")
+    module, _, name = str(loader).rpartition(".")
+    site, url, refs, costs, site_dir = getattr(importlib.import_module(module), name)(args.plan)
+    return site, open_store(url), refs, costs, site_dir
+
+
 def _utc(text: str | None, option: str, tz: str = "UTC") -> Any:
     """``--since``/``--reference`` as a UTC timestamp (plantmeter.times rule), None when not given."""
     from plantmeter.times import parse_time
@@ -272,22 +299,38 @@ def _utc(text: str | None, option: str, tz: str = "UTC") -> Any:
 
 
 def cmd_flags(args: argparse.Namespace) -> int:
-    import pandas as pd
-
+    from .flagref import local_when
     from .jobs import run_flags
 
-    cfg, store = _open_site(args.site)
+    if (args.site is None) == (args.plan is None):
+        raise AnalyticsError("give the site YAML or --plan PLAN.yaml (which names its site), one of them")
+    if args.plan is not None and args.reference:
+        raise AnalyticsError(
+            "--reference and --plan both say what is normal; the plan's baseline period is the "
+            "reference with --plan (drop --reference)"
+        )
+    refs = costs = None
+    if args.plan is not None:
+        cfg, store, refs, costs, base_dir = _open_plan(args)
+    else:
+        cfg, store = _open_site(args.site)
+        base_dir = Path(args.site).parent
+    tz = str(getattr(cfg.site, "timezone", None) or "UTC")
     try:
-        tz = getattr(cfg.site, "timezone", None) or "UTC"
-        since, reference = _utc(args.since, "since", str(tz)), _utc(args.reference, "reference", str(tz))
+        since, reference = _utc(args.since, "since", tz), _utc(args.reference, "reference", tz)
         flags = run_flags(
-            store, cfg.site.id, list(cfg.meters), since, tz=str(tz), reference=reference,
-            base_dir=Path(args.site).parent,
+            store, cfg.site.id, list(cfg.meters), since, tz=tz, reference=reference,
+            references=refs, costings=costs, base_dir=base_dir,
         )
     finally:
         store.close()
     for fl in flags:
-        start = pd.Timestamp(fl.start_ms, unit="ms", tz="UTC")
-        print(f"{fl.severity:8s} {fl.meter:14s} {fl.kind:16s} {start:%Y-%m-%d %H:%M}  {fl.reason}")
-    print(f"{len(flags)} flags written for site {cfg.site.id}", file=sys.stderr)
+        print(f"{fl.severity:8s} {local_when(fl.start_ms, tz):>20s}  {fl.meter}: {fl.kind}: {fl.reason}")
+    judged = "the plan's baseline period" if refs else (
+        f"the four weeks from {reference:%Y-%m-%d}" if reference is not None else "the first four weeks read"
+    )
+    print(
+        f"{len(flags)} flags written for site {cfg.site.id} (judged against {judged}; times in {tz})",
+        file=sys.stderr,
+    )
     return 0

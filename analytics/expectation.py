@@ -55,29 +55,37 @@ def site_drivers(
 
 
 def daily_expectation(
-    daily: pd.Series, drivers: pd.DataFrame | None, ref_days: int = 28
+    daily: pd.Series,
+    drivers: pd.DataFrame | None,
+    ref_days: int = 28,
+    reference: slice | None = None,
 ) -> tuple[pd.Series, float] | None:
-    """(expected daily use, residual sigma on the reference days), or None if it cannot be set."""
-    reference = daily.iloc[:ref_days]
-    if reference.notna().sum() < 14 or not reference.std() > 0:
+    """(expected daily use, residual sigma on the reference days), or None if it cannot be set.
+
+    The reference days are the positions ``reference`` of ``daily`` (the M&V plan's baseline
+    period), else its first ``ref_days``.
+    """
+    ref = reference if reference is not None else slice(0, ref_days)
+    reference_days = daily.iloc[ref]
+    if reference_days.notna().sum() < 14 or not reference_days.std() > 0:
         return None
     if drivers is not None:
-        fitted = _driver_model(daily, drivers, ref_days)
+        fitted = _driver_model(daily, drivers, ref)
         if fitted is not None:
             return fitted
     dow = daily.index.day_of_week
-    means = reference.groupby(reference.index.day_of_week).mean()
+    means = reference_days.groupby(reference_days.index.day_of_week).mean()
     expected = pd.Series(means.reindex(dow).to_numpy(), index=daily.index)
-    n = int(reference.notna().sum())
+    n = int(reference_days.notna().sum())
     # n days minus 7 fitted day-of-week means
-    sigma = float((reference - expected.iloc[:ref_days]).std()) * float(
+    sigma = float((reference_days - expected.iloc[ref]).std()) * float(
         np.sqrt((n - 1) / max(n - 7, 1))
     )
     return (expected, sigma) if sigma > 0 else None
 
 
 def _driver_model(
-    daily: pd.Series, drivers: pd.DataFrame, ref_days: int
+    daily: pd.Series, drivers: pd.DataFrame, ref: slice
 ) -> tuple[pd.Series, float] | None:
     from .models import select_daily
 
@@ -94,7 +102,7 @@ def _driver_model(
         days["temperature"] = 0.0
         candidates = ("1P",)
     days = days.reindex(daily.index)
-    reference = days.iloc[:ref_days].dropna()
+    reference = days.iloc[ref].dropna()
     if len(reference) < 14:
         return None
     try:

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a package that has no commands yet
         module.register(subparsers)
+    # the one arrow analytics may not draw itself: `flags --plan` reads the M&V plan (reports)
+    if "flags" in subparsers.choices:
+        subparsers.choices["flags"].set_defaults(plan_references="reports.flagrefs.open_plan_references")
     return parser
 
 

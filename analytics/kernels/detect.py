@@ -9,6 +9,7 @@ from .control import run_lengths
 
 __all__ = [
     "cusum_episodes",
+    "excess_cusum",
     "equal_runs",
     "ewma_excursions",
     "night_minimum",
@@ -64,6 +65,76 @@ def cusum_episodes(
             dirs[c] = side
             c += 1
     return starts[:c], alarms[:c], ends[:c], dirs[:c]
+
+
+@njit(cache=True)
+def excess_cusum(
+    r: np.ndarray, sigma: float, k: float, h: float, window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Upper CUSUM of excess use r = observed - expected, against a level that follows savings.
+
+    level_i = min(0, median of the residuals in [i - 2 window, i - window) that were not inside
+    the first ``window`` residuals of an alarm); 0 at first, and kept from the previous
+    residual while fewer than ``window // 2`` usable ones are in that span. A saving
+    (residuals below 0) lowers the level after a month or two, so an excess after it is still
+    seen; the level never rises above the expectation, so a fault cannot teach it a higher
+    normal; it lags by ``window``, so a fault (or a drift) is judged for its first ``window``
+    residuals against the normal from before it; and it does not learn from an alarm's first
+    ``window`` residuals (then a lasting change becomes the new normal: the flag ends instead
+    of running on for ever on a meter whose savings merely shrank).
+    S_i = min(max(0, S_{i-1} + (r_i - level_i) / sigma - k), h) (capped at h once alarmed, so
+    an episode ends about h / k residuals after use is back at the level); an episode starts
+    where S leaves 0, alarms where S first exceeds h, ends where S returns to 0 (or at the
+    end). NaN r carries
+    S. Returns (starts, alarms, ends_exclusive) of alarmed episodes, and the level.
+    """
+    n = r.shape[0]
+    starts = np.empty(n, dtype=np.int64)
+    alarms = np.empty(n, dtype=np.int64)
+    ends = np.empty(n, dtype=np.int64)
+    level = np.zeros(n)
+    usable = np.full(n, np.nan)
+    buf = np.empty(window)
+    c = 0
+    s = 0.0
+    st = -1
+    al = -1
+    for i in range(n):
+        m = 0
+        for j in range(max(0, i - 2 * window), max(0, i - window)):
+            if not np.isnan(usable[j]):
+                buf[m] = usable[j]
+                m += 1
+        if m >= max(window // 2, 1):
+            level[i] = min(0.0, np.median(buf[:m]))
+        elif i > 0:
+            level[i] = level[i - 1]  # too few usable residuals (an alarm, a gap): keep it
+        v = r[i]
+        if np.isnan(v):
+            continue
+        s_new = min(max(0.0, s + (v - level[i]) / sigma - k), h + 1e-9)
+        if s == 0.0 and s_new > 0.0:
+            st = i
+            al = -1
+        s = s_new
+        if s > h and al < 0:
+            al = i
+        if al < 0 or i - al >= window:
+            usable[i] = v
+        if s == 0.0 and st >= 0:
+            if al >= 0:
+                starts[c] = st
+                alarms[c] = al
+                ends[c] = i
+                c += 1
+            st = -1
+            al = -1
+    if st >= 0 and al >= 0:
+        starts[c] = st
+        alarms[c] = al
+        ends[c] = n
+        c += 1
+    return starts[:c], alarms[:c], ends[:c], level
 
 
 @njit(cache=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analytics.anomalies import (
     Target,
@@ -155,5 +156,59 @@ def test_water_leak() -> None:
     leak[leak.index >= pd.Timestamp("2024-05-01", tz="America/Guatemala")] += 0.6
     f = water_leak(TG, leak, threshold=0.3, nights=3)
     assert len(f) == 1
-    assert f[0].start_ms == _ms(pd.Timestamp("2024-05-01", tz="America/Guatemala"))
+    # the first night hour (01:00) whose flow is above the threshold: when the leak was first seen
+    assert f[0].start_ms == _ms(pd.Timestamp("2024-05-01 01:00", tz="America/Guatemala"))
+    flow, rest = f[0].reason.split(" m³/h", 1)
+    assert abs(float(flow) - 0.6) < 0.05 and rest.startswith(" at night since 01:00 on 1 May 2024")
+    assert abs(f[0].excess_per_day - 24 * 0.6) < 1.2  # m³ a day: the leak never stops
     assert f[0].kind == "leak" and f[0].severity == "critical"
+
+
+def test_excess_use_flags_only_excess_with_its_cost() -> None:
+    """Use below the expectation is savings (never a flag); use above it is, valued at the
+    tariff: here 2 sigma (40 kWh) a day more from day 200, at 0.10 USD/kWh on weekdays and
+    0.20 at weekends (hour-of-week prices)."""
+    from analytics.anomalies import excess_use
+    from analytics.flagref import Costing
+
+    down, pred = _daily_resid(4, shift=-3.0)  # 3 sigma less from day 200: a saving
+    assert [f for f in excess_use(TG, down, pred, sigma=20.0) if f.end_ms > _ms(down.index[200])] == []
+    prices = tuple([0.10] * 120 + [0.20] * 48)
+    costing = Costing.for_kind("electricity", prices, "USD")
+    obs, pred = _daily_resid(4, shift=2.0)
+    flags = [f for f in excess_use(TG, obs, pred, sigma=20.0, costing=costing)
+             if f.end_ms > _ms(obs.index[200])]
+    assert len(flags) == 1
+    f = flags[0]
+    # the episode starts where the CUSUM last left 0: up to a week early on noise
+    assert -7 * MS_D <= f.start_ms - _ms(obs.index[200]) <= 2 * MS_D
+    assert f.excess_per_day == pytest.approx(40.0, rel=0.15)
+    assert f.cost_per_day == pytest.approx(40.0 * (5 * 0.10 + 2 * 0.20) / 7, rel=0.15)
+    day = pd.Timestamp(f.start_ms, unit="ms", tz="UTC")
+    assert f.reason.startswith(
+        f"{f.excess_per_day:.0f} kWh a day more than expected since {day.day} {day:%b %Y}, ≈ "
+    ), f.reason
+    assert "USD a day" in f.reason and f.kind == "excess"
+
+
+def test_costing_words_and_local_time() -> None:
+    from analytics.flagref import Costing, local_when
+
+    water = Costing.for_kind("water", tuple([2.10] * 168), "USD")
+    assert water.amount(0.3, water.rate_unit) == "0.3 m³/h"
+    assert water.per_day(7.2, 15.12) == "≈ 15 USD a day"
+    assert Costing.for_kind("electricity").per_day(84.4, None) == "≈ 84 kWh a day"
+    ms = _ms(pd.Timestamp("2025-10-01T08:00", tz="UTC"))
+    assert local_when(ms, "America/Guatemala") == "02:00 on 1 Oct 2025"
+
+
+def test_rank_flags_costliest_first() -> None:
+    from analytics.jobs import rank_flags
+    from plantmeter.store import Flag
+
+    gap = Flag("d", "m", "gap", 1, 2, "warning", "r")
+    reset = Flag("d", "m", "counter_reset", 5, 6, "critical", "r")
+    cheap = Flag("d", "m", "excess", 3, 4, "warning", "r", excess_per_day=500.0, cost_per_day=5.0)
+    dear = Flag("d", "w", "leak", 9, 10, "critical", "r", excess_per_day=7.0, cost_per_day=15.0)
+    energy = Flag("d", "x", "excess", 0, 1, "warning", "r", excess_per_day=80.0)
+    assert rank_flags([gap, reset, cheap, energy, dear]) == [dear, cheap, energy, reset, gap]

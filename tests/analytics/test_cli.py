@@ -144,3 +144,51 @@ def test_flags_command_on_a_site_file(tmp_path: Path, capsys: pytest.CaptureFixt
         assert any(f.kind == "leak" for f in reopened.read_flags("dairy"))
     finally:
         reopened.close()
+
+
+def test_flags_with_a_plan_judge_by_its_baseline_and_cost_at_its_tariff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--plan: the plan's baseline period is the reference (not the first weeks read), excess is
+    valued at its tariff, flags come costliest first in local time, and the run is recorded."""
+    db = tmp_path / "store.db"
+    store, _ = _plant(days=56, path=str(db))  # leak of 0.8 m³/h from 2024-02-01 on
+    store.close()
+    (tmp_path / "site.yaml").write_text(
+        "site: {id: dairy, name: Test dairy, timezone: UTC}\n"
+        f"store: {{url: 'sqlite:///{db}'}}\n"
+        "buses: [{id: b, transport: tcp, host: 127.0.0.1, port: 5020}]\n"
+        "meters: [{id: cip-water, bus: b, unit_id: 10, profile: tuf2000, kind: water, poll: 30s}]\n"
+    )
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "id: test-mv\nsite_config: site.yaml\ncurrency: USD\n"
+        "baseline: {start: 2024-01-01, end: 2024-01-29}\n"
+        "reporting: {start: 2024-01-29, end: 2024-03-01}\n"
+        "baselines: {cip-water: {model: towt, granularity: hourly}}\n"
+        "tariffs: {water: {type: flat, price: 2.10}}\n"
+        "options: [{id: o, title: An option, level: housekeeping, meters: [cip-water]}]\n"
+    )
+    from plantmeter.cli import build_parser  # the composition root wires the plan loader in
+
+    both = build_parser().parse_args(["flags", "--plan", str(plan), "--reference", "2024-01-01"])
+    with pytest.raises(AnalyticsError, match="drop --reference"):
+        both.func(both)
+    # the window opens on the leak's first day: only the plan's baseline says it is not normal
+    args = build_parser().parse_args(["flags", "--plan", str(plan), "--since", "2024-02-01"])
+    assert args.func(args) == 0
+    out = capsys.readouterr()
+    first = out.out.splitlines()[0]
+    assert "cip-water: leak: 0.8 m³/h at night since 01:00 on 1 Feb 2024" in first, out.out
+    assert "≈ 40 USD a day" in first  # 0.8 m³/h x 24 h x 2.10 USD/m³
+    assert "below" not in out.out
+    _, reopened = cli._open_site(tmp_path / "site.yaml")
+    try:
+        runs = reopened.read_flag_runs("dairy")
+        assert [(r.meter, r.start_ms) for r in runs] == [
+            ("cip-water", int(pd.Timestamp("2024-02-01", tz="UTC").value // 1_000_000))
+        ]
+        leak = next(f for f in reopened.read_flags("dairy") if f.kind == "leak")
+        assert leak.cost_per_day == pytest.approx(0.8 * 24 * 2.10, rel=0.05)
+    finally:
+        reopened.close()

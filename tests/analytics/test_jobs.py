@@ -89,7 +89,8 @@ def test_run_flags_finds_the_planted_faults_and_stores_them() -> None:
     assert ("cip-water", "leak") in kinds
     assert ("temp", "stuck") in kinds
     leak = next(f for f in flags if f.kind == "leak")
-    assert leak.start_ms == int(pd.Timestamp("2024-02-01", tz="UTC").value // 1_000_000)
+    # from the first night hour with the leak's flow (01:00), when the leak was first seen
+    assert leak.start_ms == int(pd.Timestamp("2024-02-01 01:00", tz="UTC").value // 1_000_000)
     ooh = [f for f in flags if f.kind == "out_of_hours"]
     assert all(
         pd.Timestamp(f.start_ms, unit="ms", tz="UTC") >= pd.Timestamp("2024-02-03", tz="UTC")
@@ -120,7 +121,7 @@ def test_a_fixed_reference_finds_a_leak_that_fills_the_window() -> None:
     assert not any(f.kind == "leak" for f in blind)  # its first four weeks leak: leaking looks normal
     flags = run_flags(store, "dairy", water, since, reference=pd.Timestamp("2024-01-01", tz="UTC"))
     leak = next(f for f in flags if f.kind == "leak")
-    assert leak.start_ms == since_ms
+    assert leak.start_ms == since_ms + 3_600_000  # the first night hour (01:00) of the leak
     assert all(f.end_ms >= since_ms for f in flags)  # the reference weeks are read, not reported
     with pytest.raises(AnalyticsError, match="at or before --since"):
         run_flags(store, "dairy", water, since, reference=since + pd.Timedelta(days=1))

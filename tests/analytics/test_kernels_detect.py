@@ -82,3 +82,59 @@ def test_spike_mask_flags_only_the_spike() -> None:
     x[400] = 60.0
     m = spike_mask(x, 168, 8.0, 0.5)  # steps give r = 3 < 8 * 0.5
     assert np.flatnonzero(m).tolist() == [400]
+
+
+def _ref_excess_cusum(r: np.ndarray, sigma: float, k: float, h: float, w: int):
+    """Plain-Python reading of the kernel's docstring."""
+    n = len(r)
+    usable = [np.nan] * n
+    level = np.zeros(n)
+    out = []
+    s, st, al = 0.0, -1, -1
+    for i in range(n):
+        past = [u for u in usable[max(0, i - 2 * w) : max(0, i - w)] if not np.isnan(u)]
+        if len(past) >= max(w // 2, 1):
+            level[i] = min(0.0, float(np.median(past)))
+        elif i > 0:
+            level[i] = level[i - 1]
+        if np.isnan(r[i]):
+            continue
+        new = min(max(0.0, s + (r[i] - level[i]) / sigma - k), h + 1e-9)
+        if s == 0 and new > 0:
+            st, al = i, -1
+        s = new
+        if s > h and al < 0:
+            al = i
+        if al < 0 or i - al >= w:
+            usable[i] = r[i]
+        if s == 0 and st >= 0:
+            if al >= 0:
+                out.append((st, al, i))
+            st = al = -1
+    if st >= 0 and al >= 0:
+        out.append((st, al, n))
+    return out, level
+
+
+def test_excess_cusum_reference_and_savings() -> None:
+    from analytics.kernels import excess_cusum
+
+    rng = np.random.default_rng(3)
+    r = rng.normal(0, 1, 800)
+    r[100:500] -= 3.0  # a saving: not an episode, and the level learns it
+    r[330:350] += 2.0  # an excess during the saving, smaller than the saving: still found
+    r[620:630] = np.nan
+    st, al, en, level = excess_cusum(r, 1.0, 0.5, 5.0, 28)
+    ref, ref_level = _ref_excess_cusum(r, 1.0, 0.5, 5.0, 28)
+    assert list(zip(st.tolist(), al.tolist(), en.tolist(), strict=True)) == ref
+    np.testing.assert_allclose(level, ref_level)
+    episodes = list(zip(st.tolist(), al.tolist(), en.tolist(), strict=True))
+    assert not any(100 <= a < 250 for _, a, _ in episodes)  # a saving is not flagged
+    assert any(325 <= s <= 332 and a < 340 for s, a, _ in episodes)
+    stopped = [e for s, a, e in episodes if 500 <= a < 510]  # the saving stops: use went back up
+    assert stopped and stopped[0] < 800  # and the flag ends once the level has relearnt it
+    assert level[300] < -2.5 and level[:56].max() == 0.0  # lags two windows, never above 0
+    up = rng.normal(0, 1, 300)
+    up[150:] += 5.0  # a lasting excess on a meter at its baseline: one episode, still on
+    st, al, en, _ = excess_cusum(up, 1.0, 0.5, 5.0, 28)
+    assert [e for s, e in zip(st, en, strict=True) if s >= 130] == [300]
