@@ -2,7 +2,8 @@
 
 Per consumption meter: use, the adjusted baseline for the same conditions, cost at the plan's
 tariffs (hour by hour), specific consumption per 1,000 units produced (EnPI, ISO 50006
-style) against the baseline's, and the period's anomaly flags, most severe first.
+style) against the baseline's, and the period's anomaly flags, costliest first, with whether
+flags were computed for each meter at all ("no flags" is not "flags never computed").
 
 Site totals come from the top-level meters only (a meter whose ``parent`` is not another
 consumption meter of the site): a sub-meter's use is already inside its parent's, so it is
@@ -22,13 +23,13 @@ from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
 from .common import ReportContext
 from .data import hourly_prices, local_ts
+from .flagstatus import flag_entries, flag_status
 from .plan import UNITS
 from .verify import Window
 
 __all__ = ["consumption_meters", "consumption_report"]
 
 logger = logging.getLogger(__name__)
-SEVERITY = {"critical": 0, "warning": 1, "info": 2}
 INSUFFICIENT = "insufficient data"
 
 
@@ -180,17 +181,8 @@ def consumption_report(ctx: ReportContext, w: Window) -> dict[str, Any]:
     totals = _totals(rows)
     costs = [t["cost"] for t in totals.values()]
     flags = ctx.data.flags(ids, t0, t1)
-    flags.sort(key=lambda f: (SEVERITY.get(f.severity, 3), f.start_ms))
-    anomalies = [
-        {
-            "meter": f.meter,
-            "kind": f.kind,
-            "severity": f.severity,
-            "reason": f.reason,
-            "start": pd.Timestamp(f.start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
-        }
-        for f in flags[:10]
-    ]
+    anomalies = flag_entries(flags, tz)[:10]
+    flags_computed = flag_status(ctx.data.flag_coverage(ids, t0, t1))
     sufficient = [r for r in rows if r["status"] == "ok"]
     return {
         "period": w.label,
@@ -203,5 +195,6 @@ def consumption_report(ctx: ReportContext, w: Window) -> dict[str, Any]:
         "cost_total": None if not costs or None in costs else sum(costs),
         "unmetered": _rests(rows),
         "anomalies": anomalies,
+        "flags_computed": flags_computed,
         "daily": {m: d for m, d in daily.items() if d is not None and d["observed"].notna().any()},
     }

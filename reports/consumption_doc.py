@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from .document import Chart, Document, Section, Series, Table, fmt, jsonable
+from .flagstatus import flag_lines
 
 __all__ = ["consumption_document", "consumption_summary"]
 
@@ -160,10 +161,14 @@ def consumption_document(r: dict[str, Any], meta: list[str], currency: str, site
         ],
         "Specific consumption (EnPI) per 1,000 units produced",
     )
-    anomalies = [
-        f"{a['start'][:16]} {a['meter']} {a['kind']} ({a['severity']}): {a['reason']}"
-        for a in r["anomalies"]
-    ] or ["No anomaly flags in this period."]
+    anomalies = flag_lines(
+        [
+            f"{a['start'][:16]} {a['meter']} {a['kind']} ({a['severity']}): {a['reason']}"
+            for a in r["anomalies"]
+        ],
+        r.get("flags_computed", {}),
+        "No anomaly flags in this period",
+    )
     units = {m["meter"]: m["unit"] for m in r["meters"]}
     charts = [
         Chart(

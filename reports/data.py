@@ -127,6 +127,26 @@ class SiteData:
             out += self.store.read_flags(self.site.site.id, m, start, end)
         return sorted(out, key=lambda f: (f.start_ms, f.meter))
 
+    def flag_coverage(
+        self, meters: list[str], start: pd.Timestamp, end: pd.Timestamp
+    ) -> dict[str, float]:
+        """Per meter, the share of [start, end) that a recorded flag run covered (0.0: never).
+
+        A period that runs past the meter's data counts only as far as the data goes (a run
+        cannot look at readings that do not exist yet)."""
+        from .flagstatus import coverage
+
+        def ms(t: pd.Timestamp) -> int:
+            return int(pd.Timestamp(t).tz_convert("UTC").value // 1_000_000)
+
+        t0, t1 = ms(start), ms(end)
+        out = {}
+        for m in meters:
+            data_end = ms(self.data_end(m))
+            stop = min(t1, data_end) if data_end > t0 else t1
+            out[m] = coverage(self.store.read_flag_runs(self.site.site.id, m), t0, stop)
+        return out
+
 
 _DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .common import ReportContext
 from .finance import debt_service_by_month, irr, npv, repayment_schedule, simple_payback
+from .flagstatus import flag_entries, flag_status
 from .plan import Covenant
 from .verify import Verification, Window, month_window, periods_for
 
@@ -82,6 +83,7 @@ class LoanReport:
     covenants: list[CovenantResult]
     anomalies: list[dict[str, Any]]
     quality: list[dict[str, Any]]
+    flags_computed: dict[str, str] = field(default_factory=dict)  # meter -> computed or not
     extrapolation: list[str] = field(default_factory=list)  # driver notes, month and since
     traces: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     implemented: dict[str, date] = field(default_factory=dict)
@@ -306,17 +308,12 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
         financials=fin,
         ghg=ghg,
         covenants=covs,
-        anomalies=[
-            {
-                "meter": f.meter,
-                "kind": f.kind,
-                "severity": f.severity,
-                "reason": f.reason,
-                "start": pd.Timestamp(f.start_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
-                "end": pd.Timestamp(f.end_ms, unit="ms", tz="UTC").tz_convert(tz).isoformat(),
-            }
-            for f in flags
-        ],
+        anomalies=flag_entries(flags, tz),
+        flags_computed=flag_status(
+            ctx.data.flag_coverage(
+                meters, pd.Timestamp(mw.start).tz_localize(tz), pd.Timestamp(mw.end).tz_localize(tz)
+            )
+        ),
         quality=[
             {
                 "option": x.option,

@@ -8,6 +8,7 @@ import logging
 import pandas as pd
 
 from .document import Chart, Document, Section, Series, Table, fmt, fmt_band, jsonable
+from .flagstatus import flag_lines
 from .loan import LoanReport, MonthRow
 from .verify import Verification
 
@@ -249,11 +250,15 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
         ],
         "Baseline models (fitted on the baseline period)",
     )
-    anomalies = [
-        f"{a['start'][:16]} – {a['end'][:16]} {a['meter']} {a['kind']} ({a['severity']}): "
-        f"{a['reason']}"
-        for a in r.anomalies[:15]
-    ] or ["No anomaly flags on the option meters in this month."]
+    anomalies = flag_lines(
+        [
+            f"{a['start'][:16]} – {a['end'][:16]} {a['meter']} {a['kind']} ({a['severity']}): "
+            f"{a['reason']}"
+            for a in r.anomalies[:15]
+        ],
+        r.flags_computed,
+        "No anomaly flags on the option meters in this month",
+    )
     caveats = sorted({c for x in r.verifications for c in x.caveats})
     lines = [(pd.Timestamp(d), f"{o} implemented") for o, d in r.implemented.items()]
     charts = [_cumulative_chart(r, cur, lines)]
