@@ -142,7 +142,10 @@ class SiteData:
         t0, t1 = ms(start), ms(end)
         out = {}
         for m in meters:
-            data_end = ms(self.data_end(m))
+            try:
+                data_end = ms(self.data_end(m))
+            except DataSufficiencyError:  # no readings at all: the whole period is the question
+                data_end = t1
             stop = min(t1, data_end) if data_end > t0 else t1
             out[m] = coverage(self.store.read_flag_runs(self.site.site.id, m), t0, stop)
         return out
