@@ -27,3 +27,13 @@ def test_gateway_bench_prints_a_ratio_per_size(capsys: pytest.CaptureFixture[str
     assert out[1].split()[-1] == "ratio"
     row = out[2].split()
     assert row[0] == "2" and float(row[-1]) > 0 and int(row[-2]) > 0  # published and acknowledged
+
+
+def test_flags_bench_reports_false_alarms_and_a_delay(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench import flags
+
+    assert flags.main(["--seeds", "1", "--end", "2025-05-01", "--faults", "reset"]) == 0
+    out = capsys.readouterr().out
+    assert "per meter-quarter (meets the goal < 1)" in out
+    row = next(line for line in out.splitlines() if "counter reset" in line)
+    assert "1 of 1" in row
