@@ -16,6 +16,17 @@ Conventions
   ``SeriesRow`` (the values of one reading message, wide form). Ingest writes rows, since a
   message is one row and a wide store (InfluxDB: one line per row) takes it as it is;
   writing a row is the same as writing a point per value.
+* Reads pushed into the store: ``latest`` (newest value and its time per meter and quantity)
+  and ``read_buckets`` (first, last, min, max, mean, count per time bucket), computed by the
+  store (SQLite: block summaries and numpy over packed blocks; InfluxDB: InfluxQL
+  ``GROUP BY time()``), so an hourly chart of a year never moves a year of rows.
+* Buckets are ``[label, label + every)`` with labels at whole multiples of ``every`` counted
+  from the Unix epoch in UTC (``1h``: every UTC hour; ``1D``: UTC midnights). With
+  ``tz="America/Guatemala"`` and ``every="1D"``, buckets are that zone's local days (23 or 25
+  hours across a DST change), labelled by their local midnight (as an instant in UTC).
+  Months are not buckets: roll daily buckets up for a monthly figure.
+* A store opened read-only (``open_store(url, read_only=True)``) refuses writes with a
+  ``StoreError``.
 """
 
 from __future__ import annotations
@@ -27,7 +38,21 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 if TYPE_CHECKING:  # pandas costs 0.3 s to import; every CLI command, even --help, imports this
     import pandas as pd
 
-__all__ = ["DeadLetter", "Flag", "FlagRun", "SeriesPoint", "SeriesRow", "SeriesStore", "to_ms"]
+__all__ = [
+    "AGGREGATES",
+    "DeadLetter",
+    "Flag",
+    "FlagRun",
+    "LatestValue",
+    "SeriesPoint",
+    "SeriesRow",
+    "SeriesStore",
+    "bucket_ms",
+    "to_ms",
+]
+
+AGGREGATES = ("first", "last", "min", "max", "mean", "count")
+"""The statistics ``read_buckets`` gives per bucket and quantity, in this column order."""
 
 
 class SeriesPoint(NamedTuple):
@@ -51,6 +76,16 @@ class SeriesRow(NamedTuple):
     meter: str
     ts_ms: int
     values: Mapping[str, float]
+
+
+class LatestValue(NamedTuple):
+    """The newest stored value of one quantity of a meter, and its time (UTC ms)."""
+
+    site: str
+    meter: str
+    quantity: str
+    ts_ms: int
+    value: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +159,33 @@ class SeriesStore(Protocol):
         """
         ...
 
+    def latest(self, site: str, meters: Sequence[str] | None = None) -> list[LatestValue]:
+        """The newest value of every stored quantity of ``meters`` (all of the site's when
+        None), sorted by (meter, quantity). Freshness is ``now - ts_ms``."""
+        ...
+
+    def read_buckets(
+        self,
+        site: str,
+        meter: str,
+        every: str | float | pd.Timedelta,
+        quantities: Sequence[str] | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        tz: str | None = None,
+    ) -> pd.DataFrame:
+        """Aggregates of a meter's quantities per bucket of width ``every``, over [start, end).
+
+        ``every``: seconds, or a fixed-width pandas offset ("15min", "1h", "1D"); see
+        ``bucket_ms``. ``tz`` (only with ``every`` of one day): buckets are local days.
+        Index: bucket start (tz-aware UTC ``DatetimeIndex`` named ``timestamp``), only buckets
+        holding a reading. Columns: a MultiIndex (quantity, statistic) with the statistics of
+        ``AGGREGATES``; ``count`` is int64 (0 where a quantity has no reading in a bucket
+        that another has, its other statistics then NaN), the others float64. Quantities as
+        in ``read``: the given ones in that order, else those stored in the range, sorted.
+        """
+        ...
+
     def meters(self, site: str | None = None) -> list[tuple[str, str]]:
         """List the (site, meter) pairs that have stored readings."""
         ...
@@ -162,6 +224,38 @@ class SeriesStore(Protocol):
     def close(self) -> None:
         """Release connections."""
         ...
+
+
+def bucket_ms(every: str | float | pd.Timedelta, tz: str | None = None) -> int:
+    """A bucket width in whole milliseconds: ``every`` in seconds, or a pandas offset.
+
+    Raises ``StoreError`` naming the problem for a width that is not positive, not a whole
+    number of milliseconds, or calendar-based ("1M", "MS": months differ in length), and for
+    ``tz`` with any width but one day.
+    """
+    import pandas as pd
+
+    from .errors import StoreError
+
+    try:
+        if isinstance(every, (int, float)) and not isinstance(every, bool):
+            width = pd.Timedelta(seconds=float(every))
+        else:
+            width = pd.Timedelta(every)
+    except (TypeError, ValueError):
+        raise StoreError(
+            f"bucket width {every!r} is not a fixed duration; give seconds or an offset such as "
+            "'15min', '1h' or '1D' (months differ in length: roll daily buckets up)"
+        ) from None
+    ms, rest = divmod(width.value, 1_000_000)
+    if width.value <= 0 or rest:
+        raise StoreError(f"bucket width {every!r} must be a positive whole number of milliseconds")
+    if tz is not None and ms != 86_400_000:
+        raise StoreError(
+            f"buckets in local time (tz={tz!r}) are days: give every='1D', or leave tz out "
+            f"for {every!r} buckets aligned in UTC"
+        )
+    return int(ms)
 
 
 def to_ms(ts: pd.Timestamp | str | None) -> int | None:

@@ -21,8 +21,17 @@ from itertools import islice
 
 import pandas as pd
 
-from plantmeter.errors import StoreUnavailable
-from plantmeter.store import DeadLetter, Flag, FlagRun, SeriesPoint, SeriesRow, to_ms
+from plantmeter.errors import StoreError, StoreUnavailable
+from plantmeter.store import (
+    DeadLetter,
+    Flag,
+    FlagRun,
+    LatestValue,
+    SeriesPoint,
+    SeriesRow,
+    bucket_ms,
+    to_ms,
+)
 
 from .influx_config import Api, InfluxConfig, choose_api, parse_influx_url, parse_version
 from .influx_http import InfluxHttp, V2Writer
@@ -31,6 +40,7 @@ from .influx_lines import (
     FLAG_RUNS,
     FLAGS,
     READINGS,
+    bucket_frame_from_series,
     dead_letter_lines,
     flag_lines,
     flag_run_lines,
@@ -58,9 +68,10 @@ class InfluxStore:
     batch_lines = 1_000  # lines per write request (pipelined: see InfluxHttp.write_v1)
     query_chunk = 10_000  # rows per chunk of a streamed /query answer
 
-    def __init__(self, config: InfluxConfig, *, create: bool = False) -> None:
+    def __init__(self, config: InfluxConfig, *, create: bool = False, read_only: bool = False) -> None:
         self.config = config
-        self.create = config.create if config.create is not None else create
+        self.read_only = read_only
+        self.create = False if read_only else (config.create if config.create is not None else create)
         self._http = InfluxHttp(config)
         self._v2: V2Writer | None = None
         self._api: Api | None = None
@@ -76,10 +87,15 @@ class InfluxStore:
 
     @classmethod
     def from_url(
-        cls, url: str, *, create: bool = True, env: Mapping[str, str] | None = None
+        cls,
+        url: str,
+        *,
+        create: bool = True,
+        env: Mapping[str, str] | None = None,
+        read_only: bool = False,
     ) -> InfluxStore:
         """Open ``influxdb://...`` or ``influxdb2://...`` (see ``influx_config``)."""
-        return cls(parse_influx_url(url, env), create=create)
+        return cls(parse_influx_url(url, env), create=create, read_only=read_only)
 
     def __repr__(self) -> str:
         return f"InfluxStore({self.config.redacted()!r})"
@@ -135,6 +151,11 @@ class InfluxStore:
     def _write(self, lines: Iterable[str], precision: str) -> None:
         """Write in requests of ``batch_lines`` lines; lines are produced lazily, so on the
         v1 path formatting the next request overlaps InfluxDB storing the previous one."""
+        if self.read_only:
+            raise StoreError(
+                f"InfluxDB store {self.config.redacted()} is open read-only; open it without "
+                "read_only to write"
+            )
         self._ready()
         batches = _batches(lines, self.batch_lines)
         if self._v2 is not None and self._api == "v2":
@@ -184,6 +205,83 @@ class InfluxStore:
         q = f"SELECT {fields} FROM {self._from(READINGS)} WHERE {' AND '.join(where)}"
         series = self._http.query(q, chunk_size=self.query_chunk)
         return frame_from_series(series, quantities)
+
+    def latest(self, site: str, meters: Sequence[str] | None = None) -> list[LatestValue]:
+        """One ``last()`` per field key, grouped by meter, all in one request: ``last`` of a
+        single field carries that field's own time (of several fields it would not)."""
+        self._ready()
+        if meters is not None and not meters:
+            return []
+        source = self._from(READINGS)
+        fields = [str(r["fieldKey"]) for r in rows_from_series(self._http.query(f"SHOW FIELD KEYS FROM {source}"))]
+        if not fields:
+            return []
+        where = f'"site" = {quote_string(site)}'
+        if meters is not None:
+            where += " AND (" + " OR ".join(f'"meter" = {quote_string(m)}' for m in meters) + ")"
+        statements = [
+            f'SELECT last({quote_ident(f)}) AS "value" FROM {source} WHERE {where} GROUP BY "meter"'
+            for f in fields
+        ]
+        out = []
+        answers = self._http.query_each(statements)
+        for field, series in zip(fields, answers, strict=True):
+            for row in rows_from_series(series):
+                if row.get("value") is not None:
+                    out.append(LatestValue(site, str(row["meter"]), field, int(row["time"]), float(row["value"])))
+        return sorted(out, key=lambda v: (v.meter, v.quantity))
+
+    def read_buckets(
+        self,
+        site: str,
+        meter: str,
+        every: str | float | pd.Timedelta,
+        quantities: Sequence[str] | None = None,
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+        tz: str | None = None,
+    ) -> pd.DataFrame:
+        """InfluxQL ``first, last, min, max, mean, count ... GROUP BY time(every) fill(none)``.
+
+        An open range is closed at the meter's first and last reading (InfluxQL would end
+        it at ``now()`` and start it at the epoch).
+        """
+        width = bucket_ms(every, tz)
+        self._ready()
+        source = self._from(READINGS)
+        where = [f'"site" = {quote_string(site)}', f'"meter" = {quote_string(meter)}']
+        start_ms, end_ms = to_ms(start), to_ms(end)
+        if start_ms is None or end_ms is None:
+            bounds = self._time_bounds(source, where, quantities)
+            if bounds is None:
+                return bucket_frame_from_series([], quantities)
+            start_ms = bounds[0] if start_ms is None else start_ms
+            end_ms = bounds[1] + 1 if end_ms is None else end_ms
+        if quantities:
+            selected = ", ".join(
+                f"{stat}({quote_ident(q)}) AS {quote_ident(f'{stat}_{q}')}" for q in dict.fromkeys(quantities)
+                for stat in ("first", "last", "min", "max", "mean", "count")
+            )
+        else:
+            selected = "first(*), last(*), min(*), max(*), mean(*), count(*)"
+        q = (
+            f"SELECT {selected} FROM {source} WHERE {' AND '.join(where)} "
+            f"AND time >= {int(start_ms)}ms AND time < {int(end_ms)}ms "
+            f"GROUP BY time({width}ms) fill(none)"
+        )
+        if tz is not None:
+            q += f" tz({quote_string(tz)})"
+        return bucket_frame_from_series(self._http.query(q, chunk_size=self.query_chunk), quantities)
+
+    def _time_bounds(
+        self, source: str, where: list[str], quantities: Sequence[str] | None
+    ) -> tuple[int, int] | None:
+        """(first, last) time of a meter's readings, or None when it has none."""
+        fields = ", ".join(quote_ident(q) for q in quantities) if quantities else "*"
+        base = f"SELECT {fields} FROM {source} WHERE {' AND '.join(where)}"
+        first, last = self._http.query_each([f"{base} ORDER BY time ASC LIMIT 1", f"{base} ORDER BY time DESC LIMIT 1"])
+        times = [int(r["time"]) for r in rows_from_series(first) + rows_from_series(last)]
+        return (min(times), max(times)) if times else None
 
     def meters(self, site: str | None = None) -> list[tuple[str, str]]:
         self._ready()

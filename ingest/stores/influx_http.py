@@ -219,13 +219,20 @@ class InfluxHttp:
 
     def query(self, q: str, *, write: bool = False, chunk_size: int = 0) -> list[dict[str, Any]]:
         """Run InfluxQL; return the series of all statements. Errors in results raise."""
+        return [s for answer in self.query_each([q], write=write, chunk_size=chunk_size) for s in answer]
+
+    def query_each(
+        self, statements: Sequence[str], *, write: bool = False, chunk_size: int = 0
+    ) -> list[list[dict[str, Any]]]:
+        """Run InfluxQL statements in one request; return the series of each, in order."""
+        q = ";".join(statements)
         params = {"q": q, "epoch": "ms"}
         if self.config.database:
             params["db"] = self.config.database
         if chunk_size:
             params.update(chunked="true", chunk_size=str(chunk_size))
         response = self.request("POST" if write else "GET", "/query", "query", params)
-        series: list[dict[str, Any]] = []
+        series: dict[int, list[dict[str, Any]]] = {}
         decoder = json.JSONDecoder()
         text = response.data.decode("utf-8")
         pos = 0
@@ -243,8 +250,10 @@ class InfluxHttp:
                     if "database not found" in error:
                         raise_for_status(404, error.encode(), self.config, "query")
                     raise StoreError(f"InfluxDB at {self.config.address}: query failed: {error}")
-                series.extend(result.get("series", []))
-        return series
+                series.setdefault(int(result.get("statement_id", 0)), []).extend(result.get("series", []))
+        if len(statements) == 1:  # one statement (even with ';' inside): all series are its own
+            return [[s for answer in series.values() for s in answer]]
+        return [series.get(i, []) for i in range(len(statements))]
 
 
 class V2Writer:

@@ -29,10 +29,11 @@ from influxdb_client.client.write.point import Point
 from influxdb_client.domain.write_precision import WritePrecision
 
 from plantmeter.errors import StoreError
-from plantmeter.store import DeadLetter, Flag, FlagRun, SeriesPoint, SeriesRow
+from plantmeter.store import AGGREGATES, DeadLetter, Flag, FlagRun, SeriesPoint, SeriesRow
 
 __all__ = [
     "DEAD_LETTERS",
+    "bucket_frame_from_series",
     "FLAGS",
     "FLAG_RUNS",
     "READINGS",
@@ -102,7 +103,9 @@ def iter_reading_lines(points: Sequence[SeriesPoint]) -> Iterator[str]:
     rows: dict[tuple[str, str, int], dict[str, float]] = {}
     for p in points:
         rows.setdefault((p.site, p.meter, p.ts_ms), {})[p.quantity] = p.value
-    return iter_row_lines([SeriesRow(site, meter, ts, values) for (site, meter, ts), values in rows.items()])
+    return iter_row_lines(
+        [SeriesRow(site, meter, ts, values) for (site, meter, ts), values in rows.items()]
+    )
 
 
 def iter_row_lines(rows: Iterable[SeriesRow]) -> Iterator[str]:
@@ -226,3 +229,54 @@ def frame_from_series(
         data = data.reindex(columns=list(quantities))
     data.columns.name = None
     return data.astype("float64")
+
+
+def bucket_frame_from_series(
+    series: Sequence[dict[str, Any]], quantities: Sequence[str] | None
+) -> pd.DataFrame:
+    """``SELECT first(..), last(..), min, max, mean, count ... GROUP BY time()`` results ->
+    the (quantity, statistic) frame of ``SeriesStore.read_buckets``.
+
+    Columns come back as ``<statistic>_<quantity>`` (InfluxQL's names for ``first(*)`` and
+    the aliases ``read_buckets`` gives); a quantity without a reading in the range is left
+    out when ``quantities`` is None, as in ``read``.
+    """
+    parts = [pd.DataFrame(s["values"], columns=s["columns"]) for s in series if s.get("values")]
+    long = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame({"time": []})
+    long = long.groupby("time", sort=True).first() if len(long) else long.set_index("time")
+    found: dict[str, dict[str, pd.Series]] = {}
+    for column in long.columns:
+        stat, _, quantity = str(column).partition("_")
+        if stat in AGGREGATES and quantity:
+            found.setdefault(quantity, {})[stat] = pd.to_numeric(long[column], errors="coerce")
+    if quantities:
+        names = list(dict.fromkeys(quantities))
+    else:
+        names = sorted(
+            q for q, stats in found.items() if stats.get("count", pd.Series()).fillna(0).sum() > 0
+        )
+    n = len(long)
+    data: list[Any] = []
+    for quantity in names:
+        stats = found.get(quantity, {})
+        for stat in AGGREGATES:
+            column = stats.get(stat)
+            if stat == "count":
+                values = column.fillna(0).to_numpy(dtype="int64") if column is not None else [0] * n
+                data.append(pd.array(values, dtype="int64"))
+            else:
+                data.append(
+                    column.to_numpy(dtype="float64") if column is not None else [float("nan")] * n
+                )
+    times = long.index.to_numpy(dtype="int64")
+    index = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True), name="timestamp")
+    frame = pd.DataFrame(dict(enumerate(data)), index=index)
+    if not data:
+        frame = pd.DataFrame(index=index)
+    frame.columns = pd.MultiIndex.from_arrays(
+        [[q for q in names for _ in AGGREGATES], [s for _ in names for s in AGGREGATES]],
+        names=["quantity", "statistic"],
+    )
+    for quantity in names:
+        frame[(quantity, "count")] = frame[(quantity, "count")].astype("int64")
+    return frame

@@ -1,0 +1,120 @@
+"""The SQLite store's schema, its version (``PRAGMA user_version``) and the migration from 1.
+
+Version 2 (this one)::
+
+    series(id INTEGER PRIMARY KEY, site, meter, quantity)       UNIQUE (site, meter, quantity)
+    blocks(series, start, n, first_ts, last_ts, first, last, min, max, sum, ts BLOB, vals BLOB)
+                                                                PRIMARY KEY (series, start)
+    recent(series, ts, value)                                   PRIMARY KEY (series, ts), WITHOUT ROWID
+    flags(site, meter, kind, quantity, start_ms, end_ms, severity, reason, detector)
+    dead_letters(id, received_ms, topic, reason, detail, payload)
+
+A *block* is one series' readings of one UTC day, packed (``sqlite_blocks``) with its
+summary (count, first/last time and value, min, max, sum). ``recent`` holds readings written
+one by one (what ingest writes as they arrive) until their day is over, when they are folded
+into the day's block; a batch of many values of one day (CSV import, bulk load) goes into
+the block at once. A value in ``recent`` is always newer than the block's value at the same
+time, so reads and folds let ``recent`` win: the last write wins, as the port requires.
+
+Version 1 (files written before the user_version was kept: ``user_version`` 0 with a
+``readings`` table) stored one row per value, ``readings(site, meter, quantity, ts, value)``,
+about 56 bytes a value. ``migrate_v1`` rewrites such a file as version 2 in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "has_v1_readings", "migrate_v1"]
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY, site TEXT NOT NULL, meter TEXT NOT NULL, quantity TEXT NOT NULL,
+    UNIQUE (site, meter, quantity)
+);
+CREATE TABLE IF NOT EXISTS blocks (
+    series INTEGER NOT NULL, start INTEGER NOT NULL, n INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
+    first REAL NOT NULL, last REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL,
+    ts BLOB NOT NULL, vals BLOB NOT NULL,
+    PRIMARY KEY (series, start)
+);
+CREATE TABLE IF NOT EXISTS recent (
+    series INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY (series, ts)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flags (
+    site TEXT NOT NULL, meter TEXT NOT NULL, kind TEXT NOT NULL, quantity TEXT NOT NULL,
+    start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, severity TEXT NOT NULL,
+    reason TEXT NOT NULL, detector TEXT NOT NULL,
+    PRIMARY KEY (site, meter, kind, quantity, start_ms)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, received_ms INTEGER NOT NULL, topic TEXT NOT NULL,
+    reason TEXT NOT NULL, detail TEXT NOT NULL, payload BLOB NOT NULL
+);
+"""
+
+
+def has_v1_readings(db: sqlite3.Connection) -> bool:
+    """True when the file holds the version-1 ``readings`` table."""
+    row = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='readings'"
+    ).fetchone()
+    return row is not None
+
+
+def migrate_v1(
+    db: sqlite3.Connection,
+    path: str,
+    write_series: Callable[[int, np.ndarray, np.ndarray], None],
+) -> int:
+    """Rewrite the version-1 ``readings`` table as series and blocks; return the values moved.
+
+    Runs inside the caller's write transaction (nothing changes unless all of it commits).
+    ``write_series(series_id, ts, values)`` packs one series' sorted readings into blocks.
+    """
+    started = time.monotonic()
+    (total,) = db.execute("SELECT COUNT(*) FROM readings").fetchone()
+    logger.warning(
+        "SQLite store %s has the version-1 schema (one row per value): migrating %d readings "
+        "to version %d (day blocks); this runs once",
+        path,
+        total,
+        SCHEMA_VERSION,
+    )
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute(
+        "INSERT OR IGNORE INTO series (site, meter, quantity) "
+        "SELECT DISTINCT site, meter, quantity FROM readings ORDER BY site, meter, quantity"
+    )
+    moved = 0
+    for series_id, site, meter, quantity in db.execute(
+        "SELECT id, site, meter, quantity FROM series ORDER BY id"
+    ).fetchall():
+        cursor = db.execute(
+            "SELECT ts, value FROM readings WHERE site=? AND meter=? AND quantity=? ORDER BY ts",
+            (site, meter, quantity),
+        )
+        while rows := cursor.fetchmany(1_000_000):
+            pairs = np.array(rows, dtype=np.float64)  # ts are ms < 2**53: exact in float64
+            write_series(int(series_id), pairs[:, 0].astype(np.int64), pairs[:, 1])
+            moved += len(rows)
+        logger.debug("migrated %s/%s %s", site, meter, quantity)
+    db.execute("DROP TABLE readings")
+    db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    logger.warning(
+        "SQLite store %s migrated: %d readings in %.1f s", path, moved, time.monotonic() - started
+    )
+    return moved
