@@ -265,7 +265,7 @@ def _open_site(path: Path) -> tuple[Any, Any]:
     from plantmeter.config import load_site
 
     cfg = load_site(path)
-    return cfg, open_store(cfg.store.url)
+    return cfg, open_store(cfg.store.url, create=False)  # a mistyped path is an error, not empty
 
 
 def _open_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, Path]:

@@ -121,7 +121,7 @@ def store_write_rate(
 
 
 def main(argv: list[str] | None = None) -> None:
-    from tests.influx_server import InfluxServer  # the bench starts its own server
+    from bench.servers import InfluxServer  # the bench starts its own server
 
     parser = argparse.ArgumentParser(prog="python -m bench.influx_raw", description=__doc__)
     parser.add_argument("--points", type=int, default=500_000, help="values per run")

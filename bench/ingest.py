@@ -309,7 +309,7 @@ def run(
 ) -> dict[str, object]:
     """Start the servers, alternate the three measurements, return medians and the ratio."""
     from bench.influx_raw import raw_write_rate
-    from tests.influx_server import InfluxServer
+    from bench.servers import InfluxServer
     from tests.servers import MosquittoServer
 
     fields = len(load_profile("eastron-sdm630").points)

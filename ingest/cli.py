@@ -214,7 +214,7 @@ def _export(args: argparse.Namespace) -> int:
     end = parse_time(args.end, tz, "--end") if args.end else None
     if args.quantity:
         _known_quantities(config, args.meter, args.quantity, args.site)
-    store = open_store(config.store.url, create=False)
+    store = open_store(config.store.url, read_only=True)
     try:
         _known(args.meter, [m.id for m in config.meters], [m for _, m in store.meters(config.site.id)], args.site)
         frame = store.read(config.site.id, args.meter, args.quantity, start=start, end=end)

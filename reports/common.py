@@ -227,7 +227,7 @@ def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
         )
     plan, version = loaded.as_of(as_of)
     pins = pins_for(loaded, as_of)
-    store = open_store(loaded.store_url, create=False)
+    store = open_store(loaded.store_url, read_only=True)  # reports only read
     tz = loaded.site.site.timezone
     start = pd.Timestamp(plan.baseline.start).tz_localize(tz) - pd.Timedelta(days=1)
     end = pd.Timestamp(plan.reporting.end).tz_localize(tz) + pd.Timedelta(days=1)

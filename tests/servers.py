@@ -1,5 +1,8 @@
 """Real servers for tests: Mosquitto (and, via tests/influx_server.py, influxd) on free loopback ports.
 
+The basics (``free_port``, ``require_binary``, ``wait_for_port``, ``ServerProcess``) and
+``influxd`` live in ``bench.servers``, shared with the benchmarks, and are re-exported here.
+
 No Docker and no fakes: the binaries come from Debian's packages, which ``make test``
 installs. A missing binary is a failure that says how to install it, never a skip.
 """
@@ -7,12 +10,10 @@ installs. A missing binary is a failure that says how to install it, never a ski
 from __future__ import annotations
 
 import getpass
-import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
-from typing import Self
+
+from bench.servers import ServerProcess, free_port, require_binary, wait_for_port
 
 __all__ = [
     "MosquittoServer",
@@ -23,62 +24,6 @@ __all__ = [
     "require_binary",
     "wait_for_port",
 ]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def require_binary(name: str, package: str) -> str:
-    """Path of ``name``; raise with the install command when it is missing."""
-    for candidate in (shutil.which(name), f"/usr/sbin/{name}", f"/usr/bin/{name}"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    raise RuntimeError(
-        f"{name} is not installed; run `make test` (as root) or `apt-get install -y {package}`"
-    )
-
-
-def wait_for_port(port: int, timeout: float = 10.0, host: str = "127.0.0.1") -> None:
-    """Block until something accepts TCP connections on ``port``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout}s")
-
-
-class ServerProcess:
-    """A server binary run as a child process: ``start()`` (subclass), ``stop()``, context manager."""
-
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        """SIGTERM, so the server saves its state (sessions, WAL); SIGKILL if it hangs."""
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class MosquittoServer(ServerProcess):

@@ -45,11 +45,15 @@ from plantmeter.store import (
 
 from .sqlite_blocks import (
     BLOCK_MS,
+    HOUR_MS,
     Pieces,
     block_starts,
     combine_pieces,
     decode_block,
+    decode_hours,
     encode_block,
+    encode_hours,
+    hour_pieces,
     merge_last_wins,
     pieces_from_values,
 )
@@ -176,6 +180,16 @@ class SqliteStore:
             self._ids.clear()  # ids created in the rolled-back transaction are gone
             raise
         self._db.execute("COMMIT")
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One read transaction: the several SELECTs of a read see one state of the file, even
+        while another process folds ``recent`` rows into a block (lock held by the caller)."""
+        self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self._db.execute("COMMIT")
 
     def _series_id(self, site: str, meter: str, quantity: str) -> int:
         key = (site, meter, quantity)
@@ -310,18 +324,15 @@ class SqliteStore:
             )
         ts_blob, value_blob = encode_block(ts, values, day)
         self._db.execute(
-            "INSERT OR REPLACE INTO blocks VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO blocks VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 sid,
                 day,
                 int(ts.size),
                 int(ts[0]),
                 int(ts[-1]),
-                float(values[0]),
                 float(values[-1]),
-                float(values.min()),
-                float(values.max()),
-                float(values.sum()),
+                encode_hours(ts, values, day),
                 ts_blob,
                 value_blob,
             ),
@@ -365,7 +376,7 @@ class SqliteStore:
         end: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         start_ms, end_ms = _range(start, end)
-        with self._lock:
+        with self._lock, self._snapshot():
             columns = {
                 q: self._series_values(sid, start_ms, end_ms)
                 for q, sid in self._series(site, meter, quantities)
@@ -380,7 +391,7 @@ class SqliteStore:
                 return []
             where += f" AND s.meter IN ({','.join('?' * len(meters))})"
             args += list(meters)
-        with self._lock:
+        with self._lock, self._snapshot():
             from_blocks = self._db.execute(
                 "SELECT s.meter, s.quantity, b.last_ts, b.last FROM series s JOIN blocks b ON b.series = s.id "
                 "AND b.start = (SELECT MAX(start) FROM blocks WHERE series = s.id) WHERE " + where,
@@ -411,7 +422,7 @@ class SqliteStore:
         width = bucket_ms(every, tz)
         start_ms, end_ms = _range(start, end)
         result: dict[str, Pieces] = {}
-        with self._lock:
+        with self._lock, self._snapshot():
             for quantity, sid in self._series(site, meter, quantities):
                 pieces = self._series_pieces(sid, start_ms, end_ms, width, tz)
                 if pieces.count.size:
@@ -421,8 +432,9 @@ class SqliteStore:
     def _series_pieces(
         self, sid: int, start_ms: int, end_ms: int, width: int, tz: str | None
     ) -> Pieces:
-        """Aggregates per bucket of one series: summaries of blocks that lie in one bucket,
-        numpy over the decoded values of the others."""
+        """Aggregates per bucket of one series: from the hour summaries of blocks when buckets
+        and range are made of whole hours, else numpy over decoded values (always for days
+        with readings still in ``recent``)."""
         recent = self._db.execute(
             "SELECT ts, value FROM recent WHERE series=? AND ts >= ? AND ts < ? ORDER BY ts",
             (sid, start_ms, end_ms),
@@ -430,69 +442,61 @@ class SqliteStore:
         recent_pairs = np.array(recent, dtype=np.float64).reshape(-1, 2)
         recent_ts = recent_pairs[:, 0].astype(np.int64)
         blocks = self._db.execute(
-            "SELECT start, n, first_ts, last_ts, first, last, min, max, sum FROM blocks "
+            "SELECT start, first_ts, last_ts, hours FROM blocks "
             "WHERE series=? AND start > ? AND start < ? ORDER BY start",
             (sid, start_ms - BLOCK_MS, end_ms),
         ).fetchall()
         if not blocks and not recent:
-            return pieces_from_values(np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
-        lo = min([b[2] for b in blocks] + recent_ts[:1].tolist())
-        hi = max([b[3] for b in blocks] + recent_ts[-1:].tolist())
+            return combine_pieces([])
+        lo = min([b[1] for b in blocks] + recent_ts[:1].tolist())
+        hi = max([b[2] for b in blocks] + recent_ts[-1:].tolist())
         label = _labeller(width, tz, max(lo, start_ms), min(hi, end_ms - 1))
-        meta = np.array([b[:4] for b in blocks], dtype=np.int64).reshape(-1, 4)
-        first_labels, last_labels = (
-            label(np.maximum(meta[:, 2], start_ms)),
-            label(np.minimum(meta[:, 3], end_ms - 1)),
+        starts = np.array([b[0] for b in blocks], dtype=np.int64)
+        touched = np.unique(block_starts(recent_ts))
+        whole_hours = label.hour_aligned and all(
+            edge in (_MIN_MS, _MAX_MS) or edge % HOUR_MS == 0 for edge in (start_ms, end_ms)
         )
-        touched = block_starts(recent_ts)
-        whole = (
-            (meta[:, 2] >= start_ms)
-            & (meta[:, 3] < end_ms)
-            & (first_labels == last_labels)
-            & ~np.isin(meta[:, 0], touched)
+        from_hours = (
+            np.zeros(starts.size, dtype=bool) if not whole_hours else ~np.isin(starts, touched)
         )
-        parts: list[tuple[int, Pieces]] = []  # (day, pieces), put in time order below
-        for i, b in enumerate(blocks):
-            if whole[i]:
-                summary = np.array(b[4:9], dtype=np.float64)
-                piece = Pieces(
-                    first_labels[i : i + 1],
-                    *(summary[k : k + 1] for k in range(5)),
-                    np.array([b[1]], dtype=np.int64),
-                )
-                parts.append((int(b[0]), piece))
-            else:
-                parts.append(
-                    (
-                        int(b[0]),
-                        self._decoded_pieces(sid, int(b[0]), start_ms, end_ms, recent_pairs, label),
-                    )
-                )
-        with_block = set(meta[:, 0].tolist())
-        for day in np.unique(touched).tolist():  # recent rows of days without a block
-            if day not in with_block:
-                parts.append(
-                    (day, self._decoded_pieces(sid, day, start_ms, end_ms, recent_pairs, label))
-                )
-        parts.sort(key=lambda part: part[0])
-        return combine_pieces([p for _, p in parts if p.bucket.size])
+        parts = []
+        if from_hours.any():
+            chosen = np.flatnonzero(from_hours)
+            hours, table = decode_hours([blocks[i][3] for i in chosen], starts[chosen])
+            inside = (hours >= start_ms) & (hours + HOUR_MS <= end_ms)
+            hours, table = hours[inside], table[inside]
+            parts.append(hour_pieces(hours, table, label(hours)))
+        days = sorted(set(starts[~from_hours].tolist()) | set(touched.tolist()))
+        if days:
+            parts.append(self._decoded_pieces(sid, days, start_ms, end_ms, recent_pairs, label))
+        return combine_pieces(parts)
 
     def _decoded_pieces(
-        self, sid: int, day: int, start_ms: int, end_ms: int, recent: np.ndarray, label: _Labeller
+        self,
+        sid: int,
+        days: list[int],
+        start_ms: int,
+        end_ms: int,
+        recent: np.ndarray,
+        label: _Labeller,
     ) -> Pieces:
-        row = self._db.execute(
-            "SELECT n, ts, vals FROM blocks WHERE series=? AND start=?", (sid, day)
-        ).fetchone()
-        ts, values = (
-            decode_block(row[1], row[2], day, row[0])
-            if row
-            else (np.empty(0, np.int64), np.empty(0))
-        )
-        mine = (recent[:, 0] >= day) & (recent[:, 0] < day + BLOCK_MS)
-        if mine.any():
+        wanted = set(days)
+        parts_ts, parts_v = [], []
+        for day, n, ts_blob, value_blob in self._db.execute(
+            "SELECT start, n, ts, vals FROM blocks WHERE series=? AND start >= ? AND start <= ? "
+            "ORDER BY start",
+            (sid, days[0], days[-1]),
+        ):
+            if day in wanted:
+                t, v = decode_block(ts_blob, value_blob, day, n)
+                parts_ts.append(t)
+                parts_v.append(v)
+        ts = np.concatenate(parts_ts) if parts_ts else np.empty(0, np.int64)
+        values = np.concatenate(parts_v) if parts_v else np.empty(0)
+        if recent.size:
             ts, values = merge_last_wins(
-                np.concatenate([ts, recent[mine, 0].astype(np.int64)]),
-                np.concatenate([values, recent[mine, 1]]),
+                np.concatenate([ts, recent[:, 0].astype(np.int64)]),
+                np.concatenate([values, recent[:, 1]]),
             )
         inside = (ts >= start_ms) & (ts < end_ms)
         ts, values = ts[inside], values[inside]
@@ -656,6 +660,10 @@ class _Labeller:
     def __init__(self, width: int, edges: np.ndarray | None) -> None:
         self.width = width
         self.edges = edges
+        # every bucket edge on a whole UTC hour: hour summaries fall wholly in one bucket
+        self.hour_aligned = bool(
+            width % HOUR_MS == 0 if edges is None else (edges % HOUR_MS == 0).all()
+        )
 
     def __call__(self, ts: np.ndarray) -> np.ndarray:
         ts = np.asarray(ts, dtype=np.int64)
@@ -706,7 +714,7 @@ def _wide_frame(
     names = list(dict.fromkeys(quantities)) if quantities else sorted(data)
     frame = pd.DataFrame(
         {q: data.get(q, np.full(index.size, np.nan)) for q in names},
-        index=pd.DatetimeIndex(pd.to_datetime(index, unit="ms", utc=True), name="timestamp"),
+        index=_utc_index(index),
         dtype="float64",
     )
     return frame
@@ -735,10 +743,16 @@ def _bucket_frame(result: dict[str, Pieces], quantities: Sequence[str] | None) -
             stats["mean"][where] = p.sum / p.count
         for stat in AGGREGATES:
             data[(quantity, stat)] = count if stat == "count" else stats[stat]
-    columns = pd.MultiIndex.from_arrays(
-        [[q for q, _ in data], [s for _, s in data]], names=["quantity", "statistic"]
-    )
-    index = pd.DatetimeIndex(pd.to_datetime(buckets, unit="ms", utc=True), name="timestamp")
+    columns = pd.MultiIndex.from_product([names, AGGREGATES], names=["quantity", "statistic"])
+    index = _utc_index(buckets)
     frame = pd.DataFrame(dict(zip(range(len(data)), data.values(), strict=True)), index=index)
     frame.columns = columns
     return frame
+
+
+def _utc_index(ms: np.ndarray) -> pd.DatetimeIndex:
+    """UTC ms -> the ``timestamp`` index (microsecond unit, as ``pd.to_datetime`` gives)."""
+    import pandas as pd
+
+    micro = np.asarray(ms, dtype=np.int64).astype("datetime64[ms]").astype("datetime64[us]")
+    return pd.DatetimeIndex(micro, name="timestamp").tz_localize("UTC")

@@ -9,10 +9,13 @@ A *block* holds the readings of one series (site, meter, quantity) in one UTC da
   zlib-compressed; values decoded from float32 registers keep many zero bytes, so a
   reading of an SDM630 takes about 3 bytes (measured: ``python -m bench.store``).
 
-Aggregates are computed as *pieces*: (bucket, first, last, min, max, sum, count) per bucket
-touched by one block or one set of loose readings; pieces of the same bucket are then
-combined in time order. A block that lies wholly in one bucket contributes its stored
-summary without being decoded.
+* hours: the block's summary per UTC hour, 24 x (first, last, min, max, sum, count) float64
+  (1,152 bytes, count 0 for an hour without readings), so that buckets made of whole hours
+  are aggregated without decoding a single value.
+
+Aggregates are computed as *pieces*: (bucket, time, first, last, min, max, sum, count),
+one per bucket touched by an hour summary or by a run of decoded readings; pieces of the
+same bucket are then combined in time order.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ import numpy as np
 
 __all__ = [
     "BLOCK_MS",
+    "HOUR_MS",
+    "decode_hours",
+    "encode_hours",
+    "hour_pieces",
     "Pieces",
     "block_starts",
     "combine_pieces",
@@ -34,6 +41,8 @@ __all__ = [
 ]
 
 BLOCK_MS = 86_400_000  # one UTC day
+HOUR_MS = 3_600_000
+_HOURS = BLOCK_MS // HOUR_MS
 _LEVEL = 6  # zlib level: 6 is ~3 % smaller than 1 at the same decoding speed
 
 
@@ -41,6 +50,7 @@ class Pieces(NamedTuple):
     """Partial aggregates, one entry per (bucket, piece), sorted by bucket then time."""
 
     bucket: np.ndarray  # int64 bucket start, UTC ms
+    time: np.ndarray  # int64 time of the piece's first reading (orders pieces of a bucket)
     first: np.ndarray
     last: np.ndarray
     min: np.ndarray
@@ -83,14 +93,13 @@ def merge_last_wins(ts: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.
 def pieces_from_values(ts: np.ndarray, values: np.ndarray, labels: np.ndarray) -> Pieces:
     """One piece per bucket of sorted readings; ``labels`` is each reading's bucket start."""
     if ts.size == 0:
-        empty = np.empty(0)
-        return Pieces(
-            np.empty(0, np.int64), empty, empty, empty, empty, empty, np.empty(0, np.int64)
-        )
+        empty, none = np.empty(0), np.empty(0, np.int64)
+        return Pieces(none, none, empty, empty, empty, empty, empty, none)
     starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
     ends = np.r_[starts[1:], ts.size] - 1
     return Pieces(
         bucket=labels[starts].astype(np.int64),
+        time=ts[starts].astype(np.int64),
         first=values[starts],
         last=values[ends],
         min=np.minimum.reduceat(values, starts),
@@ -100,21 +109,49 @@ def pieces_from_values(ts: np.ndarray, values: np.ndarray, labels: np.ndarray) -
     )
 
 
-def combine_pieces(parts: list[Pieces]) -> Pieces:
-    """Pieces of the same bucket folded into one, in the time order they are given.
+def encode_hours(ts: np.ndarray, values: np.ndarray, start: int) -> bytes:
+    """The hour summaries of one block's sorted readings (see the module docstring)."""
+    p = pieces_from_values(ts, values, (ts // HOUR_MS) * HOUR_MS)
+    table = np.zeros((_HOURS, 6), dtype="<f8")
+    rows = (p.bucket - start) // HOUR_MS
+    table[rows] = np.column_stack([p.first, p.last, p.min, p.max, p.sum, p.count])
+    return table.tobytes()
 
-    ``parts`` must be in time order (each part's pieces after the previous part's), which
-    blocks and loose readings read in time order are.
-    """
+
+def decode_hours(blobs: list[bytes], starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hour start per row, 6 summary columns) of the hours holding readings, blocks in order."""
+    table = np.frombuffer(b"".join(blobs), dtype="<f8").reshape(-1, 6)
+    hours = (starts[:, None] + np.arange(_HOURS, dtype=np.int64) * HOUR_MS).reshape(-1)
+    held = table[:, 5] > 0
+    return hours[held], table[held]
+
+
+def hour_pieces(hours: np.ndarray, table: np.ndarray, labels: np.ndarray) -> Pieces:
+    """Pieces from hour summaries (one per hour; ``combine_pieces`` folds them per bucket)."""
+    return Pieces(
+        labels.astype(np.int64),
+        hours.astype(np.int64),
+        table[:, 0],
+        table[:, 1],
+        table[:, 2],
+        table[:, 3],
+        table[:, 4],
+        table[:, 5].astype(np.int64),
+    )
+
+
+def combine_pieces(parts: list[Pieces]) -> Pieces:
+    """Pieces of the same bucket folded into one, in the order of their ``time``."""
     if not parts:
         return pieces_from_values(np.empty(0, np.int64), np.empty(0), np.empty(0, np.int64))
     p = Pieces(*(np.concatenate(column) for column in zip(*parts, strict=True)))
-    order = np.argsort(p.bucket, kind="stable")  # time order kept within a bucket
+    order = np.lexsort((p.time, p.bucket))
     p = Pieces(*(column[order] for column in p))
     starts = np.flatnonzero(np.r_[True, p.bucket[1:] != p.bucket[:-1]])
     ends = np.r_[starts[1:], p.bucket.size] - 1
     return Pieces(
         bucket=p.bucket[starts],
+        time=p.time[starts],
         first=p.first[starts],
         last=p.last[ends],
         min=np.minimum.reduceat(p.min, starts),

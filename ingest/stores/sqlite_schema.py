@@ -3,18 +3,20 @@
 Version 2 (this one)::
 
     series(id INTEGER PRIMARY KEY, site, meter, quantity)       UNIQUE (site, meter, quantity)
-    blocks(series, start, n, first_ts, last_ts, first, last, min, max, sum, ts BLOB, vals BLOB)
+    blocks(series, start, n, first_ts, last_ts, last, hours BLOB, ts BLOB, vals BLOB)
                                                                 PRIMARY KEY (series, start)
     recent(series, ts, value)                                   PRIMARY KEY (series, ts), WITHOUT ROWID
     flags(site, meter, kind, quantity, start_ms, end_ms, severity, reason, detector)
     dead_letters(id, received_ms, topic, reason, detail, payload)
 
-A *block* is one series' readings of one UTC day, packed (``sqlite_blocks``) with its
-summary (count, first/last time and value, min, max, sum). ``recent`` holds readings written
-one by one (what ingest writes as they arrive) until their day is over, when they are folded
-into the day's block; a batch of many values of one day (CSV import, bulk load) goes into
-the block at once. A value in ``recent`` is always newer than the block's value at the same
-time, so reads and folds let ``recent`` win: the last write wins, as the port requires.
+A *block* is one series' readings of one UTC day, packed (``sqlite_blocks``), with their
+count, first and last time, last value, and a summary per UTC hour (``hours``: first, last,
+min, max, sum, count) from which buckets of whole hours are aggregated without decoding.
+``recent`` holds readings written one by one (what ingest writes as they arrive) until their
+day is over, when they are folded into the day's block; a batch of many values of one day
+(CSV import, bulk load) goes into the block at once. A value in ``recent`` is always newer
+than the block's value at the same time, so reads and folds let ``recent`` win: the last
+write wins, as the port requires.
 
 Version 1 (files written before the user_version was kept: ``user_version`` 0 with a
 ``readings`` table) stored one row per value, ``readings(site, meter, quantity, ts, value)``,
@@ -43,9 +45,8 @@ CREATE TABLE IF NOT EXISTS series (
 );
 CREATE TABLE IF NOT EXISTS blocks (
     series INTEGER NOT NULL, start INTEGER NOT NULL, n INTEGER NOT NULL,
-    first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
-    first REAL NOT NULL, last REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, sum REAL NOT NULL,
-    ts BLOB NOT NULL, vals BLOB NOT NULL,
+    first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, last REAL NOT NULL,
+    hours BLOB NOT NULL, ts BLOB NOT NULL, vals BLOB NOT NULL,
     PRIMARY KEY (series, start)
 );
 CREATE TABLE IF NOT EXISTS recent (
