@@ -156,6 +156,8 @@ class SqliteStore:
 
     def _migrate(self) -> None:
         with self._transaction():
+            if not has_v1_readings(self._db):  # another process (ingest --processes N) did it
+                return
             migrate_v1(self._db, str(self.path), self._write_series_sorted)
         logger.warning("SQLite store %s: reclaiming the space of the old table (VACUUM)", self.path)
         self._db.execute("VACUUM")

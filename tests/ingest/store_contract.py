@@ -188,6 +188,20 @@ def check_buckets_in_local_days(store: SeriesStore) -> None:
     utc = store.read_buckets("dairy", "m", "1D")
     assert utc[("energy_import_total", "count")].tolist() == [24, 24]
     assert utc[("energy_import_total", "mean")].tolist() == [11.5, 35.5]
+    kolkata = store.read_buckets("dairy", "m", "1D", tz="Asia/Kolkata")  # UTC+5:30: not on the hour
+    assert kolkata.index.tolist() == [pd.Timestamp(T0 - 5 * HOUR - HOUR // 2 + d * DAY, unit="ms", tz="UTC") for d in range(3)]
+    assert kolkata[("energy_import_total", "count")].tolist() == [19, 24, 5]
+
+
+def check_local_days_across_a_dst_change(store: SeriesStore) -> None:
+    """Madrid moves to summer time on 2026-03-29: that local day has 23 hours."""
+    t0 = int(pd.Timestamp("2026-03-28T00:00Z").value // 1_000_000)
+    store.write_rows([SeriesRow("dairy", "m", t0 + h * HOUR, {"energy_import_total": float(h)}) for h in range(72)])
+    frame = store.read_buckets("dairy", "m", "1D", tz="Europe/Madrid")
+    assert frame.index.tolist() == [pd.Timestamp(d, tz="Europe/Madrid").tz_convert("UTC")
+                                    for d in ("2026-03-28", "2026-03-29", "2026-03-30", "2026-03-31")]
+    assert frame[("energy_import_total", "count")].tolist() == [23, 23, 24, 2]
+    assert frame[("energy_import_total", "last")].tolist() == [22.0, 45.0, 69.0, 71.0]
 
 
 def check_bad_bucket_widths_are_named(store: SeriesStore) -> None:
@@ -245,6 +259,7 @@ ALL_CHECKS += [
     check_hourly_buckets_of_a_counter,
     check_buckets_range_widths_and_quantities,
     check_buckets_in_local_days,
+    check_local_days_across_a_dst_change,
     check_bad_bucket_widths_are_named,
     check_latest,
     check_last_write_wins_across_days,
