@@ -58,7 +58,6 @@ KNOWN: set[tuple[str, str, str]] = {
     ("plantmeter", "ingest", "plantmeter/demo.py"),
     ("analytics", "ingest", "analytics/cli.py"),
     ("reports", "ingest", "reports/common.py"),
-    ("bench", "tests", "bench/influx_raw.py"),
     ("bench", "tests", "bench/ingest.py"),
     ("bench", "tests", "bench/gateway.py"),
 }
