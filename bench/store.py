@@ -12,6 +12,7 @@ temporary directory), and prints for each store:
   the rest is mostly the series file's preallocated segments, a fixed cost per database);
 * the median time of an hourly and a daily ``read_buckets`` of one quantity and of all
   quantities over the whole range, beside a raw ``read`` of the same, and their ratio;
+* the time of ``latest`` (the newest value of each quantity: a dashboard's live tiles);
 * for SQLite, the cost of durability: ms per ingest-like write (one reading of 28 values per
   transaction) with ``synchronous=FULL`` (the default) and ``NORMAL`` (``?durable=false``).
 """
@@ -110,6 +111,7 @@ def time_reads(store: SeriesStore, quantity: str, days: int, rounds: int) -> dic
         "raw, all quantities": lambda: store.read(SITE, METER, None, start, end),
         "hourly, all quantities": lambda: store.read_buckets(SITE, METER, "1h", None, start, end),
         "daily, all quantities": lambda: store.read_buckets(SITE, METER, "1D", None, start, end),
+        "latest, all quantities": lambda: _frame_of(store.latest(SITE, [METER])),
     }
     out: dict[str, Any] = {"seconds": {}, "shape": {}}
     for name, call in reads.items():
@@ -117,6 +119,12 @@ def time_reads(store: SeriesStore, quantity: str, days: int, rounds: int) -> dic
         out["seconds"][name] = seconds
         out["shape"][name] = list(frame.shape)
     return out
+
+
+def _frame_of(values: list[Any]) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(values)
 
 
 def _durability_cost(workdir: Path, names: list[str], writes: int) -> dict[str, float]:
@@ -231,6 +239,7 @@ def _print(results: list[dict[str, Any]], days: int) -> None:
                     f"  {width + ' buckets, ' + scope:28} {t * 1000:9.1f} ms  "
                     f"{r['shape'][f'{width}, {scope}']}   aggregated/raw {t / raw:.3f}"
                 )
+        print(f"  {'latest values, all quantities':28} {seconds['latest, all quantities'] * 1000:9.1f} ms")
         if "ms_per_write" in r:
             cost = r["ms_per_write"]
             print(

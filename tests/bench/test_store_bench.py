@@ -22,6 +22,7 @@ def test_store_bench_writes_every_value_and_reads_every_bucket(capsys: pytest.Ca
         "raw, all quantities": [2 * 1440, 28],
         "hourly, all quantities": [48, 28 * 6],
         "daily, all quantities": [2, 28 * 6],
+        "latest, all quantities": [28, 5],
     }
     for result in (sqlite, influx):
         assert result["values"] == 2 * 1440 * 28
