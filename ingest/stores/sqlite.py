@@ -727,11 +727,12 @@ def _bucket_frame(result: dict[str, Pieces], quantities: Sequence[str] | None) -
     import pandas as pd
 
     names = list(dict.fromkeys(quantities)) if quantities else sorted(result)
-    buckets = (
-        np.unique(np.concatenate([p.bucket for p in result.values()]))
-        if result
-        else np.empty(0, np.int64)
-    )
+    if len(result) == 1:  # one quantity asked for: its buckets are sorted and unique already
+        buckets = next(iter(result.values())).bucket
+    elif result:
+        buckets = np.unique(np.concatenate([p.bucket for p in result.values()]))
+    else:
+        buckets = np.empty(0, np.int64)
     data: dict[tuple[str, str], np.ndarray] = {}
     for quantity in names:
         p = result.get(quantity)
@@ -745,7 +746,15 @@ def _bucket_frame(result: dict[str, Pieces], quantities: Sequence[str] | None) -
             stats["mean"][where] = p.sum / p.count
         for stat in AGGREGATES:
             data[(quantity, stat)] = count if stat == "count" else stats[stat]
-    columns = pd.MultiIndex.from_product([names, AGGREGATES], names=["quantity", "statistic"])
+    columns = pd.MultiIndex(  # levels and codes given: from_product would factorize them again
+        levels=[pd.Index(names, dtype=object), pd.Index(AGGREGATES, dtype=object)],
+        codes=[
+            np.repeat(np.arange(len(names)), len(AGGREGATES)),
+            np.tile(np.arange(len(AGGREGATES)), len(names)),
+        ],
+        names=["quantity", "statistic"],
+        verify_integrity=False,
+    )
     index = _utc_index(buckets)
     frame = pd.DataFrame(dict(zip(range(len(data)), data.values(), strict=True)), index=index)
     frame.columns = columns
