@@ -235,7 +235,7 @@ def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
         meter = cfg.meter(meter_id)
         return meter.kind, meter_counter(meter, cfg.profile_for(meter, args.site.parent))
 
-    store = open_store(cfg.store.url, create=False)
+    store = open_store(cfg.store.url, read_only=True)  # savings only reads
     try:
         kind, spec = counter(args.meter)
         usage = usage_from_store(store, cfg.site.id, args.meter, kind, spec, start, end, tz)

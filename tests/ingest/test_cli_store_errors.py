@@ -13,8 +13,13 @@ SITE = Path(__file__).parents[2] / "examples" / "dairy" / "site.yaml"
 
 @pytest.mark.parametrize(
     "argv",
-    [["export", str(SITE), "--meter", "main-elec"], ["flags", str(SITE)]],
-    ids=["export", "flags"],
+    [
+        ["export", str(SITE), "--meter", "main-elec"],
+        ["flags", str(SITE)],
+        ["savings", "--site", str(SITE), "--meter", "main-elec",
+         "--baseline", "2025-01-01..2025-07-01", "--reporting", "2025-07-01..2026-01-01"],
+    ],
+    ids=["export", "flags", "savings"],
 )
 def test_a_missing_store_file_is_named_and_not_created(
     argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
