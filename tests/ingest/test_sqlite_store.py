@@ -253,3 +253,50 @@ def test_readings_written_one_by_one_are_folded_into_a_block_when_their_day_is_o
         assert buckets[("p", "count")].tolist() == [144, 3]
     finally:
         store.close()
+
+
+def test_threads_writing_and_reading_at_once_store_every_value_once(tmp_path: Path) -> None:
+    """One store shared by writer threads (one reading at a time, across midnight, and bulk
+    days) and a reader: nothing lost, nothing doubled, reads never fail mid-fold."""
+    import threading
+
+    t0 = store_contract.T0
+    store = SqliteStore(tmp_path / "s.db")
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write(meter: str, bulk: bool) -> None:
+        try:
+            if bulk:
+                for day in range(2):
+                    store.write_rows(store_contract.minute_rows(1440, meter=meter, t0=t0 + day * 86_400_000))
+            else:
+                for i in range(0, 2 * 1440, 30):
+                    store.write_rows([SeriesRow("dairy", meter, t0 + i * 60_000, {"p": float(i)})])
+        except BaseException as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                store.read("dairy", "one-by-one")
+                store.read_buckets("dairy", "bulk", "1h")
+                store.latest("dairy")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    writers = [threading.Thread(target=write, args=(m, b)) for m, b in (("one-by-one", False), ("bulk", True))]
+    reader = threading.Thread(target=read)
+    for t in [*writers, reader]:
+        t.start()
+    for t in writers:
+        t.join()
+    done.set()
+    reader.join()
+    try:
+        assert not errors
+        assert len(store.read("dairy", "one-by-one")) == 2 * 1440 // 30
+        bulk = store.read_buckets("dairy", "bulk", "1D", ["energy_import_total"])
+        assert bulk[("energy_import_total", "count")].tolist() == [1440, 1440]
+    finally:
+        store.close()
