@@ -55,6 +55,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python -m bench.gateway
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.analytics
+	$(BIN)/python -m bench.store
 
 clean:
 	rm -rf $(VENV) .venv-eemeter var .pytest_cache
