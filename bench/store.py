@@ -13,6 +13,8 @@ temporary directory), and prints for each store:
 * the median time of an hourly and a daily ``read_buckets`` of one quantity and of all
   quantities over the whole range, beside a raw ``read`` of the same, and their ratio;
 * the time of ``latest`` (the newest value of each quantity: a dashboard's live tiles);
+* with ``--migration``: the size of a version-1 file (one row per value) of the same readings
+  and the time its automatic migration to version 2 takes;
 * for SQLite, the cost of durability: ms per ingest-like write (one reading of 28 values per
   transaction) with ``synchronous=FULL`` (the default) and ``NORMAL`` (``?durable=false``).
 """
@@ -167,6 +169,43 @@ def run_sqlite(workdir: Path, days: int, rounds: int, progress: bool) -> dict[st
     }
 
 
+def run_migration(workdir: Path, days: int) -> dict[str, Any]:
+    """A version-1 file (one row per value, as PlantMeter wrote before schema 2) of the same
+    readings: its size, and the time of the automatic migration on open."""
+    import sqlite3
+
+    from ingest.stores.sqlite import SqliteStore
+
+    ts, columns = sdm630_minutes(days)
+    path = workdir / "v1.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(
+        "CREATE TABLE readings (site TEXT NOT NULL, meter TEXT NOT NULL, quantity TEXT NOT NULL, "
+        "ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (site, meter, quantity, ts)) WITHOUT ROWID"
+    )
+    times = ts.tolist()
+    for quantity, values in columns.items():
+        rows = zip([SITE] * ts.size, [METER] * ts.size, [quantity] * ts.size, times, values.tolist(), strict=True)
+        db.executemany("INSERT INTO readings VALUES (?,?,?,?,?)", rows)
+        db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    v1_bytes = disk_bytes(path)
+    started = time.perf_counter()
+    SqliteStore(path).close()
+    seconds = time.perf_counter() - started
+    values, v2_bytes = ts.size * len(columns), disk_bytes(path)
+    return {
+        "values": values,
+        "v1_bytes": v1_bytes,
+        "v1_bytes_per_value": v1_bytes / values,
+        "seconds": seconds,
+        "v2_bytes": v2_bytes,
+        "v2_bytes_per_value": v2_bytes / values,
+    }
+
+
 def run_influx(workdir: Path, days: int, rounds: int, progress: bool) -> dict[str, Any]:
     """The same on influxd; reads of all quantities of a year take minutes there, so the
     store's request timeout is raised to 30 min."""
@@ -255,6 +294,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=5, help="timed repetitions of each SQLite read (median)")
     parser.add_argument("--influx-rounds", type=int, default=1, help="the same on InfluxDB (slow: default 1)")
     parser.add_argument("--no-influx", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--migration", action="store_true", help="also: a version-1 file of the same readings, migrated on open"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
@@ -263,11 +305,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results.append(run_sqlite(Path(tmp), args.days, args.rounds, not args.no_progress))
         if not args.no_influx:
             results.append(run_influx(Path(tmp), args.days, args.influx_rounds, not args.no_progress))
-    report = {"days": args.days, "results": results}
+        migration = run_migration(Path(tmp), args.days) if args.migration else None
+    report: dict[str, Any] = {"days": args.days, "results": results}
+    if migration:
+        report["migration"] = migration
     if args.json:
         print(json.dumps(report, indent=1))
     else:
         _print(results, args.days)
+        if migration:
+            print(
+                f"\nversion-1 SQLite file of the same readings: {migration['v1_bytes'] / 1e6:,.0f} MB, "
+                f"{migration['v1_bytes_per_value']:.1f} bytes a value; migrated on open in "
+                f"{migration['seconds']:.0f} s to {migration['v2_bytes'] / 1e6:,.1f} MB "
+                f"({migration['v2_bytes_per_value']:.2f} bytes a value)"
+            )
     return report
 
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_store_bench_writes_every_value_and_reads_every_bucket(capsys: pytest.CaptureFixture[str]) -> None:
-    store.main(["--days", "2", "--rounds", "1", "--no-progress", "--json"])
+    store.main(["--days", "2", "--rounds", "1", "--no-progress", "--json", "--migration"])
     report = json.loads(capsys.readouterr().out)
     sqlite, influx = report["results"]
     expected = {
@@ -31,3 +31,5 @@ def test_store_bench_writes_every_value_and_reads_every_bucket(capsys: pytest.Ca
     assert sqlite["bytes_per_value"] < 16
     assert 0 < influx["bytes_tsm"] <= influx["bytes"]
     assert set(sqlite["ms_per_write"]) == {"FULL", "NORMAL"}
+    migration = report["migration"]
+    assert migration["values"] == 2 * 1440 * 28 and migration["v2_bytes"] < migration["v1_bytes"]
