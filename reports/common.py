@@ -202,7 +202,7 @@ class ReportContext:
 @contextmanager
 def plan_store(loaded: LoadedPlan) -> Iterator[SeriesStore]:
     """The plan's store (site config ``store.url`` or ``PLANTMETER_STORE_URL``), closed after."""
-    store = open_store(loaded.store_url, create=False)
+    store = open_store(loaded.store_url, read_only=True)  # approval reads readings, writes its record file
     try:
         yield store
     finally:
