@@ -14,7 +14,8 @@ temporary directory), and prints for each store:
   quantities over the whole range, beside a raw ``read`` of the same, and their ratio;
 * the time of ``latest`` (the newest value of each quantity: a dashboard's live tiles);
 * with ``--migration``: the size of a version-1 file (one row per value) of the same readings
-  and the time its automatic migration to version 2 takes;
+  and the time its automatic migration to version 2 takes, and the size of the design that
+  blocks replace: a row per value with an integer series id (``WITHOUT ROWID``);
 * for SQLite, the cost of durability: ms per ingest-like write (one reading of 28 values per
   transaction) with ``synchronous=FULL`` (the default) and ``NORMAL`` (``?durable=false``).
 """
@@ -192,6 +193,17 @@ def run_migration(workdir: Path, days: int) -> dict[str, Any]:
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     v1_bytes = disk_bytes(path)
+    rows_path = workdir / "rows.db"  # the design below blocks: a row per value, integer ids
+    db = sqlite3.connect(rows_path)
+    db.execute(
+        "CREATE TABLE r (series INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, "
+        "PRIMARY KEY (series, ts)) WITHOUT ROWID"
+    )
+    for k, values in enumerate(columns.values()):
+        db.executemany("INSERT INTO r VALUES (?,?,?)", zip([k] * ts.size, times, values.tolist(), strict=True))
+        db.commit()
+    db.close()
+    rows_bytes = disk_bytes(rows_path)
     started = time.perf_counter()
     SqliteStore(path).close()
     seconds = time.perf_counter() - started
@@ -200,6 +212,7 @@ def run_migration(workdir: Path, days: int) -> dict[str, Any]:
         "values": values,
         "v1_bytes": v1_bytes,
         "v1_bytes_per_value": v1_bytes / values,
+        "integer_rows_bytes_per_value": rows_bytes / values,
         "seconds": seconds,
         "v2_bytes": v2_bytes,
         "v2_bytes_per_value": v2_bytes / values,
@@ -318,7 +331,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"\nversion-1 SQLite file of the same readings: {migration['v1_bytes'] / 1e6:,.0f} MB, "
                 f"{migration['v1_bytes_per_value']:.1f} bytes a value; migrated on open in "
                 f"{migration['seconds']:.0f} s to {migration['v2_bytes'] / 1e6:,.1f} MB "
-                f"({migration['v2_bytes_per_value']:.2f} bytes a value)"
+                f"({migration['v2_bytes_per_value']:.2f} bytes a value); a row per value with "
+                f"integer series id, ms and REAL (WITHOUT ROWID): "
+                f"{migration['integer_rows_bytes_per_value']:.1f} bytes a value"
             )
     return report
 

@@ -33,3 +33,4 @@ def test_store_bench_writes_every_value_and_reads_every_bucket(capsys: pytest.Ca
     assert set(sqlite["ms_per_write"]) == {"FULL", "NORMAL"}
     migration = report["migration"]
     assert migration["values"] == 2 * 1440 * 28 and migration["v2_bytes"] < migration["v1_bytes"]
+    assert migration["v2_bytes_per_value"] < migration["integer_rows_bytes_per_value"] < migration["v1_bytes_per_value"]
