@@ -57,7 +57,7 @@ from .sqlite_blocks import (
     merge_last_wins,
     pieces_from_values,
 )
-from .sqlite_schema import SCHEMA, SCHEMA_VERSION, has_v1_readings, migrate_v1
+from .sqlite_schema import SCHEMA, SCHEMA_VERSION, has_v1_tables, migrate_v1
 
 if TYPE_CHECKING:  # imported where frames are built: CLI start-up (even --help) skips pandas
     import pandas as pd
@@ -118,7 +118,7 @@ class SqliteStore:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             (version,) = self._db.execute("PRAGMA user_version").fetchone()
-            v1 = has_v1_readings(self._db)
+            v1 = has_v1_tables(self._db)
             empty = self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] == 0
         except sqlite3.DatabaseError as exc:
             raise StoreError(
@@ -156,7 +156,8 @@ class SqliteStore:
 
     def _migrate(self) -> None:
         with self._transaction():
-            if not has_v1_readings(self._db):  # another process (ingest --processes N) did it
+            (version,) = self._db.execute("PRAGMA user_version").fetchone()
+            if version == SCHEMA_VERSION:  # another process (ingest --processes N) did it
                 return
             migrate_v1(self._db, str(self.path), self._write_series_sorted)
         logger.warning("SQLite store %s: reclaiming the space of the old table (VACUUM)", self.path)

@@ -6,7 +6,9 @@ Version 2 (this one)::
     blocks(series, start, n, first_ts, last_ts, last, hours BLOB, ts BLOB, vals BLOB)
                                                                 PRIMARY KEY (series, start)
     recent(series, ts, value)                                   PRIMARY KEY (series, ts), WITHOUT ROWID
-    flags(site, meter, kind, quantity, start_ms, end_ms, severity, reason, detector)
+    flags(site, meter, kind, quantity, start_ms, end_ms, severity, reason, detector,
+          excess_per_day, cost_per_day)                         PRIMARY KEY (site, meter, kind, quantity, start_ms)
+    flag_runs(site, meter, start_ms, end_ms, computed_ms)       flags computed over [start, end)
     dead_letters(id, received_ms, topic, reason, detail, payload)
 
 A *block* is one series' readings of one UTC day, packed (``sqlite_blocks``), with their
@@ -18,9 +20,10 @@ day is over, when they are folded into the day's block; a batch of many values o
 than the block's value at the same time, so reads and folds let ``recent`` win: the last
 write wins, as the port requires.
 
-Version 1 (files written before the user_version was kept: ``user_version`` 0 with a
-``readings`` table) stored one row per value, ``readings(site, meter, quantity, ts, value)``,
-about 56 bytes a value. ``migrate_v1`` rewrites such a file as version 2 in one transaction.
+Version 1 (files written before the user_version was kept: ``user_version`` 0 with PlantMeter
+tables) stored one row per value, ``readings(site, meter, quantity, ts, value)``, about 56
+bytes a value, and may lack the flags' ``excess_per_day``/``cost_per_day`` columns and the
+``flag_runs`` table. ``migrate_v1`` rewrites such a file as version 2 in one transaction.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "has_v1_readings", "migrate_v1"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "has_v1_readings", "has_v1_tables", "migrate_v1"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +59,13 @@ CREATE TABLE IF NOT EXISTS recent (
 CREATE TABLE IF NOT EXISTS flags (
     site TEXT NOT NULL, meter TEXT NOT NULL, kind TEXT NOT NULL, quantity TEXT NOT NULL,
     start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, severity TEXT NOT NULL,
-    reason TEXT NOT NULL, detector TEXT NOT NULL,
+    reason TEXT NOT NULL, detector TEXT NOT NULL, excess_per_day REAL, cost_per_day REAL,
     PRIMARY KEY (site, meter, kind, quantity, start_ms)
+);
+CREATE TABLE IF NOT EXISTS flag_runs (
+    site TEXT NOT NULL, meter TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL,
+    computed_ms INTEGER NOT NULL,
+    PRIMARY KEY (site, meter, start_ms, end_ms)
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT, received_ms INTEGER NOT NULL, topic TEXT NOT NULL,
@@ -74,18 +82,28 @@ def has_v1_readings(db: sqlite3.Connection) -> bool:
     return row is not None
 
 
+def has_v1_tables(db: sqlite3.Connection) -> bool:
+    """True when the file holds any version-1 PlantMeter table (readings, flags, dead letters)."""
+    row = db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name IN ('readings', 'flags', 'dead_letters')"
+    ).fetchone()
+    return row is not None
+
+
 def migrate_v1(
     db: sqlite3.Connection,
     path: str,
     write_series: Callable[[int, np.ndarray, np.ndarray], None],
 ) -> int:
-    """Rewrite the version-1 ``readings`` table as series and blocks; return the values moved.
+    """Rewrite a version-1 file as version 2: readings into series and blocks, flags with their
+    cost columns, the flag-runs table; return the values moved.
 
     Runs inside the caller's write transaction (nothing changes unless all of it commits).
     ``write_series(series_id, ts, values)`` packs one series' sorted readings into blocks.
     """
     started = time.monotonic()
-    (total,) = db.execute("SELECT COUNT(*) FROM readings").fetchone()
+    readings = has_v1_readings(db)
+    (total,) = db.execute("SELECT COUNT(*) FROM readings").fetchone() if readings else (0,)
     logger.warning(
         "SQLite store %s has the version-1 schema (one row per value): migrating %d readings "
         "to version %d (day blocks); this runs once",
@@ -96,6 +114,13 @@ def migrate_v1(
     for statement in SCHEMA.split(";"):
         if statement.strip():
             db.execute(statement)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(flags)")}
+    for column in ("excess_per_day", "cost_per_day"):  # flags written before they had a cost
+        if column not in columns:
+            db.execute(f"ALTER TABLE flags ADD COLUMN {column} REAL")
+    if not readings:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        return 0
     db.execute(
         "INSERT OR IGNORE INTO series (site, meter, quantity) "
         "SELECT DISTINCT site, meter, quantity FROM readings ORDER BY site, meter, quantity"

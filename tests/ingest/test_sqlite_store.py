@@ -71,6 +71,8 @@ def test_a_store_from_before_flag_costs_opens_and_keeps_its_flags(tmp_path: Path
         assert store.read_flags("dairy") == [Flag("dairy", "m", "gap", 1, 2, "warning", "no reading", "", "comm_gaps")]
         store.write_flags([Flag("dairy", "m", "excess", 5, 6, "warning", "more", "", "excess_use", 1.0, 2.0)])
         assert store.read_flags("dairy")[-1].cost_per_day == 2.0
+    finally:
+        store.close()
 
 
 # -- schema version 2, migration, durability, create=False and read-only ---------------------
