@@ -7,8 +7,8 @@ A *block* holds the readings of one series (site, meter, quantity) in one UTC da
   poll interval makes the deltas one repeated number, which compresses to almost nothing;
 * values: float64, byte-shuffled (all first bytes, then all second bytes, ...) and
   zlib-compressed; values decoded from float32 registers keep many zero bytes, so a
-  value of an SDM630 takes about 2.5-3 bytes, 3.6 with the hour summaries and the row (``python -m bench.store``).
-
+  value of an SDM630 takes about 2.5-3 bytes, 3.6 with the hour summaries and the row
+  (``python -m bench.store``);
 * hours: the block's summary per UTC hour, 24 x (first, last, min, max, sum, count) float64
   (1,152 bytes, count 0 for an hour without readings), so that buckets made of whole hours
   are aggregated without decoding a single value.
