@@ -210,8 +210,11 @@ def plan_store(loaded: LoadedPlan) -> Iterator[SeriesStore]:
 
 
 @contextmanager
-def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
-    """Open the plan's store and the plan version in force on ``as_of``; closes the store.
+def report_context(
+    loaded: LoadedPlan, as_of: date, store: SeriesStore | None = None
+) -> Iterator[ReportContext]:
+    """The plan version in force on ``as_of`` over ``store``; without one, the plan's store
+    is opened read-only and closed after (a given store is left open for its owner).
 
     An approved plan must have every ledger item approved (else ConfigError with the fix);
     its pinned baselines are used and their stored baseline readings compared with the
@@ -227,7 +230,9 @@ def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
         )
     plan, version = loaded.as_of(as_of)
     pins = pins_for(loaded, as_of)
-    store = open_store(loaded.store_url, read_only=True)  # reports only read
+    owned = store is None
+    if store is None:
+        store = open_store(loaded.store_url, read_only=True)  # reports only read
     tz = loaded.site.site.timezone
     start = pd.Timestamp(plan.baseline.start).tz_localize(tz) - pd.Timedelta(days=1)
     end = pd.Timestamp(plan.reporting.end).tz_localize(tz) + pd.Timedelta(days=1)
@@ -238,4 +243,5 @@ def report_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
         verifier = Verifier(plan, data, pins, changed)
         yield ReportContext(loaded, plan, version, store, data, verifier)
     finally:
-        store.close()
+        if owned:
+            store.close()
