@@ -17,6 +17,7 @@ PACKAGES = {
     "firmware_sim": "firmware-sim",
     "dashboard": "dashboard",
     "reports": "reports",
+    "services": "services",
 }
 MODULES = sorted(
     (name + "." + ".".join(p.relative_to(ROOT / folder).with_suffix("").parts)).removesuffix(

@@ -2,7 +2,7 @@
 
     application (plantmeter_app)  imports anything
         |
-    dashboard, alerts  ->  analytics, reports   (take a SeriesStore object, never a URL)
+    dashboard, alerts  ->  services  ->  analytics, reports   (a SeriesStore object, never a URL)
         |
     gateway, ingest, firmware_sim               (each imports only the contracts)
         |
@@ -27,6 +27,7 @@ FOLDERS = {  # folder -> import name
     "firmware-sim": "firmware_sim",
     "analytics": "analytics",
     "reports": "reports",
+    "services": "services",
     "dashboard": "dashboard",
     "alerts": "alerts",
     APP: APP,
@@ -41,8 +42,9 @@ ALLOWED: dict[str, set[str]] = {
     "firmware_sim": {"plantmeter"},
     "analytics": {"plantmeter"},
     "reports": {"plantmeter", "analytics"},
-    "dashboard": {"plantmeter", "analytics", "reports"},
-    "alerts": {"plantmeter", "analytics", "reports"},
+    "services": {"plantmeter", "analytics", "reports"},
+    "dashboard": {"plantmeter", "analytics", "reports", "services"},
+    "alerts": {"plantmeter", "analytics", "reports", "services"},
     APP: PRODUCT - {APP},
     "bench": PRODUCT,
 }

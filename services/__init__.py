@@ -1,0 +1,55 @@
+"""PlantMeter's service layer: what every front end (CLI, dashboard, alert service) asks,
+as plain typed functions over a SeriesStore object and the site / plan objects.
+
+* ``latest_values(store, site)``: newest value per meter quantity, its age, fresh/stale/silent
+* ``series(store, site, meter, quantity, start, end, points=800)``: a quantity at a chart's
+  resolution, from store buckets (gauges mean/min/max, counters use per bucket)
+* ``meter_use(store, site, meter, start, end, plan=None)``: use per hour/day/month
+  (Home Assistant's period rule) with cost at the plan's tariff
+* ``option_savings(loaded, store, month)``, ``loan_status(loaded, store, loan_id, month)``:
+  verified savings per option and period; loan monitoring figures
+* ``report_document(kind, loaded, store, period, loan_id=None)``, ``render``, ``write``:
+  loan / audit / consumption documents with the CLI's defaults
+* ``site_flags(store, site, start, end)``: flags costliest first, and per meter whether they
+  were ever computed for the window ("never computed" is not "none")
+
+Never opens a store from a URL: the caller (the application package) does, and closes it.
+"""
+
+from __future__ import annotations
+
+from .documents import KINDS, ReportDocument, render, report_document, stamp_approval, write
+from .flags import FlagItem, SiteFlags, site_flags
+from .live import STALE_AFTER_POLLS, MeterFreshness, QuantityValue, latest_values
+from .mv import SavingsFigure, loan_status, month_of, option_savings
+from .series import WIDTHS, Bucket, Series, bucket_width, series
+from .use import UseBucket, UsePerPeriod, meter_use, period_for
+
+__all__ = [
+    "KINDS",
+    "STALE_AFTER_POLLS",
+    "WIDTHS",
+    "Bucket",
+    "FlagItem",
+    "MeterFreshness",
+    "QuantityValue",
+    "ReportDocument",
+    "SavingsFigure",
+    "Series",
+    "SiteFlags",
+    "UseBucket",
+    "UsePerPeriod",
+    "bucket_width",
+    "latest_values",
+    "loan_status",
+    "meter_use",
+    "month_of",
+    "option_savings",
+    "period_for",
+    "render",
+    "report_document",
+    "series",
+    "site_flags",
+    "stamp_approval",
+    "write",
+]
