@@ -206,8 +206,13 @@ def _instant(t: datetime | pd.Timestamp, tz: str) -> pd.Timestamp:
     return ts.tz_localize(tz) if ts.tzinfo is None else ts
 
 
-def _opt(x: float) -> float | None:
-    return None if not np.isfinite(x) else float(x)
+def _starts(index: pd.DatetimeIndex) -> list[datetime]:
+    return list(index.to_pydatetime())
+
+
+def _optional(values: np.ndarray) -> list[float | None]:
+    """Floats, None where not finite (one pass, no per-element numpy scalars)."""
+    return [x if x == x and x not in (np.inf, -np.inf) else None for x in values.tolist()]
 
 
 def gauge_buckets(stats: pd.DataFrame | None, index: pd.DatetimeIndex) -> list[Bucket]:
@@ -217,11 +222,11 @@ def gauge_buckets(stats: pd.DataFrame | None, index: pd.DatetimeIndex) -> list[B
             columns=["count", "mean", "min", "max"], index=pd.DatetimeIndex([], tz="UTC")
         )
     s = stats.reindex(index)
-    count = s["count"].fillna(0).astype(int).to_numpy()
-    mean, lo, hi = (s[c].to_numpy(dtype=float) for c in ("mean", "min", "max"))
+    count = s["count"].fillna(0).astype(np.int64).to_numpy().tolist()
+    mean, lo, hi = (_optional(s[c].to_numpy(dtype=float)) for c in ("mean", "min", "max"))
     return [
-        Bucket(t.to_pydatetime(), int(n), _opt(a), _opt(b), _opt(c), None)
-        for t, n, a, b, c in zip(index, count, mean, lo, hi, strict=True)
+        Bucket(t, n, a, b, c, None)
+        for t, n, a, b, c in zip(_starts(index), count, mean, lo, hi, strict=True)
     ]
 
 
@@ -230,13 +235,10 @@ def counter_buckets(
 ) -> list[Bucket]:
     """Use per bucket of ``index`` from the buckets holding readings (``stats``: ``read_buckets``
     statistics of the counter, possibly with one bucket before ``index``)."""
-    empty = [Bucket(t.to_pydatetime(), 0, None, None, None, None) for t in index]
-    if stats is None or stats.empty:
-        return empty
+    inside = stats[stats.index >= index[0]] if stats is not None else None
+    if stats is None or inside is None or inside.empty:
+        return [Bucket(t, 0, None, None, None, None) for t in _starts(index)]
     before = stats[stats.index < index[0]]
-    inside = stats[stats.index >= index[0]]
-    if inside.empty:
-        return empty
     use = use_per_bucket(
         inside["last"],
         before=float(before["last"].iloc[-1]) if len(before) else None,
@@ -251,14 +253,14 @@ def counter_buckets(
     # an advance from a reading bucket further back than the bucket before is spread evenly
     # over the empty buckets and the bucket that ends it (the read-ahead bucket is position -1)
     prev = np.concatenate(([-1], pos[:-1]))
-    for p, q, u in zip(prev, pos, use, strict=True):
-        span = q - p
-        if span <= 1 or not np.isfinite(u):
-            values[q] = u
-            continue
-        values[p + 1 : q + 1] = u / span
+    direct = (pos - prev <= 1) | ~np.isfinite(use)
+    values[pos[direct]] = use[direct]
+    for p, q, u in zip(prev[~direct], pos[~direct], use[~direct], strict=True):
+        values[p + 1 : q + 1] = u / (q - p)
         estimated[p + 1 : q + 1] = True
     return [
-        Bucket(t.to_pydatetime(), int(n), None, None, None, _opt(v), bool(e))
-        for t, n, v, e in zip(index, counts, values, estimated, strict=True)
+        Bucket(t, n, None, None, None, v, e)
+        for t, n, v, e in zip(
+            _starts(index), counts.tolist(), _optional(values), estimated.tolist(), strict=True
+        )
     ]
