@@ -157,3 +157,41 @@ def test_a_gap_in_a_counter_is_spread_and_the_total_kept(tmp_path: Path) -> None
     assert [b.estimated for b in s.buckets] == [False, True, True, True, True, False, False]
     assert sum(uses) == pytest.approx(1000.0 + 479 - (1000.0 + 59))
     assert s.completeness == pytest.approx(4 / 7)
+
+
+def test_day_buckets_are_local_days_across_a_dst_change(tmp_path: Path) -> None:
+    from plantmeter.config import load_site
+
+    dairy = load_site(Path(__file__).parents[2] / "examples" / "dairy" / "site.yaml", environ={})
+    site = dairy.model_copy(
+        update={"site": dairy.site.model_copy(update={"timezone": "Europe/Madrid"})}
+    )
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    t0 = datetime(2025, 3, 27, 0, 0, tzinfo=UTC)  # Madrid springs forward on 2025-03-30
+    store.write_rows(
+        [
+            SeriesRow(
+                "dairy",
+                "main-elec",
+                int((t0 + timedelta(hours=h)).timestamp() * 1000),
+                {"energy_import_total": 100.0 + h},
+            )
+            for h in range(7 * 24)
+        ]
+    )
+    try:
+        s = series(
+            store,
+            site,
+            "main-elec",
+            "energy_import_total",
+            pd.Timestamp("2025-03-29"),
+            pd.Timestamp("2025-04-01"),
+            width_s=86_400,
+        )
+    finally:
+        store.close()
+    # 1 kWh an hour: the local day of the change has 23 hours
+    assert [b.use for b in s.buckets] == [24.0, 23.0, 24.0]
+    assert [b.readings for b in s.buckets] == [24, 23, 24]
+    assert [b.start.hour for b in s.buckets] == [23, 23, 22]  # local midnights in UTC
