@@ -55,3 +55,6 @@ def influxd(tmp_path: Path) -> Iterator[InfluxServer]:
     """A real influxd (Debian's InfluxDB 1.6) for one test; ``influxd.url`` opens a store on it."""
     with InfluxServer(tmp_path / "influxd") as server:
         yield server
+
+
+from tests.dairy import dairy  # noqa: E402,F401  (session fixture: the simulated dairy, built once)

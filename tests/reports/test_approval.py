@@ -22,7 +22,7 @@ from reports.common import report_context
 from reports.load import load_plan
 from reports.record import approval_path, entry_digest
 from reports.verify import Window, month_window
-from tests.reports.conftest import Dairy
+from tests.dairy import Dairy
 
 SINCE = Window("since", "since", date(2025, 4, 1), date(2025, 12, 1))
 

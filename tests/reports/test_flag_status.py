@@ -11,7 +11,7 @@ import pytest
 from plantmeter.cli import main
 from plantmeter.store import FlagRun
 from reports.flagstatus import coverage, flag_lines, flag_status
-from tests.reports.conftest import Dairy
+from tests.dairy import Dairy
 
 
 def test_coverage_is_the_union_of_the_runs() -> None:

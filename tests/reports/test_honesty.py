@@ -29,7 +29,7 @@ from reports.consumption_doc import consumption_document
 from reports.loan import loan_report
 from reports.loan_doc import loan_document
 from reports.verify import month_window
-from tests.reports.conftest import EXAMPLE, Dairy
+from tests.dairy import EXAMPLE, Dairy
 
 OCT = (date(2025, 10, 1), date(2025, 11, 1))
 

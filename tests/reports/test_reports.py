@@ -14,7 +14,7 @@ from plantmeter.cli import main
 from reports.common import report_context
 from reports.loan import loan_report
 from reports.verify import Window, month_window, periods_for
-from tests.reports.conftest import Dairy
+from tests.dairy import Dairy
 
 OPTIONS = ("air-leaks", "cip-recycling", "vsd-refrigeration")
 

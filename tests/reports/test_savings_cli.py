@@ -8,8 +8,7 @@ import json
 import pytest
 
 from plantmeter.cli import main
-
-from .conftest import Dairy
+from tests.dairy import Dairy
 
 
 def test_savings_from_the_store_hold_the_true_effect(dairy: Dairy, monkeypatch, capsys) -> None:

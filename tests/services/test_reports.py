@@ -17,8 +17,7 @@ from ingest.stores import open_store
 from plantmeter.errors import ConfigError
 from reports import cli as report_cli
 from services import loan_status, option_savings, render, report_document
-
-from .conftest import Dairy
+from tests.dairy import Dairy
 
 
 def _cli_json(

@@ -16,8 +16,7 @@ from ingest.stores import open_store
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesRow
 from services import bucket_width, series
-
-from .conftest import Dairy
+from tests.dairy import Dairy
 
 TZ = "America/Guatemala"
 

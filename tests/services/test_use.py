@@ -14,8 +14,8 @@ import pytest
 from ingest.stores import open_store
 from plantmeter.errors import ConfigError
 from services import meter_use, period_for
+from tests.dairy import Dairy
 
-from .conftest import Dairy
 from .test_series import TZ, _last_before
 
 

@@ -1,4 +1,4 @@
-"""The dairy example's history, built once per session with the simulator into a SQLite store.
+"""The dairy example's history, built once per session for every test folder, into a SQLite store.
 
 Hourly readings from 2024-04-01 (the M&V plan's baseline year) to 2026-01-01, loaded with
 the product's own CSV import; only the counters and the temperature are kept (reports read
@@ -23,7 +23,7 @@ from ingest.stores import open_store
 from reports.approval import approve
 from reports.load import LoadedPlan, load_plan
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
+EXAMPLE = Path(__file__).parents[1] / "examples" / "dairy"
 KEEP = ("energy_import_total", "volume_total", "production_total", "temperature")
 HISTORY = (date(2024, 4, 1), date(2026, 1, 1))
 APPROVED_BY = "plant manager, CP centre auditor, lender"
