@@ -3,9 +3,14 @@
 Conventions (see analytics/README.md for sources):
 
 * CV(RMSE) = sqrt(SSE / (n - p)) / mean(y);  NMBE = sum(y - yhat) / ((n - p) * mean(y))
-  (G14-2014 uses n - p in both denominators; p = number of model parameters).
+  (G14-2014 uses n - p in both denominators; p = number of model parameters, a change-point
+  model's balance points included: 5P has p = 5; TOWT counts every hour-of-week level and
+  temperature segment it estimates). The t statistic uses n - p degrees of freedom.
 * lag-1 autocorrelation of residuals rho = sum(e_t e_{t-1}) / sum(e_t^2);
-  effective sample size n' = n (1 - rho) / (1 + rho).
+  effective sample size n' = n (1 - rho) / (1 + rho) for rho > 0. For rho <= 0 we keep
+  n' = n: G14's formula would give n' > n and a narrower interval than independent errors;
+  a negative lag-1 residual correlation of a daily or hourly baseline is mostly estimation
+  noise, so PlantMeter takes the conservative choice (never narrower than white noise).
 * Fractional savings uncertainty (G14 Annex B, as implemented by CalTRACK/eemeter
   2.x for metered savings)::
 
@@ -137,10 +142,17 @@ def regression_tests(
     resid: np.ndarray,
     y: np.ndarray,
     has_intercept: bool = True,
+    extra_params: int = 0,
 ) -> RegressionTests:
-    """Standard errors, t statistics, two-sided p-values and the overall F-test (as statsmodels)."""
+    """Standard errors, t statistics, two-sided p-values and the overall F-test (as statsmodels).
+
+    ``extra_params`` counts parameters estimated outside the linear solve (a change-point
+    model's balance points): they use up degrees of freedom, so the residual variance is
+    SSE / (n - p - extra), the t tests use n - p - extra degrees of freedom and the F test
+    has p - 1 + extra in its numerator (statsmodels with ``df_resid``/``df_model`` set so).
+    """
     n = len(resid)
-    p = len(coef)
+    p = len(coef) + extra_params
     dof = n - p
     sse = float(np.dot(resid, resid))
     if dof <= 0:

@@ -5,7 +5,7 @@ Every kernel has a plain-numpy or statsmodels reference in tests/analytics/.
 
 from __future__ import annotations
 
-from .changepoint import KIND_NAMES, changepoint_design, grid_search, n_params
+from .changepoint import KIND_NAMES, changepoint_design, grid_search, n_balance_points, n_params
 from .control import cusum, ewma, rolling_median_mad, run_lengths
 from .counters import (
     DUPLICATE,
@@ -57,6 +57,7 @@ __all__ = [
     "degree_days",
     "ewma",
     "grid_search",
+    "n_balance_points",
     "n_params",
     "occupancy",
     "ols_normal",

@@ -23,16 +23,27 @@ from numba import njit
 
 from .regression import ols_normal
 
-__all__ = ["KIND_NAMES", "changepoint_design", "grid_search", "n_params"]
+__all__ = ["KIND_NAMES", "changepoint_design", "grid_search", "n_balance_points", "n_params"]
 
 KIND_NAMES = ("1P", "2P", "3PH", "3PC", "4P", "5P")
 
 
 @njit(cache=True)
 def n_params(kind: int, n_extra: int) -> int:
-    """Number of regression coefficients (excluding balance points)."""
+    """Number of regression coefficients (the design's columns; balance points excluded)."""
     base = (1, 2, 2, 2, 3, 3)
     return base[kind] + n_extra
+
+
+@njit(cache=True)
+def n_balance_points(kind: int) -> int:
+    """Balance points a kind estimates by grid search: 0 (1P, 2P), 1 (3PH, 3PC, 4P), 2 (5P).
+
+    They are parameters fitted to the data like the slopes, so the Guideline 14 statistics
+    count them: a 5P model has p = 3 coefficients + 2 balance points = 5.
+    """
+    bps = (0, 0, 1, 1, 1, 2)
+    return bps[kind]
 
 
 @njit(cache=True)

@@ -11,7 +11,14 @@ import pandas as pd
 
 from plantmeter.errors import AnalyticsError
 
-from ..kernels import KIND_NAMES, changepoint_design, grid_search, n_params, ols_qr
+from ..kernels import (
+    KIND_NAMES,
+    changepoint_design,
+    grid_search,
+    n_balance_points,
+    n_params,
+    ols_qr,
+)
 from ..stats import goodness_of_fit, regression_tests
 from .base import ModelSummary, finite_rows, require_columns, temperature_scale
 
@@ -67,7 +74,9 @@ class ChangePointModel:
         cols = ["usage", "temperature", *self.extras]
         require_columns(data, cols, f"{self.kind} model")
         k = KIND_NAMES.index(self.kind)
-        p = int(n_params(k, len(self.extras)))
+        # p counts the balance points too (ASHRAE G14: a 5P model has p = 5)
+        n_bp = int(n_balance_points(k))
+        p = int(n_params(k, len(self.extras))) + n_bp
         rows = finite_rows(data, cols, f"{self.kind} model", p + 2)
         t = rows["temperature"].to_numpy()
         y = rows["usage"].to_numpy()
@@ -91,7 +100,7 @@ class ChangePointModel:
             return self
         self.coef = coef
         names = self._names()
-        tests = regression_tests(names, coef, inv, resid, y, has_intercept=True)
+        tests = regression_tests(names, coef, inv, resid, y, has_intercept=True, extra_params=n_bp)
         gof = goodness_of_fit(y, y - resid, p)
         self.summary = ModelSummary(
             type=self.kind,
