@@ -8,6 +8,7 @@ Public interface (imported lazily, so ``plantmeter --help`` stays fast)::
     MeterBus.served(meter) / state(meter) / inject(fault) / clock
     generate_history(scenario, start, end, out_dir, interval=900) -> {meter: csv path}
     Plant, MeterReadings                             the pure plant model the server and history share
+    UnexplainedSpec                                  the day-to-day variation drivers do not explain
     cli.register(subparsers)                         the ``plantmeter sim`` subcommand
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "Scenario",
     "ServedValue",
     "SimClock",
+    "UnexplainedSpec",
     "generate_history",
     "load_scenario",
     "running_bus",
@@ -32,6 +34,7 @@ __all__ = [
 _WHERE = {
     "Fault": "scenario",
     "Scenario": "scenario",
+    "UnexplainedSpec": "scenario",
     "load_scenario": "scenario",
     "MeterBus": "server",
     "ServedValue": "server",
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
     from .history import generate_history
     from .plant import Plant
     from .readings import MeterReadings
-    from .scenario import Fault, Scenario, load_scenario
+    from .scenario import Fault, Scenario, UnexplainedSpec, load_scenario
     from .server import MeterBus, ServedValue, running_bus
 
 

@@ -8,6 +8,12 @@ and gauges therefore always agree.
 Steps are computed a day (86 400 s from the scenario start) at a time, each day from its own
 random stream ``default_rng([seed, day])``, so any day can be recomputed alone and the live server
 and the history generator see the same plant.
+
+Each consumption meter's own load is multiplied by its day's unexplained-variation factor
+(``variation.DailyVariation``, the scenario's ``unexplained``), before any option applies. The
+factor depends only on the seed, the meter and the day, never on the options: the same scenario
+without an option is that option's exact counterfactual, and the true saving of an option is the
+difference of the two runs (``change`` times the counterfactual own load after its date).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from datetime import UTC
 import numpy as np
 
 from .scenario import Fault, MeterSpec, Scenario
+from .variation import DailyVariation
 
 __all__ = ["Plant", "Primary"]
 
@@ -54,6 +61,10 @@ class Plant:
         for f in scenario.faults:
             if f.type in ("leak", "drift"):
                 self._add_physical(f)
+        self._variation = {
+            m.id: DailyVariation(m.load.unexplained or scenario.unexplained, self.seed, i)
+            for i, m in enumerate(scenario.meters)
+        }
         self._blocks: dict[int, dict[str, np.ndarray]] = {}
         self._day_start_totals: list[dict[str, float]] = [
             {m.id: (m.initial if m.kind != "temperature" else 0.0) for m in scenario.meters}
@@ -117,6 +128,10 @@ class Plant:
             out["temperature"][sel] = temp[within]
             out["production_rate"][sel] = prod[within]
         return out
+
+    def unexplained(self, meter_id: str, day: int) -> float:
+        """The factor on ``meter_id``'s own load on day ``day`` of the run (1 + u_day, >= 0)."""
+        return self._variation[meter_id].multiplier(day)
 
     def add_fault(self, fault: Fault) -> None:
         """Add a physical fault (a leak, a drift) at run time; later days are recomputed."""
@@ -216,6 +231,7 @@ class Plant:
             if load.cip is not None:
                 own = own + load.cip.flow * cip_on
             own = own * np.maximum(1 + rng.normal(0, load.noise, times.shape), 0.0)
+            own = own * self.unexplained(meter_id, day)
             for meter, when, change in self._options:
                 if meter == meter_id:
                     own = np.where(times >= when, own * (1 + change), own)

@@ -33,6 +33,7 @@ __all__ = [
     "Scenario",
     "ShiftSpec",
     "SiteSpec",
+    "UnexplainedSpec",
     "WeatherSpec",
     "load_scenario",
 ]
@@ -121,6 +122,20 @@ class CipSpec(_Model):
     duration: Duration = 2700.0
 
 
+class UnexplainedSpec(_Model):
+    """Day-to-day variation that no driver explains (product mix, staff, weather effects beyond
+    the outdoor temperature...): a meter's own load is multiplied by ``1 + u_d`` on day ``d``,
+    with ``u`` an AR(1) series over days, ``u_d = rho u_(d-1) + sqrt(1 - rho^2) cv e_d``,
+    ``e_d`` ~ N(0, 1). Real plants' daily baselines show 5-15 % (CV) that the drivers leave
+    unexplained, correlated from one day to the next; the per-step ``noise`` averages out
+    to ~0.1 % a day, which alone would make every savings interval look far too sure."""
+
+    cv: float = Field(
+        default=0.08, ge=0, lt=0.5, description="standard deviation of u (0.08 = 8 %)"
+    )
+    rho: float = Field(default=0.5, gt=-1, lt=1, description="lag-1 correlation of u between days")
+
+
 class LoadSpec(_Model):
     """A meter's own load; electricity in kW, water in m3/h."""
 
@@ -131,6 +146,9 @@ class LoadSpec(_Model):
     balance_temp: float = 16.0
     noise: float = Field(default=0.03, ge=0, lt=1, description="relative minute-to-minute spread")
     cip: CipSpec | None = None
+    unexplained: UnexplainedSpec | None = Field(
+        default=None, description="this meter's day-to-day variation; default: the scenario's"
+    )
 
 
 class MeterSpec(_Model):
@@ -211,6 +229,10 @@ class Scenario(_Model):
         default=False, description="wait each profile's min_response_time"
     )
     weather: WeatherSpec = WeatherSpec()
+    unexplained: UnexplainedSpec = Field(
+        default=UnexplainedSpec(),
+        description="day-to-day variation the drivers do not explain, for every consumption meter",
+    )
     production: ProductionSpec = ProductionSpec(per_day=0.0)
     shifts: list[ShiftSpec] = []
     holidays: list[date] = []
