@@ -14,7 +14,13 @@ from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
 from .prepare import FREQ, bin_drivers, bin_usage, parse_period, validate_series
 from .savings import NonRoutineAdjustment, Tariff, avoided_energy
-from .stats import Check, calibration_checks, enpi_checks, fractional_savings_uncertainty
+from .stats import (
+    Check,
+    calibration_checks,
+    enpi_checks,
+    fractional_savings_uncertainty,
+    savings_half_width,
+)
 from .sufficiency import (
     DRIVER_RANGE_CODE,
     SufficiencyWarning,
@@ -297,6 +303,9 @@ def compute_savings(
     frac = sav_total / base_total if base_total else math.nan
     mcount = int(valid.sum())
     gof = summary.gof
+    leverage = m.mean_leverage(rep[valid]) if mcount else math.nan
+    half = {c: savings_half_width(gof, mcount, leverage, c) for c in (0.68, 0.90)}
+    fsu = {c: half[c] / abs(sav_total) if sav_total else math.nan for c in half}
     checks = calibration_checks(gof, granularity)
     if extras and granularity == "daily":
         from .stats import RegressionTests
@@ -344,6 +353,9 @@ def compute_savings(
             "autocorr": gof.autocorr,
             "n_eff": gof.n_eff,
             "f_pvalue": summary.f_pvalue,
+            "leverage": leverage,
+            # G14 Annex B's shortcut, for comparison (it understates a long period's spread)
+            "fsu_90_g14_annex_b": fractional_savings_uncertainty(gof, mcount, frac, 0.90),
         },
         serialized=m.to_dict(),
     )
@@ -352,8 +364,8 @@ def compute_savings(
         adjusted_baseline=base_total,
         savings=sav_total,
         savings_fraction=frac,
-        fsu_68=fractional_savings_uncertainty(gof, mcount, frac, 0.68),
-        fsu_90=fractional_savings_uncertainty(gof, mcount, frac, 0.90),
+        fsu_68=fsu[0.68],
+        fsu_90=fsu[0.90],
         model=info,
         data_sufficiency=warnings,
         checks=checks,

@@ -28,9 +28,11 @@ from .kernels import (
     spike_mask,
     threshold_runs,
     towt_fit,
+    towt_leverage,
+    towt_leverage_parts,
     towt_predict,
 )
-from .stats import GoodnessOfFit, fractional_savings_uncertainty
+from .stats import GoodnessOfFit, savings_half_width
 
 __all__ = ["COLUMNS", "portfolio_kernel", "run_portfolio"]
 
@@ -54,6 +56,7 @@ COLUMNS = (
     "flags_out_of_hours",
     "flags_baseload",
     "flags_leak",
+    "leverage",
 )
 
 
@@ -124,6 +127,15 @@ def _one_meter(y, t, tow, hour, day, ndays, n_base, knots, hdd_base, cdd_base, o
     out[5] = obs
     out[6] = adj
     out[7] = m
+    # the model-error share of the savings variance over the reporting rows (stats.savings_half_width)
+    cnt, zbar, s_inv, inv_ok = towt_leverage_parts(tb, wb, empty, occ, ko, ku, has_o, has_u, beta)
+    rep = np.zeros(n, dtype=np.bool_)
+    for i in range(n_base, n):
+        rep[i] = np.isfinite(y[i]) and np.isfinite(pred[i])
+    if inv_ok and m > 0:
+        out[17] = towt_leverage(
+            t[rep], tow[rep], np.zeros((m, 0)), occ, ko, ku, has_o, has_u, beta, cnt, zbar, s_inv
+        )
     # daily residuals -> CUSUM / EWMA (sigma from the baseline days)
     r = y - pred
     dres = np.zeros(ndays)
@@ -234,17 +246,14 @@ def run_portfolio(
     for row in df.itertuples():
         n, p = int(row.n_base), int(row.p)
         rho = float(row.rho)
-        cv = float(np.sqrt(row.sse / (n - p)) / row.base_mean) if n > p else np.nan
+        rmse = float(np.sqrt(row.sse / (n - p))) if n > p else np.nan
+        cv = rmse / float(row.base_mean) if n > p else np.nan
         n_eff = min(n * (1 - rho) / (1 + rho), n) if rho > -1 else n
-        g = GoodnessOfFit(
-            n, p, np.nan, np.nan, np.nan, cv, np.nan, rho, n_eff, float(row.base_mean)
-        )
-        fsu68.append(
-            fractional_savings_uncertainty(g, int(row.m_report), row.savings_fraction, 0.68)
-        )
-        fsu90.append(
-            fractional_savings_uncertainty(g, int(row.m_report), row.savings_fraction, 0.90)
-        )
+        g = GoodnessOfFit(n, p, np.nan, np.nan, rmse, cv, np.nan, rho, n_eff, float(row.base_mean))
+        sav = abs(float(row.savings))
+        for out, conf in ((fsu68, 0.68), (fsu90, 0.90)):
+            half = savings_half_width(g, int(row.m_report), float(row.leverage), conf)
+            out.append(half / sav if sav else np.nan)
     df["fsu_68"] = fsu68
     df["fsu_90"] = fsu90
     return df

@@ -29,7 +29,16 @@ from .detect import (
     threshold_runs,
 )
 from .regression import cholesky_solve, degree_days, ols_normal, ols_qr
-from .towt import N_TOW, occupancy, segments, towt_design, towt_fit, towt_predict
+from .towt import (
+    N_TOW,
+    occupancy,
+    segments,
+    towt_design,
+    towt_fit,
+    towt_leverage,
+    towt_leverage_parts,
+    towt_predict,
+)
 
 __all__ = [
     "threshold_runs",
@@ -67,5 +76,7 @@ __all__ = [
     "segments",
     "towt_design",
     "towt_fit",
+    "towt_leverage",
+    "towt_leverage_parts",
     "towt_predict",
 ]

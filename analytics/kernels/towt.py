@@ -14,9 +14,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .regression import ols_qr
+from .regression import cholesky_solve, ols_qr
 
-__all__ = ["N_TOW", "occupancy", "towt_design", "towt_fit", "towt_predict", "segments"]
+__all__ = [
+    "N_TOW",
+    "occupancy",
+    "segments",
+    "towt_design",
+    "towt_fit",
+    "towt_leverage",
+    "towt_leverage_parts",
+    "towt_predict",
+]
 
 N_TOW = 168
 
@@ -255,3 +264,114 @@ def occupancy(
         if cnt[t] > 0 and pos[t] / cnt[t] > threshold:
             occ[t] = True
     return occ
+
+
+@njit(cache=True)
+def towt_leverage_parts(
+    temp: np.ndarray,
+    tow: np.ndarray,
+    extras: np.ndarray,
+    occ: np.ndarray,
+    knots_occ: np.ndarray,
+    knots_unocc: np.ndarray,
+    has_occ: bool,
+    has_unocc: bool,
+    beta: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Block-inverse pieces of the baseline's X'X = [[C, D'Z], [Z'D, Z'Z]]: (C's diagonal =
+    rows per time of week, Zbar = per-time-of-week means of the informative columns of Z
+    (beta != 0), S^-1 = ((Z - Zbar)'(Z - Zbar))^-1, ok). Feed them to ``towt_leverage``."""
+    z = _zcols(temp, tow, extras, occ, knots_occ, knots_unocc, has_occ, has_unocc)
+    n, m = z.shape
+    k = 0
+    for j in range(m):
+        if beta[j] != 0.0:
+            k += 1
+    cols = np.empty(k, dtype=np.int64)
+    c = 0
+    for j in range(m):
+        if beta[j] != 0.0:
+            cols[c] = j
+            c += 1
+    cnt = np.zeros(N_TOW)
+    zbar = np.zeros((N_TOW, k))
+    for i in range(n):
+        cnt[tow[i]] += 1.0
+        for c in range(k):
+            zbar[tow[i], c] += z[i, cols[c]]
+    for t in range(N_TOW):
+        if cnt[t] > 0:
+            for c in range(k):
+                zbar[t, c] /= cnt[t]
+    s = np.zeros((k, k))
+    for i in range(n):
+        for a in range(k):
+            da = z[i, cols[a]] - zbar[tow[i], a]
+            for b in range(a, k):
+                s[a, b] += da * (z[i, cols[b]] - zbar[tow[i], b])
+    for a in range(k):
+        for b in range(a):
+            s[a, b] = s[b, a]
+    s_inv = np.zeros((k, k))
+    ok = True
+    for b in range(k):
+        e = np.zeros(k)
+        e[b] = 1.0
+        col, good = cholesky_solve(s, e)
+        ok = ok and good
+        for a in range(k):
+            s_inv[a, b] = col[a]
+    return cnt, zbar, s_inv, ok
+
+
+@njit(cache=True)
+def towt_leverage(
+    temp: np.ndarray,
+    tow: np.ndarray,
+    extras: np.ndarray,
+    occ: np.ndarray,
+    knots_occ: np.ndarray,
+    knots_unocc: np.ndarray,
+    has_occ: bool,
+    has_unocc: bool,
+    beta: np.ndarray,
+    cnt: np.ndarray,
+    zbar: np.ndarray,
+    s_inv: np.ndarray,
+) -> float:
+    """x_r' (X'X)^-1 x_r for x_r the mean design row of the given (reporting) rows, exact by
+    the block inverse: a' C^-1 a + w' S^-1 w, a = share of rows per time of week,
+    w = mean informative Z - Zbar' a. Rows at a time of week the baseline never saw are skipped
+    (their prediction is NaN). NaN for no rows."""
+    z = _zcols(temp, tow, extras, occ, knots_occ, knots_unocc, has_occ, has_unocc)
+    n, m = z.shape
+    k = zbar.shape[1]
+    a = np.zeros(N_TOW)
+    zr = np.zeros(k)
+    used = 0
+    for i in range(n):
+        if cnt[tow[i]] == 0:
+            continue
+        used += 1
+        a[tow[i]] += 1.0
+        c = 0
+        for j in range(m):
+            if beta[j] != 0.0:
+                zr[c] += z[i, j]
+                c += 1
+    if used == 0:
+        return np.nan
+    lev = 0.0
+    for t in range(N_TOW):
+        a[t] /= used
+        if cnt[t] > 0:
+            lev += a[t] * a[t] / cnt[t]
+    w = np.zeros(k)
+    for c in range(k):
+        w[c] = zr[c] / used
+        for t in range(N_TOW):
+            w[c] -= a[t] * zbar[t, c]
+    for p in range(k):
+        for q in range(k):
+            lev += w[p] * s_inv[p, q] * w[q]
+    return lev

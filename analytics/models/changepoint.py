@@ -57,6 +57,8 @@ class ChangePointModel:
         self.hbp = math.nan
         self.cbp = math.nan
         self.coef: np.ndarray | None = None
+        self.xtx_inv: np.ndarray | None = None  # (X'X)^-1 of the baseline design
+        self.n_baseline = 0
         self.summary: ModelSummary | None = None
         self.qualified = False
         self.disqualified_reason = ""
@@ -99,6 +101,7 @@ class ChangePointModel:
             self.qualified = False
             return self
         self.coef = coef
+        self.xtx_inv, self.n_baseline = inv, len(y)
         names = self._names()
         tests = regression_tests(names, coef, inv, resid, y, has_intercept=True, extra_params=n_bp)
         gof = goodness_of_fit(y, y - resid, p)
@@ -137,6 +140,26 @@ class ChangePointModel:
         x = changepoint_design(t, ex, k, self.hbp if k != 3 else 0.0, self.cbp)
         return pd.Series(x @ self.coef, index=data.index, name="predicted")
 
+    def mean_leverage(self, data: pd.DataFrame) -> float:
+        """x_r' (X'X)^-1 x_r for x_r the mean design row of ``data``'s complete rows.
+
+        The model-error share of the savings variance (``stats.savings_half_width``). A model
+        rebuilt from a dict without its (X'X)^-1 falls back to 1/n, the intercept-only value.
+        """
+        cols = ["temperature", *self.extras]
+        require_columns(data, cols, f"{self.kind} model")
+        sub = data[cols].astype(float)
+        sub = sub[np.isfinite(sub.to_numpy()).all(axis=1)]
+        if self.xtx_inv is None or len(sub) == 0:
+            return 1.0 / self.n_baseline if self.n_baseline else math.nan
+        k = KIND_NAMES.index(self.kind)
+        ex = np.ascontiguousarray(sub[self.extras].to_numpy(dtype=float).reshape(len(sub), -1))
+        x = changepoint_design(
+            sub["temperature"].to_numpy(dtype=float), ex, k, self.hbp if k != 3 else 0.0, self.cbp
+        )
+        xbar = x.mean(axis=0)
+        return float(xbar @ self.xtx_inv @ xbar)
+
     # -- serialisation -----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +171,8 @@ class ChangePointModel:
             "hbp": self.hbp,
             "cbp": self.cbp,
             "coef": None if self.coef is None else [float(v) for v in self.coef],
+            "xtx_inv": None if self.xtx_inv is None else self.xtx_inv.tolist(),
+            "n_baseline": self.n_baseline,
             "qualified": self.qualified,
             "disqualified_reason": self.disqualified_reason,
             "summary": None if self.summary is None else self.summary.to_dict(),
@@ -158,6 +183,9 @@ class ChangePointModel:
         m = cls(d["kind"], d["extras"], d["temperature_unit"], tuple(d["grid"]))  # type: ignore[arg-type]
         m.hbp, m.cbp = float(d["hbp"]), float(d["cbp"])
         m.coef = None if d["coef"] is None else np.asarray(d["coef"], dtype=float)
+        inv = d.get("xtx_inv")
+        m.xtx_inv = None if inv is None else np.asarray(inv, dtype=float)
+        m.n_baseline = int(d.get("n_baseline") or (d["summary"] or {}).get("gof", {}).get("n", 0))
         m.qualified, m.disqualified_reason = d["qualified"], d["disqualified_reason"]
         m.summary = None if d["summary"] is None else ModelSummary.from_dict(d["summary"])
         return m

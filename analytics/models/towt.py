@@ -10,7 +10,14 @@ import pandas as pd
 
 from plantmeter.errors import AnalyticsError
 
-from ..kernels import N_TOW, occupancy, towt_fit, towt_predict
+from ..kernels import (
+    N_TOW,
+    occupancy,
+    towt_fit,
+    towt_leverage,
+    towt_leverage_parts,
+    towt_predict,
+)
 from ..stats import goodness_of_fit
 from .base import ModelSummary, finite_rows, require_columns, temperature_scale
 
@@ -84,6 +91,45 @@ class TOWTModel:
         self.summary: ModelSummary | None = None
         self.qualified = False
         self.disqualified_reason = ""
+        # pieces of (X'X)^-1 for the savings variance (see mean_leverage)
+        self.tow_count = np.zeros(N_TOW)
+        self.z_tow_mean: np.ndarray | None = None
+        self.s_inv: np.ndarray | None = None
+        self.n_baseline = 0
+
+    def _arrays(self, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t = data["temperature"].to_numpy(dtype=float)
+        ex = np.ascontiguousarray(data[self.extras].to_numpy(dtype=float).reshape(len(data), -1))
+        return t, time_of_week(pd.DatetimeIndex(data.index)), ex
+
+    def mean_leverage(self, data: pd.DataFrame) -> float:
+        """x_r' (X'X)^-1 x_r for x_r the mean design row of ``data``'s complete rows, exact by
+        the block inverse (``kernels.towt_leverage``; no 182 x 182 matrix is formed). The
+        model-error share of the savings variance (``stats.savings_half_width``). A model
+        rebuilt from a dict without the block pieces falls back to 1/n."""
+        cols = ["temperature", *self.extras]
+        require_columns(data, cols, "TOWT model")
+        sub = data[cols].astype(float)
+        sub = sub[np.isfinite(sub.to_numpy()).all(axis=1)]
+        if self.s_inv is None or self.z_tow_mean is None or self.beta is None or len(sub) == 0:
+            return 1.0 / self.n_baseline if self.n_baseline else float("nan")
+        t, tow, ex = self._arrays(sub)
+        return float(
+            towt_leverage(
+                t,
+                tow,
+                ex,
+                self.occ,
+                self.knots_occ,
+                self.knots_unocc,
+                self.has_occ,
+                self.has_unocc,
+                self.beta,
+                self.tow_count,
+                self.z_tow_mean,
+                self.s_inv,
+            )
+        )
 
     def fit(self, data: pd.DataFrame) -> TOWTModel:
         cols = ["usage", "temperature", *self.extras]
@@ -109,6 +155,20 @@ class TOWTModel:
             self.qualified, self.disqualified_reason = False, "TOWT: regression failed (rank)"
             return self
         self.alpha, self.beta = alpha, beta
+        cnt, zbar, s_inv, inv_ok = towt_leverage_parts(
+            t,
+            tow,
+            ex,
+            self.occ,
+            self.knots_occ,
+            self.knots_unocc,
+            self.has_occ,
+            self.has_unocc,
+            beta,
+        )
+        if inv_ok:
+            self.tow_count, self.z_tow_mean, self.s_inv = cnt, zbar, s_inv
+        self.n_baseline = len(rows)
         p = int(np.isfinite(alpha).sum() + np.count_nonzero(beta))
         gof = goodness_of_fit(y, y - resid, p)
         names = [f"tow_{i}" for i in range(N_TOW)]
@@ -176,6 +236,14 @@ class TOWTModel:
             "qualified": self.qualified,
             "disqualified_reason": self.disqualified_reason,
             "summary": None if self.summary is None else self.summary.to_dict(),
+            "leverage": None
+            if self.s_inv is None or self.z_tow_mean is None
+            else {
+                "tow_count": self.tow_count.tolist(),
+                "z_tow_mean": self.z_tow_mean.tolist(),
+                "s_inv": self.s_inv.tolist(),
+                "n_baseline": self.n_baseline,
+            },
         }
 
     @classmethod
@@ -191,4 +259,12 @@ class TOWTModel:
         m.beta = None if d["beta"] is None else np.asarray(d["beta"], dtype=float)
         m.qualified, m.disqualified_reason = d["qualified"], d["disqualified_reason"]
         m.summary = None if d["summary"] is None else ModelSummary.from_dict(d["summary"])
+        lev = d.get("leverage")
+        if lev is not None:
+            m.tow_count = np.asarray(lev["tow_count"], dtype=float)
+            m.z_tow_mean = np.asarray(lev["z_tow_mean"], dtype=float).reshape(N_TOW, -1)
+            m.s_inv = np.asarray(lev["s_inv"], dtype=float).reshape(m.z_tow_mean.shape[1], -1)
+            m.n_baseline = int(lev["n_baseline"])
+        elif m.summary is not None:
+            m.n_baseline = m.summary.gof.n
         return m

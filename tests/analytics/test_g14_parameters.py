@@ -18,7 +18,12 @@ from scipy import stats as sps
 from analytics.kernels import KIND_NAMES, changepoint_design, towt_design
 from analytics.models import ChangePointModel, TOWTModel
 from analytics.models.towt import time_of_week
-from analytics.stats import autocorr_lag1, fractional_savings_uncertainty, goodness_of_fit
+from analytics.stats import (
+    autocorr_lag1,
+    fractional_savings_uncertainty,
+    goodness_of_fit,
+    savings_half_width,
+)
 
 from .synth import daily_frame, hourly_frame
 
@@ -120,3 +125,51 @@ def test_negative_autocorrelation_never_narrows_the_interval() -> None:
     expected = t * 1.26 * g.cvrmse * math.sqrt(1.0 * (1 + 2 / 400) / 100) / 0.2
     assert fractional_savings_uncertainty(g, 100, 0.2, 0.90) == pytest.approx(expected)
     assert fractional_savings_uncertainty(white, 100, 0.2, 0.90) == pytest.approx(expected)
+
+
+def test_savings_half_width_is_the_ols_variance_of_the_reporting_total() -> None:
+    """U = t * s * sqrt((n/n') (m + m^2 h)): m new reporting draws plus the model error of
+    their sum, h = x_r' (X'X)^-1 x_r; against statsmodels' standard error of the mean
+    prediction at the reporting period's mean design row."""
+    df = daily_frame(seed=8, prod=2.0, noise=20.0)
+    base, rep = df.iloc[:365], df.iloc[365:]
+    m = ChangePointModel("3PC", extras=["production"]).fit(base)
+    k = KIND_NAMES.index("3PC")
+    x = changepoint_design(
+        base["temperature"].to_numpy(), base[["production"]].to_numpy(), k, 0.0, m.cbp
+    )
+    xr = changepoint_design(
+        rep["temperature"].to_numpy(), rep[["production"]].to_numpy(), k, 0.0, m.cbp
+    )
+    ref = _reference(base["usage"].to_numpy(), x, m.summary.gof.p)
+    xbar = xr.mean(axis=0)
+    se_mean = float(ref.get_prediction(xbar[None, :]).se_mean[0])
+    h = m.mean_leverage(rep)
+    assert h == pytest.approx(se_mean**2 / ref.scale, rel=1e-8)
+    g = m.summary.gof
+    mm = len(rep)
+    var_total = ref.scale * mm + mm**2 * se_mean**2  # new draws + the common model error
+    t = sps.t.ppf(0.95, g.n - g.p)
+    expected = t * math.sqrt(var_total * g.n / g.n_eff)
+    assert savings_half_width(g, mm, h, 0.90) == pytest.approx(expected, rel=1e-8)
+    # an intercept-only model: h = 1/n exactly
+    m1 = ChangePointModel("1P").fit(base)
+    assert m1.mean_leverage(rep) == pytest.approx(1 / 365, rel=1e-12)
+
+
+def test_towt_leverage_by_block_inverse_equals_the_full_design() -> None:
+    df = hourly_frame(days=150)
+    base, rep = df.iloc[: 24 * 120], df.iloc[24 * 120 :]
+    m = TOWTModel().fit(base)
+    args = (m.occ, m.knots_occ, m.knots_unocc, m.has_occ, m.has_unocc)
+    x = towt_design(
+        base["temperature"].to_numpy(), time_of_week(base.index), np.zeros((len(base), 0)), *args
+    )
+    xr = towt_design(
+        rep["temperature"].to_numpy(), time_of_week(rep.index), np.zeros((len(rep), 0)), *args
+    )
+    xbar = xr.mean(axis=0)
+    full = float(xbar @ np.linalg.pinv(x.T @ x) @ xbar)
+    assert m.mean_leverage(rep) == pytest.approx(full, rel=1e-6)
+    rebuilt = TOWTModel.from_dict(m.to_dict())
+    assert rebuilt.mean_leverage(rep) == pytest.approx(full, rel=1e-6)
