@@ -18,6 +18,7 @@ import pandas as pd
 from numba import njit, prange
 
 from .kernels import (
+    block_inflation,
     cusum_episodes,
     equal_runs,
     ewma_excursions,
@@ -57,6 +58,7 @@ COLUMNS = (
     "flags_baseload",
     "flags_leak",
     "leverage",
+    "inflation",
 )
 
 
@@ -136,6 +138,8 @@ def _one_meter(y, t, tow, hour, day, ndays, n_base, knots, hdd_base, cdd_base, o
         out[17] = towt_leverage(
             t[rep], tow[rep], np.zeros((m, 0)), occ, ko, ku, has_o, has_u, beta, cnt, zbar, s_inv
         )
+    # variance inflation of summed residuals (within days and day to day), as goodness_of_fit
+    out[18] = block_inflation(resid, day[ok])[0]
     # daily residuals -> CUSUM / EWMA (sigma from the baseline days)
     r = y - pred
     dres = np.zeros(ndays)
@@ -248,7 +252,7 @@ def run_portfolio(
         rho = float(row.rho)
         rmse = float(np.sqrt(row.sse / (n - p))) if n > p else np.nan
         cv = rmse / float(row.base_mean) if n > p else np.nan
-        n_eff = min(n * (1 - rho) / (1 + rho), n) if rho > -1 else n
+        n_eff = n / float(row.inflation)
         g = GoodnessOfFit(n, p, np.nan, np.nan, rmse, cv, np.nan, rho, n_eff, float(row.base_mean))
         sav = abs(float(row.savings))
         for out, conf in ((fsu68, 0.68), (fsu90, 0.90)):

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from .kernels import block_inflation
+
 __all__ = [
     "CALIBRATION_CRITERIA",
     "Check",
@@ -86,6 +88,7 @@ class GoodnessOfFit:
     autocorr: float
     n_eff: float
     mean: float
+    autocorr_daily: float = math.nan  # lag-1 of daily residual sums (hourly models), else NaN
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,8 +119,17 @@ def autocorr_lag1(resid: np.ndarray) -> float:
     return float(np.dot(e[1:], e[:-1]) / den)
 
 
-def goodness_of_fit(y: np.ndarray, yhat: np.ndarray, p: int) -> GoodnessOfFit:
-    """R², adjusted R², CV(RMSE), NMBE (n - p convention), lag-1 autocorrelation, n'."""
+def goodness_of_fit(
+    y: np.ndarray, yhat: np.ndarray, p: int, days: np.ndarray | None = None
+) -> GoodnessOfFit:
+    """R², adjusted R², CV(RMSE), NMBE (n - p convention), lag-1 autocorrelation, n'.
+
+    ``days`` (a day label per row, for hourly data): n' = n / inflation with the inflation of
+    a sum of residuals that move together within a day and from day to day
+    (``kernels.block_inflation``). Lag-1 hourly autocorrelation alone misses it: a day's
+    unexplained 8 % moves all its hours, yet the hour-to-hour correlation of a bursty load (CIP
+    rinses) stays low, and the interval came out 3-4 times too narrow on the simulated dairy.
+    """
     y = np.asarray(y, dtype=float)
     yhat = np.asarray(yhat, dtype=float)
     ok = np.isfinite(y) & np.isfinite(yhat)
@@ -134,6 +146,9 @@ def goodness_of_fit(y: np.ndarray, yhat: np.ndarray, p: int) -> GoodnessOfFit:
     cv = rmse / mean if dof > 0 and mean != 0 else math.nan
     nmbe = float(resid.sum()) / (dof * mean) if dof > 0 and mean != 0 else math.nan
     rho = autocorr_lag1(resid)
+    if days is not None and n:
+        infl, rho_d = block_inflation(resid, np.asarray(days, dtype=np.int64)[ok])
+        return GoodnessOfFit(n, p, r2, adj, rmse, cv, nmbe, rho, n / infl, mean, float(rho_d))
     n_eff = n * (1.0 - rho) / (1.0 + rho) if rho > -1.0 else float(n)
     return GoodnessOfFit(n, p, r2, adj, rmse, cv, nmbe, rho, min(n_eff, float(n)), mean)
 

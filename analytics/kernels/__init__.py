@@ -28,7 +28,7 @@ from .detect import (
     spike_mask,
     threshold_runs,
 )
-from .regression import cholesky_solve, degree_days, ols_normal, ols_qr
+from .regression import block_inflation, cholesky_solve, degree_days, ols_normal, ols_qr
 from .towt import (
     N_TOW,
     occupancy,
@@ -58,6 +58,7 @@ __all__ = [
     "RESET",
     "ROLLOVER",
     "bin_intervals",
+    "block_inflation",
     "bin_mean",
     "changepoint_design",
     "cholesky_solve",

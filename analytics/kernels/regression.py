@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["cholesky_solve", "degree_days", "ols_normal", "ols_qr"]
+__all__ = ["block_inflation", "cholesky_solve", "degree_days", "ols_normal", "ols_qr"]
 
 
 @njit(cache=True)
@@ -191,3 +191,43 @@ def ols_qr(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
             r -= x[i, j] * coef[j]
         resid[i] = r
     return coef, resid, cov, True
+
+
+@njit(cache=True)
+def block_inflation(resid: np.ndarray, groups: np.ndarray) -> tuple[float, float]:
+    """How much a sum of residuals varies beyond independent errors, for residuals correlated
+    within groups (the hours of a day) and lag-1 between consecutive groups.
+
+    ``resid`` in time order, ``groups`` its non-decreasing labels (e.g. local day numbers).
+    w = sum_g S_g^2 / sum e^2 (S_g = the group's residual sum: 1 for independent errors, up to
+    the group size when a whole day moves together) and rho_g = the lag-1 autocorrelation of the
+    S_g (G14 form); inflation = w * (1 + rho_g) / (1 - rho_g) for rho_g > 0, else w; never
+    below 1 (the conservative choice, as for n'). Returns (inflation, rho_g). With one row per
+    group it is G14's n / n' = (1 + rho) / (1 - rho).
+    """
+    n = resid.shape[0]
+    if n < 3:
+        return 1.0, 0.0
+    sums = np.zeros(n)
+    k = 0
+    sums[0] = resid[0]
+    ss = resid[0] * resid[0]
+    for i in range(1, n):
+        if groups[i] != groups[i - 1]:
+            k += 1
+        sums[k] += resid[i]
+        ss += resid[i] * resid[i]
+    k += 1
+    if ss <= 0.0:
+        return 1.0, 0.0
+    s2 = 0.0
+    lag = 0.0
+    for g in range(k):
+        s2 += sums[g] * sums[g]
+        if g > 0:
+            lag += sums[g] * sums[g - 1]
+    w = s2 / ss
+    rho = lag / s2 if k >= 3 and s2 > 0 else 0.0
+    f = (1.0 + rho) / (1.0 - rho) if 0.0 < rho < 1.0 else 1.0
+    infl = w * f
+    return (infl if infl > 1.0 else 1.0), rho

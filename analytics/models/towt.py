@@ -170,7 +170,8 @@ class TOWTModel:
             self.tow_count, self.z_tow_mean, self.s_inv = cnt, zbar, s_inv
         self.n_baseline = len(rows)
         p = int(np.isfinite(alpha).sum() + np.count_nonzero(beta))
-        gof = goodness_of_fit(y, y - resid, p)
+        days = ((idx.normalize() - idx[0].normalize()) // pd.Timedelta(days=1)).to_numpy()
+        gof = goodness_of_fit(y, y - resid, p, days=days)
         names = [f"tow_{i}" for i in range(N_TOW)]
         names += [f"occ_seg_{i}" for i in range(len(self.knots_occ) + 1)] if self.has_occ else []
         names += (

@@ -15,7 +15,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats as sps
 
-from analytics.kernels import KIND_NAMES, changepoint_design, towt_design
+from analytics.kernels import KIND_NAMES, block_inflation, changepoint_design, towt_design
 from analytics.models import ChangePointModel, TOWTModel
 from analytics.models.towt import time_of_week
 from analytics.stats import (
@@ -173,3 +173,39 @@ def test_towt_leverage_by_block_inverse_equals_the_full_design() -> None:
     assert m.mean_leverage(rep) == pytest.approx(full, rel=1e-6)
     rebuilt = TOWTModel.from_dict(m.to_dict())
     assert rebuilt.mean_leverage(rep) == pytest.approx(full, rel=1e-6)
+
+
+def test_block_inflation_closed_forms() -> None:
+    # one row per group: G14's n/n' = (1 + rho) / (1 - rho)
+    rng = np.random.default_rng(4)
+    e = np.empty(3000)
+    e[0] = rng.normal()
+    for i in range(1, e.size):
+        e[i] = 0.5 * e[i - 1] + rng.normal()
+    rho = float(np.dot(e[1:], e[:-1]) / np.dot(e, e))
+    infl, rho_g = block_inflation(e, np.arange(e.size))
+    assert rho_g == pytest.approx(rho, rel=1e-12)
+    assert infl == pytest.approx((1 + rho) / (1 - rho), rel=1e-12)
+    # a whole day moves together: 24 hours of the same residual, days independent -> w = 24
+    day = rng.normal(size=400)
+    hourly = np.repeat(day, 24)
+    infl, _ = block_inflation(hourly, np.repeat(np.arange(400), 24))
+    sums = day * 24
+    rho_d = float(np.dot(sums[1:], sums[:-1]) / np.dot(sums, sums))
+    f = (1 + rho_d) / (1 - rho_d) if rho_d > 0 else 1.0
+    assert infl == pytest.approx(24 * f, rel=1e-12)
+    # alternating residuals within a day cancel: never below 1 (conservative)
+    assert block_inflation(np.tile([1.0, -1.0], 240), np.repeat(np.arange(20), 24))[0] == 1.0
+
+
+def test_hourly_n_eff_sees_a_day_that_moves_together() -> None:
+    """A daily factor on bursty hourly use: lag-1 hourly correlation stays low, the day sums do
+    not; n' follows the day sums."""
+    df = hourly_frame(days=200, noise=0.2)
+    rng = np.random.default_rng(9)
+    factor = np.repeat(1 + rng.normal(0, 0.08, 200), 24)
+    df["usage"] = df["usage"] * factor
+    g = TOWTModel().fit(df).summary.gof
+    lag1_only = g.n * (1 - g.autocorr) / (1 + g.autocorr)
+    assert g.autocorr < 0.3 and lag1_only > g.n / 2  # what the lag-1 formula alone would say
+    assert g.n_eff < g.n / 3

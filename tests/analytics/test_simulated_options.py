@@ -78,6 +78,10 @@ def test_true_effect_inside_the_reported_90pct_interval(runs: dict, option_id: s
     in_reporting = (actual.index >= reporting[0]) & (actual.index < reporting[1])
     true_saving = float((counterfactual - actual)[in_reporting].sum())
     half_width = result.fsu_90 * abs(result.savings)
+    print(
+        f"{option_id}: true {true_saving:,.0f}, verified {result.savings:,.0f} ± {half_width:,.0f}"
+        f" (model {result.model.type}, R² {result.model.r2:.3f}, CV {result.model.cvrmse:.1%})"
+    )
     assert true_saving == pytest.approx(
         -option.change * counterfactual[in_reporting].sum(), rel=0.02
     )
