@@ -42,12 +42,16 @@ def test_verified_savings_hold_the_true_effect(dairy: Dairy) -> None:
                     truth = _true(ms.observed, dairy.true_change[oid])
                     err = abs(v.savings[ms.unit] - truth)
                     band = v.band_90[ms.unit]
-                    assert err < 1.5 * band, (oid, w.label, v.savings, truth, band)
+                    # no window grossly wrong: beyond a correct 90 % interval's reach with a
+                    # joint 1 % false-failure rate over the 40 windows (Bonferroni: |z| > 3.66,
+                    # 2.2 bands). 1.5 bands held only while the simulator's noise was tiny.
+                    assert err < 2.2 * band, (oid, w.label, v.savings, truth, band)
                     inside += err <= band
                     total += 1
                     if w.kind == "since" and month == 12:  # the headline figure of each option
                         assert err <= band, (oid, v.savings, truth, band)
-        # a 90 % interval: about 9 in 10 hold the truth (measured: 37 of 40)
+        # a 90 % interval: about 9 in 10 hold the truth (measured: 34 of 40, the months of one
+        # option share its model's error, so they miss together)
         assert total == 40 and inside >= 34
 
 
@@ -69,7 +73,13 @@ def test_debt_service_equals_an_independent_annuity(dairy: Dairy) -> None:
     results = {(c.type, c.threshold): c.result for c in r.covenants}
     assert results[("reduction_threshold", 0.15)] == "met"
     assert results[("reduction_threshold", 0.30)] == "not met"
-    assert results[("min_verified_savings", 0.8)] == "met"
+    # three months after the VSD: verified ≈ 93 % of the promise, but with the plant's real
+    # day-to-day variation its 90 % interval (≈ 0.77–1.10) still reaches below 0.8, so the
+    # covenant is honestly "not yet determinable" (it read "met" while intervals were ±1 %)
+    verified = next(c for c in r.covenants if c.type == "min_verified_savings")
+    assert verified.result == "not yet determinable"
+    assert verified.value is not None and verified.value > 0.8
+    assert verified.low is not None and verified.low < 0.8 < verified.value
     assert r.financials["payback_years_verified"] == pytest.approx(
         48000 / r.financials["annual_verified_savings"]
     )
