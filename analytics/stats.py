@@ -88,7 +88,7 @@ class GoodnessOfFit:
     autocorr: float
     n_eff: float
     mean: float
-    autocorr_daily: float = math.nan  # lag-1 of daily residual sums (hourly models), else NaN
+    autocorr_daily: float | None = None  # lag-1 of daily residual sums (hourly models)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

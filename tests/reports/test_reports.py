@@ -75,9 +75,9 @@ def test_debt_service_equals_an_independent_annuity(dairy: Dairy) -> None:
     assert results[("reduction_threshold", 0.30)] == "not met"
     # three months after the VSD: verified ≈ 93 % of the promise, but with the plant's real
     # day-to-day variation its 90 % interval (≈ 0.77–1.10) still reaches below 0.8, so the
-    # covenant is honestly "not yet determinable" (it read "met" while intervals were ±1 %)
+    # covenant is honestly "inconclusive" (it read "met" while intervals were ±1 %)
     verified = next(c for c in r.covenants if c.type == "min_verified_savings")
-    assert verified.result == "not yet determinable"
+    assert verified.result == "inconclusive"
     assert verified.value is not None and verified.value > 0.8
     assert verified.low is not None and verified.low < 0.8 < verified.value
     assert r.financials["payback_years_verified"] == pytest.approx(
