@@ -262,9 +262,10 @@ class TOWTModel:
         m.summary = None if d["summary"] is None else ModelSummary.from_dict(d["summary"])
         lev = d.get("leverage")
         if lev is not None:
+            k = len(lev["s_inv"])  # informative columns; 0 when temperature says nothing
             m.tow_count = np.asarray(lev["tow_count"], dtype=float)
-            m.z_tow_mean = np.asarray(lev["z_tow_mean"], dtype=float).reshape(N_TOW, -1)
-            m.s_inv = np.asarray(lev["s_inv"], dtype=float).reshape(m.z_tow_mean.shape[1], -1)
+            m.z_tow_mean = np.asarray(lev["z_tow_mean"], dtype=float).reshape(N_TOW, k)
+            m.s_inv = np.asarray(lev["s_inv"], dtype=float).reshape(k, k)
             m.n_baseline = int(lev["n_baseline"])
         elif m.summary is not None:
             m.n_baseline = m.summary.gof.n

@@ -8,6 +8,7 @@ closed forms for the autocorrelation correction and the fractional savings uncer
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -209,3 +210,15 @@ def test_hourly_n_eff_sees_a_day_that_moves_together() -> None:
     lag1_only = g.n * (1 - g.autocorr) / (1 + g.autocorr)
     assert g.autocorr < 0.3 and lag1_only > g.n / 2  # what the lag-1 formula alone would say
     assert g.n_eff < g.n / 3
+
+
+def test_towt_round_trip_without_informative_temperature_columns() -> None:
+    """A flat temperature leaves no informative segment (k = 0): the pinned model still loads
+    and gives the intercept-only leverage of its time-of-week levels."""
+    df = hourly_frame(days=60)
+    df["temperature"] = 20.0
+    m = TOWTModel().fit(df)
+    assert m.s_inv is not None and m.s_inv.shape == (0, 0)
+    rebuilt = TOWTModel.from_dict(json.loads(json.dumps(m.to_dict())))
+    assert rebuilt.mean_leverage(df) == pytest.approx(m.mean_leverage(df), rel=1e-12)
+    assert m.mean_leverage(df) == pytest.approx(1 / len(df), rel=1e-9)
