@@ -171,7 +171,12 @@ def simulate(
     """Raw frames per meter (UTC index, one column per quantity), as the store would return."""
     from firmware_sim.history import history_frame
 
-    sc = scenario.model_validate(scenario.model_dump() | {"faults": list(faults)})  # type: ignore[attr-defined]
+    # the day-to-day variation is added below (with_day_variation); the simulator's own
+    # (scenario.unexplained, 8 % by default) is switched off so it is not applied twice
+    quiet = {"cv": 0.0, "rho": 0.0}
+    sc = scenario.model_validate(  # type: ignore[attr-defined]
+        scenario.model_dump() | {"faults": list(faults), "unexplained": quiet}  # type: ignore[attr-defined]
+    )
     raw = history_frame(sc, start, end, interval=interval, seed=seed)
     frames = {}
     for meter, cols in raw.items():
