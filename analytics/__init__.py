@@ -7,7 +7,8 @@ Public interface (imported lazily so ``import analytics`` does not compile numba
 * ``NonRoutineAdjustment``, ``avoided_energy``, ``normalized_savings`` (``analytics.savings``)
 * ``SufficiencyWarning`` (``analytics.sufficiency``)
 * ``ChangePointModel``, ``TOWTModel``, ``select_daily``, ``load_model`` (``analytics.models``)
-* ``run_flags``, ``detect_meter``, ``rank_flags`` (``analytics.jobs``, the only store-touching module)
+* ``detect_meter``, ``detect_site``, ``MeterData``, ``rank_flags`` (``analytics.engine``: every detector,
+  one meter or many, no store); ``run_flags`` (``analytics.jobs``, the only store-touching module)
 * ``MeterReference``, ``Costing`` (``analytics.flagref``: what is normal, what excess costs)
 * ``analytics.kernels``, ``analytics.stats``, ``analytics.anomalies`` as modules.
 """
@@ -20,6 +21,7 @@ from typing import Any
 __all__ = [
     "ChangePointModel",
     "Costing",
+    "MeterData",
     "MeterReference",
     "ModelInfo",
     "NonRoutineAdjustment",
@@ -29,6 +31,7 @@ __all__ = [
     "avoided_energy",
     "compute_savings",
     "detect_meter",
+    "detect_site",
     "load_model",
     "normalized_savings",
     "rank_flags",
@@ -39,6 +42,7 @@ __all__ = [
 _WHERE = {
     "ChangePointModel": "models",
     "Costing": "flagref",
+    "MeterData": "engine",
     "MeterReference": "flagref",
     "ModelInfo": "api",
     "NonRoutineAdjustment": "savings",
@@ -47,10 +51,11 @@ _WHERE = {
     "TOWTModel": "models",
     "avoided_energy": "savings",
     "compute_savings": "api",
-    "detect_meter": "jobs",
+    "detect_meter": "engine",
+    "detect_site": "engine",
     "load_model": "models",
     "normalized_savings": "savings",
-    "rank_flags": "jobs",
+    "rank_flags": "engine",
     "run_flags": "jobs",
     "select_daily": "models",
 }

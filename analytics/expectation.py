@@ -34,7 +34,7 @@ def site_drivers(
     ``plantmeter.counters.CounterSpec`` (its wrap modulus and rate bound); meters of other
     kinds are ignored. Without a counter it is picked from the stored columns.
     """
-    from .jobs import counter_to_hourly
+    from .engine import counter_to_hourly
 
     columns: dict[str, pd.Series] = {}
     for item in meters:

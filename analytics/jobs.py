@@ -1,8 +1,9 @@
 """Store-touching jobs (the only analytics module that talks to a SeriesStore).
 
-``run_flags`` reads each meter through the SeriesStore port, runs the detectors that
-fit its kind via ``detect_meter`` (a pure function of a frame, shippable to Dask
-workers) and writes the flags back.
+``run_flags`` reads each meter through the SeriesStore port, hands all of them to the engine
+(``analytics.engine.detect_site``: the detectors that fit each meter's kind, a pure function of
+frames) and writes the flags and flag runs back. ``detect_meter``, ``counter_to_hourly``,
+``expected_daily`` and ``rank_flags`` live in ``analytics.engine`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -12,15 +13,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-import numpy as np
 import pandas as pd
 
-from plantmeter.counters import CounterSpec, meter_counter, stored_counter
+from plantmeter.counters import meter_counter
 from plantmeter.errors import AnalyticsError, StoreError
-from plantmeter.ranges import PLAUSIBLE
 from plantmeter.store import Flag, FlagRun, SeriesStore, to_ms
 
-from .expectation import DRIVER_KINDS, daily_expectation, site_drivers
+from .engine import (
+    REFERENCE_DAYS,
+    MeterData,
+    counter_to_hourly,
+    detect_meter,
+    detect_site,
+    expected_daily,
+    rank_flags,
+)
 from .flagref import Costing, MeterReference
 
 __all__ = [
@@ -37,228 +44,6 @@ logger = logging.getLogger(__name__)
 class MeterLike(Protocol):
     id: str
     kind: str
-
-
-def counter_to_hourly(
-    counter: pd.Series, rollover: float = 0.0, max_rate_per_h: float = 0.0
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Hourly use (sum, coverage) from a raw counter series; also the per-reading status.
-
-    ``rollover`` and ``max_rate_per_h`` come from the meter's ``plantmeter.counters.CounterSpec``
-    (0 = unknown): a drop within them is a wrap whose use is kept, any other drop a reset.
-    """
-    from .kernels import OK, ROLLOVER, bin_intervals, counter_deltas
-
-    s = counter.dropna()
-    idx = pd.DatetimeIndex(s.index).tz_convert("UTC")
-    ms = idx.as_unit("ms").asi8.astype(np.int64)
-    step = int(np.median(np.diff(ms))) if ms.size > 1 else 3_600_000
-    delta, start, status = counter_deltas(
-        ms, s.to_numpy(dtype=float), rollover, 5 * step, max_rate_per_h
-    )
-    h = 3_600_000
-    t0 = (ms[0] // h) * h
-    nb = int((ms[-1] - t0) // h) + 1
-    cover = ((status == OK) | (status == ROLLOVER)).astype(np.int64)
-    sums, cov = bin_intervals(start, ms, delta, cover, t0, h, nb)
-    out_idx = pd.date_range(pd.Timestamp(t0, unit="ms", tz="UTC"), periods=nb, freq="h")
-    return pd.DataFrame({"usage": sums, "coverage": cov}, index=out_idx), status
-
-
-GAUGE_SPIKES = {"electricity": ("power_total",), "water": ("flow_rate",), "gas": ("flow_rate",)}
-
-
-def _frozen_counter(tg: object, raw: pd.Series, step: pd.Timedelta, ref: slice) -> list[Flag]:
-    """A counter that stops moving for longer than it ever did in its reference weeks.
-
-    A plant that is off (nights, weekends) legitimately leaves a counter flat; the reference
-    says for how long, and only a longer flat run is a stuck meter or register.
-    """
-    from . import anomalies as an
-
-    if raw.empty or pd.isna(step) or step <= pd.Timedelta(0):
-        return []
-    per_hour = max(1, int(pd.Timedelta(hours=1) / step))
-    values = raw.to_numpy(dtype=float)
-    reference = values[ref]
-    longest, run = 1, 1
-    for a, b in zip(reference[:-1], reference[1:], strict=True):
-        run = run + 1 if a == b else 1
-        longest = max(longest, run)
-    min_len = max(6 * per_hour, int(1.5 * longest) + 1)
-    return an.stuck(tg, raw, min_len=min_len)  # type: ignore[arg-type]
-
-
-REFERENCE_DAYS = 28
-"""Without a plan, the detectors learn what is normal from the first four weeks they see."""
-
-
-def _positions(index: pd.DatetimeIndex, t0: pd.Timestamp, t1: pd.Timestamp) -> slice:
-    """The positions of ``index`` inside [t0, t1)."""
-    return slice(int(index.searchsorted(t0)), int(index.searchsorted(t1)))
-
-
-def _autocorrelation_factor(residuals: np.ndarray) -> float:
-    """sqrt((1 + rho) / (1 - rho)) for the lag-1 autocorrelation rho > 0 of the reference
-    residuals (1 for rho <= 0): the spread of a sum of autocorrelated days, per day, so the
-    CUSUM of excess does not read a run of warm or busy days as a fault."""
-    r = residuals[np.isfinite(residuals)]
-    if r.size < 10:
-        return 1.0
-    r = r - r.mean()
-    rho = float(np.sum(r[1:] * r[:-1]) / np.sum(r * r)) if np.sum(r * r) > 0 else 0.0
-    rho = min(max(rho, 0.0), 0.9)
-    return float(np.sqrt((1 + rho) / (1 - rho)))
-
-
-def detect_meter(
-    site: str,
-    meter: str,
-    kind: str,
-    frame: pd.DataFrame,
-    tz: str = "UTC",
-    drivers: pd.DataFrame | None = None,
-    reference: MeterReference | None = None,
-    costing: Costing | None = None,
-    counter: CounterSpec | None = None,
-) -> list[Flag]:
-    """All detectors that apply to one meter's raw frame (columns = quantities).
-
-    ``drivers`` (hourly ``production`` / ``temperature``, see ``expectation.site_drivers``)
-    make the excess detector compare with a driver-based baseline instead of weekday means.
-    ``reference`` (from the M&V plan: its baseline period) is what normal is learnt from;
-    without it, the first four weeks of the frame. ``costing`` (units, tariff) values excess.
-    ``counter`` is the meter's counter (``plantmeter.counters.meter_counter``: quantity, wrap
-    modulus, plausible rate); without it the counter is picked from the stored columns, with no
-    wrap known (``plantmeter.counters.stored_counter``). Flags come ranked: the costliest
-    excess first (see ``rank_flags``).
-    """
-    from . import anomalies as an
-    from .kernels import occupancy
-
-    flags: list[Flag] = []
-    if frame.empty:
-        return flags
-    costing = costing or Costing.for_kind(kind)
-    first = pd.DatetimeIndex(frame.index)[0]
-    ref_t0, ref_t1 = (
-        (reference.start, reference.end)
-        if reference is not None
-        else (first, first + pd.Timedelta(days=REFERENCE_DAYS))
-    )
-    step = pd.Series(frame.index).diff().median()
-    max_gap = max(5 * step, pd.Timedelta(minutes=5)) if pd.notna(step) else pd.Timedelta(hours=1)
-    spec = stored_counter(counter, kind, list(frame.columns))
-    if spec is None:
-        for q in frame.columns:
-            s = frame[q].dropna()
-            tg = an.Target(site, meter, q)
-            flags += an.comm_gaps(tg, pd.DatetimeIndex(s.index), max_gap)
-            flags += an.stuck(
-                tg, s, min_len=max(12, int(pd.Timedelta(hours=6) / step)) if pd.notna(step) else 12
-            )
-            if q in PLAUSIBLE:
-                flags += an.impossible_values(tg, s, *PLAUSIBLE[q])
-        return flags
-    raw = frame[spec.quantity].dropna()
-    tg = an.Target(site, meter, spec.quantity)
-    flags += an.comm_gaps(tg, pd.DatetimeIndex(raw.index), max_gap)
-    flags += an.counter_events(tg, raw, spec.rollover, spec.max_rate_per_h)
-    if kind not in DRIVER_KINDS:
-        ref_raw = _positions(pd.DatetimeIndex(raw.index), ref_t0, ref_t1)
-        flags += _frozen_counter(tg, raw, step, ref_raw)
-    for gauge in GAUGE_SPIKES.get(kind, ()):
-        if gauge in frame.columns:  # a glitch in an instantaneous reading (power, flow)
-            flags += an.spikes(an.Target(site, meter, gauge), frame[gauge].dropna(), window=672)
-    hourly, _ = counter_to_hourly(raw, spec.rollover, spec.max_rate_per_h)
-    use = hourly["usage"].where(hourly["coverage"] > 0).tz_convert(tz)
-    if kind in DRIVER_KINDS:
-        # a production counter is a driver, not a consumption: it rests over weekends and
-        # holidays and runs when the plant decides; only its data quality is checked
-        return rank_flags(flags)
-    flags += an.stuck(tg, use, min_len=12)
-    flags += an.spikes(tg, use)
-    ref = _positions(pd.DatetimeIndex(use.index), ref_t0, ref_t1)
-    ref_use = use.iloc[ref].dropna()
-    if len(ref_use) >= 24 * 14 and len(use) >= 24 * 35:
-        # schedule learned from the reference (hours of week mostly above the median)
-        tow = (ref_use.index.day_of_week * 24 + ref_use.index.hour).to_numpy().astype(np.int64)
-        occ_tow = occupancy(
-            np.zeros(len(ref_use)), tow, ref_use.to_numpy(dtype=float), 0.0, 0.0, 0.65
-        )
-        all_tow = (use.index.day_of_week * 24 + use.index.hour).to_numpy()
-        occupied = pd.Series(occ_tow[all_tow], index=use.index)
-        if occ_tow.any() and not occ_tow.all():
-            flags += an.out_of_hours(tg, use, occupied, ref=ref, costing=costing)
-        got = _expectation(use, drivers, ref_t0, ref_t1)
-        if got is not None:
-            flags += an.excess_use(tg, *got, costing)
-    if kind == "water":
-        pos = use[use > 0]
-        if len(pos):
-            # a rise of the night minimum above the site's own normal night flow (the reference)
-            nights = _positions(
-                pd.date_range(use.index[0].normalize(), use.index[-1], freq="D"), ref_t0, ref_t1
-            )
-            flags += an.water_leak(
-                tg, use, threshold=0.1 * float(pos.median()), reference=nights, costing=costing
-            )
-    return rank_flags(flags)
-
-
-def _expectation(
-    use: pd.Series, drivers: pd.DataFrame | None, ref_t0: pd.Timestamp, ref_t1: pd.Timestamp
-) -> tuple[pd.Series, pd.Series, float] | None:
-    daily = use.resample("D").sum(min_count=20)
-    ref_days = _positions(pd.DatetimeIndex(daily.index), ref_t0, ref_t1)
-    expectation = daily_expectation(daily, drivers, reference=ref_days)
-    if expectation is None:
-        return None
-    expected, sigma = expectation
-    factor = _autocorrelation_factor((daily - expected).to_numpy(dtype=float)[ref_days])
-    return daily, expected, sigma * factor
-
-
-def expected_daily(
-    frame: pd.DataFrame,
-    kind: str,
-    tz: str = "UTC",
-    drivers: pd.DataFrame | None = None,
-    reference: MeterReference | None = None,
-    counter: CounterSpec | None = None,
-) -> tuple[pd.Series, pd.Series, float] | None:
-    """(daily use, its expectation, the sigma the excess detector uses) of a consumption meter,
-    as ``detect_meter`` computes them (None when no expectation can be set): what a documented
-    delay of ``anomalies.excess_use`` is computed from."""
-    spec = stored_counter(counter, kind, list(frame.columns))
-    if spec is None or frame.empty:
-        return None
-    first = pd.DatetimeIndex(frame.index)[0]
-    ref_t0, ref_t1 = (
-        (reference.start, reference.end)
-        if reference is not None
-        else (first, first + pd.Timedelta(days=REFERENCE_DAYS))
-    )
-    hourly, _ = counter_to_hourly(frame[spec.quantity].dropna(), spec.rollover, spec.max_rate_per_h)
-    use = hourly["usage"].where(hourly["coverage"] > 0).tz_convert(tz)
-    return _expectation(use, drivers, ref_t0, ref_t1)
-
-
-SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
-
-
-def rank_flags(flags: Sequence[Flag]) -> list[Flag]:
-    """Flags in the order a plant manager acts on them: the costliest excess a day first (money
-    where a tariff is known, else use), then the other flags by severity, oldest first."""
-
-    def key(f: Flag) -> tuple[int, float, int, int]:
-        if f.cost_per_day is not None:
-            return (0, -f.cost_per_day, 0, f.start_ms)
-        if f.excess_per_day is not None:
-            return (1, -f.excess_per_day, 0, f.start_ms)
-        return (2, 0.0, SEVERITY_RANK.get(f.severity, 3), f.start_ms)
-
-    return sorted(flags, key=key)
 
 
 def run_flags(
@@ -313,40 +98,29 @@ def run_flags(
             frames[m.id] = store.read(site_id, m.id, None, start, None)
         except StoreError as exc:
             logger.error("flags: cannot read %s/%s: %s", site_id, m.id, exc)
-    counters = {m.id: meter_counter(m, base_dir=base_dir) for m in meters}
-    site_wide = site_drivers(
-        (m.kind, frames[m.id], counters[m.id]) for m in meters if m.id in frames
-    )
+    inputs = [
+        MeterData(
+            m.id, m.kind, frames[m.id], meter_counter(m, base_dir=base_dir), refs.get(m.id),
+            (costings or {}).get(m.id),
+        )
+        for m in meters
+        if m.id in frames
+    ]
+    found = detect_site(site_id, inputs, tz, plan_drivers=bool(references))
     since_ms = to_ms(since)
-    for m in meters:
-        frame = frames.get(m.id)
-        if frame is None or frame.empty:
-            continue
-        ref = refs.get(m.id)
-        drivers = site_wide
-        if ref is not None and references:
-            drivers = site_drivers(
-                (kind, frames[mid], counters.get(mid))
-                for kind, mid in (("temperature", ref.temperature), ("production", ref.production))
-                if mid is not None and mid in frames
-            )
-        try:
-            flags = detect_meter(
-                site_id, m.id, m.kind, frame, tz, drivers, ref, (costings or {}).get(m.id),
-                counters[m.id],
-            )
-        except (AnalyticsError, ValueError) as exc:
-            logger.error("flags: detectors failed on %s/%s: %s", site_id, m.id, exc)
-            continue
+    for d in inputs:
+        if d.id not in found.flags:
+            continue  # no readings, or the detectors failed on it (logged by the engine)
+        flags = found.flags[d.id]
         if since_ms is not None:
             flags = [f for f in flags if f.end_ms >= since_ms]
-        logger.info("flags: %s/%s: %d flags", site_id, m.id, len(flags))
+        logger.info("flags: %s/%s: %d flags", site_id, d.id, len(flags))
         out += flags
-        first_ms = to_ms(pd.DatetimeIndex(frame.index)[0])
-        last_ms = to_ms(pd.DatetimeIndex(frame.index)[-1])
+        first_ms = to_ms(pd.DatetimeIndex(d.frame.index)[0])
+        last_ms = to_ms(pd.DatetimeIndex(d.frame.index)[-1])
         assert first_ms is not None and last_ms is not None
         runs.append(
-            FlagRun(site_id, m.id, since_ms if since_ms is not None else first_ms, last_ms + 1, computed)
+            FlagRun(site_id, d.id, since_ms if since_ms is not None else first_ms, last_ms + 1, computed)
         )
     if out:
         store.write_flags(out)

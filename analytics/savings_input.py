@@ -8,7 +8,7 @@
   read as °C made a Guatemalan dairy's mean 75 °C and extrapolated the baseline far outside
   its range.
 * ``usage_from_store`` reads a meter's counter through the SeriesStore port and derives hourly
-  use with ``jobs.counter_to_hourly`` (rollover modulus from the profile), the way reports do.
+  use with ``engine.counter_to_hourly`` (rollover modulus from the profile), the way reports do.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from plantmeter.errors import DataSufficiencyError, InputError
 from plantmeter.ranges import check_values
 from plantmeter.store import SeriesStore
 
-from .jobs import counter_to_hourly
+from .engine import counter_to_hourly
 
 __all__ = ["check_temperature", "looks_cumulative", "refuse_cumulative", "store_temperature", "usage_from_store"]
 

@@ -1,7 +1,7 @@
 """Flag benchmark: ``python -m bench.flags [--seeds N] [--variation 0.10] [--phi 0.6] [--interval 900]``.
 
 Runs the example dairy (examples/dairy: scenario, site and M&V plan) through the simulator and
-the flag detectors (``analytics.jobs.detect_meter``, with the plan's baseline period as every
+the flag detectors (``analytics.engine.detect_site``, with the plan's baseline period as every
 meter's reference, its drivers and tariffs) and prints, measured in the same run:
 
 * false alarms per meter and quarter on clean history (no fault; the plan's options do happen,
@@ -196,28 +196,17 @@ def detect_site(
     tz: str,
     only: str | None = None,
 ) -> dict[str, list]:
-    """Every meter (or ``only`` one) through ``detect_meter`` with its plan reference and
-    drivers, as ``run_flags --plan`` does, without a store."""
-    from analytics.expectation import site_drivers
-    from analytics.jobs import detect_meter
+    """Every meter (or ``only`` one) through the engine (``analytics.engine.detect_site``) with
+    its plan reference and drivers, as ``run_flags --plan`` does, without a store."""
+    from analytics.engine import MeterData, detect_site
 
-    out = {}
-    for meter, frame in frames.items():
-        if only is not None and meter != only:
-            continue
-        ref = references.get(meter)
-        drivers = site_drivers(
-            (kind, frames[mid])
-            for kind, mid in (
-                ("temperature", getattr(ref, "temperature", None)),
-                ("production", getattr(ref, "production", None)),
-            )
-            if mid is not None and mid in frames
-        )
-        out[meter] = detect_meter(
-            "dairy", meter, kinds[meter], frame, tz, drivers, ref, costings.get(meter)  # type: ignore[arg-type]
-        )
-    return out
+    data = [
+        MeterData(meter, kinds[meter], frame, None, references.get(meter),  # type: ignore[arg-type]
+                  costings.get(meter))  # type: ignore[arg-type]
+        for meter, frame in frames.items()
+    ]
+    found = detect_site("dairy", data, tz, plan_drivers=True, judge=None if only is None else {only})
+    return dict(found.flags)
 
 
 def false_alarms(flags: Mapping[str, list], t0: datetime, t1: datetime) -> list:
