@@ -1,263 +1,149 @@
-"""Portfolio fast path: baseline + savings + detectors for many hourly meters in one
-parallel numba kernel (``prange`` over meters).
+"""A portfolio of meters through the engine: savings with uncertainty and flags, per meter.
 
-Per meter it runs the same kernels as the per-meter API (TOWT with CalTRACK occupancy,
-G14 statistics inputs, CUSUM (h = 8, fewer false alarms across a portfolio) and EWMA on
-daily residuals, stuck, spikes, impossible values,
-gaps, out-of-hours on residuals, base-load drift, night-minimum leaks) and returns
-numbers and flag counts; the Python side turns them into FSU and totals. Each meter's
-work is a pure function of its arrays, so the same code can be shipped to Dask workers.
+Each consumption meter's savings are ``analytics.api.compute_savings`` on its hourly use from its
+counter (``engine.counter_to_hourly``, hours < 90 % covered left out, as the reports read it),
+with the temperature and production meters its ``MeterReference`` names (the plan's baselines
+entry); its flags are ``engine.detect_site``'s, i.e. what ``plantmeter flags --plan`` computes.
+Nothing here re-implements a model or a detector. ``run_portfolio`` is a pure function of
+``MeterData`` (frames, no store), so a Dask worker can run it on a chunk of meters.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
 
-from .kernels import (
-    block_inflation,
-    cusum_episodes,
-    equal_runs,
-    ewma_excursions,
-    night_minimum,
-    occupancy,
-    rolling_median_mad,
-    run_lengths,
-    spike_mask,
-    threshold_runs,
-    towt_fit,
-    towt_leverage,
-    towt_leverage_parts,
-    towt_predict,
-)
-from .stats import GoodnessOfFit, savings_half_width
+from plantmeter.errors import AnalyticsError
 
-__all__ = ["COLUMNS", "portfolio_kernel", "run_portfolio"]
+from .api import Granularity, SavingsResult, compute_savings
+from .engine import MeterData, SiteFlags, counter_to_hourly, detect_site
+from .expectation import DRIVER_KINDS
+from .savings_input import MIN_COVERAGE
+
+__all__ = ["COLUMNS", "Portfolio", "meter_savings", "run_portfolio"]
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = (
-    "n_base",
-    "p",
-    "sse",
-    "base_mean",
-    "rho",
+    "meter",
+    "kind",
     "observed",
     "adjusted_baseline",
-    "m_report",
-    "flags_cusum",
-    "flags_ewma",
-    "flags_stuck",
-    "flags_spike",
-    "flags_impossible",
-    "flags_gap",
-    "flags_out_of_hours",
-    "flags_baseload",
-    "flags_leak",
-    "leverage",
-    "inflation",
+    "savings",
+    "savings_fraction",
+    "fsu_68",
+    "fsu_90",
+    "model",
+    "cvrmse",
+    "flags",
+    "error",
 )
+"""One row per meter of ``Portfolio.table``: the savings figures (NaN for a driver meter or one
+whose savings cannot be computed, with ``error`` saying why) and the number of flags."""
 
 
-@njit(cache=True)
-def _prune(t: np.ndarray, knots: np.ndarray, min_count: int) -> np.ndarray:
-    k = knots.copy()
-    while k.shape[0] > 0:
-        nb = k.shape[0] + 1
-        counts = np.zeros(nb, dtype=np.int64)
-        for v in t:
-            j = 0
-            while j < k.shape[0] and v > k[j]:
-                j += 1
-            counts[j] += 1
-        worst = np.argmin(counts)
-        if counts[worst] >= min_count:
-            break
-        drop = worst - 1 if worst == nb - 1 else worst
-        if 0 < worst < nb - 1 and counts[worst - 1] < counts[worst + 1]:
-            drop = worst - 1
-        k = np.concatenate((k[:drop], k[drop + 1 :]))
-    return k
+@dataclass
+class Portfolio:
+    """Savings per meter (``table``, columns ``COLUMNS`` plus one count column per flag kind)
+    and the flags behind the counts (``found``: ``engine.SiteFlags``)."""
+
+    table: pd.DataFrame
+    found: SiteFlags
+    results: dict[str, SavingsResult]
 
 
-@njit(cache=True)
-def _one_meter(y, t, tow, hour, day, ndays, n_base, knots, hdd_base, cdd_base, out):  # type: ignore[no-untyped-def]
-    n = y.shape[0]
-    ok = np.isfinite(y) & np.isfinite(t)
-    ok[n_base:] = False
-    yb = y[ok]
-    tb = t[ok]
-    wb = tow[ok]
-    empty = np.zeros((yb.shape[0], 0))
-    occ = occupancy(tb, wb, yb, hdd_base, cdd_base, 0.65)
-    orows = occ[wb]
-    has_o = orows.any()
-    has_u = (~orows).any()
-    ko = _prune(tb[orows], knots, 20)
-    ku = _prune(tb[~orows], knots, 20)
-    alpha, beta, resid, fit_ok = towt_fit(tb, wb, yb, empty, occ, ko, ku, has_o, has_u)
-    pred = towt_predict(t, tow, np.zeros((n, 0)), occ, ko, ku, has_o, has_u, alpha, beta)
-    p = 0
-    for a in alpha:
-        if np.isfinite(a):
-            p += 1
-    for b in beta:
-        if b != 0.0:
-            p += 1
-    sse = 0.0
-    num = 0.0
-    for i in range(resid.shape[0]):
-        sse += resid[i] * resid[i]
-        if i > 0:
-            num += resid[i] * resid[i - 1]
-    out[0] = yb.shape[0]
-    out[1] = p
-    out[2] = sse
-    out[3] = yb.mean() if yb.shape[0] else np.nan
-    out[4] = num / sse if sse > 0 else 0.0
-    obs = 0.0
-    adj = 0.0
-    m = 0
-    for i in range(n_base, n):
-        if np.isfinite(y[i]) and np.isfinite(pred[i]):
-            obs += y[i]
-            adj += pred[i]
-            m += 1
-    out[5] = obs
-    out[6] = adj
-    out[7] = m
-    # the model-error share of the savings variance over the reporting rows (stats.savings_half_width)
-    cnt, zbar, s_inv, inv_ok = towt_leverage_parts(tb, wb, empty, occ, ko, ku, has_o, has_u, beta)
-    rep = np.zeros(n, dtype=np.bool_)
-    for i in range(n_base, n):
-        rep[i] = np.isfinite(y[i]) and np.isfinite(pred[i])
-    if inv_ok and m > 0:
-        out[17] = towt_leverage(
-            t[rep], tow[rep], np.zeros((m, 0)), occ, ko, ku, has_o, has_u, beta, cnt, zbar, s_inv
-        )
-    # variance inflation of summed residuals (within days and day to day), as goodness_of_fit
-    out[18] = block_inflation(resid, day[ok])[0]
-    # daily residuals -> CUSUM / EWMA (sigma from the baseline days)
-    r = y - pred
-    dres = np.zeros(ndays)
-    dcnt = np.zeros(ndays)
-    for i in range(n):
-        if np.isfinite(r[i]):
-            dres[day[i]] += r[i]
-            dcnt[day[i]] += 1
-    for d in range(ndays):
-        if dcnt[d] < 20:
-            dres[d] = np.nan
-    nbd = day[n_base - 1] + 1 if n_base > 0 else 0
-    sd = np.nanstd(dres[:nbd]) if nbd > 2 else np.nan
-    if sd > 0:
-        z = dres / sd
-        out[8] = cusum_episodes(z, 0.5, 8.0)[0].shape[0]
-        out[9] = ewma_excursions(z, 0.2, 3.0, 3)[0].shape[0]
-    out[10] = equal_runs(y, 12, 0.0)[0].shape[0]
-    level = np.nanmedian(np.abs(y))
-    out[11] = spike_mask(y, 168, 8.0, max(0.05 * level, 1e-12)).sum()
-    out[12] = threshold_runs(y, 0.0, np.inf, 1)[0].shape[0]
-    out[13] = run_lengths(~np.isfinite(y), 3)[0].shape[0]
-    # out of hours on residuals (unoccupied hours more than 6 robust sigma above prediction)
-    rb = resid
-    med = np.median(rb)
-    mad = np.median(np.abs(rb - med))
-    thr = med + 6.0 * 1.4826 * mad
-    mask = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
-        mask[i] = (not occ[tow[i]]) and np.isfinite(r[i]) and r[i] > thr
-    out[14] = run_lengths(mask, 4)[0].shape[0]
-    # base-load drift, weather-normalized: mean residual over unoccupied hours per day,
-    # its 14-day rolling median above 15 % of the baseline's unoccupied mean for 7 days
-    ures = np.zeros(ndays)
-    ucnt = np.zeros(ndays)
-    ubase = 0.0
-    nub = 0
-    for i in range(n):
-        if not occ[tow[i]] and np.isfinite(r[i]):
-            ures[day[i]] += r[i]
-            ucnt[day[i]] += 1
-            if i < n_base:
-                ubase += y[i]
-                nub += 1
-    for d in range(ndays):
-        ures[d] = ures[d] / ucnt[d] if ucnt[d] > 0 else np.nan
-    ref_u = ubase / nub if nub > 0 else np.nan
-    rmed, _ = rolling_median_mad(ures, 14, 7)
-    out[15] = run_lengths(rmed > 0.15 * ref_u, 7)[0].shape[0] if ref_u > 0 else 0
-    dmin = np.full(ndays, np.inf)
-    for i in range(n):
-        if np.isfinite(y[i]) and y[i] < dmin[day[i]]:
-            dmin[day[i]] = y[i]
-    for d in range(ndays):
-        if dmin[d] == np.inf:
-            dmin[d] = np.nan
-    ref = np.nanmedian(dmin[:28])
-    nm = night_minimum(y, hour, day, 1, 5, ndays)
-    out[16] = run_lengths(np.isfinite(nm) & (nm > ref * 1.5), 3)[0].shape[0] if ref > 0 else 0
+def _hourly_use(m: MeterData, tz: str) -> pd.Series | None:
+    from plantmeter.counters import stored_counter
+
+    spec = stored_counter(m.counter, m.kind, list(m.frame.columns))
+    if spec is None:
+        return None
+    raw = m.frame[spec.quantity].dropna()
+    if len(raw) < 2:
+        return None
+    hourly, _ = counter_to_hourly(raw, spec.rollover, spec.max_rate_per_h)
+    return hourly["usage"].where(hourly["coverage"] >= MIN_COVERAGE).tz_convert(tz)
 
 
-@njit(parallel=True, cache=True)
-def portfolio_kernel(usage, temp, tow, hour, day, ndays, n_base, knots, hdd_base, cdd_base):  # type: ignore[no-untyped-def]
-    """Per-meter baseline/savings/detector numbers; one row of ``COLUMNS`` per meter."""
-    mcount = usage.shape[0]
-    res = np.full((mcount, len(COLUMNS)), np.nan)
-    for m in prange(mcount):
-        _one_meter(
-            usage[m], temp[m], tow, hour, day, ndays, n_base, knots, hdd_base, cdd_base, res[m]
-        )
-    return res
+def meter_savings(
+    meter: MeterData,
+    by_id: dict[str, MeterData],
+    baseline: tuple[pd.Timestamp, pd.Timestamp],
+    reporting: tuple[pd.Timestamp, pd.Timestamp],
+    tz: str = "UTC",
+    granularity: Granularity = "hourly",
+    temperature_unit: str = "C",
+    allow_disqualified: bool = True,
+) -> SavingsResult:
+    """``compute_savings`` for one consumption meter with the drivers its reference names."""
+    use = _hourly_use(meter, tz)
+    if use is None:
+        raise AnalyticsError(f"meter {meter.id!r}: no counter readings to compute savings from")
+    ref = meter.reference
+    temperature = production = None
+    if ref is not None and ref.temperature is not None and ref.temperature in by_id:
+        frame = by_id[ref.temperature].frame
+        if "temperature" in frame:
+            temperature = frame["temperature"].dropna().tz_convert(tz)
+    if ref is not None and ref.production is not None and ref.production in by_id:
+        production = _hourly_use(by_id[ref.production], tz)
+    return compute_savings(
+        use,
+        baseline,
+        reporting,
+        temperature=temperature,
+        production=production,
+        granularity=granularity,
+        temperature_unit=temperature_unit,
+        allow_disqualified=allow_disqualified,
+    )
 
 
 def run_portfolio(
-    usage: np.ndarray,
-    temp: np.ndarray,
-    index: pd.DatetimeIndex,
-    baseline_end: pd.Timestamp,
-    temperature_unit: str = "F",
-) -> pd.DataFrame:
-    """Baseline, savings, FSU and flag counts for many meters sharing an hourly ``index``."""
-    tow = (index.day_of_week * 24 + index.hour).to_numpy().astype(np.int64)
-    hour = index.hour.to_numpy().astype(np.int64)
-    day = (
-        ((index.normalize() - index[0].normalize()) // pd.Timedelta(days=1))
-        .to_numpy()
-        .astype(np.int64)
-    )
-    s, off = (1.0, 0.0) if temperature_unit == "F" else (5 / 9, -32 * 5 / 9)
-    knots = np.array([30.0, 45.0, 55.0, 65.0, 75.0, 90.0]) * s + off
-    n_base = int(np.searchsorted(index, baseline_end))
-    res = portfolio_kernel(
-        np.ascontiguousarray(usage, dtype=float),
-        np.ascontiguousarray(temp, dtype=float),
-        tow,
-        hour,
-        day,
-        int(day[-1]) + 1,
-        n_base,
-        knots,
-        50.0 * s + off,
-        65.0 * s + off,
-    )
-    df = pd.DataFrame(res, columns=list(COLUMNS))
-    df["savings"] = df["adjusted_baseline"] - df["observed"]
-    df["savings_fraction"] = df["savings"] / df["adjusted_baseline"]
-    fsu68, fsu90 = [], []
-    for row in df.itertuples():
-        n, p = int(row.n_base), int(row.p)
-        rho = float(row.rho)
-        rmse = float(np.sqrt(row.sse / (n - p))) if n > p else np.nan
-        cv = rmse / float(row.base_mean) if n > p else np.nan
-        n_eff = n / float(row.inflation)
-        g = GoodnessOfFit(n, p, np.nan, np.nan, rmse, cv, np.nan, rho, n_eff, float(row.base_mean))
-        sav = abs(float(row.savings))
-        for out, conf in ((fsu68, 0.68), (fsu90, 0.90)):
-            half = savings_half_width(g, int(row.m_report), float(row.leverage), conf)
-            out.append(half / sav if sav else np.nan)
-    df["fsu_68"] = fsu68
-    df["fsu_90"] = fsu90
-    return df
+    site: str,
+    meters: Sequence[MeterData],
+    baseline: tuple[pd.Timestamp, pd.Timestamp],
+    reporting: tuple[pd.Timestamp, pd.Timestamp],
+    tz: str = "UTC",
+    granularity: Granularity = "hourly",
+    temperature_unit: str = "C",
+    allow_disqualified: bool = True,
+) -> Portfolio:
+    """Savings (with FSU) and flags for every meter of ``meters``; one failing meter is a row
+    with its ``error``, not a failed portfolio. Flags use each meter's reference and the
+    drivers it names (``detect_site(plan_drivers=True)``, as ``flags --plan``)."""
+    by_id = {m.id: m for m in meters}
+    found = detect_site(site, meters, tz, plan_drivers=True)
+    rows: list[dict[str, object]] = []
+    results: dict[str, SavingsResult] = {}
+    for m in meters:
+        flags = found.flags.get(m.id, [])
+        row: dict[str, object] = {c: np.nan for c in COLUMNS}
+        row.update(meter=m.id, kind=m.kind, flags=len(flags), error=found.failed.get(m.id, ""))
+        row.update({f"flags_{k}": n for k, n in Counter(f.kind for f in flags).items()})
+        if m.kind not in DRIVER_KINDS:
+            try:
+                r = meter_savings(
+                    m, by_id, baseline, reporting, tz, granularity, temperature_unit,
+                    allow_disqualified,
+                )
+            except AnalyticsError as exc:
+                logger.warning("portfolio: no savings for %s/%s: %s", site, m.id, exc)
+                row["error"] = str(exc)
+            else:
+                results[m.id] = r
+                row.update(
+                    observed=r.observed, adjusted_baseline=r.adjusted_baseline,
+                    savings=r.savings, savings_fraction=r.savings_fraction, fsu_68=r.fsu_68,
+                    fsu_90=r.fsu_90, model=r.model.type, cvrmse=r.model.cvrmse,
+                )
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    counts = [c for c in table.columns if c.startswith("flags_")]
+    table[counts] = table[counts].fillna(0).astype(int)
+    return Portfolio(table, found, results)
