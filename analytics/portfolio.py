@@ -40,11 +40,12 @@ COLUMNS = (
     "fsu_90",
     "model",
     "cvrmse",
-    "flags",
+    "n_flags",
     "error",
 )
 """One row per meter of ``Portfolio.table``: the savings figures (NaN for a driver meter or one
-whose savings cannot be computed, with ``error`` saying why) and the number of flags."""
+whose savings cannot be computed, with ``error`` saying why) and the number of flags
+(``flags_<kind>`` columns count them by kind)."""
 
 
 @dataclass
@@ -124,7 +125,7 @@ def run_portfolio(
     for m in meters:
         flags = found.flags.get(m.id, [])
         row: dict[str, object] = {c: np.nan for c in COLUMNS}
-        row.update(meter=m.id, kind=m.kind, flags=len(flags), error=found.failed.get(m.id, ""))
+        row.update(meter=m.id, kind=m.kind, n_flags=len(flags), error=found.failed.get(m.id, ""))
         row.update({f"flags_{k}": n for k, n in Counter(f.kind for f in flags).items()})
         if m.kind not in DRIVER_KINDS:
             try:
