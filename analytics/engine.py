@@ -69,6 +69,14 @@ def counter_to_hourly(
 GAUGE_SPIKES = {"electricity": ("power_total",), "water": ("flow_rate",), "gas": ("flow_rate",)}
 
 
+def _longest_equal_run(values: np.ndarray) -> int:
+    """The longest run of equal consecutive values (1 for fewer than two values)."""
+    from .kernels import run_lengths
+
+    st, en = run_lengths(values[1:] == values[:-1], 1)
+    return 1 + int((en - st).max()) if st.size else 1
+
+
 def _frozen_counter(tg: object, raw: pd.Series, step: pd.Timedelta, ref: slice) -> list[Flag]:
     """A counter that stops moving for longer than it ever did in its reference weeks.
 
@@ -82,11 +90,7 @@ def _frozen_counter(tg: object, raw: pd.Series, step: pd.Timedelta, ref: slice) 
     per_hour = max(1, int(pd.Timedelta(hours=1) / step))
     values = raw.to_numpy(dtype=float)
     reference = values[ref]
-    longest, run = 1, 1
-    for a, b in zip(reference[:-1], reference[1:], strict=True):
-        run = run + 1 if a == b else 1
-        longest = max(longest, run)
-    min_len = max(6 * per_hour, int(1.5 * longest) + 1)
+    min_len = max(6 * per_hour, int(1.5 * _longest_equal_run(reference)) + 1)
     return an.stuck(tg, raw, min_len=min_len)  # type: ignore[arg-type]
 
 

@@ -15,10 +15,11 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.engine import MeterData, detect_meter, detect_site
+from analytics.engine import MeterData, _longest_equal_run, detect_meter, detect_site
 from analytics.expectation import site_drivers
 from analytics.jobs import run_flags
 from bench.flags import load_example, plan_references, simulate
@@ -137,3 +138,19 @@ def test_run_flags_over_a_store_writes_what_the_engine_finds(dairy: dict[str, An
     want = [f for flags in batched.flags.values() for f in flags]
     assert sorted(got, key=repr) == sorted(want, key=repr)
     assert len(store.read_flags("dairy")) == len(want)
+
+
+def _longest_equal_run_loop(values: np.ndarray) -> int:
+    """Plain-Python reference: the loop ``_frozen_counter`` used before the kernel."""
+    longest, run = 1, 1
+    for a, b in zip(values[:-1], values[1:], strict=True):
+        run = run + 1 if a == b else 1
+        longest = max(longest, run)
+    return longest
+
+
+def test_longest_equal_run_matches_the_plain_loop_on_random_inputs() -> None:
+    rng = np.random.default_rng(12)
+    for _ in range(500):
+        values = rng.integers(0, 3, int(rng.integers(0, 80))).astype(float)
+        assert _longest_equal_run(values) == _longest_equal_run_loop(values)
