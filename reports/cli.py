@@ -19,20 +19,9 @@ def _quiet() -> None:
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
 
 
-def _stamp(doc: Any, ctx: Any) -> None:
-    """Which approved version and pinned baselines the document used; a banner if none."""
-    doc.data["approval"] = ctx.approval_data()
-    if not ctx.approved:
-        doc.title += " — UNAPPROVED baseline"
-        doc.summary = (
-            "UNAPPROVED baseline (no `plantmeter plan approve` yet): figures are refitted on "
-            "today's readings and not yet agreed. " + doc.summary
-        )
-
-
 def _loan(args: argparse.Namespace) -> int:
     _quiet()
-    from .common import check_in_plan, check_output, parse_month, report_context
+    from .common import check_in_plan, check_output, parse_month, report_context, stamp_approval
     from .load import load_plan
     from .loan import loan_report
     from .loan_doc import loan_document
@@ -49,7 +38,7 @@ def _loan(args: argparse.Namespace) -> int:
             ctx.meta(f"{ctx.plan.baseline.start} to {w.end} (exclusive)"),
             ctx.plan.loan(args.loan_id).currency,
         )
-        _stamp(doc, ctx)
+        stamp_approval(doc, ctx)
     print(doc.summary)
     write(doc, args.out)
     return 0
@@ -58,7 +47,7 @@ def _loan(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     _quiet()
     from .audit import audit_data_end, audit_document, audit_report
-    from .common import check_in_plan, check_output, parse_month, report_context
+    from .common import check_in_plan, check_output, parse_month, report_context, stamp_approval
     from .load import load_plan
     from .render import write
 
@@ -84,7 +73,7 @@ def _audit(args: argparse.Namespace) -> int:
             ctx.plan.currency,
             args.site,
         )
-        _stamp(doc, ctx)
+        stamp_approval(doc, ctx)
     print(doc.summary)
     write(doc, args.out)
     return 0
@@ -92,7 +81,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _consumption(args: argparse.Namespace) -> int:
     _quiet()
-    from .common import check_in_plan, check_output, parse_period, report_context
+    from .common import check_in_plan, check_output, parse_period, report_context, stamp_approval
     from .consumption import consumption_report
     from .consumption_doc import consumption_document
     from .load import load_plan
@@ -107,7 +96,7 @@ def _consumption(args: argparse.Namespace) -> int:
         doc = consumption_document(
             r, ctx.meta(f"{w.start} to {w.end} (exclusive)"), ctx.plan.currency, loaded.site.site.id
         )
-        _stamp(doc, ctx)
+        stamp_approval(doc, ctx)
     print(doc.summary)
     write(doc, args.out)
     return 0

@@ -19,6 +19,7 @@ from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesStore
 
 from .data import SiteData
+from .document import Document
 from .load import LoadedPlan, PlanVersion
 from .plan import MVPlan
 from .verify import Verifier, Window, month_window
@@ -33,6 +34,7 @@ __all__ = [
     "plan_store",
     "report_context",
     "software_version",
+    "stamp_approval",
 ]
 
 OUTPUT_SUFFIXES = (".pdf", ".html", ".htm", ".json")
@@ -245,3 +247,14 @@ def report_context(
     finally:
         if owned:
             store.close()
+
+
+def stamp_approval(doc: Document, ctx: ReportContext) -> None:
+    """Which approved version and pinned baselines the document used; a banner if none."""
+    doc.data["approval"] = ctx.approval_data()
+    if not ctx.approved:
+        doc.title += " — UNAPPROVED baseline"
+        doc.summary = (
+            "UNAPPROVED baseline (no `plantmeter plan approve` yet): figures are refitted on "
+            "today's readings and not yet agreed. " + doc.summary
+        )

@@ -27,7 +27,7 @@ from typing import Literal
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesStore
 from reports.audit import audit_data_end, audit_document, audit_report
-from reports.common import ReportContext, check_in_plan, parse_period
+from reports.common import check_in_plan, parse_period, stamp_approval
 from reports.consumption import consumption_report
 from reports.consumption_doc import consumption_document
 from reports.document import Document
@@ -60,17 +60,6 @@ class ReportDocument:
     @property
     def summary(self) -> str:
         return self.document.summary
-
-
-def stamp_approval(doc: Document, ctx: ReportContext) -> None:
-    """Which approved version and pinned baselines the document used; a banner if none."""
-    doc.data["approval"] = ctx.approval_data()
-    if not ctx.approved:
-        doc.title += " — UNAPPROVED baseline"
-        doc.summary = (
-            "UNAPPROVED baseline (no `plantmeter plan approve` yet): figures are refitted on "
-            "today's readings and not yet agreed. " + doc.summary
-        )
 
 
 def _period(period: str | date | Window) -> Window:
