@@ -59,7 +59,7 @@ def _ours(res: dict[str, Any], outdir: Path) -> dict[str, Any]:
     import pandas as pd
 
     from analytics.api import compute_savings
-    from analytics.cli import read_series_csv
+    from plantmeter_app.commands.analytics import read_series_csv
 
     name = res["name"]
     usage = read_series_csv(outdir / f"{name}.usage.csv", "UTC")

@@ -134,7 +134,7 @@ def measure(n: int, seconds: float, workdir: Path, broker: MosquittoServer) -> d
     ports = [free_port() for _ in range((n + UNITS_PER_BUS - 1) // UNITS_PER_BUS)]
     scen = workdir / f"scenario-{n}.yaml"
     scen.write_text(yaml.safe_dump(scenario(n, ports)))
-    cmd = [sys.executable, "-m", "plantmeter.cli", "--log-level", "WARNING", "sim", str(scen)]
+    cmd = [sys.executable, "-m", "plantmeter_app", "--log-level", "WARNING", "sim", str(scen)]
     for i, p in enumerate(ports):
         cmd += ["--port", f"bus-{i}={p}"]
     sim = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

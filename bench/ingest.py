@@ -263,7 +263,7 @@ def ingest_processes_rate(
         [
             sys.executable,
             "-m",
-            "plantmeter.cli",
+            "plantmeter_app",
             "--log-level",
             "WARNING",
             "ingest",

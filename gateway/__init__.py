@@ -1,7 +1,7 @@
 """gateway: Modbus meters -> MQTT reading messages, through an on-disk outbox.
 
 Public interface: ``Gateway`` (``gateway.service``), the ``plantmeter gateway`` command
-(``gateway.cli``); building blocks ``plan_requests``, ``decode_response``, ``Outbox``.
+(``plantmeter_app.commands.gateway``); building blocks ``plan_requests``, ``decode_response``, ``Outbox``.
 See gateway/README.md.
 """
 

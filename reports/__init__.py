@@ -8,8 +8,8 @@ Public interface:
 * ``reports.verify``: ``Verifier`` (verified savings per option and period)
 * ``reports.approval``: ``approve`` (pin the baselines), ``pins_for``, ``baseline_changes``;
   ``reports.record``: the approval record file; ``reports.readings``: readings fingerprints
-* ``reports.cli.register``: the ``plantmeter report loan|audit|consumption`` and
-  ``plantmeter plan approve|show`` commands
+* the ``plantmeter report loan|audit|consumption`` and ``plantmeter plan approve|show``
+  commands live in ``plantmeter_app.commands.reports``
 """
 
 from __future__ import annotations

@@ -17,8 +17,14 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-FOLDERS = ["plantmeter", "gateway", "ingest", "firmware-sim", "analytics", "reports", "dashboard"]
-OURS = {"plantmeter", "gateway", "ingest", "firmware_sim", "analytics", "reports", "dashboard", "tests", "bench"}
+FOLDERS = [
+    "plantmeter", "gateway", "ingest", "firmware-sim", "analytics", "reports", "services", "dashboard",
+    "plantmeter_app",
+]
+OURS = {
+    "plantmeter", "gateway", "ingest", "firmware_sim", "analytics", "reports", "services", "dashboard",
+    "plantmeter_app", "tests", "bench",
+}
 NOT_IMPORTED = {  # declared on purpose though no module imports them by name
     "uvicorn": "runs the dashboard's ASGI app (issue #13)",
     "fastapi": "the dashboard (issue #13)",

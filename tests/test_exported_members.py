@@ -18,6 +18,7 @@ PACKAGES = {
     "dashboard": "dashboard",
     "reports": "reports",
     "services": "services",
+    "plantmeter_app": "plantmeter_app",
 }
 MODULES = sorted(
     (name + "." + ".".join(p.relative_to(ROOT / folder).with_suffix("").parts)).removesuffix(

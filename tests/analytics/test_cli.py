@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import cli
 from plantmeter.errors import AnalyticsError, InputError
+from plantmeter_app.commands import analytics as cli
 
 from .synth import daily_frame
 from .test_jobs import _plant
@@ -102,7 +102,7 @@ def test_savings_bad_period_and_csv(tmp_path: Path) -> None:
 def test_savings_subprocess(tmp_path: Path) -> None:
     argv = _args(tmp_path, "--json")
     code = (
-        "import argparse, sys; from analytics.cli import register; "
+        "import argparse, sys; from plantmeter_app.commands.analytics import register; "
         "p = argparse.ArgumentParser(); register(p.add_subparsers()); "
         "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))"
     )
@@ -114,7 +114,7 @@ def test_savings_subprocess(tmp_path: Path) -> None:
 
 
 def test_cli_import_does_not_load_numba() -> None:
-    code = "import sys, analytics.cli; print('numba' in sys.modules)"
+    code = "import sys, plantmeter_app.commands.analytics; print('numba' in sys.modules)"
     r = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
@@ -169,7 +169,7 @@ def test_flags_with_a_plan_judge_by_its_baseline_and_cost_at_its_tariff(
         "tariffs: {water: {type: flat, price: 2.10}}\n"
         "options: [{id: o, title: An option, level: housekeeping, meters: [cip-water]}]\n"
     )
-    from plantmeter.cli import build_parser  # the composition root wires the plan loader in
+    from plantmeter_app.cli import build_parser
 
     both = build_parser().parse_args(["flags", "--plan", str(plan), "--reference", "2024-01-01"])
     with pytest.raises(AnalyticsError, match="drop --reference"):

@@ -10,7 +10,6 @@ MODULES = [
     "analytics",
     "analytics.api",
     "analytics.anomalies",
-    "analytics.cli",
     "analytics.jobs",
     "analytics.prepare",
     "analytics.savings",

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from ingest.stores import SqliteStore
-from plantmeter.cli import main
 from plantmeter.store import SeriesRow
+from plantmeter_app.cli import main
 
 from .synth import daily_frame
 

@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 
 import pytest
-from firmware_sim import cli
 
 from plantmeter.errors import SimulatorError
+from plantmeter_app.commands import sim as cli
 
 from .conftest import DAIRY
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plantmeter.cli import main
+from plantmeter_app.cli import main
 
 SITE = Path(__file__).parents[2] / "examples" / "dairy" / "site.yaml"
 

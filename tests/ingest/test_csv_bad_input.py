@@ -13,7 +13,7 @@ import pytest
 
 from analytics.jobs import counter_to_hourly
 from ingest.stores import SqliteStore
-from plantmeter.cli import main
+from plantmeter_app.cli import main
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 

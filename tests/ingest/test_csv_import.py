@@ -11,7 +11,7 @@ import pytest
 
 from ingest.csv_import import import_csv, parse_interval_csv
 from ingest.stores import SqliteStore
-from plantmeter.cli import main
+from plantmeter_app.cli import main
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 

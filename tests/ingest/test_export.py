@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingest.stores import SqliteStore
-from plantmeter.cli import main
 from plantmeter.store import SeriesRow
+from plantmeter_app.cli import main
 
 T0 = 1_740_808_800_000  # 2025-03-01T06:00Z = 2025-03-01 00:00 in Guatemala (UTC-6)
 
@@ -64,7 +64,7 @@ def test_naive_start_and_end_are_site_local_time(tmp_path: Path, capsys) -> None
 
 def test_export_into_head_has_no_broken_pipe_traceback(tmp_path: Path) -> None:
     path = site(tmp_path, rows=20_000)
-    command = f"'{sys.executable}' -m plantmeter.cli export '{path}' --meter main-elec 2>'{tmp_path}/err' | head -n 3"
+    command = f"'{sys.executable}' -m plantmeter_app export '{path}' --meter main-elec 2>'{tmp_path}/err' | head -n 3"
     done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120,
                           env=os.environ | {"PYTHONUNBUFFERED": "1"})
     assert done.stdout.splitlines()[0].startswith("timestamp,")

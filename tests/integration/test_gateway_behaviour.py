@@ -92,7 +92,7 @@ def test_dry_run_prints_a_table_of_decoded_values(tmp_path: Path) -> None:
         site = tmp_path / "site.yaml"
         site.write_text(json.dumps(config.model_dump(mode="json")))
         done = subprocess.run(
-            [sys.executable, "-m", "plantmeter.cli", "gateway", str(site), "--dry-run"],
+            [sys.executable, "-m", "plantmeter_app", "gateway", str(site), "--dry-run"],
             capture_output=True,
             text=True,
             timeout=60,

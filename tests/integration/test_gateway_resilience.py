@@ -74,7 +74,7 @@ def test_sigkilled_gateway_loses_nothing_it_queued(
         site.write_text(json.dumps(config.model_dump(mode="json")))  # JSON is YAML
         mosquitto.stop()  # nothing can leave the outbox: everything polled is queued on disk
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        cmd = [sys.executable, "-m", "plantmeter.cli", "gateway", str(site)]
+        cmd = [sys.executable, "-m", "plantmeter_app", "gateway", str(site)]
         proc = subprocess.Popen(
             cmd, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

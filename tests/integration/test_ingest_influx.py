@@ -266,7 +266,7 @@ def _start_cli_ingest(site: Path, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "plantmeter.cli", "ingest", str(site), "--status-interval", "1"],
+            [sys.executable, "-m", "plantmeter_app", "ingest", str(site), "--status-interval", "1"],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,

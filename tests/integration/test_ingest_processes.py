@@ -42,7 +42,7 @@ def test_two_processes_split_the_stream_and_store_each_reading_once(
         [
             sys.executable,
             "-m",
-            "plantmeter.cli",
+            "plantmeter_app",
             "ingest",
             str(site),
             "--processes",
@@ -123,7 +123,7 @@ def test_a_member_that_dies_stops_them_all_with_an_error(tmp_path: Path, mosquit
     status = Recorder(mosquitto.port, topic="plantmeter/_ingest/+/status")
     status.client.subscribe("plantmeter/_ingest/+/status", qos=1)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "plantmeter.cli", "ingest", str(site), "--processes", "2"],
+        [sys.executable, "-m", "plantmeter_app", "ingest", str(site), "--processes", "2"],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     try:

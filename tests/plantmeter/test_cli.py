@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_help_lists_every_command_without_loading_pandas_or_numba() -> None:
     code = (
         "import sys, contextlib, io\n"
-        "from plantmeter.cli import main\n"
+        "from plantmeter_app.cli import main\n"
         "out = io.StringIO()\n"
         "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(out):\n"
         "    main(['--help'])\n"

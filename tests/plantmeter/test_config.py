@@ -135,7 +135,7 @@ def test_cli_reports_a_bad_site_in_one_line_and_exits_2(tmp_path: Path) -> None:
 
     site = write(tmp_path, GOOD.replace("eastron-sdm630", "eastron-sdm999"))
     done = subprocess.run(
-        [sys.executable, "-m", "plantmeter.cli", "gateway", str(site), "--dry-run"],
+        [sys.executable, "-m", "plantmeter_app", "gateway", str(site), "--dry-run"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from ingest.stores import open_store
-from plantmeter.cli import main
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesPoint
+from plantmeter_app.cli import main
 from reports.common import report_context
 from reports.load import load_plan
 from reports.record import approval_path, entry_digest

@@ -22,9 +22,9 @@ from firmware_sim import generate_history, load_scenario
 from analytics.jobs import counter_to_hourly, run_flags
 from ingest.csv_import import import_csv
 from ingest.stores import open_store
-from plantmeter.cli import main
 from plantmeter.config import load_site
 from plantmeter.counters import meter_counter
+from plantmeter_app.cli import main
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 WINDOW = (datetime(2025, 8, 30, tzinfo=UTC), datetime(2025, 11, 3, tzinfo=UTC))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from plantmeter.cli import main
 from plantmeter.store import FlagRun
+from plantmeter_app.cli import main
 from reports.flagstatus import coverage, flag_lines, flag_status
 from tests.dairy import Dairy
 

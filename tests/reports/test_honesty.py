@@ -21,8 +21,8 @@ from pypdf import PdfReader
 
 from ingest.csv_import import import_csv
 from ingest.stores import open_store
-from plantmeter.cli import main
 from plantmeter.store import SeriesRow
+from plantmeter_app.cli import main
 from reports.common import report_context
 from reports.consumption import consumption_report
 from reports.consumption_doc import consumption_document

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from plantmeter.cli import main
+from plantmeter_app.cli import main
 from reports.common import report_context
 from reports.loan import loan_report
 from reports.verify import Window, month_window, periods_for

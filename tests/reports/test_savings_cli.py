@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from plantmeter.cli import main
+from plantmeter_app.cli import main
 from tests.dairy import Dairy
 
 

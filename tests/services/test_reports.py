@@ -15,7 +15,7 @@ import pytest
 
 from ingest.stores import open_store
 from plantmeter.errors import ConfigError
-from reports import cli as report_cli
+from plantmeter_app.commands import reports as report_cli
 from services import loan_status, option_savings, render, report_document
 from tests.dairy import Dairy
 

@@ -177,11 +177,10 @@ def _run_member(
     stop: threading.Event | None = None,
 ) -> None:
     """One ingest process until SIGINT/SIGTERM (or ``stop``); ``index`` suffixes the client id."""
+    from ingest.service import IngestService
+    from ingest.stores import open_store
     from plantmeter.config import load_site
-    from plantmeter.runtime import configure_logging
-
-    from .service import IngestService
-    from .stores import open_store
+    from plantmeter_app.runtime import configure_logging
 
     if index is not None and index > 1:  # a spawned child: set up its own logging
         configure_logging(log_level)
@@ -203,10 +202,9 @@ def _run_member(
 
 
 def _export(args: argparse.Namespace) -> int:
+    from ingest.stores import open_store
     from plantmeter.config import load_site
     from plantmeter.times import parse_time
-
-    from .stores import open_store
 
     config = load_site(args.site)
     tz = config.site.timezone
@@ -284,12 +282,11 @@ def _stdout_closed_ok() -> Iterator[None]:
 def _import_csv(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from ingest.csv_import import ImportOptions, import_csv
+    from ingest.csv_read import CsvDialect
+    from ingest.stores import open_store
     from plantmeter.config import load_site
     from plantmeter.durations import parse_duration
-
-    from .csv_import import ImportOptions, import_csv
-    from .csv_read import CsvDialect
-    from .stores import open_store
 
     config = load_site(args.site)
     try:

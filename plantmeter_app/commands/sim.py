@@ -72,13 +72,13 @@ def _ports(items: list[str]) -> dict[str, int]:
 
 def run_sim(args: argparse.Namespace) -> int:
     """Entry point of ``plantmeter sim``; returns the exit code."""
-    from .scenario import load_scenario
+    from firmware_sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     if args.seed is not None:
         scenario = scenario.model_copy(update={"seed": args.seed})
     if args.plot_week:
-        from .plot import plot_week
+        from firmware_sim.plot import plot_week
 
         out = args.out or Path("docs")
         path = plot_week(scenario, _when(args.plot_week, scenario.zone, "--plot-week"), out / "simulated-week.png")
@@ -90,7 +90,7 @@ def run_sim(args: argparse.Namespace) -> int:
             raise SimulatorError("--history: write START..END, e.g. 2025-01-01..2026-01-01")
         if args.out is None:
             raise SimulatorError("--history needs --out DIR for the CSV files")
-        from .history import generate_history
+        from firmware_sim.history import generate_history
 
         paths = generate_history(
             scenario,
@@ -109,7 +109,7 @@ def run_sim(args: argparse.Namespace) -> int:
 def _serve(scenario: Any, args: argparse.Namespace) -> int:
     import asyncio
 
-    from .server import MeterBus
+    from firmware_sim.server import MeterBus
 
     async def main() -> None:
         bus = MeterBus(

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from gateway.poller import PollResult
+    from gateway.service import Gateway
     from plantmeter.errors import MeterReadError
-
-    from .poller import PollResult
-    from .service import Gateway
 
 __all__ = ["register"]
 
@@ -38,10 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _run(args: argparse.Namespace) -> int:
+    from gateway.service import Gateway
     from plantmeter.config import load_site
-    from plantmeter.runtime import run_until_signal
-
-    from .service import Gateway
+    from plantmeter_app.runtime import run_until_signal
 
     config = load_site(args.site)
     gateway = Gateway(config, base_dir=Path.cwd())

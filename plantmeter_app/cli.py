@@ -1,8 +1,8 @@
 """The ``plantmeter`` command: one entry point, a subcommand per job.
 
-Each package registers its own subcommands (``<package>.cli.register``); heavy imports
-happen inside the commands, so ``plantmeter --help`` is instant. This module and
-``plantmeter.demo`` are the composition root: the only places that import every package.
+Each job's subcommands live in ``plantmeter_app.commands.<job>`` (``register(subparsers)``);
+heavy imports happen inside the commands, so ``plantmeter --help`` is instant. This package is
+the composition root: the only one that imports every other package.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .errors import PlantMeterError
+from plantmeter.errors import PlantMeterError
 
 __all__ = ["build_parser", "main"]
 
@@ -21,13 +21,12 @@ logger = logging.getLogger("plantmeter")
 
 # Packages whose cli module adds subcommands, in the order of the data flow.
 COMMAND_MODULES = [
-    "firmware_sim.cli",
-    "gateway.cli",
-    "ingest.cli",
-    "analytics.cli",
-    "reports.cli",
-    "dashboard.cli",
-    "plantmeter.demo",
+    "plantmeter_app.commands.sim",
+    "plantmeter_app.commands.gateway",
+    "plantmeter_app.commands.ingest",
+    "plantmeter_app.commands.analytics",
+    "plantmeter_app.commands.reports",
+    "plantmeter_app.demo",
 ]
 
 
@@ -49,9 +48,6 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # a package that has no commands yet
         module.register(subparsers)
-    # the one arrow analytics may not draw itself: `flags --plan` reads the M&V plan (reports)
-    if "flags" in subparsers.choices:
-        subparsers.choices["flags"].set_defaults(plan_references="reports.flagrefs.open_plan_references")
     return parser
 
 

@@ -128,7 +128,7 @@ def read_series_csv(path: Path, tz: str) -> Any:
 
 
 def cmd_savings(args: argparse.Namespace) -> int:
-    from .api import compute_savings
+    from analytics.api import compute_savings
 
     inputs = _savings_inputs(args)
     result = compute_savings(
@@ -174,9 +174,8 @@ def cmd_savings(args: argparse.Namespace) -> int:
 
 def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """The series, periods and model ``savings`` computes on: from CSV files or from the store."""
+    from analytics.savings_input import check_temperature, refuse_cumulative
     from plantmeter.times import parse_period
-
-    from .savings_input import check_temperature, refuse_cumulative
 
     store_mode = args.site is not None
     if store_mode == (args.usage is not None):
@@ -209,12 +208,11 @@ def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
 
 def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """``savings --site --meter``: hourly use and drivers read through the store."""
+    from analytics.savings_input import store_temperature, usage_from_store
     from ingest import open_store
     from plantmeter.config import load_site
     from plantmeter.counters import CounterSpec, meter_counter
     from plantmeter.times import parse_period
-
-    from .savings_input import store_temperature, usage_from_store
 
     if not args.meter:
         raise InputError("--site needs --meter M: the meter whose savings to compute")
@@ -269,20 +267,11 @@ def _open_site(path: Path) -> tuple[Any, Any]:
 
 
 def _open_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, Path]:
-    """(site config, store, references, costings, site folder) from ``--plan``.
-
-    The plan model lives in reports, which analytics may not import (DESIGN, Layers): the
-    composition root passes the loader in as ``plan_references`` (``plantmeter.cli``).
-    """
-    import importlib
-
+    """(site config, store, references, costings, site folder) from ``--plan``."""
     from ingest import open_store
+    from reports.flagrefs import open_plan_references
 
-    loader = getattr(args, "plan_references", None)
-    if not loader:
-        raise AnalyticsError("--plan needs the reports package; run it as `plantmeter flags --plan`")
-    module, _, name = str(loader).rpartition(".")
-    site, url, refs, costs, site_dir = getattr(importlib.import_module(module), name)(args.plan)
+    site, url, refs, costs, site_dir = open_plan_references(args.plan)
     return site, open_store(url), refs, costs, site_dir
 
 
@@ -299,8 +288,8 @@ def _utc(text: str | None, option: str, tz: str = "UTC") -> Any:
 
 
 def cmd_flags(args: argparse.Namespace) -> int:
-    from .flagref import local_when
-    from .jobs import run_flags
+    from analytics.flagref import local_when
+    from analytics.jobs import run_flags
 
     if (args.site is None) == (args.plan is None):
         raise AnalyticsError("give the site YAML or --plan PLAN.yaml (which names its site), one of them")

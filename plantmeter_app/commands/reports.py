@@ -21,11 +21,17 @@ def _quiet() -> None:
 
 def _loan(args: argparse.Namespace) -> int:
     _quiet()
-    from .common import check_in_plan, check_output, parse_month, report_context, stamp_approval
-    from .load import load_plan
-    from .loan import loan_report
-    from .loan_doc import loan_document
-    from .render import write
+    from reports.common import (
+        check_in_plan,
+        check_output,
+        parse_month,
+        report_context,
+        stamp_approval,
+    )
+    from reports.load import load_plan
+    from reports.loan import loan_report
+    from reports.loan_doc import loan_document
+    from reports.render import write
 
     check_output(args.out)
     w = parse_month(args.period)
@@ -46,10 +52,16 @@ def _loan(args: argparse.Namespace) -> int:
 
 def _audit(args: argparse.Namespace) -> int:
     _quiet()
-    from .audit import audit_data_end, audit_document, audit_report
-    from .common import check_in_plan, check_output, parse_month, report_context, stamp_approval
-    from .load import load_plan
-    from .render import write
+    from reports.audit import audit_data_end, audit_document, audit_report
+    from reports.common import (
+        check_in_plan,
+        check_output,
+        parse_month,
+        report_context,
+        stamp_approval,
+    )
+    from reports.load import load_plan
+    from reports.render import write
 
     check_output(args.out)
     month = parse_month(args.period) if args.period else None
@@ -81,11 +93,17 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _consumption(args: argparse.Namespace) -> int:
     _quiet()
-    from .common import check_in_plan, check_output, parse_period, report_context, stamp_approval
-    from .consumption import consumption_report
-    from .consumption_doc import consumption_document
-    from .load import load_plan
-    from .render import write
+    from reports.common import (
+        check_in_plan,
+        check_output,
+        parse_period,
+        report_context,
+        stamp_approval,
+    )
+    from reports.consumption import consumption_report
+    from reports.consumption_doc import consumption_document
+    from reports.load import load_plan
+    from reports.render import write
 
     check_output(args.out)
     w = parse_period(args.period)
@@ -103,7 +121,7 @@ def _consumption(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from .load import load_plan
+    from reports.load import load_plan
 
     loaded = load_plan(args.plan)
     print(loaded.as_of(None)[1].describe())
@@ -128,10 +146,9 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _approve(args: argparse.Namespace) -> int:
     from plantmeter.errors import ConfigError
-
-    from .approval import approve
-    from .common import plan_store
-    from .load import load_plan
+    from reports.approval import approve
+    from reports.common import plan_store
+    from reports.load import load_plan
 
     loaded = load_plan(args.plan)
     try:
@@ -155,7 +172,7 @@ def _approve(args: argparse.Namespace) -> int:
                 f"NMBE {st['nmbe']:.2%}, R² {st['r2']:.3f}, n {st['n']}; "
                 f"{f['readings']['count']:,} readings {f['readings']['digest']}"
             )
-    from .record import approval_path
+    from reports.record import approval_path
 
     print(f"approval record head {new[-1]['digest']} written to {approval_path(loaded.path)}")
     return 0

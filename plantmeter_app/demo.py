@@ -2,7 +2,7 @@
 
 simulator (firmware_sim, Modbus TCP) -> gateway -> embedded MQTT broker (amqtt) ->
 ingest -> SQLite, on the dairy example, until Ctrl-C (or ``--duration``). Like
-``plantmeter.cli`` this module is a composition root: it wires every package together.
+``plantmeter_app.cli`` this module is a composition root: it wires every package together.
 """
 
 from __future__ import annotations
@@ -108,8 +108,7 @@ async def run_demo(
     from gateway.service import Gateway
     from ingest.service import IngestService
     from ingest.stores import open_store
-
-    from .config import BrokerConfig, IngestConfig, StoreConfig, load_site
+    from plantmeter.config import BrokerConfig, IngestConfig, StoreConfig, load_site
 
     config = load_site(site_path)
     scenario = firmware_sim.load_scenario(scenario_path)
