@@ -28,11 +28,11 @@ from pathlib import Path
 import yaml
 from pymodbus.client import AsyncModbusTcpClient
 
+from bench.servers import MosquittoServer, free_port, wait_for_port
 from gateway.requests import plan_requests
 from gateway.service import Gateway
 from plantmeter.config import SiteConfig
 from plantmeter.profile import load_profile
-from tests.servers import MosquittoServer, free_port, wait_for_port
 
 UNITS_PER_BUS = 10
 

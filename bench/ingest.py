@@ -309,8 +309,7 @@ def run(
 ) -> dict[str, object]:
     """Start the servers, alternate the three measurements, return medians and the ratio."""
     from bench.influx_raw import raw_write_rate
-    from bench.servers import InfluxServer
-    from tests.servers import MosquittoServer
+    from bench.servers import InfluxServer, MosquittoServer
 
     fields = len(load_profile("eastron-sdm630").points)
     size = len(build_payloads(1, meters)[0][1])
