@@ -1,7 +1,7 @@
 """Golden JSON of the three reports on the simulated dairy: a restructure must not move a figure.
 
 Issue #12 moves code between packages (application layer, service layer, store reads); the
-reports' numbers must come out the same. The golden files in tests/cases/golden-reports/ were
+reports' numbers must come out the same. The golden files in tests/reports/golden/ were
 written from the reports as fixed by issue #11; fit times and the approval record's digest
 (which covers them) are masked, every figure and the readings digests are kept. A change that is meant to move a figure
 rewrites them (``PLANTMETER_UPDATE_GOLDEN=1``) in the same commit and says why; a missing
@@ -22,7 +22,7 @@ import pytest
 from plantmeter_app.cli import main
 from tests.dairy import Dairy
 
-GOLDEN = Path(__file__).parents[1] / "cases" / "golden-reports"
+GOLDEN = Path(__file__).parent / "golden"
 REPORTS = {
     "loan": ["loan", "green-line-1", "--period", "2025-11"],
     "audit": ["audit", "dairy", "--period", "2025-12"],
