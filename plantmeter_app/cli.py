@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from plantmeter.errors import PlantMeterError
 
+from .extras import missing_extra_message
+
 __all__ = ["build_parser", "main"]
 
 logger = logging.getLogger("plantmeter")
@@ -64,6 +66,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except PlantMeterError as exc:
         print(f"plantmeter {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:  # an optional part that this install left out
+        message = missing_extra_message(exc)
+        if message is None:
+            raise
+        print(f"plantmeter {args.command}: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

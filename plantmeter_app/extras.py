@@ -1,0 +1,33 @@
+"""Which optional extra of the distribution provides a module, and the message when it is missing.
+
+The base install (``pip install plantmeter``) runs the gateway, ingest and the simulator; the
+heavy parts are extras (pyproject.toml ``[project.optional-dependencies]``). A command that needs
+one names it instead of failing with a traceback. ``tests/test_dependencies.py`` keeps this table
+equal to pyproject.toml.
+"""
+
+from __future__ import annotations
+
+__all__ = ["EXTRAS", "missing_extra_message"]
+
+# top-level module -> the extra that installs it
+EXTRAS: dict[str, str] = {
+    "numba": "analytics",
+    "scipy": "analytics",
+    "matplotlib": "analytics",
+    "fastapi": "dashboard",
+    "uvicorn": "dashboard",
+    "amqtt": "demo",
+}
+
+
+def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
+    """What to install for ``exc``, or None when the missing module belongs to no extra."""
+    module = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(module)
+    if extra is None:
+        return None
+    return (
+        f"this command needs {module}, which this install does not have; "
+        f"install the {extra!r} extra: pip install 'plantmeter[{extra}]'"
+    )
