@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.resources
 import logging
 import socket
 import time
@@ -18,11 +19,26 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["register", "run_demo"]
+__all__ = ["example_dir", "register", "run_demo"]
 
 logger = logging.getLogger("plantmeter.demo")
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "dairy"
+
+
+def example_dir(name: str = "dairy") -> Path:
+    """The folder of the example site ``name`` (its site, scenario and M&V plan files).
+
+    One real location, ``examples/`` at the top of the repository, which the wheel ships as
+    ``plantmeter_app/examples`` (pyproject.toml ``package-dir``): found there with
+    importlib.resources when installed, else in the clone this module runs from.
+    """
+    packaged = importlib.resources.files("plantmeter_app") / "examples" / name
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "examples" / name
+
+
+EXAMPLE = example_dir()
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,8 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "demo",
         help="run simulator + gateway + embedded broker + ingest on the dairy example",
         description="Run the whole metering chain on one machine: the simulated dairy meters over Modbus "
-        "TCP, the gateway, an embedded MQTT broker and ingest into SQLite. Stop with Ctrl-C, then look at "
-        "the data with `plantmeter export examples/dairy/site.yaml --meter main-elec`.",
+        "TCP, the gateway, an embedded MQTT broker and ingest into SQLite (var/dairy.db under the current "
+        f"directory). Stop with Ctrl-C, then look at the data with `plantmeter export {EXAMPLE / 'site.yaml'} "
+        "--meter main-elec` (the demo prints this line when it stops). Needs the 'demo' extra "
+        "(the embedded broker): pip install 'plantmeter[demo]'.",
     )
     p.add_argument(
         "--site", type=Path, default=EXAMPLE / "site.yaml", help="site file (default: the dairy)"
