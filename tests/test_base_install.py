@@ -112,3 +112,28 @@ def test_a_command_needing_an_extra_names_it(tmp_path: Path) -> None:
         assert result.returncode == 2, (argv, result.stderr)
         assert wanted in result.stderr, (argv, result.stderr)
         assert "Traceback" not in result.stderr, (argv, result.stderr)
+
+
+def test_gateway_polls_the_simulator_without_extras(tmp_path: Path) -> None:
+    """`plantmeter gateway --dry-run` against the simulated dairy, on the base install."""
+    code = f"""
+from pathlib import Path
+import firmware_sim
+scenario = firmware_sim.load_scenario({str(ROOT / "examples/dairy/scenario.yaml")!r})
+text = Path({str(ROOT / "examples/dairy/site.yaml")!r}).read_text()
+with firmware_sim.running_bus(scenario, port_overrides={{b.id: 0 for b in scenario.buses}}) as bus:
+    text = text.replace("port: 5020", f"port: {{bus.ports['board-1']}}")
+    text = text.replace("port: 5021", f"port: {{bus.ports['utility-485']}}")
+    Path("site.yaml").write_text(text)
+    from plantmeter_app.cli import main
+    code = main(["gateway", "site.yaml", "--dry-run"])
+leaked = sorted(m for m in sys.modules if m.split(".")[0] in {BLOCKED!r})
+assert not leaked, leaked
+sys.exit(code)
+"""
+    result = _run(code, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.split()[:2] == ["main-elec", "power_total"] for line in lines), result.stdout
+    assert any(line.split()[:1] == ["cip-water"] for line in lines), result.stdout
+    assert "ERROR" not in result.stdout, result.stdout
