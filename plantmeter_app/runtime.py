@@ -1,14 +1,34 @@
-"""Helpers for entry points: logging set-up and running an asyncio service until Ctrl-C."""
+"""Helpers for entry points: logging set-up, opening stores from URLs, and running an asyncio
+service until Ctrl-C.
+
+The packages below the application take a ``SeriesStore`` object, never a URL: a command opens
+the store here, passes it down and closes it. Readers (reports, savings, plan approval, flags
+read-back) open it read-only, which never creates it: a mistyped path is an error naming the
+file that was looked for, not an empty store reporting "no readings".
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["configure_logging", "run_until_signal"]
+if TYPE_CHECKING:
+    from plantmeter.store import SeriesStore
+    from reports.load import LoadedPlan
+
+__all__ = [
+    "configure_logging",
+    "existing_store",
+    "plan_store",
+    "reading_store",
+    "run_until_signal",
+]
+
+logger = logging.getLogger(__name__)
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -33,3 +53,37 @@ def run_until_signal(service: Callable[[asyncio.Event], Coroutine[Any, Any, None
         await service(stop)
 
     asyncio.run(main())
+
+
+@contextmanager
+def reading_store(url: str) -> Iterator[SeriesStore]:
+    """The store at ``url`` opened read-only (never created), closed when the block ends."""
+    from ingest.stores import open_store  # heavy: only when a command reads a store
+
+    store = open_store(url, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def existing_store(url: str) -> Iterator[SeriesStore]:
+    """The store at ``url`` opened for writing but never created (``plantmeter flags`` stores
+    its flags in the store it read), closed when the block ends."""
+    from ingest.stores import open_store
+
+    store = open_store(url, create=False)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def plan_store(loaded: LoadedPlan) -> Iterator[SeriesStore]:
+    """The plan's store (its site config's ``store.url`` or ``PLANTMETER_STORE_URL``),
+    read-only: reports, savings and ``plan approve`` read readings (approval writes only its
+    record file next to the plan)."""
+    with reading_store(loaded.store_url) as store:
+        yield store

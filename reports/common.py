@@ -14,7 +14,6 @@ from typing import Any
 
 import pandas as pd
 
-from ingest.stores import open_store
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesStore
 
@@ -31,7 +30,6 @@ __all__ = [
     "check_output",
     "parse_month",
     "parse_period",
-    "plan_store",
     "report_context",
     "software_version",
     "stamp_approval",
@@ -202,21 +200,10 @@ class ReportContext:
 
 
 @contextmanager
-def plan_store(loaded: LoadedPlan) -> Iterator[SeriesStore]:
-    """The plan's store (site config ``store.url`` or ``PLANTMETER_STORE_URL``), closed after."""
-    store = open_store(loaded.store_url, read_only=True)  # approval reads readings, writes its record file
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-@contextmanager
-def report_context(
-    loaded: LoadedPlan, as_of: date, store: SeriesStore | None = None
-) -> Iterator[ReportContext]:
-    """The plan version in force on ``as_of`` over ``store``; without one, the plan's store
-    is opened read-only and closed after (a given store is left open for its owner).
+def report_context(loaded: LoadedPlan, as_of: date, store: SeriesStore) -> Iterator[ReportContext]:
+    """The plan version in force on ``as_of`` over ``store``, which the caller opened (the
+    application package, read-only, from ``loaded.store_url``) and closes: reports never
+    open a store from a URL.
 
     An approved plan must have every ledger item approved (else ConfigError with the fix);
     its pinned baselines are used and their stored baseline readings compared with the
@@ -232,21 +219,14 @@ def report_context(
         )
     plan, version = loaded.as_of(as_of)
     pins = pins_for(loaded, as_of)
-    owned = store is None
-    if store is None:
-        store = open_store(loaded.store_url, read_only=True)  # reports only read
     tz = loaded.site.site.timezone
     start = pd.Timestamp(plan.baseline.start).tz_localize(tz) - pd.Timedelta(days=1)
     end = pd.Timestamp(plan.reporting.end).tz_localize(tz) + pd.Timedelta(days=1)
     base_dir = (loaded.path.parent / plan.site_config).parent
     data = SiteData(store, loaded.site, start, end, base_dir)
-    try:
-        changed = baseline_changes(store, loaded.site, pins, base_dir)
-        verifier = Verifier(plan, data, pins, changed)
-        yield ReportContext(loaded, plan, version, store, data, verifier)
-    finally:
-        if owned:
-            store.close()
+    changed = baseline_changes(store, loaded.site, pins, base_dir)
+    verifier = Verifier(plan, data, pins, changed)
+    yield ReportContext(loaded, plan, version, store, data, verifier)
 
 
 def stamp_approval(doc: Document, ctx: ReportContext) -> None:

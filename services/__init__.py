@@ -12,14 +12,24 @@ as plain typed functions over a SeriesStore object and the site / plan objects.
   loan / audit / consumption documents with the CLI's defaults
 * ``site_flags(store, site, start, end)``: flags costliest first, and per meter whether they
   were ever computed for the window ("never computed" is not "none")
+* ``compute_flags(store, site, since=None, plan=None)``: run the detectors, store the flags
+  and their runs (the ``plantmeter flags`` command, a scheduled alert service)
 
 Never opens a store from a URL: the caller (the application package) does, and closes it.
 """
 
 from __future__ import annotations
 
-from .documents import KINDS, ReportDocument, render, report_document, stamp_approval, write
-from .flags import FlagItem, SiteFlags, site_flags
+from .documents import (
+    KINDS,
+    ReportDocument,
+    check_output,
+    render,
+    report_document,
+    stamp_approval,
+    write,
+)
+from .flags import FlagItem, SiteFlags, compute_flags, site_flags
 from .live import STALE_AFTER_POLLS, MeterFreshness, QuantityValue, latest_values
 from .mv import SavingsFigure, loan_status, month_of, option_savings
 from .series import WIDTHS, Bucket, Series, bucket_width, series
@@ -40,6 +50,8 @@ __all__ = [
     "UseBucket",
     "UsePerPeriod",
     "bucket_width",
+    "check_output",
+    "compute_flags",
     "latest_values",
     "loan_status",
     "meter_use",

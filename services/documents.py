@@ -27,7 +27,7 @@ from typing import Literal
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesStore
 from reports.audit import audit_data_end, audit_document, audit_report
-from reports.common import check_in_plan, parse_period, stamp_approval
+from reports.common import check_in_plan, check_output, parse_period, stamp_approval
 from reports.consumption import consumption_report
 from reports.consumption_doc import consumption_document
 from reports.document import Document
@@ -40,7 +40,15 @@ from reports.verify import Window, month_window
 
 from .mv import context, month_of
 
-__all__ = ["KINDS", "ReportDocument", "render", "report_document", "stamp_approval", "write"]
+__all__ = [
+    "KINDS",
+    "ReportDocument",
+    "check_output",
+    "render",
+    "report_document",
+    "stamp_approval",
+    "write",
+]
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesStore
@@ -49,6 +50,31 @@ class SavingsFigure:
     completeness: float | None
     extrapolated: bool
     caveats: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types: dates as ISO text, the per-unit mappings as objects."""
+        return {
+            "option": self.option,
+            "title": self.title,
+            "period": self.period,
+            "period_kind": self.period_kind,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "status": self.status,
+            "reason": self.reason,
+            "observed": dict(self.observed),
+            "adjusted_baseline": dict(self.adjusted_baseline),
+            "savings": dict(self.savings),
+            "band_90": dict(self.band_90),
+            "promised": dict(self.promised),
+            "cost": self.cost,
+            "cost_band_90": self.cost_band_90,
+            "currency": self.currency,
+            "co2_kg": self.co2_kg,
+            "completeness": self.completeness,
+            "extrapolated": self.extrapolated,
+            "caveats": list(self.caveats),
+        }
 
     @classmethod
     def of(cls, v: Verification, currency: str) -> SavingsFigure:
@@ -91,7 +117,7 @@ def month_of(period: str | date) -> Window:
 @contextmanager
 def context(loaded: LoadedPlan, store: SeriesStore, as_of: date) -> Iterator[ReportContext]:
     """The reports' context (plan version in force on ``as_of``) over ``store`` (left open)."""
-    with report_context(loaded, as_of, store=store) as ctx:
+    with report_context(loaded, as_of, store) as ctx:
         yield ctx
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,9 @@ from firmware_sim import generate_history, load_scenario
 
 from ingest.csv_import import import_csv
 from ingest.stores import open_store
+from plantmeter_app.runtime import plan_store
 from reports.approval import approve
+from reports.common import ReportContext, report_context
 from reports.load import LoadedPlan, load_plan
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "dairy"
@@ -38,6 +41,14 @@ class Dairy:
 
     def load(self) -> LoadedPlan:
         return load_plan(self.plan_path, environ=self.env)
+
+
+@contextmanager
+def plan_context(loaded: LoadedPlan, as_of: date) -> Iterator[ReportContext]:
+    """``report_context`` over the plan's store, opened read-only and closed as the
+    application opens it (``plantmeter_app.runtime.plan_store``): reports take the store."""
+    with plan_store(loaded) as store, report_context(loaded, as_of, store) as ctx:
+        yield ctx
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from datetime import date, timedelta
-from typing import Any
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.documents import Kind
 
 __all__ = ["register"]
 
@@ -19,105 +22,40 @@ def _quiet() -> None:
     logging.getLogger("fontTools").setLevel(logging.WARNING)  # PDF font subsetting chatter
 
 
-def _loan(args: argparse.Namespace) -> int:
+def _report(
+    args: argparse.Namespace, kind: Kind, period: str | None, loan_id: str | None = None
+) -> int:
+    """Build the ``kind`` report with the service layer (which holds every default: the plan
+    version in force, the data window) over the plan's store, opened read-only here."""
     _quiet()
-    from reports.common import (
-        check_in_plan,
-        check_output,
-        parse_month,
-        report_context,
-        stamp_approval,
-    )
+    from plantmeter_app.runtime import plan_store
     from reports.load import load_plan
-    from reports.loan import loan_report
-    from reports.loan_doc import loan_document
-    from reports.render import write
+    from services import check_output, report_document, write
 
-    check_output(args.out)
-    w = parse_month(args.period)
+    check_output(args.out)  # before anything is read
     loaded = load_plan(args.plan)
-    with report_context(loaded, w.end - timedelta(days=1)) as ctx:
-        check_in_plan(w, ctx.plan)
-        report = loan_report(ctx, args.loan_id, w.start)
-        doc = loan_document(
-            report,
-            ctx.meta(f"{ctx.plan.baseline.start} to {w.end} (exclusive)"),
-            ctx.plan.loan(args.loan_id).currency,
-        )
-        stamp_approval(doc, ctx)
-    print(doc.summary)
-    write(doc, args.out)
+    site = getattr(args, "site", None)
+    if site is not None and loaded.site.site.id != site:
+        from plantmeter.errors import ConfigError
+
+        raise ConfigError(f"plan {args.plan} is for site {loaded.site.site.id!r}, not {site!r}")
+    with plan_store(loaded) as store:
+        built = report_document(kind, loaded, store, period, loan_id=loan_id)
+    print(built.summary)
+    write(built.document, args.out)
     return 0
+
+
+def _loan(args: argparse.Namespace) -> int:
+    return _report(args, "loan", args.period, args.loan_id)
 
 
 def _audit(args: argparse.Namespace) -> int:
-    _quiet()
-    from reports.audit import audit_data_end, audit_document, audit_report
-    from reports.common import (
-        check_in_plan,
-        check_output,
-        parse_month,
-        report_context,
-        stamp_approval,
-    )
-    from reports.load import load_plan
-    from reports.render import write
-
-    check_output(args.out)
-    month = parse_month(args.period) if args.period else None
-    loaded = load_plan(args.plan)
-    if loaded.site.site.id != args.site:
-        from plantmeter.errors import ConfigError
-
-        raise ConfigError(
-            f"plan {args.plan} is for site {loaded.site.site.id!r}, not {args.site!r}"
-        )
-    as_of = month.end if month else None
-    with report_context(loaded, as_of or date.max) as ctx:
-        if month is not None:
-            check_in_plan(month, ctx.plan)
-        if as_of is None:
-            as_of = audit_data_end(ctx)
-        r = audit_report(ctx, as_of)
-        doc = audit_document(
-            r,
-            ctx.meta(f"{ctx.plan.baseline.start} to {as_of} (exclusive)"),
-            ctx.plan.currency,
-            args.site,
-        )
-        stamp_approval(doc, ctx)
-    print(doc.summary)
-    write(doc, args.out)
-    return 0
+    return _report(args, "audit", args.period)
 
 
 def _consumption(args: argparse.Namespace) -> int:
-    _quiet()
-    from reports.common import (
-        check_in_plan,
-        check_output,
-        parse_period,
-        report_context,
-        stamp_approval,
-    )
-    from reports.consumption import consumption_report
-    from reports.consumption_doc import consumption_document
-    from reports.load import load_plan
-    from reports.render import write
-
-    check_output(args.out)
-    w = parse_period(args.period)
-    loaded = load_plan(args.plan)
-    with report_context(loaded, w.end - timedelta(days=1)) as ctx:
-        check_in_plan(w, ctx.plan)
-        r = consumption_report(ctx, w)
-        doc = consumption_document(
-            r, ctx.meta(f"{w.start} to {w.end} (exclusive)"), ctx.plan.currency, loaded.site.site.id
-        )
-        stamp_approval(doc, ctx)
-    print(doc.summary)
-    write(doc, args.out)
-    return 0
+    return _report(args, "consumption", args.period)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -146,8 +84,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _approve(args: argparse.Namespace) -> int:
     from plantmeter.errors import ConfigError
+    from plantmeter_app.runtime import plan_store
     from reports.approval import approve
-    from reports.common import plan_store
     from reports.load import load_plan
 
     loaded = load_plan(args.plan)

@@ -18,11 +18,10 @@ from ingest.stores import open_store
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesPoint
 from plantmeter_app.cli import main
-from reports.common import report_context
 from reports.load import load_plan
 from reports.record import approval_path, entry_digest
 from reports.verify import Window, month_window
-from tests.dairy import Dairy
+from tests.dairy import Dairy, plan_context
 
 SINCE = Window("since", "since", date(2025, 4, 1), date(2025, 12, 1))
 
@@ -63,7 +62,7 @@ def _late_import(env: dict[str, str], days: int = 20) -> int:
 
 
 def _savings(plan: Path, env: dict[str, str], oid: str = "air-leaks", w: Window = SINCE) -> float:
-    with report_context(load_plan(plan, environ=env), w.end) as ctx:
+    with plan_context(load_plan(plan, environ=env), w.end) as ctx:
         v = ctx.verifier.verify(oid, w)
         return v.savings["kWh"]
 
@@ -77,7 +76,7 @@ def test_late_import_after_approval_keeps_the_agreed_savings(
     assert n == 20
     assert _savings(plan, env) == before  # the agreed model, not a refit on the new readings
     # the refit the reports used to do moves the figure: the pin is what keeps it
-    with report_context(load_plan(plan, environ=env), SINCE.end) as ctx:
+    with plan_context(load_plan(plan, environ=env), SINCE.end) as ctx:
         ctx.verifier.pins.clear()
         assert abs(ctx.verifier.verify("air-leaks", SINCE).savings["kWh"] - before) > 1.0
     for k, v in env.items():
@@ -237,7 +236,7 @@ def test_non_routine_adjustment_is_applied_and_listed(dairy: Dairy, tmp_path: Pa
         approve(load_plan(plan, environ=env), store, "lender's engineer")
     finally:
         store.close()
-    with report_context(load_plan(plan, environ=env), october.end) as ctx:
+    with plan_context(load_plan(plan, environ=env), october.end) as ctx:
         v = ctx.verifier.verify("air-leaks", october)
         meta = ctx.meta("x")
     # 31 complete days × 24 kWh/day added to the adjusted baseline, so to the savings
@@ -249,12 +248,12 @@ def test_non_routine_adjustment_is_applied_and_listed(dairy: Dairy, tmp_path: Pa
     from reports.consumption import consumption_report
     from reports.consumption_doc import consumption_document
 
-    with report_context(load_plan(plan, environ=env), october.end) as ctx:
+    with plan_context(load_plan(plan, environ=env), october.end) as ctx:
         doc = consumption_document(consumption_report(ctx, october), [], "USD", "dairy")
     text = " ".join(p for sec in doc.sections for p in sec.paragraphs)
     assert "Expected for compressor includes the non-routine adjustment new-dryer: +744 kWh" in text
     # a report for a period ending before the adjustment was agreed does not apply it
-    with report_context(load_plan(plan, environ=env), date(2025, 10, 15)) as ctx:
+    with plan_context(load_plan(plan, environ=env), date(2025, 10, 15)) as ctx:
         w = Window("custom", "x", date(2025, 10, 1), date(2025, 10, 15))
         assert not ctx.verifier.verify("air-leaks", w).adjustments
 
@@ -286,7 +285,7 @@ def test_option_a_key_parameter_measured_the_rest_stipulated(dairy: Dairy, tmp_p
     approval_path(plan).unlink()  # a new option changes the body: a new agreement
     loaded = load_plan(plan, environ=env)
     w = month_window(date(2025, 7, 1))
-    with report_context(loaded, w.end) as ctx:
+    with plan_context(loaded, w.end) as ctx:
         v = ctx.verifier.verify("led-hall", w)
     # IPMVP Option A (Core Concepts): savings = (baseline − reporting key parameter) × stipulated
     # hours; written out: (12.4 − 5.1) kW × 6000 h/year × 31/365 of a year
@@ -343,7 +342,7 @@ def test_routine_adjustment_beyond_the_regression_drivers(dairy: Dairy, tmp_path
             "driver: production, per_unit: 0.01, method: blower log 2024 (CP-24-090)}]}",
         )
     )
-    with report_context(load_plan(plan, environ=env), october.end) as ctx:
+    with plan_context(load_plan(plan, environ=env), october.end) as ctx:
         v = ctx.verifier.verify("air-leaks", october)
     # written out from the raw production counter: its advance over October, local midnights
     store = open_store(env["PLANTMETER_STORE_URL"], create=False)

@@ -23,13 +23,12 @@ from ingest.csv_import import import_csv
 from ingest.stores import open_store
 from plantmeter.store import SeriesRow
 from plantmeter_app.cli import main
-from reports.common import report_context
 from reports.consumption import consumption_report
 from reports.consumption_doc import consumption_document
 from reports.loan import loan_report
 from reports.loan_doc import loan_document
 from reports.verify import month_window
-from tests.dairy import EXAMPLE, Dairy
+from tests.dairy import EXAMPLE, Dairy, plan_context
 
 OCT = (date(2025, 10, 1), date(2025, 11, 1))
 
@@ -69,7 +68,7 @@ def test_site_totals_count_each_kwh_once(dairy: Dairy) -> None:
     """Item 3: sub-meters are inside main-elec; the site total is main-elec, not the sum."""
     truth = {m: _true_hourly(m, *OCT) for m in ("main-elec", "compressor", "refrigeration")}
     water = _true_hourly("cip-water", *OCT)
-    with report_context(dairy.load(), date(2025, 10, 31)) as ctx:
+    with plan_context(dairy.load(), date(2025, 10, 31)) as ctx:
         r = consumption_report(ctx, month_window(OCT[0]))
     rows = {m["meter"]: m for m in r["meters"]}
     main_kwh = float(truth["main-elec"].sum())
@@ -188,7 +187,7 @@ def test_fahrenheit_drivers_never_read_met(dairy: Dairy, tmp_path: Path) -> None
         store.close()
     loaded = dairy.load()
     loaded.store_url = url
-    with report_context(loaded, date(2025, 11, 30)) as ctx:
+    with plan_context(loaded, date(2025, 11, 30)) as ctx:
         r = loan_report(ctx, "green-line-1", date(2025, 11, 1))
         cons = consumption_report(ctx, month_window(date(2025, 10, 1)))
     rows = {m["meter"]: m for m in cons["meters"]}
@@ -211,7 +210,7 @@ def test_fahrenheit_drivers_never_read_met(dairy: Dairy, tmp_path: Path) -> None
 
 def test_loan_chart_units_verdicts_and_annualising(dairy: Dairy, tmp_path: Path) -> None:
     """Item 11 and 5c on the clean history, November 2025."""
-    with report_context(dairy.load(), date(2025, 11, 30)) as ctx:
+    with plan_context(dairy.load(), date(2025, 11, 30)) as ctx:
         r = loan_report(ctx, "green-line-1", date(2025, 11, 1))
     doc = loan_document(r, [], "USD")
     chart = next(c for s in doc.sections for c in s.charts if c.title.startswith("Cumulative"))

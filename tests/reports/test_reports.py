@@ -11,10 +11,9 @@ import pytest
 from pypdf import PdfReader
 
 from plantmeter_app.cli import main
-from reports.common import report_context
 from reports.loan import loan_report
 from reports.verify import Window, month_window, periods_for
-from tests.dairy import Dairy
+from tests.dairy import Dairy, plan_context
 
 OPTIONS = ("air-leaks", "cip-recycling", "vsd-refrigeration")
 
@@ -26,7 +25,7 @@ def _true(observed: float, change: float) -> float:
 
 def test_verified_savings_hold_the_true_effect(dairy: Dairy) -> None:
     loaded = dairy.load()
-    with report_context(loaded, date(2025, 12, 31)) as ctx:
+    with plan_context(loaded, date(2025, 12, 31)) as ctx:
         inside = total = 0
         for oid in OPTIONS:
             o = ctx.plan.option(oid)
@@ -57,7 +56,7 @@ def test_verified_savings_hold_the_true_effect(dairy: Dairy) -> None:
 
 def test_debt_service_equals_an_independent_annuity(dairy: Dairy) -> None:
     loaded = dairy.load()
-    with report_context(loaded, date(2025, 11, 30)) as ctx:
+    with plan_context(loaded, date(2025, 11, 30)) as ctx:
         r = loan_report(ctx, "green-line-1", date(2025, 11, 1))
     p, i, n = 48000.0, 0.075 / 12, 48
     payment = p * i / (1 - (1 + i) ** -n)  # written out, not reports.finance
@@ -87,7 +86,7 @@ def test_debt_service_equals_an_independent_annuity(dairy: Dairy) -> None:
 
 def test_insufficient_data_gives_no_number(dairy: Dairy) -> None:
     loaded = dairy.load()
-    with report_context(loaded, date(2026, 1, 31)) as ctx:
+    with plan_context(loaded, date(2026, 1, 31)) as ctx:
         # the history ends 2026-01-01: January 2026 has no data at all
         v = ctx.verifier.verify("vsd-refrigeration", month_window(date(2026, 1, 1)))
         assert v.status == "insufficient data" and v.completeness == 0.0
