@@ -42,8 +42,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 class MeterLike(Protocol):
-    id: str
-    kind: str
+    """What the detectors need of a meter (read-only: a site config's ``MeterConfig`` fits)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
 
 
 def run_flags(

@@ -9,7 +9,6 @@ meter's kind (time-of-use as hour-of-week prices).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pandas as pd
 
@@ -19,7 +18,7 @@ from plantmeter.config import SiteConfig
 from .data import hourly_prices, local_ts
 from .plan import MVPlan
 
-__all__ = ["flag_references", "open_plan_references", "week_prices"]
+__all__ = ["flag_references", "week_prices"]
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +55,3 @@ def flag_references(
             meter.kind, week_prices(plan, meter.kind, tz), plan.currency
         )
     return refs, costs
-
-
-def open_plan_references(
-    path: str | Path,
-) -> tuple[SiteConfig, str, dict[str, MeterReference], dict[str, Costing], Path]:
-    """``plantmeter flags --plan``: (site config, store URL, references, costings, the site
-    file's folder, where its profile files are read) from the plan in force today."""
-    from .load import load_plan
-
-    loaded = load_plan(path)
-    plan, _ = loaded.as_of(None)
-    refs, costs = flag_references(plan, loaded.site)
-    return loaded.site, loaded.store_url, refs, costs, (loaded.path.parent / plan.site_config).parent

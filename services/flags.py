@@ -8,6 +8,12 @@ per meter: the share of the window a run covered, counted only up to the meter's
 ``computed`` (>= 99 %), ``partly computed (N %)``, ``never computed``. A window is ``none``
 (computed, nothing found) only where every meter was computed; ``never computed`` when no run
 covered any of it.
+
+``compute_flags(store, site, since=..., plan=...)`` runs the detectors and stores the flags and
+their runs (what ``plantmeter flags`` does, and what a scheduled alert service calls): with a
+plan, each meter is judged against the plan's baseline period and drivers and its excess is
+valued at the plan's tariff (``reports.flagrefs``); without, the four weeks from ``reference``
+(else the first four weeks read) are what is normal.
 """
 
 from __future__ import annotations
@@ -16,19 +22,22 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from analytics.jobs import rank_flags
+from analytics.jobs import rank_flags, run_flags
 from plantmeter.config import SiteConfig
-from plantmeter.errors import ConfigError
-from plantmeter.store import SeriesStore
+from plantmeter.errors import AnalyticsError, ConfigError
+from plantmeter.store import Flag, SeriesStore
+from reports.flagrefs import flag_references
 from reports.flagstatus import coverage, flag_status
+from reports.load import LoadedPlan
 
 from .meters import site_meter
 
-__all__ = ["FlagItem", "SiteFlags", "site_flags"]
+__all__ = ["FlagItem", "SiteFlags", "compute_flags", "site_flags"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +130,48 @@ def site_flags(
     )
     return SiteFlags(
         site.site.id, t0.to_pydatetime(), t1.to_pydatetime(), items, shares, flag_status(shares)
+    )
+
+
+def compute_flags(
+    store: SeriesStore,
+    site: SiteConfig,
+    *,
+    since: datetime | pd.Timestamp | None = None,
+    reference: datetime | pd.Timestamp | None = None,
+    plan: LoadedPlan | None = None,
+    base_dir: Path | None = None,
+    now: datetime | pd.Timestamp | None = None,
+) -> list[Flag]:
+    """Run the detectors over every meter of ``site`` (``analytics.jobs.run_flags``), store the
+    flags and the windows they were computed over, and return them ranked, costliest first.
+
+    With ``plan`` (its version in force today) each meter's reference is the plan's baseline
+    period with its ``baselines`` drivers, and excess use is valued at the plan's tariff;
+    ``reference`` is then refused (both would say what is normal). Naive times are site-local.
+    ``base_dir`` is the site file's folder (profile files; the plan's own with ``plan``).
+    """
+    tz = site.site.timezone
+    refs = costs = None
+    if plan is not None:
+        if reference is not None:
+            raise AnalyticsError(
+                "a reference and a plan both say what is normal; with a plan its baseline period "
+                "is the reference (give no reference)"
+            )
+        refs, costs = flag_references(plan.as_of(None)[0], site)
+        base_dir = base_dir or plan.site_dir
+    return run_flags(
+        store,
+        site.site.id,
+        list(site.meters),
+        _instant(since, tz) if since is not None else None,
+        tz=tz,
+        reference=_instant(reference, tz) if reference is not None else None,
+        references=refs,
+        costings=costs,
+        now=_instant(now, tz) if now is not None else None,
+        base_dir=base_dir,
     )
 
 

@@ -24,13 +24,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add the analytics subcommands to the ``plantmeter`` parser."""
     p = subparsers.add_parser(
         "savings",
-        help="verified savings of a meter from the store, or from CSV files (baseline model, uncertainty)",
-        description="Fit a baseline on the baseline period and report avoided energy use over the "
+        help="verified savings per option of an M&V plan for a month, or of one meter from the "
+        "store or CSV files (baseline model, uncertainty)",
+        description="With --plan PLAN.yaml --period YYYY-MM: the plan's verified savings per option "
+        "for the month, its quarter and year to date and since implementation, with the 90 % band, "
+        "the promise, cost, CO2 and data completeness (the figures the loan and audit reports use). "
+        "Otherwise fit a baseline on the baseline period and report avoided energy use over the "
         "reporting period. From the store: --site SITE.yaml --meter M (drivers with --temperature-meter / "
-        "--production-meter; verified savings per option of an M&V plan are the reports' job). "
+        "--production-meter). "
         "From files: --usage U.csv (use per interval, not a counter) with optional --temperature and "
         "--production, each a `timestamp` column and one value column. "
         f"Periods are START..END, end exclusive; times: {TIME_HELP}.",
+    )
+    p.add_argument("--plan", type=Path, help="M&V plan YAML: verified savings per option (with --period)")
+    p.add_argument("--period", help="YYYY-MM: the month of --plan's figures")
+    p.add_argument(
+        "--option", action="append", help="an option id of --plan (repeat for several; default: all)"
     )
     p.add_argument("--usage", type=Path, help="interval usage CSV (use per interval, not a cumulative counter)")
     p.add_argument("--site", type=Path, help="site YAML: read --meter's counter from its store")
@@ -130,6 +139,10 @@ def read_series_csv(path: Path, tz: str) -> Any:
 def cmd_savings(args: argparse.Namespace) -> int:
     from analytics.api import compute_savings
 
+    if args.plan is not None:
+        return _plan_savings(args)
+    if args.period or args.option:
+        raise InputError("--period and --option go with --plan PLAN.yaml (verified savings per option)")
     inputs = _savings_inputs(args)
     result = compute_savings(
         inputs["usage"],
@@ -172,6 +185,55 @@ def cmd_savings(args: argparse.Namespace) -> int:
     return 0
 
 
+_PLAN_ONLY = ("usage", "site", "meter", "temperature_meter", "production_meter", "temperature",
+              "production", "baseline", "reporting")
+
+
+def _plan_savings(args: argparse.Namespace) -> int:
+    """``savings --plan PLAN.yaml --period YYYY-MM``: ``services.option_savings`` over the plan's
+    store (read-only), one line per option and period, or JSON."""
+    from plantmeter_app.runtime import plan_store
+    from reports.load import load_plan
+    from services import option_savings
+
+    given = [f"--{name.replace('_', '-')}" for name in _PLAN_ONLY if getattr(args, name, None)]
+    if given:
+        raise InputError(
+            f"{', '.join(given)}: --plan takes its meters, drivers and periods from the plan; give "
+            "--plan PLAN.yaml --period YYYY-MM [--option ID], or drop --plan"
+        )
+    if not args.period:
+        raise InputError("--plan needs --period YYYY-MM: the month whose verified savings to report")
+    loaded = load_plan(args.plan)
+    with plan_store(loaded) as store:
+        figures = option_savings(loaded, store, args.period, args.option)
+    if args.json:
+        print(json.dumps([f.to_dict() for f in figures], indent=2))
+        return 0
+    print(f"verified savings of plan {loaded.base.id} ({loaded.site.site.id}) for {args.period}")
+    for f in figures:
+        print(_figure_line(f))
+    return 0
+
+
+def _figure_line(f: Any) -> str:
+    """One option and period: savings ± 90 % band per unit against the promise, cost, completeness."""
+    head = f"{f.option:20s} {f.period:18s} {f.status:17s}"
+    if not f.savings:
+        return f"{head} {f.reason}"
+    parts = [
+        f"{v:,.0f} ± {f.band_90.get(u, 0.0):,.0f} {u} (promised {f.promised[u]:,.0f})"
+        if u in f.promised
+        else f"{v:,.0f} ± {f.band_90.get(u, 0.0):,.0f} {u}"
+        for u, v in f.savings.items()
+    ]
+    if f.cost is not None:
+        parts.append(f"{f.cost:,.2f} ± {(f.cost_band_90 or 0.0):,.2f} {f.currency}")
+    if f.completeness is not None:
+        parts.append(f"completeness {f.completeness:.0%}")
+    return f"{head} " + "; ".join(parts) + (" (extrapolated)" if f.extrapolated else "")
+
+
 def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """The series, periods and model ``savings`` computes on: from CSV files or from the store."""
     from analytics.savings_input import check_temperature, refuse_cumulative
@@ -209,10 +271,10 @@ def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
 def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
     """``savings --site --meter``: hourly use and drivers read through the store."""
     from analytics.savings_input import store_temperature, usage_from_store
-    from ingest import open_store
     from plantmeter.config import load_site
     from plantmeter.counters import CounterSpec, meter_counter
     from plantmeter.times import parse_period
+    from plantmeter_app.runtime import reading_store
 
     if not args.meter:
         raise InputError("--site needs --meter M: the meter whose savings to compute")
@@ -233,8 +295,7 @@ def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
         meter = cfg.meter(meter_id)
         return meter.kind, meter_counter(meter, cfg.profile_for(meter, args.site.parent))
 
-    store = open_store(cfg.store.url, read_only=True)  # savings only reads
-    try:
+    with reading_store(cfg.store.url) as store:  # savings only reads; a mistyped path is named
         kind, spec = counter(args.meter)
         usage = usage_from_store(store, cfg.site.id, args.meter, kind, spec, start, end, tz)
         temperature = None
@@ -244,8 +305,6 @@ def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
         if args.production_meter:
             pkind, pspec = counter(args.production_meter)
             production = usage_from_store(store, cfg.site.id, args.production_meter, pkind, pspec, start, end, tz)
-    finally:
-        store.close()
     return {
         "usage": usage,
         "temperature": temperature,
@@ -266,15 +325,6 @@ def _open_site(path: Path) -> tuple[Any, Any]:
     return cfg, open_store(cfg.store.url, create=False)  # a mistyped path is an error, not empty
 
 
-def _open_plan(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, Path]:
-    """(site config, store, references, costings, site folder) from ``--plan``."""
-    from ingest import open_store
-    from reports.flagrefs import open_plan_references
-
-    site, url, refs, costs, site_dir = open_plan_references(args.plan)
-    return site, open_store(url), refs, costs, site_dir
-
-
 def _utc(text: str | None, option: str, tz: str = "UTC") -> Any:
     """``--since``/``--reference`` as a UTC timestamp (plantmeter.times rule), None when not given."""
     from plantmeter.times import parse_time
@@ -288,8 +338,12 @@ def _utc(text: str | None, option: str, tz: str = "UTC") -> Any:
 
 
 def cmd_flags(args: argparse.Namespace) -> int:
+    """``services.compute_flags`` over the site's (or the plan's) store, printed costliest first."""
     from analytics.flagref import local_when
-    from analytics.jobs import run_flags
+    from plantmeter.config import load_site
+    from plantmeter_app.runtime import existing_store
+    from reports.load import load_plan
+    from services import compute_flags
 
     if (args.site is None) == (args.plan is None):
         raise AnalyticsError("give the site YAML or --plan PLAN.yaml (which names its site), one of them")
@@ -298,24 +352,19 @@ def cmd_flags(args: argparse.Namespace) -> int:
             "--reference and --plan both say what is normal; the plan's baseline period is the "
             "reference with --plan (drop --reference)"
         )
-    refs = costs = None
-    if args.plan is not None:
-        cfg, store, refs, costs, base_dir = _open_plan(args)
-    else:
-        cfg, store = _open_site(args.site)
-        base_dir = Path(args.site).parent
-    tz = str(getattr(cfg.site, "timezone", None) or "UTC")
-    try:
-        since, reference = _utc(args.since, "since", tz), _utc(args.reference, "reference", tz)
-        flags = run_flags(
-            store, cfg.site.id, list(cfg.meters), since, tz=tz, reference=reference,
-            references=refs, costings=costs, base_dir=base_dir,
+    loaded = load_plan(args.plan) if args.plan is not None else None
+    cfg = loaded.site if loaded is not None else load_site(args.site)
+    tz = cfg.site.timezone
+    since, reference = _utc(args.since, "since", tz), _utc(args.reference, "reference", tz)
+    # flags are stored beside the readings they judge; a mistyped path is named, never created
+    with existing_store(loaded.store_url if loaded is not None else cfg.store.url) as store:
+        flags = compute_flags(
+            store, cfg, since=since, reference=reference, plan=loaded,
+            base_dir=None if loaded is not None else Path(args.site).parent,
         )
-    finally:
-        store.close()
     for fl in flags:
         print(f"{fl.severity:8s} {local_when(fl.start_ms, tz):>20s}  {fl.meter}: {fl.kind}: {fl.reason}")
-    judged = "the plan's baseline period" if refs else (
+    judged = "the plan's baseline period" if loaded is not None else (
         f"the four weeks from {reference:%Y-%m-%d}" if reference is not None else "the first four weeks read"
     )
     print(

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from ingest.stores import open_store
 from plantmeter.config import load_site
+from plantmeter.errors import AnalyticsError
 from plantmeter.store import Flag, FlagRun, SeriesRow
-from services import site_flags
+from reports.load import load_plan
+from services import compute_flags, site_flags
 
 SITE = Path(__file__).parents[2] / "examples" / "dairy" / "site.yaml"
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
@@ -102,3 +106,27 @@ def test_flags_ranked_by_cost_and_whether_they_were_computed(tmp_path: Path) -> 
     assert later.flags == () and later.state == "none"  # a run covered it and found nothing
     # a meter that never stored a reading and was never run: "never computed", not "none"
     assert silent.flags == () and silent.state == "never computed"
+
+
+def test_compute_flags_records_its_runs_and_refuses_two_normals(tmp_path: Path) -> None:
+    """compute_flags (what ``plantmeter flags`` and a scheduled alert service call) stores the
+    window it judged, so site_flags then tells "computed" from "never computed"."""
+    site = load_site(SITE, environ={})
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    s = _ms(T0)
+    try:
+        store.write_rows(
+            [
+                SeriesRow("dairy", "main-elec", s + i * 3_600_000, {"energy_import_total": float(i)})
+                for i in range(10 * 24)
+            ]
+        )
+        before = site_flags(store, site, T0, T0 + timedelta(days=10))
+        compute_flags(store, site, since=T0, base_dir=SITE.parent)
+        after = site_flags(store, site, T0, T0 + timedelta(days=10))
+        with pytest.raises(AnalyticsError, match="give no reference"):
+            compute_flags(store, site, since=T0, reference=T0, plan=load_plan(SITE.parent / "mv-plan.yaml", environ={}))
+    finally:
+        store.close()
+    assert before.computed["main-elec"] == "never computed"
+    assert after.computed["main-elec"] == "computed", after.computed
