@@ -12,6 +12,8 @@ as plain typed functions over a SeriesStore object and the site / plan objects.
   loan / audit / consumption documents with the CLI's defaults
 * ``site_flags(store, site, start, end)``: flags costliest first, and per meter whether they
   were ever computed for the window ("never computed" is not "none")
+* ``meter_savings(store, site, meter, baseline, reporting)``: one stored meter's savings
+  against a baseline fitted on its own history, drivers from their meters (no plan)
 * ``compute_flags(store, site, since=None, plan=None)``: run the detectors, store the flags
   and their runs (the ``plantmeter flags`` command, a scheduled alert service)
 
@@ -32,6 +34,7 @@ from .documents import (
 from .flags import FlagItem, SiteFlags, compute_flags, site_flags
 from .live import STALE_AFTER_POLLS, MeterFreshness, QuantityValue, latest_values
 from .mv import SavingsFigure, loan_status, month_of, option_savings
+from .savings import meter_savings
 from .series import WIDTHS, Bucket, Series, bucket_width, series
 from .use import UseBucket, UsePerPeriod, meter_use, period_for
 
@@ -54,6 +57,7 @@ __all__ = [
     "compute_flags",
     "latest_values",
     "loan_status",
+    "meter_savings",
     "meter_use",
     "month_of",
     "option_savings",

@@ -137,24 +137,13 @@ def read_series_csv(path: Path, tz: str) -> Any:
 
 
 def cmd_savings(args: argparse.Namespace) -> int:
-    from analytics.api import compute_savings
-
     if args.plan is not None:
         return _plan_savings(args)
     if args.period or args.option:
         raise InputError("--period and --option go with --plan PLAN.yaml (verified savings per option)")
-    inputs = _savings_inputs(args)
-    result = compute_savings(
-        inputs["usage"],
-        inputs["baseline"],
-        inputs["reporting"],
-        temperature=inputs["temperature"],
-        production=inputs["production"],
-        granularity=inputs["granularity"],
-        model=inputs["model"],
-        temperature_unit=inputs["temperature_unit"],
-        allow_disqualified=args.allow_disqualified,
-    )
+    if (args.site is not None) == (args.usage is not None):
+        raise InputError("give either --usage U.csv (files) or --site SITE.yaml with --meter (store)")
+    result = _store_savings(args) if args.site is not None else _file_savings(args)
     d = result.to_dict()
     if args.json:
         print(json.dumps(d, indent=2))
@@ -234,47 +223,38 @@ def _figure_line(f: Any) -> str:
     return f"{head} " + "; ".join(parts) + (" (extrapolated)" if f.extrapolated else "")
 
 
-def _savings_inputs(args: argparse.Namespace) -> dict[str, Any]:
-    """The series, periods and model ``savings`` computes on: from CSV files or from the store."""
+def _file_savings(args: argparse.Namespace) -> Any:
+    """``savings --usage U.csv``: the files' series, the periods in ``--timezone``."""
+    from analytics.api import compute_savings
     from analytics.savings_input import check_temperature, refuse_cumulative
     from plantmeter.times import parse_period
 
-    store_mode = args.site is not None
-    if store_mode == (args.usage is not None):
-        raise InputError("give either --usage U.csv (files) or --site SITE.yaml with --meter (store)")
-    if store_mode:
-        inputs = _store_inputs(args)
-    else:
-        if args.temperature_meter or args.production_meter or args.meter:
-            raise InputError("--meter, --temperature-meter and --production-meter read the store: give --site")
-        tz = args.timezone or "UTC"
-        inputs = {
-            "usage": read_series_csv(args.usage, tz),
-            "temperature": read_series_csv(args.temperature, tz) if args.temperature else None,
-            "production": read_series_csv(args.production, tz) if args.production else None,
-            "granularity": args.granularity,
-            "model": args.model,
-            "temperature_unit": args.temperature_unit,
-            "periods": (args.baseline, args.reporting, tz),
-        }
-        refuse_cumulative(inputs["usage"], f"--usage {args.usage}")
-    baseline, reporting, tz = inputs.pop("periods")
-    if baseline is None or reporting is None:
+    if args.temperature_meter or args.production_meter or args.meter:
+        raise InputError("--meter, --temperature-meter and --production-meter read the store: give --site")
+    tz = args.timezone or "UTC"
+    usage = read_series_csv(args.usage, tz)
+    refuse_cumulative(usage, f"--usage {args.usage}")
+    temperature = read_series_csv(args.temperature, tz) if args.temperature else None
+    production = read_series_csv(args.production, tz) if args.production else None
+    if args.baseline is None or args.reporting is None:
         raise InputError("give --baseline START..END and --reporting START..END")
-    inputs["baseline"] = baseline if isinstance(baseline, tuple) else parse_period(baseline, tz, "--baseline")
-    inputs["reporting"] = reporting if isinstance(reporting, tuple) else parse_period(reporting, tz, "--reporting")
-    if inputs["temperature"] is not None and not args.force:
-        check_temperature(inputs["temperature"], inputs["temperature_unit"], "temperature")
-    return inputs
+    baseline = parse_period(args.baseline, tz, "--baseline")
+    reporting = parse_period(args.reporting, tz, "--reporting")
+    if temperature is not None and not args.force:
+        check_temperature(temperature, args.temperature_unit, "temperature")
+    return compute_savings(
+        usage, baseline, reporting, temperature=temperature, production=production,
+        granularity=args.granularity, model=args.model, temperature_unit=args.temperature_unit,
+        allow_disqualified=args.allow_disqualified,
+    )
 
 
-def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
-    """``savings --site --meter``: hourly use and drivers read through the store."""
-    from analytics.savings_input import store_temperature, usage_from_store
+def _store_savings(args: argparse.Namespace) -> Any:
+    """``savings --site --meter``: ``services.meter_savings`` over the site's store (read-only)."""
     from plantmeter.config import load_site
-    from plantmeter.counters import CounterSpec, meter_counter
     from plantmeter.times import parse_period
     from plantmeter_app.runtime import reading_store
+    from services import meter_savings
 
     if not args.meter:
         raise InputError("--site needs --meter M: the meter whose savings to compute")
@@ -289,31 +269,13 @@ def _store_inputs(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError("give --baseline START..END and --reporting START..END")
     baseline = parse_period(args.baseline, tz, "--baseline")
     reporting = parse_period(args.reporting, tz, "--reporting")
-    start, end = min(baseline[0], reporting[0]), max(baseline[1], reporting[1])
-
-    def counter(meter_id: str) -> tuple[str, CounterSpec | None]:
-        meter = cfg.meter(meter_id)
-        return meter.kind, meter_counter(meter, cfg.profile_for(meter, args.site.parent))
-
     with reading_store(cfg.store.url) as store:  # savings only reads; a mistyped path is named
-        kind, spec = counter(args.meter)
-        usage = usage_from_store(store, cfg.site.id, args.meter, kind, spec, start, end, tz)
-        temperature = None
-        if args.temperature_meter:
-            temperature = store_temperature(store, cfg.site.id, args.temperature_meter, start, end, tz)
-        production = None
-        if args.production_meter:
-            pkind, pspec = counter(args.production_meter)
-            production = usage_from_store(store, cfg.site.id, args.production_meter, pkind, pspec, start, end, tz)
-    return {
-        "usage": usage,
-        "temperature": temperature,
-        "production": production,
-        "granularity": args.granularity,
-        "model": args.model,
-        "temperature_unit": "C",  # the profiles' unit (degC)
-        "periods": (baseline, reporting, tz),
-    }
+        return meter_savings(
+            store, cfg, args.meter, baseline, reporting,
+            temperature_meter=args.temperature_meter, production_meter=args.production_meter,
+            granularity=args.granularity, model=args.model,
+            allow_disqualified=args.allow_disqualified, force=args.force, base_dir=args.site.parent,
+        )
 
 
 def _open_site(path: Path) -> tuple[Any, Any]:
