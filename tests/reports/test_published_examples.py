@@ -23,11 +23,10 @@ import pytest
 from ingest.stores import open_store
 from plantmeter.store import SeriesPoint
 from reports.approval import approve
-from reports.common import report_context
 from reports.load import load_plan
 from reports.record import approval_path
 from reports.verify import Verification, Window, month_window
-from tests.dairy import Dairy
+from tests.dairy import Dairy, plan_context
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 TZ = "America/Guatemala"  # the example site's zone (UTC-6, no daylight saving time)
@@ -105,7 +104,7 @@ def _verify(plan: Path, url: str, option: str, windows: list[Window]) -> list[Ve
         store.close()
     out = []
     for w in windows:
-        with report_context(load_plan(plan, environ=env), w.end) as ctx:
+        with plan_context(load_plan(plan, environ=env), w.end) as ctx:
             out.append(ctx.verifier.verify(option, w))
     return out
 
@@ -253,7 +252,7 @@ def test_option_a_published_compressed_air_leak_calculation(dairy: Dairy, tmp_pa
     assert not approval_path(plan).exists()  # a changed body is a new agreement (none here)
     year = Window("custom", "first year", date(2025, 4, 1), date(2026, 4, 1))
     assert year.days == 365
-    with report_context(load_plan(plan, environ=env), year.end) as ctx:
+    with plan_context(load_plan(plan, environ=env), year.end) as ctx:
         v = ctx.verifier.verify("leak-116", year)
     assert v.meters[0].measurement == "key-parameter"
     assert v.savings["kWh"] == pytest.approx(6.5 * 0.18 * 8000)  # the published product
