@@ -14,6 +14,7 @@ as plain typed functions over a SeriesStore object and the site / plan objects.
   were ever computed for the window ("never computed" is not "none")
 * ``meter_savings(store, site, meter, baseline, reporting)``: one stored meter's savings
   against a baseline fitted on its own history, drivers from their meters (no plan)
+* ``stored_readings(store, site, meter, quantities, start, end)``: a meter's raw rows (export)
 * ``compute_flags(store, site, since=None, plan=None)``: run the detectors, store the flags
   and their runs (the ``plantmeter flags`` command, a scheduled alert service)
 
@@ -34,6 +35,7 @@ from .documents import (
 from .flags import FlagItem, SiteFlags, compute_flags, site_flags
 from .live import STALE_AFTER_POLLS, MeterFreshness, QuantityValue, latest_values
 from .mv import SavingsFigure, loan_status, month_of, option_savings
+from .readings import stored_readings
 from .savings import meter_savings
 from .series import WIDTHS, Bucket, Series, bucket_width, series
 from .use import UseBucket, UsePerPeriod, meter_use, period_for
@@ -66,6 +68,7 @@ __all__ = [
     "report_document",
     "series",
     "site_flags",
+    "stored_readings",
     "stamp_approval",
     "write",
 ]

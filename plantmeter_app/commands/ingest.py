@@ -13,7 +13,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from plantmeter.errors import IngestError, InputError
 from plantmeter.times import TIME_HELP
@@ -202,22 +201,20 @@ def _run_member(
 
 
 def _export(args: argparse.Namespace) -> int:
-    from ingest.stores import open_store
+    """``services.stored_readings`` over the site's store (read-only), printed as CSV or JSON."""
     from plantmeter.config import load_site
     from plantmeter.times import parse_time
+    from plantmeter_app.runtime import reading_store
+    from services import stored_readings
 
     config = load_site(args.site)
     tz = config.site.timezone
     start = parse_time(args.start, tz, "--start") if args.start else None
     end = parse_time(args.end, tz, "--end") if args.end else None
-    if args.quantity:
-        _known_quantities(config, args.meter, args.quantity, args.site)
-    store = open_store(config.store.url, read_only=True)
-    try:
-        _known(args.meter, [m.id for m in config.meters], [m for _, m in store.meters(config.site.id)], args.site)
-        frame = store.read(config.site.id, args.meter, args.quantity, start=start, end=end)
-    finally:
-        store.close()
+    with reading_store(config.store.url) as store:
+        frame = stored_readings(
+            store, config, args.meter, args.quantity, start, end, base_dir=args.site.parent
+        )
     if frame.empty:
         print(
             f"no readings stored for meter {args.meter!r} of site {config.site.id!r} in that range",
@@ -238,33 +235,6 @@ def _export(args: argparse.Namespace) -> int:
             print()
         sys.stdout.flush()
     return 0
-
-
-def _known(meter: str, configured: list[str], stored: list[str], site: Path) -> None:
-    """A meter of the site file or one with stored readings; else an error listing both."""
-    if meter in configured or meter in stored:
-        return
-    extra = sorted(set(stored) - set(configured))
-    raise InputError(
-        f"meter {meter!r} is not in {site} and has no stored readings; meters: {', '.join(configured)}"
-        + (f"; also stored: {', '.join(extra)}" if extra else "")
-    )
-
-
-def _known_quantities(config: Any, meter_id: str, quantities: list[str], site: Path) -> None:
-    """Quantities of the meter's profile; else an error listing them."""
-    try:
-        meter = config.meter(meter_id)
-    except KeyError:
-        return  # a meter only the store knows: no profile to check against
-    profile = config.profile_for(meter, site.parent)
-    known = [p.name for p in profile.points] + [d.name for d in profile.derived]
-    unknown = [q for q in quantities if q not in known]
-    if unknown:
-        raise InputError(
-            f"meter {meter_id!r} ({profile.id}) has no quantity {', '.join(map(repr, unknown))}; "
-            f"known: {', '.join(known)}"
-        )
 
 
 @contextlib.contextmanager
