@@ -23,22 +23,71 @@ Never opens a store from a URL: the caller (the application package) does, and c
 
 from __future__ import annotations
 
-from .documents import (
-    KINDS,
-    ReportDocument,
-    check_output,
-    render,
-    report_document,
-    stamp_approval,
-    write,
-)
-from .flags import FlagItem, SiteFlags, compute_flags, site_flags
-from .live import STALE_AFTER_POLLS, MeterFreshness, QuantityValue, latest_values
-from .mv import SavingsFigure, loan_status, month_of, option_savings
-from .readings import stored_readings
-from .savings import meter_savings
-from .series import WIDTHS, Bucket, Series, bucket_width, series
-from .use import UseBucket, UsePerPeriod, meter_use, period_for
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .documents import (
+        KINDS,
+        ReportDocument,
+        check_output,
+        render,
+        report_document,
+        stamp_approval,
+        write,
+    )
+    from .flags import FlagItem, SiteFlags, compute_flags, site_flags
+    from .live import STALE_AFTER_POLLS, MeterFreshness, QuantityValue, latest_values
+    from .mv import SavingsFigure, loan_status, month_of, option_savings
+    from .readings import stored_readings
+    from .savings import meter_savings
+    from .series import WIDTHS, Bucket, Series, bucket_width, series
+    from .use import UseBucket, UsePerPeriod, meter_use, period_for
+
+# Names load on first use (PEP 562), so ``from services import stored_readings`` on a base
+# install (no scipy, numba, matplotlib) does not import the M&V and report modules.
+_HOME = {
+    "KINDS": "documents",
+    "ReportDocument": "documents",
+    "check_output": "documents",
+    "render": "documents",
+    "report_document": "documents",
+    "stamp_approval": "documents",
+    "write": "documents",
+    "FlagItem": "flags",
+    "SiteFlags": "flags",
+    "compute_flags": "flags",
+    "site_flags": "flags",
+    "STALE_AFTER_POLLS": "live",
+    "MeterFreshness": "live",
+    "QuantityValue": "live",
+    "latest_values": "live",
+    "SavingsFigure": "mv",
+    "loan_status": "mv",
+    "month_of": "mv",
+    "option_savings": "mv",
+    "stored_readings": "readings",
+    "meter_savings": "savings",
+    "WIDTHS": "series",
+    "Bucket": "series",
+    "Series": "series",
+    "bucket_width": "series",
+    "series": "series",
+    "UseBucket": "use",
+    "UsePerPeriod": "use",
+    "meter_use": "use",
+    "period_for": "use",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'services' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KINDS",
