@@ -200,14 +200,16 @@ def _plan_savings(args: argparse.Namespace) -> int:
         print(json.dumps([f.to_dict() for f in figures], indent=2))
         return 0
     print(f"verified savings of plan {loaded.base.id} ({loaded.site.site.id}) for {args.period}")
+    width = max((len(f.option) for f in figures), default=0)
     for f in figures:
-        print(_figure_line(f))
+        print(_figure_line(f, width))
     return 0
 
 
-def _figure_line(f: Any) -> str:
-    """One option and period: savings ± 90 % band per unit against the promise, cost, completeness."""
-    head = f"{f.option:20s} {f.period:18s} {f.status:17s}"
+def _figure_line(f: Any, width: int = 20) -> str:
+    """One option and period: savings ± 90 % band per unit against the promise, cost, completeness;
+    the option column ``width`` wide (the plan's longest option id), so columns line up."""
+    head = f"{f.option:{width}s} {f.period:18s} {f.status:17s}"
     if not f.savings:
         return f"{head} {f.reason}"
     parts = [
