@@ -1,7 +1,23 @@
-"""Home Assistant MQTT discovery: one retained config message per meter quantity.
+"""Home Assistant MQTT discovery: one retained config message per published meter quantity.
 
 With ``gateway.homeassistant_discovery: true`` plant staff see every meter in Home
 Assistant without configuring anything: the sensors read the reading topic directly.
+
+The payloads follow Home Assistant's own rules (tests/gateway/ha_rules.py cites them):
+
+* topic ``homeassistant/sensor/plantmeter_<site>/<meter>_<quantity>/config``; HA accepts
+  only ``[a-zA-Z0-9_-]`` in the node and object ids, so ids are escaped injectively:
+  ``_`` doubles and ``.`` becomes ``_-`` (``a-b`` and ``a_b`` stay two meters). A single
+  ``_`` is followed by a letter or digit (an id or quantity starts with one), so the
+  separators cannot be mistaken for an escape.
+* availability needs both the gateway's status (its birth message and last will) and the
+  meter's (``online`` only after a good poll), ``availability_mode: all``: a gateway that
+  died leaves its meters' retained ``online`` behind, and values frozen since must not look
+  live.
+* device class and state class from the unit: only the pairs HA allows (a volume in m³ is a
+  total, never a measurement; a flow in m³/h is ``volume_flow_rate``).
+* derived quantities (the TUF-2000's ``volume_total``) are discovered; the points summed
+  into one are not, unless the site's ``quantities`` names them.
 """
 
 from __future__ import annotations
@@ -9,58 +25,123 @@ from __future__ import annotations
 import json
 
 from plantmeter.config import MeterConfig
-from plantmeter.message import meter_status_topic, reading_topic
-from plantmeter.profile import DeviceProfile
+from plantmeter.message import gateway_status_topic, meter_status_topic, reading_topic
+from plantmeter.profile import Derived, DeviceProfile, Point
 
-__all__ = ["discovery_messages"]
+__all__ = [
+    "PREFIX",
+    "discovery_messages",
+    "discovery_topic",
+    "legacy_topics",
+    "unique_id",
+]
 
-_DEVICE_CLASS = {
-    "kWh": "energy",
-    "W": "power",
-    "V": "voltage",
-    "A": "current",
-    "Hz": "frequency",
-    "VA": "apparent_power",
-    "var": "reactive_power",
-    "m3": "water",
-    "degC": "temperature",
+PREFIX = "homeassistant"
+
+# profile unit -> (Home Assistant unit, device class); None: HA has no class for it
+_UNITS: dict[str, tuple[str | None, str | None]] = {
+    "kWh": ("kWh", "energy"),
+    "kvarh": ("kvarh", None),  # no reactive-energy class in the HA version the tests cite
+    "W": ("W", "power"),
+    "VA": ("VA", "apparent_power"),
+    "var": ("var", "reactive_power"),
+    "V": ("V", "voltage"),
+    "A": ("A", "current"),
+    "Hz": ("Hz", "frequency"),
+    "degC": ("°C", "temperature"),
+    "%RH": ("%", "humidity"),
+    "m/s": ("m/s", "speed"),
+    "m3/h": ("m³/h", "volume_flow_rate"),
+    "m3": ("m³", "volume"),  # water or gas by the meter's kind, below
 }
-_HA_UNIT = {"m3": "m³", "m3/h": "m³/h", "degC": "°C"}
+_VOLUME_BY_KIND = {"water": "water", "gas": "gas"}
+# HA allows only total / total_increasing for these: a gauge of them is a `total`
+_TOTALS_ONLY = {"energy", "gas", "volume", "water"}
+_ONLINE = "{{ 'online' if value_json.state == 'online' else 'offline' }}"
+
+
+def _escape(text: str) -> str:
+    """An id in HA's topic alphabet, injectively: ``_`` -> ``__``, ``.`` -> ``_-``."""
+    return text.replace("_", "__").replace(".", "_-")
+
+
+def discovery_topic(site: str, meter: str, quantity: str) -> str:
+    """The retained config topic of one sensor."""
+    return f"{PREFIX}/sensor/plantmeter_{_escape(site)}/{_escape(meter)}_{quantity}/config"
+
+
+def unique_id(site: str, meter: str, quantity: str) -> str:
+    """The sensor's unique_id in Home Assistant's entity registry."""
+    return f"plantmeter_{_escape(site)}_{_escape(meter)}_{quantity}"
+
+
+def _discovered(meter: MeterConfig, profile: DeviceProfile) -> list[Point | Derived]:
+    items: list[Point | Derived] = [*profile.points, *profile.derived]
+    if meter.quantities is not None:
+        return [q for q in items if q.name in meter.quantities]
+    parts = {part for d in profile.derived for part in d.sum}
+    return [q for q in items if q.name not in parts]
+
+
+def _classes(meter: MeterConfig, quantity: Point | Derived) -> dict[str, str]:
+    unit, device_class = _UNITS.get(quantity.unit, (quantity.unit or None, None))
+    if quantity.unit == "" and quantity.name.startswith("power_factor"):
+        device_class = "power_factor"
+    if device_class == "volume":
+        device_class = _VOLUME_BY_KIND.get(meter.kind, "volume")
+    if quantity.kind == "counter":
+        state_class = "total_increasing"
+    elif device_class in _TOTALS_ONLY:
+        state_class = "total"  # a gauge of volume (a net total): may go down
+    else:
+        state_class = "measurement"
+    out = {"state_class": state_class}
+    if unit:
+        out["unit_of_measurement"] = unit
+    if device_class:
+        out["device_class"] = device_class
+    return out
 
 
 def discovery_messages(
-    site: str, meter: MeterConfig, profile: DeviceProfile
+    site: str, gateway: str, meter: MeterConfig, profile: DeviceProfile
 ) -> list[tuple[str, bytes]]:
-    """(topic, payload) pairs to publish retained under ``homeassistant/sensor/...``."""
+    """(topic, payload) pairs to publish retained, one per quantity the meter publishes."""
+    availability = [
+        {"topic": gateway_status_topic(site, gateway), "value_template": _ONLINE},
+        {"topic": meter_status_topic(site, meter.id), "value_template": _ONLINE},
+    ]
     out = []
-    names = meter.quantities or [p.name for p in profile.points]
-    for point in profile.points:
-        if point.name not in names:
-            continue
-        object_id = f"{site}_{meter.id}_{point.name}".replace("-", "_")
+    for quantity in _discovered(meter, profile):
         config: dict[str, object] = {
-            "name": point.name.replace("_", " "),
-            "unique_id": f"plantmeter_{object_id}",
+            "name": quantity.name.replace("_", " "),
+            "unique_id": unique_id(site, meter.id, quantity.name),
             "state_topic": reading_topic(site, meter.id),
-            "value_template": "{{ value_json['values']['" + point.name + "'] }}",
-            "availability_topic": meter_status_topic(site, meter.id),
-            "availability_template": "{{ value_json.state }}",
-            "payload_available": "online",
-            "payload_not_available": "offline",
-            "state_class": "total_increasing" if point.kind == "counter" else "measurement",
+            "value_template": "{{ value_json['values']['" + quantity.name + "'] }}",
+            "availability": [
+                entry | {"payload_available": "online", "payload_not_available": "offline"}
+                for entry in availability
+            ],
+            "availability_mode": "all",
+            **_classes(meter, quantity),
             "device": {
-                "identifiers": [f"plantmeter_{site}_{meter.id}"],
+                "identifiers": [f"plantmeter_{_escape(site)}_{_escape(meter.id)}"],
                 "name": f"{meter.id} ({site})",
                 "manufacturer": profile.manufacturer,
                 "model": profile.model,
             },
         }
-        if point.unit:
-            config["unit_of_measurement"] = _HA_UNIT.get(point.unit, point.unit)
-        device_class = _DEVICE_CLASS.get(point.unit)
-        if device_class == "water" and meter.kind != "water":
-            device_class = None
-        if device_class:
-            config["device_class"] = device_class
-        out.append((f"homeassistant/sensor/{object_id}/config", json.dumps(config).encode()))
+        out.append((discovery_topic(site, meter.id, quantity.name), json.dumps(config).encode()))
     return out
+
+
+def legacy_topics(site: str, meter: MeterConfig, profile: DeviceProfile) -> list[str]:
+    """Config topics of the releases before the escaping (one topic level, ``-`` as ``_``).
+
+    An empty retained message on them removes the old entities from HA; they never equal a
+    current topic, which has a node level.
+    """
+    return [
+        f"{PREFIX}/sensor/" + f"{site}_{meter.id}_{p.name}".replace("-", "_") + "/config"
+        for p in profile.points
+    ]

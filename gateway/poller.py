@@ -41,9 +41,14 @@ def next_boundary(now: float, interval: float) -> float:
 
 @dataclass
 class MeterHealth:
-    """What the meter's retained status topic says."""
+    """What the meter's retained status topic says.
 
-    online: bool = True
+    ``online`` is None until the first poll: the state is then ``starting``, which is not
+    ``online``, so nothing (Home Assistant's availability, an alert) takes an unread meter
+    for a live one.
+    """
+
+    online: bool | None = None
     polls_ok: int = 0
     polls_failed: int = 0
     consecutive_failures: int = 0
@@ -53,7 +58,7 @@ class MeterHealth:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "state": "online" if self.online else "offline",
+            "state": {None: "starting", True: "online", False: "offline"}[self.online],
             "polls_ok": self.polls_ok,
             "polls_failed": self.polls_failed,
             "last_error": self.last_error,
@@ -205,7 +210,7 @@ class MeterPoller:
         h.polls_failed += 1
         h.consecutive_failures += 1
         h.last_error = error
-        if h.online:
+        if h.online is not False:
             h.online = False
             logger.error("meter %s is offline: %s", self.meter.id, error)
             self.on_status(self.meter, h)
@@ -216,11 +221,12 @@ class MeterPoller:
         h = self.health
         h.polls_ok += 1
         h.last_ok_ms = ts_ms
-        was_offline = not h.online
+        was = h.online
         h.online = True
         h.consecutive_failures = 0
-        if was_offline:
+        if was is False:
             logger.info("meter %s is back online", self.meter.id)
+        if was is not True:
             self.on_status(self.meter, h)
 
     def next_delay(self, now: float) -> float:

@@ -13,7 +13,7 @@ from plantmeter.errors import MeterReadError
 from plantmeter.message import gateway_status_topic, meter_status_topic
 from plantmeter.mqtt import broker_label, make_client
 
-from .discovery import discovery_messages
+from .discovery import discovery_messages, legacy_topics
 from .modbus import BusClient
 from .outbox import Outbox
 from .poller import MeterHealth, MeterPoller, PollResult
@@ -186,11 +186,7 @@ class Gateway:
             assert self.publisher is not None
             if self.publisher.connected:
                 if not announced and self.config.gateway.homeassistant_discovery:
-                    for poller in self.pollers:
-                        for t, payload in discovery_messages(
-                            self.site, poller.meter, poller.profile
-                        ):
-                            self.publisher.client.publish(t, payload, qos=1, retain=True)
+                    self._announce_discovery()
                 for poller in self.pollers if not announced else []:
                     self._meter_status(poller.meter, poller.health)
                 announced = True
@@ -203,6 +199,20 @@ class Gateway:
                 )
             except TimeoutError:
                 pass
+
+    def _announce_discovery(self) -> None:
+        """Home Assistant configs, retained; first an empty message on each topic of the
+        releases before the id escaping, which removes those entities from HA."""
+        assert self.publisher is not None
+        client = self.publisher.client
+        for poller in self.pollers:
+            for topic in legacy_topics(self.site, poller.meter, poller.profile):
+                client.publish(topic, b"", qos=1, retain=True)
+        for poller in self.pollers:
+            for topic, payload in discovery_messages(
+                self.site, self.gateway_id, poller.meter, poller.profile
+            ):
+                client.publish(topic, payload, qos=1, retain=True)
 
     async def poll_once(self) -> dict[str, PollResult | MeterReadError]:
         """Read every meter once without publishing (``--dry-run``)."""

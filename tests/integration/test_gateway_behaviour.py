@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import firmware_sim
 import pytest
 
+from gateway.poller import next_boundary
+from tests.gateway.ha_rules import available
 from tests.integration.helpers import GatewayThread, Recorder, wait_until
 from tests.integration.test_chain import EXAMPLE, chain_config
 from tests.servers import MosquittoServer
@@ -106,24 +109,100 @@ def test_dry_run_prints_a_table_of_decoded_values(tmp_path: Path) -> None:
     assert {r[0] for r in lines[1:]} >= {m.id for m in config.meters}
 
 
+def _discovery_on(config):  # type: ignore[no-untyped-def]
+    return config.model_copy(
+        update={"gateway": config.gateway.model_copy(update={"homeassistant_discovery": True})}
+    )
+
+
 def test_home_assistant_discovery(tmp_path: Path, mosquitto: MosquittoServer) -> None:
     with dairy_bus() as bus:
-        config = chain_config(tmp_path, bus, mosquitto.url)
-        config = config.model_copy(
-            update={"gateway": config.gateway.model_copy(update={"homeassistant_discovery": True})}
-        )
+        config = _discovery_on(chain_config(tmp_path, bus, mosquitto.url))
         recorder = Recorder(mosquitto.port, topic="homeassistant/#")
         gateway = GatewayThread(config, tmp_path).start()
+        topic = "homeassistant/sensor/plantmeter_dairy/main-elec_energy_import_total/config"
+        water = "homeassistant/sensor/plantmeter_dairy/cip-water_volume_total/config"
         try:
-            topic = "homeassistant/sensor/dairy_main_elec_energy_import_total/config"
-            wait_until(lambda: topic in recorder.retained, what="discovery message")
+            wait_until(lambda: {topic, water} <= set(recorder.retained), what="discovery messages")
+            sensor = json.loads(recorder.retained[topic])
+            wait_until(
+                lambda: available(sensor, list(recorder.retained.items())),
+                what="main-elec available in HA once polled",
+            )
         finally:
             gateway.stop()
             recorder.close()
-    sensor = json.loads(recorder.retained[topic])
     assert sensor["state_topic"] == "plantmeter/dairy/main-elec/reading"
     assert sensor["device_class"] == "energy" and sensor["state_class"] == "total_increasing"
     assert sensor["unit_of_measurement"] == "kWh"
+    assert json.loads(recorder.retained[water])["device_class"] == "water"
+    # a clean stop publishes the gateway offline: HA shows the sensor unavailable, though the
+    # meter's own status stays retained `online`
+    assert not available(sensor, list(recorder.retained.items()))
+    assert json.loads(recorder.retained["plantmeter/dairy/main-elec/status"])["state"] == "online"
+
+
+def _far_poll(now: float) -> float:
+    """A poll interval whose first wall-clock boundary is minutes away."""
+    return next(p for p in (3600.0, 5400.0, 7200.0) if next_boundary(now, p) - now > 300)
+
+
+def test_home_assistant_availability_after_the_gateway_dies(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
+    """A gateway process killed (its last will fires) leaves its meters unavailable in HA, and
+    a meter not yet polled is never available."""
+    with dairy_bus() as bus:
+        config = _discovery_on(chain_config(tmp_path, bus, mosquitto.url))
+        polled, unpolled = config.meter("main-elec"), config.meter("outdoor-temp")
+        config = config.model_copy(
+            update={
+                "meters": [
+                    polled.model_copy(update={"poll": 1.0}),
+                    unpolled.model_copy(update={"poll": _far_poll(time.time())}),
+                ]
+            }
+        )
+        site = tmp_path / "site.yaml"
+        site.write_text(json.dumps(config.model_dump(mode="json")))
+        sensors = {
+            m: f"homeassistant/sensor/plantmeter_dairy/{m}_{q}/config"
+            for m, q in (("main-elec", "voltage_l1"), ("outdoor-temp", "temperature"))
+        }
+        recorder = Recorder(mosquitto.port, topic="homeassistant/#")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "plantmeter_app", "gateway", str(site)],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until(lambda: set(sensors.values()) <= set(recorder.retained), timeout=30,
+                       what="discovery messages")
+            main, temp = (json.loads(recorder.retained[sensors[m]]) for m in sensors)
+            wait_until(lambda: available(main, list(recorder.retained.items())), timeout=30,
+                       what="main-elec available once polled")
+            status = json.loads(recorder.retained["plantmeter/dairy/outdoor-temp/status"])
+            assert status["state"] == "starting"
+            assert not available(temp, list(recorder.retained.items())), "never polled, yet live"
+            process.kill()  # no clean shutdown: only the broker's last will says offline
+            process.wait(10)
+            wait_until(lambda: not available(main, list(recorder.retained.items())),
+                       what="HA to see the dead gateway")
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+            recorder.close()
+    # Home Assistant starting later sees only what the broker kept
+    late = Recorder(mosquitto.port, topic="homeassistant/#")
+    try:
+        wait_until(lambda: set(sensors.values()) <= set(late.retained), what="retained configs")
+        wait_until(lambda: "plantmeter/dairy/_gateway/dairy-gw-1/status" in late.retained,
+                   what="retained gateway status")
+        assert json.loads(late.retained["plantmeter/dairy/main-elec/status"])["state"] == "online"
+        assert not available(main, list(late.retained.items()))
+        assert not available(temp, list(late.retained.items()))
+    finally:
+        late.close()
 
 
 def test_profile_mismatch_is_reported_once_with_register_and_fix(
