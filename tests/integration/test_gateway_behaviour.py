@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import firmware_sim
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.poller import next_boundary
 from tests.gateway.ha_rules import available
@@ -115,10 +117,25 @@ def _discovery_on(config):  # type: ignore[no-untyped-def]
     )
 
 
+def _publish_retained(port: int, topic: str, payload: bytes) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"retain-{time.monotonic_ns()}")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.publish(topic, payload, qos=1, retain=True).wait_for_publish(timeout=10)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 def test_home_assistant_discovery(tmp_path: Path, mosquitto: MosquittoServer) -> None:
     with dairy_bus() as bus:
         config = _discovery_on(chain_config(tmp_path, bus, mosquitto.url))
+        # the config an earlier release left retained, under the old (colliding) topic
+        legacy = "homeassistant/sensor/dairy_main_elec_energy_import_total/config"
+        _publish_retained(mosquitto.port, legacy, b'{"name": "energy import total"}')
         recorder = Recorder(mosquitto.port, topic="homeassistant/#")
+        wait_until(lambda: legacy in recorder.retained, what="the old retained config")
         gateway = GatewayThread(config, tmp_path).start()
         topic = "homeassistant/sensor/plantmeter_dairy/main-elec_energy_import_total/config"
         water = "homeassistant/sensor/plantmeter_dairy/cip-water_volume_total/config"
@@ -136,6 +153,7 @@ def test_home_assistant_discovery(tmp_path: Path, mosquitto: MosquittoServer) ->
     assert sensor["device_class"] == "energy" and sensor["state_class"] == "total_increasing"
     assert sensor["unit_of_measurement"] == "kWh"
     assert json.loads(recorder.retained[water])["device_class"] == "water"
+    assert recorder.retained[legacy] == b"", "the old entity is removed from HA"
     # a clean stop publishes the gateway offline: HA shows the sensor unavailable, though the
     # meter's own status stays retained `online`
     assert not available(sensor, list(recorder.retained.items()))
