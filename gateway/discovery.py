@@ -17,7 +17,8 @@ The payloads follow Home Assistant's own rules (tests/gateway/ha_rules.py cites 
 * device class and state class from the unit: only the pairs HA allows (a volume in m³ is a
   total, never a measurement; a flow in m³/h is ``volume_flow_rate``).
 * derived quantities (the TUF-2000's ``volume_total``) are discovered; the points summed
-  into one are not, unless the site's ``quantities`` names them.
+  into one are not, unless the site's ``quantities`` names them (a fraction register then
+  has no device class: it goes 0..1 and back, no volume HA may add up).
 """
 
 from __future__ import annotations
@@ -83,10 +84,13 @@ def _discovered(meter: MeterConfig, profile: DeviceProfile) -> list[Point | Deri
     return [q for q in items if q.name not in parts]
 
 
-def _classes(meter: MeterConfig, quantity: Point | Derived) -> dict[str, str]:
+def _classes(meter: MeterConfig, profile: DeviceProfile, quantity: Point | Derived) -> dict[str, str]:
     unit, device_class = _UNITS.get(quantity.unit, (quantity.unit or None, None))
     if quantity.unit == "" and quantity.name.startswith("power_factor"):
         device_class = "power_factor"
+    parts = {part for d in profile.derived for part in d.sum}
+    if quantity.kind == "gauge" and quantity.name in parts:
+        device_class = None  # a fraction register, 0..1 and back: no volume of its own
     if device_class == "volume":
         device_class = _VOLUME_BY_KIND.get(meter.kind, "volume")
     if quantity.kind == "counter":
@@ -123,7 +127,7 @@ def discovery_messages(
                 for entry in availability
             ],
             "availability_mode": "all",
-            **_classes(meter, quantity),
+            **_classes(meter, profile, quantity),
             "device": {
                 "identifiers": [f"plantmeter_{_escape(site)}_{_escape(meter.id)}"],
                 "name": f"{meter.id} ({site})",

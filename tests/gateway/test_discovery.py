@@ -52,14 +52,23 @@ def quantity_of(config: dict) -> str:
 ALL_QUANTITIES = sorted({q for p in available_profiles() for q in load_profile(p).quantities})
 
 
+@pytest.mark.parametrize("named", [False, True], ids=["default", "all-named"])
 @pytest.mark.parametrize("kind", get_args(MeterKind))
 @pytest.mark.parametrize("profile_id", available_profiles())
 def test_every_quantity_of_every_profile_fits_home_assistants_rules(
-    profile_id: str, kind: str
+    profile_id: str, kind: str, named: bool
 ) -> None:
+    """Each profile on each kind of meter, with its default quantities and with every quantity
+    named in ``quantities`` (which discovers the parts of derived sums too)."""
     profile = load_profile(profile_id)
     kinds = {q.name: q.kind for q in [*profile.points, *profile.derived]}
-    found = configs("dairy", meter(profile_id, kind))
+    selection = {"quantities": profile.quantities} if named else {}
+    fractions = {
+        p for d in profile.derived for p in d.sum if profile.point(p).kind == "gauge"
+    }
+    found = configs("dairy", meter(profile_id, kind, **selection))
+    if named:
+        assert {quantity_of(c) for _, c in found} == set(profile.quantities)
     assert found, f"{profile_id}: nothing discovered"
     problems = []
     for topic, config in found:
@@ -80,6 +89,9 @@ def test_every_quantity_of_every_profile_fits_home_assistants_rules(
                 problems.append(f"{name}: HA rejects unit {unit!r} for device class {device_class}")
             if state_class not in DEVICE_CLASS_STATE_CLASSES[device_class]:
                 problems.append(f"{name}: HA calls state class {state_class} impossible for {device_class}")
+        elif name in fractions:  # 0..1 and back each unit: not a volume HA may add up
+            if state_class != "measurement":
+                problems.append(f"{name}: a fraction register is a measurement")
         elif unit in HA_KNOWN_UNITS:
             problems.append(f"{name}: unit {unit} has a Home Assistant device class, none given")
         if kinds[name] == "counter" and state_class != "total_increasing":
