@@ -41,11 +41,13 @@ if TYPE_CHECKING:
     from .mv import SavingsFigure, loan_status, month_of, option_savings
     from .readings import stored_readings
     from .savings import meter_savings
-    from .series import WIDTHS, Bucket, Series, bucket_width, series
+    from .timeseries import WIDTHS, Bucket, Series, bucket_width, series
     from .use import UseBucket, UsePerPeriod, meter_use, period_for
 
 # Names load on first use (PEP 562), so ``from services import stored_readings`` on a base
-# install (no scipy, numba, matplotlib) does not import the M&V and report modules.
+# install (no scipy, numba, matplotlib) does not import the M&V and report modules. No module
+# is named like one of the names (``series`` lives in ``timeseries``): importing a submodule
+# binds it on the package, and would hide a function of the same name.
 _HOME = {
     "KINDS": "documents",
     "ReportDocument": "documents",
@@ -68,11 +70,11 @@ _HOME = {
     "option_savings": "mv",
     "stored_readings": "readings",
     "meter_savings": "savings",
-    "WIDTHS": "series",
-    "Bucket": "series",
-    "Series": "series",
-    "bucket_width": "series",
-    "series": "series",
+    "WIDTHS": "timeseries",
+    "Bucket": "timeseries",
+    "Series": "timeseries",
+    "bucket_width": "timeseries",
+    "series": "timeseries",
     "UseBucket": "use",
     "UsePerPeriod": "use",
     "meter_use": "use",
@@ -84,9 +86,11 @@ def __getattr__(name: str) -> Any:
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'services' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    loaded = importlib.import_module(f".{module}", __name__)
+    for other, home in _HOME.items():  # bind the module's every name at once
+        if home == module:
+            globals()[other] = getattr(loaded, other)
+    return globals()[name]
 
 
 __all__ = [

@@ -32,7 +32,7 @@ from reports.load import LoadedPlan
 from reports.plan import UNITS
 
 from .meters import counter_of, site_meter
-from .series import DAY_S, Series, series
+from .timeseries import DAY_S, Series, series
 
 __all__ = ["Period", "UseBucket", "UsePerPeriod", "meter_use", "period_for"]
 
