@@ -35,6 +35,7 @@ OURS = {
 NOT_IMPORTED = {  # declared on purpose though no module imports them by name
     "uvicorn": "runs the dashboard's ASGI app (issue #13)",
     "fastapi": "the dashboard (issue #13)",
+    "python-multipart": "parses the dashboard's login and OAuth2 password forms (starlette imports it)",
 }
 
 
