@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "plantmeter_app.commands.ingest",
     "plantmeter_app.commands.analytics",
     "plantmeter_app.commands.reports",
+    "plantmeter_app.commands.dashboard",
     "plantmeter_app.demo",
 ]
 
