@@ -28,6 +28,12 @@ _TIME_HELP = (
 )
 
 
+def _buckets(t0: pd.Timestamp, t1: pd.Timestamp, width_s: int) -> int:
+    """Buckets of ``width_s`` (aligned in UTC) that overlap [t0, t1)."""
+    first = math.floor(t0.timestamp() / width_s) * width_s
+    return math.ceil((t1.timestamp() - first) / width_s)
+
+
 @router.get(
     "/meters/{meter_id}/series",
     response_model=SeriesOut,
@@ -64,7 +70,6 @@ def meter_series(
             ),
         )
     t0, t1 = parse_range(ctx, site, start, end, pd.Timedelta(days=1))
-    span = (t1 - t0).total_seconds()
     limit = settings.max_buckets
     if resolution == "auto":
         if points > limit:
@@ -74,9 +79,9 @@ def meter_series(
         width = None
     else:
         width = parse_resolution(resolution)
-        n = math.ceil(span / width) + 1
+        n = _buckets(t0, t1, width)
         if n > limit:
-            finest = next((w for w in WIDTHS if span / w + 1 <= limit), WIDTHS[-1])
+            finest = next((w for w in WIDTHS if _buckets(t0, t1, w) <= limit), WIDTHS[-1])
             raise HTTPException(
                 400,
                 _(
