@@ -17,6 +17,10 @@ EXTRAS: dict[str, str] = {
     "matplotlib": "analytics",
     "fastapi": "dashboard",
     "uvicorn": "dashboard",
+    "starlette": "dashboard",
+    "argon2": "dashboard",  # argon2-cffi
+    "jinja2": "dashboard",
+    "python_multipart": "dashboard",
     "amqtt": "demo",
 }
 

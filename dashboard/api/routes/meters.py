@@ -7,12 +7,14 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
+import orjson
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
 
 from plantmeter.durations import format_duration
-from services import WIDTHS, series
 from services.meters import quantity_kinds
+from services.series import WIDTHS, series  # `from services import series` can give the module
 
 from ...deps import Context, MeterTarget, Settings, require_meter
 from ...i18n import _
@@ -31,7 +33,7 @@ _TIME_HELP = (
 def _buckets(t0: pd.Timestamp, t1: pd.Timestamp, width_s: int) -> int:
     """Buckets of ``width_s`` (aligned in UTC) that overlap [t0, t1)."""
     first = math.floor(t0.timestamp() / width_s) * width_s
-    return math.ceil((t1.timestamp() - first) / width_s)
+    return int(math.ceil((float(t1.timestamp()) - first) / width_s))
 
 
 @router.get(
@@ -57,7 +59,7 @@ def meter_series(
     points: Annotated[
         int, Query(ge=1, le=100_000, description="with auto: about this many buckets")
     ] = 800,
-) -> SeriesOut:
+) -> Response:
     site = target.site
     meter = site.meter(target.meter)
     assert meter is not None
@@ -106,23 +108,26 @@ def meter_series(
         base_dir=site.base_dir,
     )
     b = s.buckets
-    return SeriesOut(
-        site=site.id,
-        meter=meter.id,
-        quantity=quantity,
-        unit=s.unit,
-        kind=s.kind,
-        start=s.start,
-        end=s.end,
-        resolution=format_duration(s.width_s),
-        width_s=s.width_s,
-        local_days=s.local_days,
-        completeness=s.completeness,
-        time=[int(x.start.timestamp()) for x in b],
-        readings=[x.readings for x in b],
-        mean=[x.mean for x in b],
-        min=[x.min for x in b],
-        max=[x.max for x in b],
-        use=[x.use for x in b],
-        estimated=[x.estimated for x in b],
-    )
+    body = {
+        "site": site.id,
+        "meter": meter.id,
+        "quantity": quantity,
+        "unit": s.unit,
+        "kind": s.kind,
+        "start": s.start,
+        "end": s.end,
+        "resolution": format_duration(s.width_s),
+        "width_s": s.width_s,
+        "local_days": s.local_days,
+        "completeness": s.completeness,
+        "time": [int(x.start.timestamp()) for x in b],
+        "readings": [x.readings for x in b],
+        "mean": [x.mean for x in b],
+        "min": [x.min for x in b],
+        "max": [x.max for x in b],
+        "use": [x.use for x in b],
+        "estimated": [x.estimated for x in b],
+    }
+    # SeriesOut documents the shape; a year of buckets skips its validation (the lists are
+    # built right above) and goes straight to orjson: a third of the request's time otherwise
+    return Response(orjson.dumps(body, option=orjson.OPT_UTC_Z), media_type="application/json")
