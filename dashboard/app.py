@@ -87,7 +87,7 @@ def create_app(
             "(POST /api/v1/token)."
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI and ReDoc load their scripts from a CDN: nothing is fetched at run time
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )

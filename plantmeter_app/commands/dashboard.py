@@ -125,7 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
             )
         shown = f"[{args.host}]" if ":" in args.host else args.host
         logger.info(
-            "dashboard at http://%s:%d/ (API docs at /api/docs) over %s; users in %s; Ctrl-C stops",
+            "dashboard at http://%s:%d/ (OpenAPI at /api/v1/openapi.json) over %s; users in %s; Ctrl-C stops",
             shown,
             args.port,
             _safe(url),
