@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -165,3 +167,21 @@ def test_page_user_redirects_to_login_with_next_and_lets_a_session_in(app: FastA
         assert r.headers["location"] == "/login?next=/probe-page%3Fx%3D1"
         login(c, "pam", next_url="/probe-page?x=1")
         assert c.get("/probe-page").json() == {"user": "pam"}
+
+
+def test_sessions_and_tokens_expire_and_end_with_their_user(served: Served, tmp_path: Path) -> None:
+    now = [1_000_000.0]
+    with UserStore(tmp_path / "users.db", clock=lambda: now[0]) as users:
+        users.add_user("temp", PASSWORD, "auditor", sites=["dairy"])
+        secret, session = users.create_session("temp", ttl_s=3600)
+        token = users.create_token("temp", ttl_s=7200)
+        assert users.session(secret) is not None and users.token_user(token) is not None
+        now[0] += 3601
+        assert users.session(secret) is None  # the session expired; the token not yet
+        assert users.token_user(token) is not None
+        now[0] += 3600
+        assert users.token_user(token) is None
+        secret, _ = users.create_session("temp", ttl_s=3600)
+        token = users.create_token("temp", ttl_s=3600)
+        users.remove_user("temp")
+        assert users.session(secret) is None and users.token_user(token) is None
