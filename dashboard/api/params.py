@@ -16,7 +16,7 @@ from fastapi import HTTPException
 from plantmeter.durations import format_duration, parse_duration
 from plantmeter.errors import InputError
 from plantmeter.times import parse_time
-from services.series import WIDTHS
+from services import WIDTHS
 
 from ..context import DashboardContext, SiteRef
 from ..i18n import _

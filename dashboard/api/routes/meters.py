@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from plantmeter.durations import format_duration
+from services import WIDTHS, series
 from services.meters import quantity_kinds
-from services.series import WIDTHS, series  # `from services import series` can give the module
 
 from ...deps import Context, MeterTarget, Settings, require_meter
 from ...i18n import _
