@@ -9,15 +9,17 @@ STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 # binary:package pairs the test suite starts for real
-SYSTEM_DEPS := mosquitto:mosquitto influxd:influxdb mbpoll:mbpoll socat:socat openssl:openssl
+SYSTEM_DEPS := mosquitto:mosquitto influxd:influxdb mbpoll:mbpoll socat:socat openssl:openssl \
+               chromium:chromium chromedriver:chromium-driver
 
-.PHONY: help setup system-deps test demo lint bench clean
+.PHONY: help setup system-deps test demo lint bench clean vendor
 
 help:
 	@echo "make demo   - simulator + gateway + embedded broker + ingest into SQLite, until Ctrl-C"
 	@echo "make test   - install what is missing, then run the test suite against real servers"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - the benchmarks in bench/ (each prints its ratio to a reference)"
+	@echo "make vendor - reinstall the dashboard's pinned uPlot and htmx from the npm registry"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +58,18 @@ bench: system-deps $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.analytics
 	$(BIN)/python -m bench.store
+
+# The dashboard's browser libraries, pinned in package.json / package-lock.json, copied with their
+# licences into dashboard/static/vendor/ (committed: the app serves them, a plant LAN has no CDN).
+VENDOR := dashboard/static/vendor
+vendor:
+	npm ci --ignore-scripts --no-audit --no-fund
+	mkdir -p $(VENDOR)
+	cp node_modules/uplot/dist/uPlot.iife.min.js node_modules/uplot/dist/uPlot.min.css $(VENDOR)/
+	cp node_modules/uplot/LICENSE $(VENDOR)/uPlot.LICENSE
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/htmx.org/LICENSE $(VENDOR)/htmx.LICENSE
+	node -e 'const l=require("./package-lock.json").packages;console.log(["uplot","htmx.org"].map(n=>n+" "+l["node_modules/"+n].version+" "+l["node_modules/"+n].license).join("\n"))' > $(VENDOR)/VERSIONS
 
 clean:
 	rm -rf $(VENV) .venv-eemeter var .pytest_cache
