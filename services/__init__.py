@@ -10,6 +10,9 @@ as plain typed functions over a SeriesStore object and the site / plan objects.
   verified savings per option and period; loan monitoring figures
 * ``report_document(kind, loaded, store, period, loan_id=None)``, ``render``, ``write``:
   loan / audit / consumption documents with the CLI's defaults
+* ``baseline_trace(loaded, store, meter, start, end)``: use vs the baseline's expectation per
+  interval, its 90 % band, the CUSUM of savings; ``enpi_trend(store, site, start, end)``: use
+  per unit of production per month; ``submeter_tree(site, use)``: sub-meters and unmetered rest
 * ``site_flags(store, site, start, end)``: flags costliest first, and per meter whether they
   were ever computed for the window ("never computed" is not "none")
 * ``meter_savings(store, site, meter, baseline, reporting)``: one stored meter's savings
@@ -27,6 +30,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .baseline import BaselinePoint, BaselineTrace, baseline_trace
     from .documents import (
         KINDS,
         ReportDocument,
@@ -36,12 +40,14 @@ if TYPE_CHECKING:
         stamp_approval,
         write,
     )
+    from .enpi import EnpiMonth, EnpiTrend, enpi_trend
     from .flags import FlagItem, SiteFlags, compute_flags, site_flags
     from .live import STALE_AFTER_POLLS, MeterFreshness, QuantityValue, latest_values
     from .mv import SavingsFigure, loan_status, month_of, option_savings
     from .readings import stored_readings
     from .savings import meter_savings
     from .timeseries import WIDTHS, Bucket, Series, bucket_width, series
+    from .tree import TreeNode, submeter_tree
     from .use import UseBucket, UsePerPeriod, meter_use, period_for
 
 # Names load on first use (PEP 562), so ``from services import stored_readings`` on a base
@@ -49,6 +55,14 @@ if TYPE_CHECKING:
 # is named like one of the names (``series`` lives in ``timeseries``): importing a submodule
 # binds it on the package, and would hide a function of the same name.
 _HOME = {
+    "BaselinePoint": "baseline",
+    "BaselineTrace": "baseline",
+    "baseline_trace": "baseline",
+    "EnpiMonth": "enpi",
+    "EnpiTrend": "enpi",
+    "enpi_trend": "enpi",
+    "TreeNode": "tree",
+    "submeter_tree": "tree",
     "KINDS": "documents",
     "ReportDocument": "documents",
     "check_output": "documents",
@@ -94,6 +108,14 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BaselinePoint",
+    "BaselineTrace",
+    "EnpiMonth",
+    "EnpiTrend",
+    "TreeNode",
+    "baseline_trace",
+    "enpi_trend",
+    "submeter_tree",
     "KINDS",
     "STALE_AFTER_POLLS",
     "WIDTHS",
