@@ -4,7 +4,8 @@ EnPI = use of the site's top-level consumption meters of one kind (those with no
 same kind: the main incomer, the water main) over a local month / the production meter's
 counter advance over the same month. Electricity in kWh per unit, water in m3 per unit (the
 production meter's unit, e.g. L of milk). A month where any use or the production is unknown
-(no readings, a counter reset) or the production is zero has no EnPI (``None``), never a guess.
+(no readings, a counter reset, a day whose use is only spread over a gap in the readings) or
+where the production is zero has no EnPI (``None``), never a guess.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def monthly_use(
 ) -> tuple[str, dict[str, float | None]]:
     """(unit, {YYYY-MM: counter advance}) of a meter's counter per local month of
     [start, end): the sum of its local days' use (``services.series``), None when a day is
-    unknown."""
+    unknown or estimated (spread over a gap)."""
     m = site_meter(site, meter)
     spec = counter_of(m, base_dir)
     if spec is None:
@@ -133,5 +134,7 @@ def monthly_use(
         if key not in out:
             out[key] = 0.0
         prev = out[key]
-        out[key] = prev + b.use if prev is not None and b.use is not None else None
+        # a day whose use was spread over a gap (estimated) is not a measured day: no EnPI on it
+        known = b.use is not None and not b.estimated
+        out[key] = prev + b.use if prev is not None and known and b.use is not None else None
     return s.unit, out

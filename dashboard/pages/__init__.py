@@ -1,0 +1,25 @@
+"""dashboard.pages: the HTML pages (server-rendered Jinja2, small JS in ``static/js``).
+
+* ``/`` (one site: its overview; a financier: the loans), ``/sites/{site}``: live values with
+  freshness, today's use and cost against the baseline, alarms, sub-meter tree, EnPI
+* ``/sites/{site}/meters/{meter}``: the zoomable chart (uPlot), comparison, baseline band,
+  CUSUM of savings, CSV of what is on screen; ``.../baseline.json`` feeds the baseline chart
+* ``/alarms`` (+ ``POST /alarms/ack``), ``/options``, ``/loans``, ``/admin``
+* ``/live`` (``dashboard.live``): Server-Sent Events with the latest values
+
+``router`` is what ``dashboard.app.create_app`` includes.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from .. import live
+from . import admin, alarms, loans, meter, options, overview
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+for _module in (overview, meter, alarms, options, loans, admin):
+    router.include_router(_module.router)
+router.include_router(live.router)
