@@ -68,6 +68,7 @@ def alarms(
     for a in request.app.state.users.acknowledgements(chosen.id):
         acks.setdefault(f"{a.meter}|{a.detector}|{a.quantity}|{a.start_ms}", []).append(a)
     currency = chosen.plan.base.currency if chosen.plan is not None else None
+    {m.id: m.kind for m in cfg.meters}
     open_rows, history = [], []
     for f in flags.flags:
         key = flag_key(f)

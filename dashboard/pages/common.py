@@ -155,7 +155,9 @@ def refuse(
     text: str,
 ) -> Response:
     """An HTML page saying why (403: the role does not reach it; 404: no such thing)."""
-    heading = _("Not for your role") if status_code == 403 else _("Not found")
+    heading = {403: _("Not for your role"), 404: _("Not found")}.get(
+        status_code, _("Cannot show this")
+    )
     return page(
         request,
         user,
@@ -192,7 +194,10 @@ def fmt_money(x: float | None, currency: str | None) -> str:
 
 
 def fmt_pct(x: float | None, digits: int = 0) -> str:
-    return "–" if not _finite(x) else f"{x * 100:.{digits}f} %"  # type: ignore[operator]
+    if not _finite(x):
+        return "–"
+    text = f"{x * 100:.{digits}f}"  # type: ignore[operator]
+    return (text[1:] if text.strip("-0.") == "" else text) + " %"  # never "-0.00 %"
 
 
 def fmt_time(t: datetime | None, tz: str, with_date: bool = True) -> str:

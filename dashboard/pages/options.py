@@ -73,6 +73,17 @@ def options(
     month = month or default_month(
         site.config.site.timezone, base.reporting.start, base.reporting.end
     )
+    try:
+        as_of = date.fromisoformat(month + "-01")
+    except ValueError:
+        return refuse(
+            request,
+            user,
+            auth,
+            ctx,
+            400,
+            _("Month {m!r}: write YYYY-MM, e.g. 2025-06").format(m=month),
+        )
     revision = ctx.revision(site.id) // 86_400_000
     error = None
     figures: list[Any] = []
@@ -83,8 +94,13 @@ def options(
         )
     except PlantMeterError as exc:
         error = str(exc)
+    plan_now, _v = loaded.as_of(as_of)
+    proposed = [o for o in plan_now.options if o.status == "proposed"]
+    skip = {o.id for o in proposed}  # listed once below the table, not as rows of dashes
     rows, seen = [], set()
     for f in figures:
+        if f.option in skip and f.status == "not implemented":
+            continue
         savings = (
             "; ".join(
                 f"{fmt_num(v, unit=u)} ± {fmt_num(f.band_90.get(u), unit=u)}"
@@ -112,12 +128,9 @@ def options(
             }
         )
         seen.add(f.option)
-    as_of = date.fromisoformat(month + "-01")
     approval, baselines, adjustments, amendments, version_text = _pinned(
         ctx, site.id, loaded, as_of, revision
     )
-    plan_now, _v = loaded.as_of(as_of)
-    proposed = [o for o in plan_now.options if o.status == "proposed"]
     return page(
         request,
         user,

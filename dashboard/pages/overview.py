@@ -280,7 +280,7 @@ def _enpi(
     if sum(1 for m in cfg.meters if m.kind == "production") != 1:
         return None
     end = (pd.Timestamp(today).to_period("M") + 1).start_time.date()
-    start = (pd.Timestamp(today).to_period("M") - 11).start_time.date()
+    start = (pd.Timestamp(today).to_period("M") - 23).start_time.date()
 
     def compute() -> Any:
         try:
@@ -301,8 +301,8 @@ def _enpi(
             "cells": [fmt_num(m.enpi.get(k), 4) for k in kinds],
         }
         for m in reversed(trend.months)
-        if m.production is not None or any(v is not None for v in m.use.values())
-    ]
+        if any(v is not None for v in m.enpi.values())
+    ][:12]  # the newest twelve months with a figure (of the last 24)
     if not months:
         return None
     return {

@@ -134,6 +134,10 @@
     }] };
   }
 
+  function fromZero(u, lo, hi) { // bars of use stand on zero
+    var top = hi > 0 ? hi * 1.05 : 1;
+    return [Math.min(0, lo == null ? 0 : lo), top];
+  }
   var shown = null; // what the main chart draws: {labels, units, data}
   function drawMain(cur, cmp) {
     var off = cmp ? state.range[0] / 1000 - cmp.range[0] / 1000 : 0;
@@ -160,7 +164,7 @@
       labels.push(cmp.label + " (" + unit + ")"); data.push(aligned);
       series.push({ label: cmp.label, stroke: cmpColor, width: 1.5, dash: [6, 4], paths: isUse ? stepped : undefined, value: function (u, v) { return fmtNum(v); } });
     }
-    var opts = { series: series, scales: { x: { time: true } },
+    var opts = { series: series, scales: { x: { time: true }, y: isUse ? { range: fromZero } : {} },
       axes: [{}, { label: unit, size: 60, values: function (u, vs) { return vs.map(fmtNum); } }],
       cursor: { drag: { x: true, y: false, setScale: false } }, hooks: zoomHooks(), legend: { live: true } };
     if (!isUse) opts.bands = [{ series: [3, 2], fill: "rgba(11,110,79,.12)" }];
@@ -190,9 +194,9 @@
     makeChart(baseEl, "baseline", {
       series: [{}, { label: t("metered") + " (" + u + ")", stroke: "#0b6e4f", fill: "rgba(11,110,79,.35)", paths: bars, points: { show: false }, value: function (x, v) { return fmtNum(v); } },
         { label: t("expected") + " (" + u + ")", stroke: "#1f5fae", width: 2, value: function (x, v) { return fmtNum(v); } },
-        { label: t("band_low"), stroke: "rgba(31,95,174,.25)", value: function (x, v) { return fmtNum(v); } },
-        { label: t("band_high"), stroke: "rgba(31,95,174,.25)", value: function (x, v) { return fmtNum(v); } }],
-      bands: [{ series: [4, 3], fill: "rgba(31,95,174,.12)" }],
+        { label: t("band_low"), stroke: "rgba(31,95,174,.25)", points: { show: false }, value: function (x, v) { return fmtNum(v); } },
+        { label: t("band_high"), stroke: "rgba(31,95,174,.25)", points: { show: false }, value: function (x, v) { return fmtNum(v); } }],
+      bands: [{ series: [4, 3], fill: "rgba(31,95,174,.12)" }], scales: { x: { time: true }, y: { range: fromZero } },
       axes: [{}, { label: u, size: 60, values: function (x, vs) { return vs.map(fmtNum); } }],
       cursor: { drag: { x: true, y: false, setScale: false } }, hooks: zoomHooks() }, [ts, obs, exp, lo, hi]);
     makeChart(cusumEl, "cusum", {

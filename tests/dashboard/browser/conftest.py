@@ -40,8 +40,16 @@ USERS = {  # username -> (role, sites, loans)
     "ada": ("admin", [], []),
     "pam": ("plant_manager", ["dairy"], []),
     "fin": ("financier", [], ["green-line-1"]),
+    "aud": ("auditor", ["dairy"], []),
 }
-RECENT_KEEP = ("energy_import_total", "power_total", "volume_total", "flow_rate", "production_total", "temperature")
+RECENT_KEEP = (
+    "energy_import_total",
+    "power_total",
+    "volume_total",
+    "flow_rate",
+    "production_total",
+    "temperature",
+)
 ROOT = Path(__file__).parents[3]
 
 
@@ -65,7 +73,13 @@ def _recent(root: Path, db: Path) -> int:
     """Simulate the last 36 h at 60 s into ``db``; returns the alarm's start (ms)."""
     scenario = load_scenario(EXAMPLE / "scenario.yaml")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    paths = generate_history(scenario, now - timedelta(hours=36), now - timedelta(minutes=1), root / "recent", interval=60)
+    paths = generate_history(
+        scenario,
+        now - timedelta(hours=36),
+        now - timedelta(minutes=1),
+        root / "recent",
+        interval=60,
+    )
     store = open_store(f"sqlite:///{db}", create=False)
     try:
         for meter, path in paths.items():
@@ -73,16 +87,37 @@ def _recent(root: Path, db: Path) -> int:
             frame[["timestamp", *[c for c in RECENT_KEEP if c in frame]]].to_csv(path, index=False)
             import_csv(store, "dairy", meter, path, "UTC", progress=False)
         start = int((now - timedelta(days=3)).timestamp() * 1000)
-        store.write_flags([
-            Flag("dairy", "compressor", "excess", start, start + 2 * 86_400_000, "warning",
-                 "compressed air left on over the weekend: 41 kWh a day above the baseline",
-                 "energy_import_total", "cusum", 41.0, 5.9),
-        ])
+        store.write_flags(
+            [
+                Flag(
+                    "dairy",
+                    "compressor",
+                    "excess",
+                    start,
+                    start + 2 * 86_400_000,
+                    "warning",
+                    "compressed air left on over the weekend: 41 kWh a day above the baseline",
+                    "energy_import_total",
+                    "cusum",
+                    41.0,
+                    5.9,
+                ),
+            ]
+        )
         now_ms = int(now.timestamp() * 1000)
-        store.write_flag_runs([
-            FlagRun("dairy", m, now_ms - 30 * 86_400_000, now_ms, now_ms)
-            for m in ("main-elec", "compressor", "refrigeration", "cip-water", "production", "outdoor-temp")
-        ])
+        store.write_flag_runs(
+            [
+                FlagRun("dairy", m, now_ms - 30 * 86_400_000, now_ms, now_ms)
+                for m in (
+                    "main-elec",
+                    "compressor",
+                    "refrigeration",
+                    "cip-water",
+                    "production",
+                    "outdoor-temp",
+                )
+            ]
+        )
     finally:
         store.close()
     return start
@@ -101,16 +136,21 @@ def served(dairy: Dairy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         for name, (role, sites, loans) in USERS.items():
             users.add_user(name, PASSWORD, role, sites=sites, loans=loans)
     settings = DashboardSettings(
-        sites=(root / "site.yaml",), plans=(root / "mv-plan.yaml",), data_dir=data, secure_cookies=False
+        sites=(root / "site.yaml",),
+        plans=(root / "mv-plan.yaml",),
+        data_dir=data,
+        secure_cookies=False,
     )
     store = open_store(f"sqlite:///{db}", read_only=True)
     writer = open_store(f"sqlite:///{db}", create=False)
     users = UserStore(data / "users.db")
     app = create_app(settings, store)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=3
-    ))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=3
+        )
+    )
     thread = threading.Thread(target=server.run, name="uvicorn-browser-tests")
     thread.start()
     deadline = time.monotonic() + 20
@@ -136,18 +176,33 @@ def browser(served: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
     for path in (CHROMIUM, CHROMEDRIVER):
         if not Path(path).exists():
-            pytest.fail(f"{path} is missing: `make test` installs it (apt-get install chromium chromium-driver)")
+            pytest.fail(
+                f"{path} is missing: `make test` installs it (apt-get install chromium chromium-driver)"
+            )
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1280,900",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
         opts.add_argument(flag)
     served.downloads.mkdir(exist_ok=True)
-    opts.add_experimental_option("prefs", {
-        "download.default_directory": str(served.downloads), "download.prompt_for_download": False,
-    })
+    opts.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(served.downloads),
+            "download.prompt_for_download": False,
+        },
+    )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(30)
     try:
@@ -170,8 +225,11 @@ def _no_leaked_threads() -> Iterator[None]:
     processes_before = child_processes()
     yield
     leaked = [
-        t for t in threading.enumerate()
-        if t not in before and t.is_alive() and type(t).__name__ != "WorkerThread"
+        t
+        for t in threading.enumerate()
+        if t not in before
+        and t.is_alive()
+        and type(t).__name__ != "WorkerThread"
         and not t.name.startswith("asyncio_")
     ]
     assert not leaked, f"test left threads running: {[t.name for t in leaked]}"

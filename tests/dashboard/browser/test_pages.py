@@ -70,7 +70,9 @@ def shot(driver: Any, directory: Path, name: str, size: tuple[int, int]) -> None
     driver.set_window_size(*LAPTOP)
 
 
-def test_login_then_overview_with_live_values_that_change(browser: Any, served: Served, screenshots: Path) -> None:
+def test_login_then_overview_with_live_values_that_change(
+    browser: Any, served: Served, screenshots: Path
+) -> None:
     browser.set_window_size(*PHONE)
     browser.get(served.url + "/login")
     shot(browser, screenshots, "login", PHONE)
@@ -80,11 +82,19 @@ def test_login_then_overview_with_live_values_that_change(browser: Any, served: 
     # the simulated history ended a minute ago: three polls of 10 s missed, the meter is offline
     assert "stale" in tile.get_attribute("class") and "offline" in tile.text
     fresh_readings(served)
-    wait(lambda: browser.execute_script("return document.body.getAttribute('data-live-updates')"), message="first live event")
+    wait(
+        lambda: browser.execute_script("return document.body.getAttribute('data-live-updates')"),
+        message="first live event",
+    )
     before = tile.find_element(By.CSS_SELECTOR, "[data-value]").get_attribute("textContent")
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
-    served.writer.write_points([SeriesPoint("dairy", "main-elec", "power_total", now_ms, 123_456.0)])
-    value = lambda: tile.find_element(By.CSS_SELECTOR, "[data-value]").get_attribute("textContent")  # noqa: E731
+    served.writer.write_points(
+        [SeriesPoint("dairy", "main-elec", "power_total", now_ms, 123_456.0)]
+    )
+
+    def value() -> str:
+        return str(tile.find_element(By.CSS_SELECTOR, "[data-value]").get_attribute("textContent"))
+
     wait(lambda: value() == "123.5", message="new power (123,456 W) shown live in kW")
     assert before != "123.5"
     assert "fresh" in tile.get_attribute("class")
@@ -93,51 +103,92 @@ def test_login_then_overview_with_live_values_that_change(browser: Any, served: 
     shot(browser, screenshots, "overview", PHONE)
 
 
-def test_meter_chart_zooms_and_compares_with_last_year(browser: Any, served: Served, screenshots: Path) -> None:
+def test_meter_chart_zooms_and_compares_with_last_year(
+    browser: Any, served: Served, screenshots: Path
+) -> None:
     login(browser, served, "pam", "/sites/dairy/meters/main-elec")
     browser.set_window_size(*LAPTOP)
     app = browser.find_element(By.ID, "meter-app")
-    loaded = lambda: app.get_attribute("data-loading") is None and int(app.get_attribute("data-points") or 0) > 0  # noqa: E731
+
+    def loaded() -> bool:
+        return (
+            app.get_attribute("data-loading") is None
+            and int(app.get_attribute("data-points") or 0) > 0
+        )
+
     wait(loaded, message="chart drawn")
     # a year: the resolution follows the visible range (a year never travels at 1 minute)
     browser.find_element(By.CSS_SELECTOR, "[data-kind=year]").click()
-    wait(lambda: loaded() and app.get_attribute("data-resolution") in ("12h", "1d"), message="a year in 12 h or days")
+    wait(
+        lambda: loaded() and app.get_attribute("data-resolution") in ("12h", "1d"),
+        message="a year in 12 h or days",
+    )
     browser.find_element(By.CSS_SELECTOR, "[data-kind=day]").click()
-    wait(lambda: loaded() and app.get_attribute("data-resolution") in ("5m", "10m"), message="a day in minutes")
+    wait(
+        lambda: loaded() and app.get_attribute("data-resolution") in ("5m", "10m"),
+        message="a day in minutes",
+    )
     day_res = seconds(app.get_attribute("data-resolution"))
     start, end = app.get_attribute("data-start"), app.get_attribute("data-end")
     over = browser.find_element(By.CSS_SELECTOR, "#chart-main .u-over")
     w = over.size["width"]
-    ActionChains(browser).move_to_element_with_offset(over, -w // 4, 0).click_and_hold().move_by_offset(
-        w // 4, 0).release().perform()
+    ActionChains(browser).move_to_element_with_offset(
+        over, -w // 4, 0
+    ).click_and_hold().move_by_offset(w // 4, 0).release().perform()
     wait(lambda: loaded() and app.get_attribute("data-start") != start, message="zoomed")
-    z0, z1 = (datetime.fromisoformat(app.get_attribute(a).replace("Z", "+00:00")) for a in ("data-start", "data-end"))
-    assert datetime.fromisoformat(start.replace("Z", "+00:00")) < z0 < z1 < datetime.fromisoformat(end.replace("Z", "+00:00"))
+    z0, z1 = (
+        datetime.fromisoformat(app.get_attribute(a).replace("Z", "+00:00"))
+        for a in ("data-start", "data-end")
+    )
+    assert (
+        datetime.fromisoformat(start.replace("Z", "+00:00"))
+        < z0
+        < z1
+        < datetime.fromisoformat(end.replace("Z", "+00:00"))
+    )
     assert (z1 - z0).total_seconds() < 12 * 3600
     assert seconds(app.get_attribute("data-resolution")) < day_res  # finer when zoomed in
     browser.find_element(By.CSS_SELECTOR, "[data-kind=day]").click()
     wait(loaded, message="back to the day")
     Select(browser.find_element(By.ID, "compare")).select_by_value("year")
-    wait(lambda: loaded() and int(app.get_attribute("data-compare-points") or 0) > 100, message="last year overlaid")
+    wait(
+        lambda: loaded() and int(app.get_attribute("data-compare-points") or 0) > 100,
+        message="last year overlaid",
+    )
     browser.find_element(By.ID, "csv").click()
     rows = int(wait(lambda: app.get_attribute("data-csv-rows"), message="CSV built"))
     assert rows == int(app.get_attribute("data-points"))  # the whole visible day, bucket by bucket
     csv = browser.execute_script("return window.pmLastCsv")
-    assert csv.splitlines()[0].startswith("time (America/Guatemala),use (kWh),same period last year (kWh)")
+    assert csv.splitlines()[0].startswith(
+        "time (America/Guatemala),use (kWh),same period last year (kWh)"
+    )
     shot(browser, screenshots, "meter", LAPTOP)
     # the baseline chart and the CUSUM of savings over a month of the reporting period
     Select(browser.find_element(By.ID, "compare")).select_by_value("none")
     wait(loaded, message="comparison off")
-    browser.execute_script("document.getElementById('from').value='2025-10-01';document.getElementById('to').value='2025-10-31'")
+    browser.execute_script(
+        "document.getElementById('from').value='2025-10-01';document.getElementById('to').value='2025-10-31'"
+    )
     browser.find_element(By.ID, "apply-range").click()
-    wait(lambda: loaded() and app.get_attribute("data-start").startswith("2025-10-01"), message="October 2025")
-    wait(lambda: loaded() and not browser.find_element(By.ID, "chart-cusum").get_attribute("hidden")
-         and browser.find_elements(By.CSS_SELECTOR, "#chart-cusum canvas"), message="baseline and CUSUM drawn")
+    wait(
+        lambda: loaded() and app.get_attribute("data-start").startswith("2025-10-01"),
+        message="October 2025",
+    )
+    wait(
+        lambda: (
+            loaded()
+            and not browser.find_element(By.ID, "chart-cusum").get_attribute("hidden")
+            and browser.find_elements(By.CSS_SELECTOR, "#chart-cusum canvas")
+        ),
+        message="baseline and CUSUM drawn",
+    )
     assert "savings" in browser.find_element(By.ID, "baseline-note").text
     shot(browser, screenshots, "meter-baseline", LAPTOP)
 
 
-def test_acknowledge_an_alarm_with_a_comment(browser: Any, served: Served, screenshots: Path) -> None:
+def test_acknowledge_an_alarm_with_a_comment(
+    browser: Any, served: Served, screenshots: Path
+) -> None:
     login(browser, served, "pam", "/alarms?site=dairy&days=7")
     row = browser.find_element(By.CSS_SELECTOR, "tr[id^=flag-compressor]")
     assert "5.90 USD" in row.text
@@ -161,12 +212,16 @@ def test_financier_downloads_a_loan_report_and_is_refused_the_meters(
     browser.get(served.url + "/loans?month=2025-12")
     section = browser.find_element(By.ID, "loan-green-line-1")
     assert "Verified savings" in section.text and "Debt service" in section.text
-    assert not browser.find_elements(By.ID, "loan-revolving-fund-3"), "not a loan this financier funds"
+    assert not browser.find_elements(By.ID, "loan-revolving-fund-3"), (
+        "not a loan this financier funds"
+    )
     shot(browser, screenshots, "loans", LAPTOP)
     for old in served.downloads.glob("*"):
         old.unlink()
     section.find_element(By.CSS_SELECTOR, "a[data-format=pdf]").click()
-    pdf = wait(lambda: [p for p in served.downloads.glob("*.pdf")], timeout=60, message="PDF downloaded")[0]
+    pdf = wait(
+        lambda: [p for p in served.downloads.glob("*.pdf")], timeout=60, message="PDF downloaded"
+    )[0]
     assert pdf.read_bytes()[:5] == b"%PDF-"
     browser.get(served.url + "/sites/dairy/meters/main-elec")
     assert "Not for your role" in browser.find_element(By.TAG_NAME, "h1").text
@@ -175,11 +230,16 @@ def test_financier_downloads_a_loan_report_and_is_refused_the_meters(
     assert "Alarms" not in nav and "Loans" in nav
 
 
-@pytest.mark.parametrize(("user", "path", "name"), [
-    ("pam", "/options?month=2025-12", "options"),
-    ("ada", "/admin", "admin"),
-])
-def test_pages_render_for_their_roles(browser: Any, served: Served, screenshots: Path, user: str, path: str, name: str) -> None:
+@pytest.mark.parametrize(
+    ("user", "path", "name"),
+    [
+        ("pam", "/options?month=2025-12", "options"),
+        ("ada", "/admin", "admin"),
+    ],
+)
+def test_pages_render_for_their_roles(
+    browser: Any, served: Served, screenshots: Path, user: str, path: str, name: str
+) -> None:
     login(browser, served, user, path)
     assert browser.find_element(By.TAG_NAME, "h1").text
     if name == "options":
