@@ -10,6 +10,7 @@ option changed the meter's load).
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 from ingest.stores import open_store
 from plantmeter.config import load_site
 from plantmeter.errors import ConfigError
+from plantmeter.store import SeriesPoint
 from services.baseline import baseline_trace
 from services.enpi import enpi_trend
 from services.tree import submeter_tree
@@ -154,3 +156,29 @@ def test_baseline_trace_outside_the_plan_is_refused(dairy: Dairy) -> None:
             baseline_trace(loaded, store, "production", date(2025, 1, 1), date(2025, 2, 1))
     finally:
         store.close()
+
+
+def test_enpi_has_no_figure_for_months_whose_use_is_only_spread_over_a_gap(
+    dairy: Dairy, tmp_path: Path
+) -> None:
+    # the history ends 2026-01-01; one reading of each counter on 2026-03-15 closes a gap of
+    # ten weeks: series spreads that advance evenly over the empty days (estimated), which is
+    # no measured month to divide
+    db = tmp_path / "gap.db"
+    shutil.copy(Path(dairy.store_url.removeprefix("sqlite:///")), db)
+    store = open_store(f"sqlite:///{db}", create=False)
+    try:
+        t = int(pd.Timestamp("2026-03-15 12:00", tz=TZ).value // 1_000_000)
+        points = [
+            SeriesPoint("dairy", v.meter, v.quantity, t, v.value + 1000.0)
+            for v in store.latest("dairy")
+            if v.quantity in ("energy_import_total", "volume_total", "production_total")
+        ]
+        store.write_points(points)
+        trend = enpi_trend(store, dairy.load().site, date(2025, 12, 1), date(2026, 4, 1))
+    finally:
+        store.close()
+    by_month = {m.month: m for m in trend.months}
+    assert by_month["2025-12"].enpi["electricity"] is not None
+    for month in ("2026-01", "2026-02", "2026-03"):
+        assert by_month[month].production is None and by_month[month].enpi["electricity"] is None
