@@ -12,7 +12,7 @@ from starlette.responses import Response
 from ..deps import Context, PageUser
 from ..i18n import _
 from ..roles import can_admin
-from .common import PageAuth, page, refuse
+from .common import PageAuth, page, refuse, role_label
 
 __all__ = ["router"]
 
@@ -31,7 +31,7 @@ def admin(request: Request, user: PageUser, auth: PageAuth, ctx: Context) -> Res
     rows = [
         {
             "username": u.username,
-            "role": u.role.value,
+            "role": role_label(u),
             "sites": ", ".join(u.sites) or "–",
             "loans": ", ".join(u.loans) or "–",
             "email": u.email or "",

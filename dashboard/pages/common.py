@@ -107,7 +107,10 @@ def js_strings() -> dict[str, str]:
         "band_low": _("band low (90 %)"),
         "band_high": _("band high (90 %)"),
         "cusum": _("cumulative savings"),
-        "no_baseline": _("No baseline figures for this range."),
+        "no_baseline": _(
+            "No baseline figures for this range: a daily baseline compares complete days with "
+            "their readings and drivers."
+        ),
         "resolution": _("resolution"),
         "loading": _("loading…"),
         "error": _("could not load"),

@@ -273,6 +273,11 @@ def _expected(
     return ctx.cached(("pages.expected", site.id, meter, today, revision), compute)  # type: ignore[no-any-return]
 
 
+def _sig(x: float | None) -> str:
+    """Three significant digits: 0.104 kWh/unit, 0.000612 m3/unit."""
+    return "–" if x is None else f"{x:.3g}"
+
+
 def _enpi(
     ctx: DashboardContext, site: SiteRef, today: date, revision: int
 ) -> dict[str, Any] | None:
@@ -298,7 +303,7 @@ def _enpi(
         {
             "month": m.month,
             "production_text": fmt_num(m.production, 0, prod_unit),
-            "cells": [fmt_num(m.enpi.get(k), 4) for k in kinds],
+            "cells": [_sig(m.enpi.get(k)) for k in kinds],
         }
         for m in reversed(trend.months)
         if any(v is not None for v in m.enpi.values())

@@ -108,7 +108,7 @@
 
   // --- charts ---------------------------------------------------------------------------------
   var mainEl = document.getElementById("chart-main"), baseEl = document.getElementById("chart-baseline"),
-    cusumEl = document.getElementById("chart-cusum");
+    cusumEl = document.getElementById("chart-cusum"), baseBox = document.getElementById("baseline-charts");
   var charts = {};
   function width(el) { return Math.max(280, el.clientWidth || root.clientWidth || 600); }
   function height() { return window.innerWidth < 600 ? 220 : 300; }
@@ -179,10 +179,10 @@
     if (!baseEl) return;
     var usable = j.ok && j.points && j.points.filter(function (p) { return p.savings != null; }).length > 1;
     if (!usable) {
-      note.textContent = (j && j.ok && j.points && j.points.length ? t("no_baseline") + " " + (j.summary || "") : (j && (j.detail || j.message)) || t("no_baseline"));
-      baseEl.hidden = cusumEl.hidden = true; return;
+      note.textContent = (j && !j.ok && (j.detail || j.message)) || (j && j.detail) || t("no_baseline");
+      baseBox.hidden = true; return;
     }
-    baseEl.hidden = cusumEl.hidden = false;
+    baseBox.hidden = false;
     var ts = [], obs = [], exp = [], lo = [], hi = [], cum = [];
     j.points.forEach(function (p) {
       ts.push(Date.parse(p.start) / 1000); obs.push(p.observed); exp.push(p.expected); cum.push(p.cumulative);

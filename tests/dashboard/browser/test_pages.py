@@ -24,7 +24,7 @@ PHONE = (412, 915)
 LAPTOP = (1366, 900)
 
 
-def wait(what: Callable[[], Any], timeout: float = 15.0, message: str = "") -> Any:
+def wait(what: Callable[[], Any], timeout: float = 30.0, message: str = "") -> Any:
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -177,7 +177,7 @@ def test_meter_chart_zooms_and_compares_with_last_year(
     wait(
         lambda: (
             loaded()
-            and not browser.find_element(By.ID, "chart-cusum").get_attribute("hidden")
+            and not browser.find_element(By.ID, "baseline-charts").get_attribute("hidden")
             and browser.find_elements(By.CSS_SELECTOR, "#chart-cusum canvas")
         ),
         message="baseline and CUSUM drawn",
