@@ -12,8 +12,10 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from plantmeter.errors import PlantMeterError
+from reports.loan import LoanReport
 from services import loan_status
 
+from ..context import LoanRef
 from ..deps import Context, PageUser
 from ..i18n import _
 from ..roles import can_see_loan
@@ -60,11 +62,12 @@ def loans(
             "error": None,
         }
         revision = ctx.revision(ref.site) // 86_400_000
+
+        def compute(ref: LoanRef = ref, m: str = m) -> LoanReport:
+            return loan_status(ref.plan, ctx.store, ref.id, m)
+
         try:
-            rep = ctx.cached(
-                ("pages.loan", ref.id, m, revision),
-                lambda ref=ref, m=m: loan_status(ref.plan, ctx.store, ref.id, m),
-            )
+            rep = ctx.cached(("pages.loan", ref.id, m, revision), compute)
         except PlantMeterError as exc:
             item["error"] = str(exc)
             out.append(item)
