@@ -21,6 +21,7 @@ EXTRAS: dict[str, str] = {
     "argon2": "dashboard",  # argon2-cffi
     "jinja2": "dashboard",
     "python_multipart": "dashboard",
+    "sse_starlette": "dashboard",
     "amqtt": "demo",
 }
 
