@@ -1,6 +1,7 @@
 # PlantMeter: `make demo` runs the whole chain on embedded defaults; `make test` runs the suite.
 # Both set everything up on a fresh machine: the virtual environment, the Python packages and,
-# for tests, Debian's mosquitto, influxdb, mbpoll, socat and openssl (installed with apt-get when root).
+# for tests, Debian's mosquitto, influxdb, mbpoll, socat, openssl, chromium and chromium-driver
+# (installed with apt-get when root).
 
 PYTHON ?= python3
 VENV   := .venv
