@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from services import FlagItem, site_flags
+from services.meters import counter_of
 
 from ..deps import Context, PageUser, client_address, csrf_protect
 from ..i18n import _
@@ -68,7 +69,10 @@ def alarms(
     for a in request.app.state.users.acknowledgements(chosen.id):
         acks.setdefault(f"{a.meter}|{a.detector}|{a.quantity}|{a.start_ms}", []).append(a)
     currency = chosen.plan.base.currency if chosen.plan is not None else None
-    {m.id: m.kind for m in cfg.meters}
+    units = {}  # a flag's excess is in its meter's counter unit (kWh, m3)
+    for m in cfg.meters:
+        spec = counter_of(m, chosen.base_dir)
+        units[m.id] = spec.unit if spec is not None else ""
     open_rows, history = [], []
     for f in flags.flags:
         key = flag_key(f)
@@ -83,7 +87,9 @@ def alarms(
             "reason": f.reason,
             "when": fmt_time(f.start, tz) + " – " + fmt_time(f.end, tz),
             "cost_text": fmt_money(f.cost_per_day, currency) if f.cost_per_day is not None else "–",
-            "excess_text": (fmt_num(f.excess_per_day) + " " + _("a day above"))
+            "excess_text": (
+                fmt_num(f.excess_per_day, unit=units.get(f.meter, "")) + " " + _("a day above")
+            )
             if f.excess_per_day
             else "",
         }

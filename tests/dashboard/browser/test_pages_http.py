@@ -158,3 +158,9 @@ def test_live_stream_sends_the_latest_values_of_the_users_meters(pam: httpx.Clie
     }
     assert "power_total" in meters["main-elec"]["values"]
     assert meters["main-elec"]["state"] in ("fresh", "stale")
+
+
+def test_an_alarms_excess_names_its_unit(served: Served, pam: httpx.Client) -> None:
+    # "41.0 a day above" told a plant manager nothing: kWh, m3, per what?
+    page = pam.get("/alarms?site=dairy&days=7").text
+    assert "41.0 kWh a day above" in page
