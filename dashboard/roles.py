@@ -17,8 +17,8 @@ monitoring needs; the plant's meters, series and alarms stay with the plant.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
+
+from services.accounts import ROLES, Principal, Role
 
 __all__ = [
     "ROLES",
@@ -31,26 +31,6 @@ __all__ = [
     "visible_loans",
     "visible_sites",
 ]
-
-
-class Role(StrEnum):
-    admin = "admin"
-    plant_manager = "plant_manager"
-    financier = "financier"
-    auditor = "auditor"
-
-
-ROLES: tuple[str, ...] = tuple(r.value for r in Role)
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The logged-in user as the rule sees it: role and scopes."""
-
-    username: str
-    role: Role
-    sites: frozenset[str] = frozenset()
-    loans: frozenset[str] = frozenset()
 
 
 def can_admin(p: Principal) -> bool:
