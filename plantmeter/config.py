@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from .alertconfig import AlertsConfig, EmailConfig
 from .durations import Duration
 from .errors import ConfigError, ProfileError
 from .profile import DeviceProfile, available_profiles, load_profile, load_profile_file
@@ -36,6 +37,9 @@ __all__ = [
     "BrokerConfig",
     "BusConfig",
     "ENV_BROKER_URL",
+    "ENV_SMTP_PASSWORD",
+    "ENV_SMTP_URL",
+    "ENV_SMTP_USERNAME",
     "ENV_STORE_URL",
     "GatewayConfig",
     "Ident",
@@ -53,6 +57,9 @@ ENV_BROKER_URL = "PLANTMETER_BROKER_URL"
 ENV_STORE_URL = "PLANTMETER_STORE_URL"
 ENV_BROKER_USERNAME = "PLANTMETER_BROKER_USERNAME"
 ENV_BROKER_PASSWORD = "PLANTMETER_BROKER_PASSWORD"
+ENV_SMTP_URL = "PLANTMETER_SMTP_URL"
+ENV_SMTP_USERNAME = "PLANTMETER_SMTP_USERNAME"
+ENV_SMTP_PASSWORD = "PLANTMETER_SMTP_PASSWORD"
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]
 """An id of a site, bus, meter, option or loan: letters, digits, ``_ . -``; what topics allow."""
@@ -280,6 +287,7 @@ class SiteConfig(_Model):
     ingest: IngestConfig = IngestConfig()
     buses: list[BusConfig] = Field(min_length=1)
     meters: list[MeterConfig] = Field(min_length=1)
+    alerts: AlertsConfig | None = None
 
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
@@ -314,6 +322,13 @@ class SiteConfig(_Model):
                     f"{m.unit_id} on bus {m.bus!r}; give each meter on a bus its own unit id"
                 )
             seen[key] = m.id
+        for i, rule in enumerate(self.alerts.rules if self.alerts else []):
+            for meter in rule.meters or []:
+                if meter not in meter_ids:
+                    raise ValueError(
+                        f"alerts.rules[{i}].meters: {meter!r} is not a meter of this site; "
+                        f"use some of {', '.join(meter_ids)}"
+                    )
         return self
 
     def bus(self, bus_id: str) -> BusConfig:
@@ -372,6 +387,24 @@ def load_site(path: str | Path, environ: Mapping[str, str] | None = None) -> Sit
     if env.get(ENV_STORE_URL):
         store = _validated(StoreConfig, {"url": env[ENV_STORE_URL]}, ENV_STORE_URL)
         config = config.model_copy(update={"store": store})
+    if config.alerts is not None and config.alerts.email is not None:
+        email = config.alerts.email.model_dump()
+        overridden = []
+        for variable, key in (
+            (ENV_SMTP_URL, "smtp_url"),
+            (ENV_SMTP_USERNAME, "username"),
+            (ENV_SMTP_PASSWORD, "password"),
+        ):
+            if env.get(variable):
+                email[key] = env[variable]
+                overridden.append(variable)
+        if env.get(ENV_SMTP_PASSWORD):
+            email["password_file"] = None  # the environment's password wins over the file's
+        if overridden:
+            alerts = config.alerts.model_copy(
+                update={"email": _validated(EmailConfig, email, " or ".join(overridden))}
+            )
+            config = config.model_copy(update={"alerts": alerts})
     return config
 
 
