@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 FOLDERS = [
     "plantmeter", "gateway", "ingest", "firmware-sim", "analytics", "reports", "services", "dashboard",
-    "plantmeter_app",
+    "alerts", "plantmeter_app",
 ]
 OURS = {
     "plantmeter", "gateway", "ingest", "firmware_sim", "analytics", "reports", "services", "dashboard",
-    "plantmeter_app", "tests", "bench",
+    "alerts", "plantmeter_app", "tests", "bench",
 }
 NOT_IMPORTED = {  # declared on purpose though no module imports them by name
     "uvicorn": "runs the dashboard's ASGI app (issue #13)",
@@ -52,6 +52,7 @@ PACKAGE_EXTRAS: dict[str, set[str] | None] = {  # folder -> extras it may import
     "reports": {"analytics"},
     "services": {"analytics"},
     "dashboard": {"dashboard"},
+    "alerts": {"analytics"},
     "plantmeter_app": None,
 }
 OPTIONAL = {  # (file, distribution) of a base package: an optional path, imported in a function

@@ -18,6 +18,7 @@ PACKAGES = {
     "dashboard": "dashboard",
     "reports": "reports",
     "services": "services",
+    "alerts": "alerts",
     "plantmeter_app": "plantmeter_app",
 }
 MODULES = sorted(

@@ -1,0 +1,28 @@
+"""PlantMeter's alert service: one notification per episode of trouble (opened, reminded,
+closed), through e-mail (and later MQTT and webhooks), recorded in a durable ledger so that a
+restart repeats nothing and a channel outage loses nothing (see alerts/README.md).
+
+* ``evaluate(store, site, ledger, accounts=None, plan=None)``: flags since the last
+  evaluation and offline meters -> episode changes and their notices, in one transaction
+* ``dispatch(ledger, channels)``: send the due notices, retry the failed ones with backoff
+* ``Ledger(path)``: ``DATA_DIR/alerts.db``; ``EmailChannel(config)``: SMTP
+"""
+
+from __future__ import annotations
+
+from .email import ChannelError, EmailChannel
+from .ledger import Episode, Ledger, Notice, OutboxItem
+from .service import Dispatch, Evaluation, dispatch, evaluate
+
+__all__ = [
+    "ChannelError",
+    "Dispatch",
+    "EmailChannel",
+    "Episode",
+    "Evaluation",
+    "Ledger",
+    "Notice",
+    "OutboxItem",
+    "dispatch",
+    "evaluate",
+]

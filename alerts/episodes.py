@@ -1,0 +1,178 @@
+"""From what the detectors see now to what changes in the ledger: a pure function.
+
+* A **flag** (or an ``offline`` observation) extends the open episode of the same meter, type
+  and quantity when it starts no later than ``close_after`` after that episode's last seen
+  instant; otherwise it opens a new episode.
+* An open flag episode that no flag extended closes once the evaluated data reaches
+  ``close_after`` beyond its last seen instant (the detectors looked and found it gone); an
+  ``offline`` episode closes as soon as its meter reports again. A flag's end is clipped to the
+  newest reading (a daily detector dates its flag to the end of the local day).
+* On a site's **first** evaluation the whole history is flagged: an episode already over by
+  the rule above is recorded closed and never notified (history, not news).
+* A **reminder** falls due ``reminder_after`` after the opening (or the last reminder) while the
+  episode is open and nobody acknowledged one of its flags on the dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from plantmeter.store import Flag
+from services.accounts import Acknowledgement
+
+from .ledger import Episode
+
+__all__ = [
+    "CLOSE_AFTER_S",
+    "SEVERITY_RANK",
+    "Change",
+    "Observation",
+    "acknowledged",
+    "changes",
+    "from_flag",
+]
+
+CLOSE_AFTER_S = 36 * 3600.0
+"""A flag episode is over once the detectors ran this far past its last flagged instant (a
+daily detector's next day and a night's leak window) without flagging it again."""
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Something wrong now: a stored flag, or a meter without readings (``offline``)."""
+
+    meter: str
+    type: str
+    quantity: str
+    detector: str
+    severity: str
+    reason: str
+    start_ms: int
+    end_ms: int
+    excess_per_day: float | None = None
+    cost_per_day: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One ledger change: ``open`` (new episode; ``notify`` False for history), ``extend``,
+    ``remind`` (``number``: the reminder's count, from 1) or ``close``."""
+
+    action: str
+    episode: Episode
+    notify: bool = True
+    number: int = 0
+
+
+def from_flag(flag: Flag) -> Observation:
+    return Observation(
+        flag.meter,
+        flag.kind,
+        flag.quantity,
+        flag.detector,
+        flag.severity,
+        flag.reason,
+        flag.start_ms,
+        flag.end_ms,
+        flag.excess_per_day,
+        flag.cost_per_day,
+    )
+
+
+def acknowledged(episode: Episode, acks: Iterable[Acknowledgement]) -> bool:
+    """Whether one of the episode's flags was acknowledged on the dashboard."""
+    return any(
+        a.meter == episode.meter
+        and a.detector == episode.detector
+        and a.quantity == episode.quantity
+        and episode.start_ms <= a.start_ms <= episode.end_ms
+        for a in acks
+    )
+
+
+def changes(
+    site: str,
+    open_episodes: Sequence[Episode],
+    observations: Sequence[Observation],
+    *,
+    until_ms: int,
+    now_ms: int,
+    first: bool,
+    reminder_after_s: float | None,
+    acks: Sequence[Acknowledgement] = (),
+    close_after_s: float = CLOSE_AFTER_S,
+) -> list[Change]:
+    """What to do with the ledger given the open episodes and what is seen now (a new
+    episode has a negative id, unique in the result, until the ledger stores it).
+
+    ``until_ms``: the newest reading the evaluation saw; ``now_ms``: the wall clock (opening,
+    reminder and closing times).
+    """
+    gap = int(close_after_s * 1000)
+    current: dict[tuple[str, str, str], Episode] = {
+        (e.meter, e.type, e.quantity): e for e in open_episodes
+    }
+    touched: set[int] = set()
+    out: list[Change] = []
+    for seen in sorted(observations, key=lambda o: (o.start_ms, o.meter, o.type)):
+        # a daily detector's flag ends at the end of the local day: no later than the data
+        obs = seen if seen.type == "offline" else replace(seen, end_ms=min(seen.end_ms, until_ms))
+        key = (obs.meter, obs.type, obs.quantity)
+        ep = current.get(key)
+        if ep is not None and obs.start_ms <= ep.end_ms + gap:
+            worse = SEVERITY_RANK.get(obs.severity, 0) > SEVERITY_RANK.get(ep.severity, 0)
+            grown = replace(
+                ep,
+                start_ms=min(ep.start_ms, obs.start_ms),
+                end_ms=max(ep.end_ms, obs.end_ms),
+                severity=obs.severity if worse else ep.severity,
+                reason=obs.reason if obs.end_ms >= ep.end_ms else ep.reason,
+                excess_per_day=obs.excess_per_day
+                if obs.excess_per_day is not None
+                else ep.excess_per_day,
+                cost_per_day=obs.cost_per_day if obs.cost_per_day is not None else ep.cost_per_day,
+            )
+            current[key] = grown
+            touched.add(grown.id)
+            if grown != ep:
+                out.append(Change("extend", grown))
+            continue
+        if ep is not None:  # a new stretch of the same trouble: the old one is over
+            out.append(Change("close", replace(ep, closed_ms=now_ms), notify=ep.notify))
+        over = obs.type != "offline" and until_ms - obs.end_ms >= gap
+        new = Episode(
+            -1 - len(out), site, obs.meter, obs.type, obs.quantity, obs.detector, obs.severity, obs.reason,
+            obs.start_ms, obs.end_ms, obs.excess_per_day, obs.cost_per_day, now_ms,
+            now_ms if first and over else None, None, 0, not (first and over),
+        )  # fmt: skip
+        out.append(Change("open", new, notify=new.notify))
+        if new.closed_ms is None:
+            current[key] = new
+    offline_now = {o.meter for o in observations if o.type == "offline"}
+    for ep in open_episodes:
+        latest = current.get((ep.meter, ep.type, ep.quantity), ep)
+        if latest.id != ep.id:
+            continue  # closed above for a new stretch
+        if ep.type == "offline":
+            gone = ep.meter not in offline_now
+        else:
+            gone = ep.id not in touched and until_ms - latest.end_ms >= gap
+        if gone:
+            out.append(Change("close", replace(latest, closed_ms=now_ms), notify=ep.notify))
+            continue
+        if (
+            reminder_after_s is not None
+            and ep.notify
+            and now_ms - (latest.reminded_ms or latest.opened_ms) >= reminder_after_s * 1000
+            and not acknowledged(latest, acks)
+        ):
+            number = latest.reminders + 1
+            out.append(
+                Change(
+                    "remind", replace(latest, reminded_ms=now_ms, reminders=number), number=number
+                )
+            )
+    return out

@@ -1,0 +1,358 @@
+"""The alert ledger (``DATA_DIR/alerts.db``, SQLite, WAL): episodes, the outbox of
+notifications, and how far the flags were evaluated.
+
+An **episode** is one stretch of one trouble on one meter (``type`` = a flag kind or
+``offline``, with the flag's quantity and detector): opened once, extended while the detectors
+keep flagging it, closed when they stop. Every notification is first written to the
+**outbox** in the same transaction as the episode change that causes it (intent), then sent,
+then marked sent; a send that fails is retried later with backoff. So a restart repeats nothing
+(the outbox rows are unique per episode, event, reminder number, channel and recipient) and
+forgets nothing (an unsent row stays until it is sent).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from plantmeter.errors import ConfigError
+
+__all__ = [
+    "BACKOFF_MAX_S",
+    "BACKOFF_MIN_S",
+    "Episode",
+    "Ledger",
+    "Notice",
+    "OutboxItem",
+    "backoff_s",
+]
+
+Event = Literal["open", "remind", "close"]
+BACKOFF_MIN_S = 60.0
+BACKOFF_MAX_S = 3600.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS episodes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    site TEXT NOT NULL,
+    meter TEXT NOT NULL,
+    type TEXT NOT NULL,
+    quantity TEXT NOT NULL,
+    detector TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    excess_per_day REAL,
+    cost_per_day REAL,
+    opened_ms INTEGER NOT NULL,
+    closed_ms INTEGER,
+    reminded_ms INTEGER,
+    reminders INTEGER NOT NULL DEFAULT 0,
+    notify INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS episodes_open ON episodes (site, closed_ms);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    episode INTEGER NOT NULL REFERENCES episodes(id),
+    event TEXT NOT NULL,
+    number INTEGER NOT NULL DEFAULT 0,
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    not_before_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try_ms INTEGER NOT NULL,
+    sent_ms INTEGER,
+    last_error TEXT NOT NULL DEFAULT '',
+    UNIQUE (episode, event, number, channel, recipient)
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_ms, next_try_ms);
+CREATE TABLE IF NOT EXISTS evaluations (
+    site TEXT PRIMARY KEY,
+    until_ms INTEGER NOT NULL,
+    reference_ms INTEGER,
+    evaluated_ms INTEGER NOT NULL
+);
+"""
+
+_EPISODE_COLUMNS = (
+    "id, site, meter, type, quantity, detector, severity, reason, start_ms, end_ms, "
+    "excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One stretch of one trouble on one meter, as the ledger holds it."""
+
+    id: int
+    site: str
+    meter: str
+    type: str
+    quantity: str
+    detector: str
+    severity: str
+    reason: str
+    start_ms: int
+    end_ms: int  # the last instant the trouble was seen
+    excess_per_day: float | None
+    cost_per_day: float | None
+    opened_ms: int  # when the ledger opened it (wall clock)
+    closed_ms: int | None
+    reminded_ms: int | None
+    reminders: int
+    notify: bool  # False: found already over on a first evaluation (history, not news)
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_ms is None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A notification to record: one channel, one recipient, its rendered payload."""
+
+    channel: str  # email | webhook
+    recipient: str
+    payload: dict[str, Any]
+    not_before_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    episode: int
+    event: str
+    number: int
+    channel: str
+    recipient: str
+    payload: dict[str, Any]
+    attempts: int
+    sent_ms: int | None
+    last_error: str
+
+
+def backoff_s(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failures: 1, 2, 4 ... minutes, at most an hour."""
+    return float(min(BACKOFF_MIN_S * 2 ** max(attempts - 1, 0), BACKOFF_MAX_S))
+
+
+class Ledger:
+    """Episodes, outbox and evaluation marks of the alert service in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        memory = str(path) == ":memory:"
+        if not memory:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+            if not memory:
+                self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise ConfigError(
+                f"alert ledger {self.path}: {exc}; is it a PlantMeter alerts.db?"
+            ) from exc
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic change: an episode's state and the notices it causes, or nothing."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, args).fetchall())
+
+    # evaluation marks ------------------------------------------------------------------
+    def evaluated(self, site: str) -> tuple[int | None, int | None]:
+        """(until_ms, reference_ms) of the site's last evaluation, (None, None) before the first."""
+        rows = self._query("SELECT until_ms, reference_ms FROM evaluations WHERE site = ?", (site,))
+        return (int(rows[0][0]), rows[0][1]) if rows else (None, None)
+
+    @staticmethod
+    def mark_evaluated(
+        db: sqlite3.Connection, site: str, until_ms: int, reference_ms: int | None, now_ms: int
+    ) -> None:
+        db.execute(
+            "INSERT INTO evaluations (site, until_ms, reference_ms, evaluated_ms) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(site) DO UPDATE SET until_ms = excluded.until_ms, "
+            "reference_ms = COALESCE(evaluations.reference_ms, excluded.reference_ms), "
+            "evaluated_ms = excluded.evaluated_ms",
+            (site, until_ms, reference_ms, now_ms),
+        )
+
+    # episodes --------------------------------------------------------------------------
+    def episodes(self, site: str, *, open_only: bool = False) -> list[Episode]:
+        where = "site = ? AND closed_ms IS NULL" if open_only else "site = ?"
+        rows = self._query(
+            f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE {where} ORDER BY id", (site,)
+        )
+        return [_episode(r) for r in rows]
+
+    def episode(self, episode_id: int) -> Episode:
+        rows = self._query(f"SELECT {_EPISODE_COLUMNS} FROM episodes WHERE id = ?", (episode_id,))
+        if not rows:
+            raise KeyError(episode_id)
+        return _episode(rows[0])
+
+    @staticmethod
+    def open_episode(db: sqlite3.Connection, episode: Episode) -> int:
+        """Insert ``episode`` (its ``id`` is ignored); the new id."""
+        cur = db.execute(
+            "INSERT INTO episodes (site, meter, type, quantity, detector, severity, reason, start_ms, "
+            "end_ms, excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                episode.site,
+                episode.meter,
+                episode.type,
+                episode.quantity,
+                episode.detector,
+                episode.severity,
+                episode.reason,
+                episode.start_ms,
+                episode.end_ms,
+                episode.excess_per_day,
+                episode.cost_per_day,
+                episode.opened_ms,
+                episode.closed_ms,
+                episode.reminded_ms,
+                episode.reminders,
+                int(episode.notify),
+            ),
+        )
+        assert cur.lastrowid is not None
+        return int(cur.lastrowid)
+
+    @staticmethod
+    def update_episode(db: sqlite3.Connection, episode: Episode) -> None:
+        db.execute(
+            "UPDATE episodes SET severity = ?, reason = ?, start_ms = ?, end_ms = ?, excess_per_day = ?, "
+            "cost_per_day = ?, closed_ms = ?, reminded_ms = ?, reminders = ? WHERE id = ?",
+            (
+                episode.severity,
+                episode.reason,
+                episode.start_ms,
+                episode.end_ms,
+                episode.excess_per_day,
+                episode.cost_per_day,
+                episode.closed_ms,
+                episode.reminded_ms,
+                episode.reminders,
+                episode.id,
+            ),
+        )
+
+    # outbox ----------------------------------------------------------------------------
+    @staticmethod
+    def record(
+        db: sqlite3.Connection,
+        episode_id: int,
+        event: Event,
+        number: int,
+        notices: Sequence[Notice],
+        now_ms: int,
+    ) -> int:
+        """Write the intents (a notice already recorded is left as it is); how many are new."""
+        new = 0
+        for n in notices:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO outbox (episode, event, number, channel, recipient, payload, "
+                "created_ms, not_before_ms, next_try_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    episode_id,
+                    event,
+                    number,
+                    n.channel,
+                    n.recipient,
+                    json.dumps(n.payload, sort_keys=True),
+                    now_ms,
+                    n.not_before_ms,
+                    max(now_ms, n.not_before_ms),
+                ),
+            )
+            new += cur.rowcount
+        return new
+
+    def due(self, now_ms: int, channel: str | None = None) -> list[OutboxItem]:
+        """Unsent notices whose time has come (quiet hours over, backoff elapsed), oldest first."""
+        where, args = ("AND channel = ?", [channel]) if channel else ("", [])
+        rows = self._query(
+            "SELECT id, episode, event, number, channel, recipient, payload, attempts, sent_ms, last_error "
+            f"FROM outbox WHERE sent_ms IS NULL AND next_try_ms <= ? {where} ORDER BY id",
+            [now_ms, *args],
+        )
+        return [_item(r) for r in rows]
+
+    def outbox(self) -> list[OutboxItem]:
+        """Every notice, sent or not, oldest first."""
+        rows = self._query(
+            "SELECT id, episode, event, number, channel, recipient, payload, attempts, sent_ms, last_error "
+            "FROM outbox ORDER BY id"
+        )
+        return [_item(r) for r in rows]
+
+    def mark_sent(self, item_id: int, now_ms: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET sent_ms = ?, attempts = attempts + 1 WHERE id = ?",
+                (now_ms, item_id),
+            )
+
+    def mark_failed(self, item_id: int, error: str, now_ms: int) -> float:
+        """Count a failed try and push the next one back; the backoff in seconds."""
+        with self.transaction() as db:
+            row = db.execute("SELECT attempts FROM outbox WHERE id = ?", (item_id,)).fetchone()
+            attempts = int(row[0]) + 1
+            wait = backoff_s(attempts)
+            db.execute(
+                "UPDATE outbox SET attempts = ?, next_try_ms = ?, last_error = ? WHERE id = ?",
+                (attempts, now_ms + int(wait * 1000), error[:500], item_id),
+            )
+        return wait
+
+
+def _episode(r: tuple[Any, ...]) -> Episode:
+    return Episode(
+        int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]), str(r[7]),
+        int(r[8]), int(r[9]), r[10], r[11], int(r[12]), r[13], r[14], int(r[15]), bool(r[16]),
+    )  # fmt: skip
+
+
+def _item(r: tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(
+        int(r[0]), int(r[1]), str(r[2]), int(r[3]), str(r[4]), str(r[5]), json.loads(r[6]),
+        int(r[7]), r[8], str(r[9]),
+    )  # fmt: skip
