@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "plantmeter_app.commands.analytics",
     "plantmeter_app.commands.reports",
     "plantmeter_app.commands.dashboard",
+    "plantmeter_app.commands.alerts",
     "plantmeter_app.demo",
 ]
 

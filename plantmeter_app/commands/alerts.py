@@ -1,0 +1,165 @@
+"""``plantmeter alerts SITE.yaml [--plan PLAN.yaml] [--once] [--dry-run]``: the alert service.
+
+``--once`` evaluates the site once (``alerts.evaluate``: flags over the data since the last
+evaluation in the ledger, offline meters), sends what is due (``alerts.dispatch``) and exits:
+a cron job or a systemd timer. Without it the same runs every ``--every`` (5 min) until
+SIGINT/SIGTERM. ``--dry-run`` prints what would be recorded and sent and changes nothing in
+the ledger (the flags computed are stored beside the readings, as ``plantmeter flags`` does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from plantmeter.durations import format_duration, parse_duration
+from plantmeter.errors import ConfigError
+
+__all__ = ["cmd_alerts", "register"]
+
+logger = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "alerts",
+        help="tell people when something is wrong: e-mail once per episode (alerts: in the site file)",
+        description="Evaluate the site's flags over the data since the last evaluation and the meters' "
+        "freshness, record each episode's opening, reminder and closing in the ledger "
+        "(DATA_DIR/alerts.db) and send them through the channels of the site file's alerts: section. "
+        "A notice is recorded before it is sent: a restart repeats nothing, a channel that is down is "
+        "retried with backoff. See alerts/README.md.",
+    )
+    p.add_argument("site", type=Path, help="site YAML with an alerts: section")
+    p.add_argument(
+        "--plan",
+        type=Path,
+        help="M&V plan YAML: judge against its baseline, value excess at its tariff",
+    )
+    p.add_argument("--once", action="store_true", help="evaluate and send once, then exit (cron)")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print what would be sent; record and send nothing"
+    )
+    p.add_argument(
+        "--every", default="5m", help="how often the long-running service evaluates (5m)"
+    )
+    p.add_argument(
+        "--data-dir", type=Path, default=None,
+        help="where alerts.db is kept and users.db (acknowledgements) is read "
+        "($PLANTMETER_DATA_DIR, else $XDG_DATA_HOME/plantmeter)",
+    )  # fmt: skip
+    p.add_argument("--now", help=argparse.SUPPRESS)  # evaluate as of this instant (replays, tests)
+    p.set_defaults(func=cmd_alerts)
+
+
+def _data_dir(given: Path | None) -> Path:
+    from dashboard.settings import default_data_dir  # the one rule for DATA_DIR (pydantic only)
+
+    return given if given is not None else default_data_dir()
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from plantmeter.config import ENV_SMTP_URL, load_site
+    from reports.load import load_plan
+
+    site = load_site(args.site)
+    if site.alerts is None:
+        raise ConfigError(
+            f"{args.site}: no alerts: section; add one with email and rules (see alerts/README.md)"
+        )
+    if site.alerts.email is None and os.environ.get(ENV_SMTP_URL):
+        raise ConfigError(
+            f"{ENV_SMTP_URL} is set but {args.site} has no alerts.email section; add "
+            'email: {from: "plantmeter@example.org"} (the variable then gives the server)'
+        )
+    loaded = load_plan(args.plan) if args.plan is not None else None
+    if loaded is not None and loaded.site.site.id != site.site.id:
+        raise ConfigError(
+            f"--plan {args.plan} is for site {loaded.site.site.id!r}, not {site.site.id!r}; give that site's plan"
+        )
+    every = parse_duration(args.every)
+    if every < 10:
+        raise ConfigError(f"--every {args.every}: evaluate at most every 10s (e.g. 5m)")
+    data_dir = _data_dir(args.data_dir)
+    if args.once or args.dry_run:
+        return _round(args, site, loaded, data_dir)
+    from plantmeter_app.runtime import run_until_signal
+
+    async def service(stop: asyncio.Event) -> None:
+        logger.info(
+            "alerts for site %s every %s (Ctrl-C stops)", site.site.id, format_duration(every)
+        )
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(_round, args, site, loaded, data_dir)
+            except Exception:  # one bad round (store away, disk full) never stops the service
+                logger.exception("alert round failed; next in %s", format_duration(every))
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            except TimeoutError:
+                pass
+        logger.info("alerts stopped")
+
+    run_until_signal(service)
+    return 0
+
+
+def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> int:
+    from alerts import EmailChannel, Ledger, dispatch, evaluate
+    from plantmeter.times import parse_time
+    from plantmeter_app.runtime import existing_store
+    from services.accounts import AccountStore
+
+    tz = site.site.timezone
+    now = parse_time(args.now, tz, "--now").to_pydatetime() if args.now else datetime.now(UTC)
+    users_db = data_dir / "users.db"
+    accounts = AccountStore(users_db) if users_db.exists() else None
+    channels = [EmailChannel(site.alerts.email)] if site.alerts.email is not None else []
+    try:
+        with (
+            existing_store(loaded.store_url if loaded is not None else site.store.url) as store,
+            Ledger(data_dir / "alerts.db") as ledger,
+        ):
+            result = evaluate(
+                store, site, ledger, accounts=accounts, plan=loaded, now=now,
+                base_dir=None if loaded is not None else Path(args.site).parent,
+                record=not args.dry_run,
+            )  # fmt: skip
+            if args.dry_run:
+                _print_plan(result, ledger, now)
+                return 0
+            sent = dispatch(ledger, channels, now=now)
+            waiting = len(ledger.due(2**62))
+    finally:
+        if accounts is not None:
+            accounts.close()
+    opened = sum(1 for c in result.changes if c.action == "open" and c.notify)
+    closed = sum(1 for c in result.changes if c.action == "close")
+    print(
+        f"site {site.site.id}: {opened} opened, {closed} closed; {len(sent.sent)} notices sent, "
+        f"{waiting} waiting" + (f" ({sent.failed[0][1]})" if sent.failed else ""),
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _print_plan(result: Any, ledger: Any, now: datetime) -> None:
+    planned = list(result.notices)
+    for event, notice in planned:
+        print(
+            f"would send {event} {notice.channel} to {notice.recipient}: {notice.payload['subject']}"
+        )
+        print("    " + str(notice.payload["text"]).rstrip().replace("\n", "\n    "))
+    due = ledger.due(int(now.timestamp() * 1000))
+    for item in due:
+        print(
+            f"would retry {item.event} {item.channel} to {item.recipient}: {item.payload['subject']}"
+        )
+    if not planned and not due:
+        print("nothing to send", file=sys.stderr)
