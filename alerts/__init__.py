@@ -1,11 +1,12 @@
 """PlantMeter's alert service: one notification per episode of trouble (opened, reminded,
-closed), through e-mail (and later MQTT and webhooks), recorded in a durable ledger so that a
+closed), through e-mail and a webhook (MQTT later), recorded in a durable ledger so that a
 restart repeats nothing and a channel outage loses nothing (see alerts/README.md).
 
 * ``evaluate(store, site, ledger, accounts=None, plan=None)``: flags since the last
   evaluation and offline meters -> episode changes and their notices, in one transaction
 * ``dispatch(ledger, channels)``: send the due notices, retry the failed ones with backoff
-* ``Ledger(path)``: ``DATA_DIR/alerts.db``; ``EmailChannel(config)``: SMTP
+* ``Ledger(path)``: ``DATA_DIR/alerts.db``; ``EmailChannel(config)``: SMTP;
+  ``WebhookChannel(config)``: JSON POST
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from .email import ChannelError, EmailChannel
 from .ledger import Episode, Ledger, Notice, OutboxItem
 from .service import Dispatch, Evaluation, dispatch, evaluate
+from .webhook import WebhookChannel
 
 __all__ = [
     "ChannelError",
@@ -23,6 +25,7 @@ __all__ = [
     "Ledger",
     "Notice",
     "OutboxItem",
+    "WebhookChannel",
     "dispatch",
     "evaluate",
 ]
