@@ -76,6 +76,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (episode, event, number, channel, recipient)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_ms, next_try_ms);
+CREATE TABLE IF NOT EXISTS published (
+    site TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    published_ms INTEGER NOT NULL,
+    PRIMARY KEY (site, topic)
+);
 CREATE TABLE IF NOT EXISTS evaluations (
     site TEXT PRIMARY KEY,
     until_ms INTEGER NOT NULL,
@@ -212,6 +219,23 @@ class Ledger:
             "evaluated_ms = excluded.evaluated_ms",
             (site, until_ms, reference_ms, now_ms),
         )
+
+    # the retained alert topic ------------------------------------------------------------
+    def published(self, site: str, topic: str) -> str | None:
+        """The payload last published on ``topic`` (None before the first)."""
+        rows = self._query(
+            "SELECT payload FROM published WHERE site = ? AND topic = ?", (site, topic)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def mark_published(self, site: str, topic: str, payload: str, now_ms: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO published (site, topic, payload, published_ms) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(site, topic) DO UPDATE SET payload = excluded.payload, "
+                "published_ms = excluded.published_ms",
+                (site, topic, payload, now_ms),
+            )
 
     # episodes --------------------------------------------------------------------------
     def episodes(self, site: str, *, open_only: bool = False) -> list[Episode]:

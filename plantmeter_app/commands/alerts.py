@@ -138,6 +138,8 @@ def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> 
                 return 0
             sent = dispatch(ledger, channels, now=now)
             waiting = len(ledger.due(2**62))
+            if site.alerts.mqtt:
+                _publish(ledger, site, now)
     finally:
         if accounts is not None:
             accounts.close()
@@ -149,6 +151,17 @@ def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> 
         file=sys.stderr,
     )
     return 0
+
+
+def _publish(ledger: Any, site: Any, now: datetime) -> None:
+    from alerts import ChannelError
+    from alerts.topic import MqttPublisher, publish_state
+
+    publisher = MqttPublisher(site.broker, f"plantmeter-alerts-{site.site.id}")
+    try:
+        publish_state(ledger, site.site.id, publisher, int(now.timestamp() * 1000))
+    except ChannelError as exc:  # the state is recomputed next round: nothing is lost
+        logger.error("alert topic not published (%s); next round retries", exc)
 
 
 def _print_plan(result: Any, ledger: Any, now: datetime) -> None:
