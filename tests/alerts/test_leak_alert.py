@@ -105,3 +105,22 @@ def test_an_smtp_outage_delays_the_alert_and_loses_none(
         assert later.sent and not later.failed
         assert all(i.sent_ms is not None for i in ledger.outbox())
         assert len(server.messages()) == len(ledger.outbox()) == len(recorded.notices)
+
+
+def test_the_reference_is_fixed_at_the_first_evaluation_on_the_wall_clock(
+    plant: tuple[Path, SeriesStore], leaky: pd.DataFrame
+) -> None:
+    """The wall clock has microseconds; the detectors' reference (the first four weeks of data)
+    must still be recorded, or later rounds would learn 'normal' from the last few minutes."""
+    tmp, store = plant
+    with Ledger(tmp / "alerts.db") as ledger:
+        load(store, leaky, tmp, LEAK_AT)
+        evaluate(
+            store,
+            site_for(tmp, "smtp://127.0.0.1:25"),
+            ledger,
+            now=LEAK_AT + timedelta(microseconds=123_456),
+        )
+        until, reference = ledger.evaluated("dairy")
+    assert until == int(LEAK_AT.timestamp() * 1000)
+    assert reference == int(leaky.index[0].timestamp() * 1000)
