@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 from typing import Any
 
 from plantmeter.alertconfig import EmailConfig
@@ -37,6 +38,14 @@ def build_message(sender: str, recipient: str, payload: dict[str, Any]) -> Email
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
     msg.set_content(str(payload["text"]))
+    for path in payload.get("attachments", ()):  # WIP: scheduled reports (PDF files)
+        data = Path(path).read_bytes()
+        maintype, subtype = (
+            ("application", "pdf")
+            if str(path).endswith(".pdf")
+            else ("application", "octet-stream")
+        )
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=Path(path).name)
     return msg
 
 

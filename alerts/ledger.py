@@ -34,7 +34,7 @@ __all__ = [
     "backoff_s",
 ]
 
-Event = Literal["open", "remind", "close"]
+Event = Literal["open", "remind", "close", "report"]
 BACKOFF_MIN_S = 60.0
 BACKOFF_MAX_S = 3600.0
 
@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS episodes (
 CREATE INDEX IF NOT EXISTS episodes_open ON episodes (site, closed_ms);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    episode INTEGER NOT NULL REFERENCES episodes(id),
+    episode INTEGER NOT NULL,  -- 0: not about an episode (a scheduled report)
     event TEXT NOT NULL,
     number INTEGER NOT NULL DEFAULT 0,
     channel TEXT NOT NULL,
@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_try_ms INTEGER NOT NULL,
     sent_ms INTEGER,
     last_error TEXT NOT NULL DEFAULT '',
-    UNIQUE (episode, event, number, channel, recipient)
+    ref TEXT NOT NULL DEFAULT '',  -- what a report row delivers: loan:ID:YYYY-MM
+    UNIQUE (episode, event, number, channel, recipient, ref)
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (sent_ms, next_try_ms);
 CREATE TABLE IF NOT EXISTS published (
@@ -308,13 +309,14 @@ class Ledger:
         number: int,
         notices: Sequence[Notice],
         now_ms: int,
+        ref: str = "",
     ) -> int:
         """Write the intents (a notice already recorded is left as it is); how many are new."""
         new = 0
         for n in notices:
             cur = db.execute(
                 "INSERT OR IGNORE INTO outbox (episode, event, number, channel, recipient, payload, "
-                "created_ms, not_before_ms, next_try_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_ms, not_before_ms, next_try_ms, ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     episode_id,
                     event,
@@ -325,10 +327,17 @@ class Ledger:
                     now_ms,
                     n.not_before_ms,
                     max(now_ms, n.not_before_ms),
+                    ref,
                 ),
             )
             new += cur.rowcount
         return new
+
+    def recorded(self, ref: str, recipient: str) -> bool:
+        """Whether a report row ``ref`` for ``recipient`` is in the outbox (sent or not)."""
+        return bool(
+            self._query("SELECT 1 FROM outbox WHERE ref = ? AND recipient = ?", (ref, recipient))
+        )
 
     def due(self, now_ms: int, channel: str | None = None) -> list[OutboxItem]:
         """Unsent notices whose time has come (quiet hours over, backoff elapsed), oldest first."""

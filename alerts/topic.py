@@ -75,7 +75,9 @@ class MqttPublisher:
             if not connected.wait(self.timeout_s):
                 raise ChannelError(f"MQTT {where}: no CONNACK within {self.timeout_s:g} s")
             if refused:
-                raise ChannelError(f"MQTT {where}: connection refused ({refused[0]}); check broker username/password")
+                raise ChannelError(
+                    f"MQTT {where}: connection refused ({refused[0]}); check broker username/password"
+                )
             info = client.publish(topic, payload, qos=1, retain=True)
             info.wait_for_publish(self.timeout_s)
             if not info.is_published():

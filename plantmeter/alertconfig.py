@@ -12,6 +12,7 @@ alerts:
     - {to: ["manager@dairy.example"], severity: warning}
     - {to: ["night@dairy.example"], meters: [cip-water], types: [leak], quiet_hours: "22:00-06:00"}
   reminder_after: 24h
+  reports: {loan_day: 5}          # last month's loan report (PDF) to each loan's financiers
 ```
 
 SMTP: ``smtp://HOST[:PORT]`` is plain SMTP (port 25 by default) upgraded with STARTTLS on port
@@ -40,6 +41,7 @@ __all__ = [
     "AlertsConfig",
     "EmailAddress",
     "EmailConfig",
+    "ReportsConfig",
     "WebhookConfig",
     "check_address",
     "parse_quiet_hours",
@@ -236,6 +238,15 @@ class AlertRule(_Model):
         return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
 
 
+class ReportsConfig(_Model):
+    """Scheduled report delivery (needs ``plantmeter alerts --plan``)."""
+
+    loan_day: int | None = Field(
+        default=None, ge=1, le=28,
+        description="from this day of each month, e-mail last month's loan report (PDF) to each loan's financiers",
+    )  # fmt: skip
+
+
 class AlertsConfig(_Model):
     """The site's alerting: channels, rules, reminders."""
 
@@ -253,6 +264,7 @@ class AlertsConfig(_Model):
         default=86400.0,
         description="remind while an alarm is open and unacknowledged (null: never)",
     )
+    reports: ReportsConfig = ReportsConfig()
     offline_after: Duration | None = Field(
         default=None, description="no data for this long is an offline alarm (default: 3 polls)"
     )

@@ -112,6 +112,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> int:
     from alerts import EmailChannel, Ledger, WebhookChannel, dispatch, evaluate
+    from alerts.schedule import record_loan_reports
     from plantmeter.times import parse_time
     from plantmeter_app.runtime import existing_store
     from services.accounts import AccountStore
@@ -133,8 +134,16 @@ def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> 
                 base_dir=None if loaded is not None else Path(args.site).parent,
                 record=not args.dry_run,
             )  # fmt: skip
+            reports = []
+            if loaded is not None and accounts is not None:
+                reports = record_loan_reports(
+                    ledger, loaded, store, accounts, site.alerts, now, data_dir / "reports",
+                    record=not args.dry_run,
+                )  # fmt: skip
             if args.dry_run:
                 _print_plan(result, ledger, now)
+                for d, notice in reports:
+                    print(f"would send report email to {d.recipient}: {notice.payload['subject']}")
                 return 0
             sent = dispatch(ledger, channels, now=now)
             waiting = len(ledger.due(2**62))

@@ -1,0 +1,133 @@
+"""Scheduled reports: the monthly loan report to each loan's financiers (``alerts.reports``).
+
+``loan_report_deliveries(loans, users, today, day)`` (pure): from ``day`` of a month on, the
+previous month's loan monitoring report of each loan goes to each financier user who funds it
+(role ``financier``, the loan in their ``loans``, an e-mail address). ``record_loan_reports``
+renders each due report once (``services.report_document("loan", ...)``, PDF in
+``DATA_DIR/reports``) and records one e-mail per recipient in the ledger's outbox, keyed on
+``loan:ID:YYYY-MM`` + recipient: idempotent across rounds and restarts, retried like alerts.
+Weekly consumption summaries and the quarterly option audit are not done.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from plantmeter.alertconfig import AlertsConfig
+from plantmeter.errors import PlantMeterError
+from plantmeter.store import SeriesStore
+from reports.load import LoadedPlan
+from reports.plan import LoanSpec
+from services.accounts import AccountStore, Role, User
+from services.documents import report_document, write
+
+from .ledger import Ledger, Notice
+
+__all__ = [
+    "Delivery",
+    "delivery_ref",
+    "loan_report_deliveries",
+    "previous_month",
+    "record_loan_reports",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    kind: str  # loan (weekly consumption and quarterly audit: not done)
+    loan: str
+    period: str  # YYYY-MM
+    recipient: str  # e-mail address
+    username: str
+
+
+def previous_month(today: date) -> str:
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def loan_report_deliveries(
+    loans: Iterable[LoanSpec], users: Iterable[User], today: date, day: int
+) -> list[Delivery]:
+    """The loan reports due on ``today`` (site-local date) when they go out on ``day`` of the month."""
+    if not 1 <= day <= 28:
+        raise ValueError(f"day {day}: give 1 to 28 (every month has it)")
+    if today.day < day:
+        return []
+    period = previous_month(today)
+    funders = [u for u in users if u.role is Role.financier and u.email]
+    out = []
+    for loan in loans:
+        if loan.disbursement.strftime("%Y-%m") > period:
+            continue  # nothing to monitor before the money went out
+        for u in funders:
+            if loan.id in u.loans:
+                out.append(Delivery("loan", loan.id, period, u.email or "", u.username))
+    return out
+
+
+def delivery_ref(d: Delivery) -> str:
+    return f"{d.kind}:{d.loan}:{d.period}"
+
+
+def record_loan_reports(
+    ledger: Ledger,
+    loaded: LoadedPlan,
+    store: SeriesStore,
+    accounts: AccountStore,
+    alerts: AlertsConfig,
+    now: datetime,
+    out_dir: Path,
+    *,
+    record: bool = True,
+) -> list[tuple[Delivery, Notice]]:
+    """Render the due loan reports not yet in the outbox (one PDF per loan and month, in
+    ``out_dir``) and record one e-mail per financier with the PDF attached."""
+    day = alerts.reports.loan_day
+    if day is None or alerts.email is None:
+        return []
+    site = loaded.site.site
+    today = now.astimezone(ZoneInfo(site.timezone)).date()
+    plan = loaded.as_of(today)[0]
+    todo = [
+        d
+        for d in loan_report_deliveries(plan.loans, accounts.users(), today, day)
+        if not ledger.recorded(delivery_ref(d), d.recipient)
+    ]
+    now_ms = int(now.timestamp() * 1000)
+    rendered: dict[tuple[str, str], Path] = {}
+    out: list[tuple[Delivery, Notice]] = []
+    for d in todo:
+        key = (d.loan, d.period)
+        if key not in rendered:
+            try:
+                doc = report_document("loan", loaded, store, d.period, loan_id=d.loan)
+            except PlantMeterError as exc:  # e.g. the month is outside the plan's data window
+                logger.error("loan report %s %s not made: %s", d.loan, d.period, exc)
+                continue
+            out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            rendered[key] = write(doc.document, out_dir / f"loan-{d.loan}-{d.period}.pdf")
+        payload = {
+            "event": "report",
+            "kind": "loan",
+            "loan": d.loan,
+            "period": d.period,
+            "site": site.id,
+            "subject": f"[PlantMeter {site.id}] loan {d.loan}: monitoring report {d.period}",
+            "text": f"The monitoring report of loan {d.loan} for {d.period} is attached: verified "
+            "savings against the promise, debt service and covenants (PDF).\n",
+            "attachments": [str(rendered[key])],
+        }
+        notice = Notice("email", d.recipient, payload, now_ms)
+        if record:
+            with ledger.transaction() as db:
+                ledger.record(db, 0, "report", 0, [notice], now_ms, ref=delivery_ref(d))
+        out.append((d, notice))
+    return out
