@@ -26,7 +26,9 @@ def at(day: str) -> datetime:  # noon in Guatemala (UTC-6)
 
 def test_the_loan_report_arrives_once_a_month(tmp_path: Path, dairy: Dairy) -> None:
     loaded = dairy.load()
-    loan = next(x for x in loaded.as_of(None)[0].loans if x.id == "green-line-1")  # two loans; fin funds one
+    loan = next(
+        x for x in loaded.as_of(None)[0].loans if x.id == "green-line-1"
+    )  # two loans; fin funds one
     with UserStore(tmp_path / "users.db") as users:
         users.add_user("fin", "pw-fin", "financier", loans=[loan.id], email="fin@bank.example")
         users.add_user(
