@@ -5,7 +5,7 @@
 * ``/sites/{site}/meters/{meter}``: the zoomable chart (uPlot), comparison, baseline band,
   CUSUM of savings, CSV of what is on screen; ``.../baseline.json`` feeds the baseline chart
 * ``/alarms`` (+ ``POST /alarms/ack``), ``/options``, ``/loans``, ``/admin``
-* ``/live`` (``dashboard.live``): Server-Sent Events with the latest values
+* ``/live`` (``dashboard.pages.live``): Server-Sent Events with the latest values
 
 ``router`` is what ``dashboard.app.create_app`` includes.
 """
@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from .. import live
-from . import admin, alarms, loans, meter, options, overview
+from . import admin, alarms, live, loans, meter, options, overview
 
 __all__ = ["router"]
 

@@ -1,6 +1,6 @@
 """Page-side view models: live tiles from ``services.latest_values`` (which quantity a meter
 shows live, its unit for people, "12 s ago"), shared by the overview, the meter page and the
-Server-Sent Events stream (``dashboard.live``)."""
+Server-Sent Events stream (``dashboard.pages.live``)."""
 
 from __future__ import annotations
 

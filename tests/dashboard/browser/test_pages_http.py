@@ -161,6 +161,7 @@ def test_live_stream_sends_the_latest_values_of_the_users_meters(pam: httpx.Clie
 
 
 def test_an_alarms_excess_names_its_unit(served: Served, pam: httpx.Client) -> None:
-    # "41.0 a day above" told a plant manager nothing: kWh, m3, per what?
+    # "41.0 a day above" told a plant manager nothing: kWh, m3, per what? (open or, once
+    # acknowledged by another test, in the history: both show it)
     page = pam.get("/alarms?site=dairy&days=7").text
     assert "41.0 kWh a day above" in page

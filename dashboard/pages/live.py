@@ -26,10 +26,10 @@ from starlette.responses import Response
 
 from services import latest_values
 
-from .deps import SESSION_COOKIE, Context, PageUser
-from .i18n import _
-from .pages.common import visible_site_refs
-from .pages.view import tile_payload
+from ..deps import SESSION_COOKIE, Context, PageUser
+from ..i18n import _
+from .common import visible_site_refs
+from .view import tile_payload
 
 __all__ = ["router", "snapshot"]
 
