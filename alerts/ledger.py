@@ -13,16 +13,13 @@ forgets nothing (an unsent row stays until it is sent).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from plantmeter.errors import ConfigError
+from services.statefile import StateFile
 
 __all__ = [
     "BACKOFF_MAX_S",
@@ -154,54 +151,11 @@ def backoff_s(attempts: int) -> float:
     return float(min(BACKOFF_MIN_S * 2 ** max(attempts - 1, 0), BACKOFF_MAX_S))
 
 
-class Ledger:
+class Ledger(StateFile):
     """Episodes, outbox and evaluation marks of the alert service in one SQLite file."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        memory = str(path) == ":memory:"
-        if not memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-        try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA busy_timeout = 5000")
-            if not memory:
-                self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"alert ledger {self.path}: {exc}; is it a PlantMeter alerts.db?"
-            ) from exc
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic change: an episode's state and the notices it causes, or nothing."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
+        super().__init__(path, _SCHEMA, "alert ledger")
 
     # evaluation marks ------------------------------------------------------------------
     def evaluated(self, site: str) -> tuple[int | None, int | None]:

@@ -77,7 +77,7 @@ class UserStore(AccountStore):
         if email is not None:
             check_email(email)
         encoded = hash_password(password)
-        with self._tx() as db:
+        with self.transaction() as db:
             if db.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
                 raise ConfigError(
                     f"user {username!r} exists already; `plantmeter user remove {username}` first, "
@@ -103,7 +103,7 @@ class UserStore(AccountStore):
         if not password:
             raise ConfigError("the password is empty; give one (PLANTMETER_PASSWORD or the prompt)")
         encoded = hash_password(password)
-        with self._tx() as db:
+        with self.transaction() as db:
             if not db.execute(
                 "UPDATE users SET password_hash = ? WHERE username = ?", (encoded, username)
             ).rowcount:
@@ -121,7 +121,7 @@ class UserStore(AccountStore):
         if not rows or not ok:
             return None
         if needs_rehash(encoded):
-            with self._tx() as db:
+            with self.transaction() as db:
                 db.execute(
                     "UPDATE users SET password_hash = ? WHERE username = ?",
                     (hash_password(password), username),
@@ -139,7 +139,7 @@ class UserStore(AccountStore):
     def create_session(self, username: str, ttl_s: float) -> tuple[str, Session]:
         """A new session: (the secret for the cookie, the session)."""
         secret, csrf, now = new_secret(), new_secret(), self._now()
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
             db.execute(
                 "INSERT INTO sessions (id_digest, username, csrf, created, expires) VALUES (?, ?, ?, ?, ?)",
@@ -155,15 +155,15 @@ class UserStore(AccountStore):
         if not rows:
             return None
         username, csrf, expires = rows[0]
-        return Session(self.user(str(username)), str(csrf), float(expires))  # type: ignore[arg-type]
+        return Session(self.user(str(username)), str(csrf), float(expires))
 
     def end_session(self, secret: str) -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id_digest = ?", (digest(secret),))
 
     def create_token(self, username: str, ttl_s: float) -> str:
         secret, now = new_secret(), self._now()
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute("DELETE FROM tokens WHERE expires <= ?", (now,))
             db.execute(
                 "INSERT INTO tokens (token_digest, username, created, expires) VALUES (?, ?, ?, ?)",

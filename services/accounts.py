@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from plantmeter.errors import ConfigError
+
+from .statefile import StateFile
 
 __all__ = [
     "ROLES",
@@ -169,55 +167,12 @@ class Acknowledgement:
     comment: str
 
 
-class AccountStore:
+class AccountStore(StateFile):
     """Users (read, remove), the audit log and acknowledgements in one SQLite file."""
 
     def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
-        self.path = Path(path)
         self._now = clock  # seconds since the epoch; tests pass their own
-        memory = str(path) == ":memory:"
-        if not memory:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
-                os.close(fd)
-        try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._db.execute("PRAGMA busy_timeout = 5000")
-            if not memory:
-                self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"users database {self.path}: {exc}; is it a PlantMeter users.db?"
-            ) from exc
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> AccountStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _query(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        with self._lock:
-            return list(self._db.execute(sql, args).fetchall())
+        super().__init__(path, _SCHEMA, "users database")
 
     # users -----------------------------------------------------------------------------
     def user(self, username: str) -> User:
@@ -232,14 +187,14 @@ class AccountStore:
         ]
 
     def remove_user(self, username: str) -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             if not db.execute("DELETE FROM users WHERE username = ?", (username,)).rowcount:
                 raise ConfigError(f"no user {username!r}; `plantmeter user list` shows who exists")
         logger.info("user %s removed (their sessions and tokens with them)", username)
 
     # audit log -------------------------------------------------------------------------
     def audit(self, action: str, username: str | None, detail: str = "", client: str = "") -> None:
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute(
                 "INSERT INTO audit (time, username, action, detail, client) VALUES (?, ?, ?, ?, ?)",
                 (self._now(), username, action, detail[:500], client[:100]),
@@ -252,7 +207,7 @@ class AccountStore:
             f"SELECT time, username, action, detail, client FROM audit {where} ORDER BY id DESC LIMIT ?",
             [*args, limit],
         )
-        return [AuditEntry(float(t), u, str(a), str(d), str(c)) for t, u, a, d, c in rows]  # type: ignore[arg-type]
+        return [AuditEntry(float(t), u, str(a), str(d), str(c)) for t, u, a, d, c in rows]
 
     # acknowledgements ------------------------------------------------------------------
     def acknowledge(
@@ -266,7 +221,7 @@ class AccountStore:
         comment: str,
     ) -> Acknowledgement:
         now = self._now()
-        with self._tx() as db:
+        with self.transaction() as db:
             db.execute(
                 "INSERT INTO acks (site, meter, detector, quantity, start_ms, username, time, comment) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -285,7 +240,7 @@ class AccountStore:
             args,
         )
         return [
-            Acknowledgement(str(s), str(m), str(d), str(q), int(st), str(u), float(t), str(c))  # type: ignore[call-overload, arg-type]
+            Acknowledgement(str(s), str(m), str(d), str(q), int(st), str(u), float(t), str(c))
             for s, m, d, q, st, u, t, c in rows
         ]
 
