@@ -7,6 +7,9 @@
   ``close_after`` beyond its last seen instant (the detectors looked and found it gone); an
   ``offline`` episode closes as soon as its meter reports again. A flag's end is clipped to the
   newest reading (a daily detector dates its flag to the end of the local day).
+* A flag of one instant (``EVENT_TYPES``: counter reset or rollover, spike) is announced once
+  and closed at once: no reminder, no closing notice; a flag that started an episode already
+  closed is not news again.
 * On a site's **first** evaluation the whole history is flagged: an episode already over by
   the rule above is recorded closed and never notified (history, not news).
 * A **reminder** falls due ``reminder_after`` after the opening (or the last reminder) while the
@@ -25,6 +28,7 @@ from .ledger import Episode
 
 __all__ = [
     "CLOSE_AFTER_S",
+    "EVENT_TYPES",
     "SEVERITY_RANK",
     "Change",
     "Observation",
@@ -38,6 +42,9 @@ CLOSE_AFTER_S = 36 * 3600.0
 daily detector's next day and a night's leak window) without flagging it again."""
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+EVENT_TYPES = frozenset({"counter_reset", "counter_rollover", "spike"})
+"""Flags of one instant, not a state: announced once, closed at once (no reminder, no closing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,7 @@ def changes(
     reminder_after_s: float | None,
     acks: Sequence[Acknowledgement] = (),
     close_after_s: float = CLOSE_AFTER_S,
+    closed: Sequence[Episode] = (),
 ) -> list[Change]:
     """What to do with the ledger given the open episodes and what is seen now (a new
     episode has a negative id, unique in the result, until the ledger stores it).
@@ -112,6 +120,9 @@ def changes(
     reminder and closing times).
     """
     gap = int(close_after_s * 1000)
+    # a flag that reaches the evaluation window again but started an episode already closed
+    # (an event type, a stretch already over) is not news
+    done = {(e.meter, e.type, e.quantity, e.start_ms) for e in closed}
     current: dict[tuple[str, str, str], Episode] = {
         (e.meter, e.type, e.quantity): e for e in open_episodes
     }
@@ -121,6 +132,8 @@ def changes(
         # a daily detector's flag ends at the end of the local day: no later than the data
         obs = seen if seen.type == "offline" else replace(seen, end_ms=min(seen.end_ms, until_ms))
         key = (obs.meter, obs.type, obs.quantity)
+        if (*key, obs.start_ms) in done:
+            continue
         ep = current.get(key)
         if ep is not None and obs.start_ms <= ep.end_ms + gap:
             worse = SEVERITY_RANK.get(obs.severity, 0) > SEVERITY_RANK.get(ep.severity, 0)
@@ -143,12 +156,14 @@ def changes(
         if ep is not None:  # a new stretch of the same trouble: the old one is over
             out.append(Change("close", replace(ep, closed_ms=now_ms), notify=ep.notify))
         over = obs.type != "offline" and until_ms - obs.end_ms >= gap
+        instant = obs.type in EVENT_TYPES
         new = Episode(
             -1 - len(out), site, obs.meter, obs.type, obs.quantity, obs.detector, obs.severity, obs.reason,
             obs.start_ms, obs.end_ms, obs.excess_per_day, obs.cost_per_day, now_ms,
-            now_ms if first and over else None, None, 0, not (first and over),
+            now_ms if (first and over) or instant else None, None, 0, not (first and over),
         )  # fmt: skip
         out.append(Change("open", new, notify=new.notify))
+        done.add((*key, obs.start_ms))
         if new.closed_ms is None:
             current[key] = new
     offline_now = {o.meter for o in observations if o.type == "offline"}

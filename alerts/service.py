@@ -176,10 +176,12 @@ def evaluate(
         store, site, alerts, now, base_dir
     )
     acks = accounts.acknowledgements(sid) if accounts is not None else []
+    known = ledger.episodes(sid)
     found = changes(
-        sid, ledger.episodes(sid, open_only=True), observations,
+        sid, [e for e in known if e.is_open], observations,
         until_ms=until_ms if until_ms is not None else now_ms, now_ms=now_ms,
         first=since_ms is None, reminder_after_s=alerts.reminder_after, acks=acks,
+        closed=[e for e in known if not e.is_open],
     )  # fmt: skip
     terms = _terms(site, plan, base_dir)
     planned: list[tuple[str, Notice]] = []

@@ -110,3 +110,21 @@ def test_the_outbox_records_each_intent_once_and_keeps_it_until_sent(tmp_path: P
         ledger.mark_sent(item.id, T0 + 200_000)
         assert ledger.due(T0 + 10**9) == []
         assert [i.sent_ms for i in ledger.outbox()] == [T0 + 200_000]
+
+
+def test_a_counter_reset_is_announced_once_and_never_reminded(tmp_path: Path) -> None:
+    reset = Observation("compressor", "counter_reset", "energy_import_total", "counter_events", "warning",
+                        "counter dropped", T0, T0 + H // 4)  # fmt: skip
+    with Ledger(tmp_path / "alerts.db") as ledger:
+        found = changes(
+            "dairy", [], [reset], until_ms=T0 + H, now_ms=T0 + H, first=False, reminder_after_s=3600
+        )
+        assert [(c.action, c.notify, c.episode.closed_ms) for c in found] == [
+            ("open", True, T0 + H)
+        ]
+        apply(ledger, found)
+        # the same flag reaches the next window again, a day later: not news, nothing to remind
+        again = changes("dairy", ledger.episodes("dairy", open_only=True), [reset], until_ms=T0 + 30 * H,
+                        now_ms=T0 + 30 * H, first=False, reminder_after_s=3600,
+                        closed=ledger.episodes("dairy"))  # fmt: skip
+        assert again == []
