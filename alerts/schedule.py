@@ -1,4 +1,5 @@
-"""Scheduled reports: the monthly loan report to each loan's financiers (``alerts.reports``).
+"""Scheduled reports (``alerts.reports``): the monthly loan report to each loan's financiers,
+the weekly consumption report to the site's plant managers.
 
 ``loan_report_deliveries(loans, users, today, day)`` (pure): from ``day`` of a month on, the
 previous month's loan monitoring report of each loan goes to each financier user who funds it
@@ -6,7 +7,8 @@ previous month's loan monitoring report of each loan goes to each financier user
 renders each due report once (``services.report_document("loan", ...)``, PDF in
 ``DATA_DIR/reports``) and records one e-mail per recipient in the ledger's outbox, keyed on
 ``loan:ID:YYYY-MM`` + recipient: idempotent across rounds and restarts, retried like alerts.
-Weekly consumption summaries and the quarterly option audit are not done.
+``consumption_deliveries(site, users, today, weekday)``: from ``weekday`` of a week on, last ISO
+week's consumption report to the site's plant managers. The quarterly option audit is not done.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,9 +33,12 @@ from .ledger import Ledger, Notice
 __all__ = [
     "Delivery",
     "delivery_ref",
+    "WEEKDAYS",
+    "consumption_deliveries",
     "loan_report_deliveries",
     "previous_month",
-    "record_loan_reports",
+    "previous_week",
+    "record_reports",
 ]
 
 logger = logging.getLogger(__name__)
@@ -41,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    kind: str  # loan (weekly consumption and quarterly audit: not done)
+    kind: str  # loan | consumption (the quarterly audit: not done)
     loan: str
     period: str  # YYYY-MM
     recipient: str  # e-mail address
@@ -73,11 +78,34 @@ def loan_report_deliveries(
     return out
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def previous_week(today: date) -> str:
+    """The ISO week before ``today``'s, ``YYYY-Www``."""
+    year, week, _ = (today - timedelta(days=7)).isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+def consumption_deliveries(
+    site: str, users: Iterable[User], today: date, weekday: str
+) -> list[Delivery]:
+    """From ``weekday`` of a week on, last ISO week's consumption report to the site's plant managers."""
+    if WEEKDAYS.index(weekday) > today.weekday():
+        return []
+    period = previous_week(today)
+    return [
+        Delivery("consumption", "", period, u.email, u.username)
+        for u in users
+        if u.role is Role.plant_manager and site in u.sites and u.email
+    ]
+
+
 def delivery_ref(d: Delivery) -> str:
-    return f"{d.kind}:{d.loan}:{d.period}"
+    return f"{d.kind}:{d.loan}:{d.period}" if d.kind == "loan" else f"{d.kind}:{d.period}"
 
 
-def record_loan_reports(
+def record_reports(
     ledger: Ledger,
     loaded: LoadedPlan,
     store: SeriesStore,
@@ -88,41 +116,60 @@ def record_loan_reports(
     *,
     record: bool = True,
 ) -> list[tuple[Delivery, Notice]]:
-    """Render the due loan reports not yet in the outbox (one PDF per loan and month, in
-    ``out_dir``) and record one e-mail per financier with the PDF attached."""
-    day = alerts.reports.loan_day
-    if day is None or alerts.email is None:
+    """Render the due reports not yet in the outbox (one PDF per report and period, in
+    ``out_dir``) and record one e-mail per recipient with the PDF attached: the loan report to
+    each loan's financiers (``reports.loan_day``), the weekly consumption report to the site's
+    plant managers (``reports.consumption_weekday``)."""
+    if alerts.email is None:
         return []
     site = loaded.site.site
     today = now.astimezone(ZoneInfo(site.timezone)).date()
     plan = loaded.as_of(today)[0]
-    todo = [
-        d
-        for d in loan_report_deliveries(plan.loans, accounts.users(), today, day)
-        if not ledger.recorded(delivery_ref(d), d.recipient)
-    ]
+    users = accounts.users()
+    due: list[Delivery] = []
+    if alerts.reports.loan_day is not None:
+        due += loan_report_deliveries(plan.loans, users, today, alerts.reports.loan_day)
+    if alerts.reports.consumption_weekday is not None:
+        due += consumption_deliveries(site.id, users, today, alerts.reports.consumption_weekday)
+    todo = [d for d in due if not ledger.recorded(delivery_ref(d), d.recipient)]
     now_ms = int(now.timestamp() * 1000)
-    rendered: dict[tuple[str, str], Path] = {}
+    rendered: dict[tuple[str, str, str], Path] = {}
     out: list[tuple[Delivery, Notice]] = []
     for d in todo:
-        key = (d.loan, d.period)
+        key = (d.kind, d.loan, d.period)
+        name = (
+            f"loan-{d.loan}-{d.period}.pdf"
+            if d.kind == "loan"
+            else f"consumption-{site.id}-{d.period}.pdf"
+        )
         if key not in rendered:
             try:
-                doc = report_document("loan", loaded, store, d.period, loan_id=d.loan)
-            except PlantMeterError as exc:  # e.g. the month is outside the plan's data window
-                logger.error("loan report %s %s not made: %s", d.loan, d.period, exc)
+                if d.kind == "loan":
+                    doc = report_document("loan", loaded, store, d.period, loan_id=d.loan)
+                else:
+                    doc = report_document("consumption", loaded, store, d.period)
+            except PlantMeterError as exc:  # e.g. the period is outside the plan's data window
+                logger.error("%s report %s %s not made: %s", d.kind, d.loan, d.period, exc)
                 continue
             out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            rendered[key] = write(doc.document, out_dir / f"loan-{d.loan}-{d.period}.pdf")
+            rendered[key] = write(doc.document, out_dir / name)
+        if d.kind == "loan":
+            subject = f"[PlantMeter {site.id}] loan {d.loan}: monitoring report {d.period}"
+            text = (f"The monitoring report of loan {d.loan} for {d.period} is attached: verified "
+                    "savings against the promise, debt service and covenants (PDF).\n")  # fmt: skip
+        else:
+            subject = f"[PlantMeter {site.id}] consumption {d.period}"
+            text = (
+                f"The consumption report of site {site.id} for week {d.period} is attached (PDF).\n"
+            )
         payload = {
             "event": "report",
-            "kind": "loan",
+            "kind": d.kind,
             "loan": d.loan,
             "period": d.period,
             "site": site.id,
-            "subject": f"[PlantMeter {site.id}] loan {d.loan}: monitoring report {d.period}",
-            "text": f"The monitoring report of loan {d.loan} for {d.period} is attached: verified "
-            "savings against the promise, debt service and covenants (PDF).\n",
+            "subject": subject,
+            "text": text,
             "attachments": [str(rendered[key])],
         }
         notice = Notice("email", d.recipient, payload, now_ms)

@@ -238,6 +238,9 @@ class AlertRule(_Model):
         return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
 
 
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
 class ReportsConfig(_Model):
     """Scheduled report delivery (needs ``plantmeter alerts --plan``)."""
 
@@ -245,6 +248,10 @@ class ReportsConfig(_Model):
         default=None, ge=1, le=28,
         description="from this day of each month, e-mail last month's loan report (PDF) to each loan's financiers",
     )  # fmt: skip
+    consumption_weekday: Weekday | None = Field(
+        default=None,
+        description="from this day of each week, e-mail last week's consumption report to plant managers",
+    )
 
 
 class AlertsConfig(_Model):

@@ -112,7 +112,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> int:
     from alerts import EmailChannel, Ledger, WebhookChannel, dispatch, evaluate
-    from alerts.schedule import record_loan_reports
+    from alerts.schedule import record_reports
     from plantmeter.times import parse_time
     from plantmeter_app.runtime import existing_store
     from services.accounts import AccountStore
@@ -136,7 +136,7 @@ def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> 
             )  # fmt: skip
             reports = []
             if loaded is not None and accounts is not None:
-                reports = record_loan_reports(
+                reports = record_reports(
                     ledger, loaded, store, accounts, site.alerts, now, data_dir / "reports",
                     record=not args.dry_run,
                 )  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from alerts import EmailChannel, Ledger, dispatch
-from alerts.schedule import record_loan_reports
+from alerts.schedule import record_reports
 from dashboard.users import UserStore
 from plantmeter.alertconfig import AlertsConfig
 from plantmeter_app.runtime import plan_store
@@ -52,7 +52,7 @@ def test_the_loan_report_arrives_once_a_month(tmp_path: Path, dairy: Dairy) -> N
                 AccountStore(tmp_path / "users.db") as accounts,
                 Ledger(tmp_path / "alerts.db") as ledger,
             ):
-                made = record_loan_reports(ledger, loaded, store, accounts, alerts, at(day), out)
+                made = record_reports(ledger, loaded, store, accounts, alerts, at(day), out)
                 dispatch(ledger, channels, now=at(day))
             return len(made)
 
@@ -73,3 +73,53 @@ def test_the_loan_report_arrives_once_a_month(tmp_path: Path, dairy: Dairy) -> N
     )
     text = PdfReader(BytesIO(pdf.get_content())).pages[0].extract_text()
     assert loan.id in text, text[:300]
+
+
+def test_the_weekly_consumption_report_reaches_the_plant_managers(
+    tmp_path: Path, dairy: Dairy
+) -> None:
+    loaded = dairy.load()
+    with UserStore(tmp_path / "users.db") as users:
+        users.add_user("ana", "pw-ana", "plant_manager", sites=["dairy"], email="ana@dairy.example")
+        users.add_user(
+            "bob", "pw-bob", "plant_manager", sites=["another-site"], email="bob@other.example"
+        )
+        users.add_user(
+            "fin", "pw-fin", "financier", loans=["green-line-1"], email="fin@bank.example"
+        )
+    with SmtpServer(tmp_path) as smtp:
+        alerts = AlertsConfig.model_validate(
+            {
+                "email": {"smtp_url": smtp.url, "from": "plantmeter@dairy.example"},
+                "reports": {"consumption_weekday": "monday"},
+            }
+        )
+        assert alerts.email is not None
+        channels = [EmailChannel(alerts.email)]
+
+        def round_at(day: str) -> int:
+            with (
+                plan_store(loaded) as store,
+                AccountStore(tmp_path / "users.db") as accounts,
+                Ledger(tmp_path / "alerts.db") as ledger,
+            ):
+                made = record_reports(
+                    ledger, loaded, store, accounts, alerts, at(day), tmp_path / "reports"
+                )
+                dispatch(ledger, channels, now=at(day))
+            return len(made)
+
+        assert [round_at(d) for d in ("2025-12-01", "2025-12-03", "2025-12-08")] == [
+            1,
+            0,
+            1,
+        ]  # Mondays
+        mails = smtp.messages()
+    assert [(m.recipients, m.message["Subject"]) for m in mails] == [
+        (("ana@dairy.example",), "[PlantMeter dairy] consumption 2025-W48"),
+        (("ana@dairy.example",), "[PlantMeter dairy] consumption 2025-W49"),
+    ]
+    [pdf] = list(mails[1].message.iter_attachments())
+    assert pdf.get_filename() == "consumption-dairy-2025-W49.pdf" and pdf.get_content().startswith(
+        b"%PDF"
+    )

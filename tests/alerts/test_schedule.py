@@ -59,3 +59,16 @@ def test_an_email_carries_the_report_pdf(tmp_path: Path) -> None:
         [got] = server.messages()
     [part] = list(got.message.iter_attachments())
     assert part.get_filename() == pdf.name and part.get_content() == pdf.read_bytes()
+
+
+def test_last_iso_week_goes_to_the_sites_plant_managers_from_the_weekday_on() -> None:
+    from alerts.schedule import consumption_deliveries, previous_week
+
+    assert (
+        previous_week(date(2026, 1, 5)) == "2026-W01"
+        and previous_week(date(2026, 1, 4)) == "2025-W52"
+    )
+    assert consumption_deliveries("dairy", USERS, date(2025, 12, 2), "wednesday") == []  # a Tuesday
+    assert consumption_deliveries("dairy", USERS, date(2025, 12, 3), "wednesday") == [
+        Delivery("consumption", "", "2025-W48", "ana@dairy.example", "ana")
+    ]
