@@ -8,7 +8,9 @@ renders each due report once (``services.report_document("loan", ...)``, PDF in
 ``DATA_DIR/reports``) and records one e-mail per recipient in the ledger's outbox, keyed on
 ``loan:ID:YYYY-MM`` + recipient: idempotent across rounds and restarts, retried like alerts.
 ``consumption_deliveries(site, users, today, weekday)``: from ``weekday`` of a week on, last ISO
-week's consumption report to the site's plant managers. The quarterly option audit is not done.
+week's consumption report to the site's plant managers. ``audit_deliveries(site, users, today,
+day)``: from ``day`` of each quarter's first month, the option audit to the end of the previous
+quarter, to the site's auditors.
 """
 
 from __future__ import annotations
@@ -34,9 +36,11 @@ __all__ = [
     "Delivery",
     "delivery_ref",
     "WEEKDAYS",
+    "audit_deliveries",
     "consumption_deliveries",
     "loan_report_deliveries",
     "previous_month",
+    "previous_quarter_end",
     "previous_week",
     "record_reports",
 ]
@@ -46,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    kind: str  # loan | consumption (the quarterly audit: not done)
+    kind: str  # loan | consumption | audit
     loan: str
     period: str  # YYYY-MM
     recipient: str  # e-mail address
@@ -101,6 +105,27 @@ def consumption_deliveries(
     ]
 
 
+def previous_quarter_end(today: date) -> str:
+    """The last month (``YYYY-MM``) of the quarter before ``today``'s."""
+    first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return previous_month(first)
+
+
+def audit_deliveries(site: str, users: Iterable[User], today: date, day: int) -> list[Delivery]:
+    """From ``day`` of a quarter's first month on, the option audit to the month that ended the
+    previous quarter, to the site's auditors."""
+    if not 1 <= day <= 28:
+        raise ValueError(f"day {day}: give 1 to 28 (every month has it)")
+    if (today.month - 1) % 3 or today.day < day:
+        return []
+    period = previous_quarter_end(today)
+    return [
+        Delivery("audit", "", period, u.email, u.username)
+        for u in users
+        if u.role is Role.auditor and site in u.sites and u.email
+    ]
+
+
 def delivery_ref(d: Delivery) -> str:
     return f"{d.kind}:{d.loan}:{d.period}" if d.kind == "loan" else f"{d.kind}:{d.period}"
 
@@ -131,6 +156,8 @@ def record_reports(
         due += loan_report_deliveries(plan.loans, users, today, alerts.reports.loan_day)
     if alerts.reports.consumption_weekday is not None:
         due += consumption_deliveries(site.id, users, today, alerts.reports.consumption_weekday)
+    if alerts.reports.audit_day is not None:
+        due += audit_deliveries(site.id, users, today, alerts.reports.audit_day)
     todo = [d for d in due if not ledger.recorded(delivery_ref(d), d.recipient)]
     now_ms = int(now.timestamp() * 1000)
     rendered: dict[tuple[str, str, str], Path] = {}
@@ -140,14 +167,14 @@ def record_reports(
         name = (
             f"loan-{d.loan}-{d.period}.pdf"
             if d.kind == "loan"
-            else f"consumption-{site.id}-{d.period}.pdf"
+            else f"{d.kind}-{site.id}-{d.period}.pdf"
         )
         if key not in rendered:
             try:
                 if d.kind == "loan":
                     doc = report_document("loan", loaded, store, d.period, loan_id=d.loan)
                 else:
-                    doc = report_document("consumption", loaded, store, d.period)
+                    doc = report_document(d.kind, loaded, store, d.period)  # type: ignore[arg-type]
             except PlantMeterError as exc:  # e.g. the period is outside the plan's data window
                 logger.error("%s report %s %s not made: %s", d.kind, d.loan, d.period, exc)
                 continue
@@ -157,6 +184,11 @@ def record_reports(
             subject = f"[PlantMeter {site.id}] loan {d.loan}: monitoring report {d.period}"
             text = (f"The monitoring report of loan {d.loan} for {d.period} is attached: verified "
                     "savings against the promise, debt service and covenants (PDF).\n")  # fmt: skip
+        elif d.kind == "audit":
+            subject = f"[PlantMeter {site.id}] option audit to {d.period}"
+            text = (
+                f"The option audit of site {site.id} to the end of {d.period} is attached (PDF).\n"
+            )
         else:
             subject = f"[PlantMeter {site.id}] consumption {d.period}"
             text = (

@@ -248,6 +248,10 @@ class ReportsConfig(_Model):
         default=None, ge=1, le=28,
         description="from this day of each month, e-mail last month's loan report (PDF) to each loan's financiers",
     )  # fmt: skip
+    audit_day: int | None = Field(
+        default=None, ge=1, le=28,
+        description="from this day of each quarter's first month, e-mail the option audit to the site's auditors",
+    )  # fmt: skip
     consumption_weekday: Weekday | None = Field(
         default=None,
         description="from this day of each week, e-mail last week's consumption report to plant managers",

@@ -123,3 +123,46 @@ def test_the_weekly_consumption_report_reaches_the_plant_managers(
     assert pdf.get_filename() == "consumption-dairy-2025-W49.pdf" and pdf.get_content().startswith(
         b"%PDF"
     )
+
+
+def test_the_quarterly_option_audit_reaches_the_auditors(tmp_path: Path, dairy: Dairy) -> None:
+    loaded = dairy.load()
+    with UserStore(tmp_path / "users.db") as users:
+        users.add_user("cpc", "pw-cpc", "auditor", sites=["dairy"], email="audit@cpc.example")
+        users.add_user("ana", "pw-ana", "plant_manager", sites=["dairy"], email="ana@dairy.example")
+    with SmtpServer(tmp_path) as smtp:
+        alerts = AlertsConfig.model_validate(
+            {
+                "email": {"smtp_url": smtp.url, "from": "plantmeter@dairy.example"},
+                "reports": {"audit_day": 5},
+            }
+        )
+        assert alerts.email is not None
+        channels = [EmailChannel(alerts.email)]
+
+        def round_at(day: str) -> int:
+            with (
+                plan_store(loaded) as store,
+                AccountStore(tmp_path / "users.db") as accounts,
+                Ledger(tmp_path / "alerts.db") as ledger,
+            ):
+                made = record_reports(
+                    ledger, loaded, store, accounts, alerts, at(day), tmp_path / "reports"
+                )
+                dispatch(ledger, channels, now=at(day))
+            return len(made)
+
+        # December is no quarter's first month; 4 Jan is before the day; then once
+        assert [round_at(d) for d in ("2025-12-05", "2026-01-04", "2026-01-05", "2026-01-20")] == [
+            0,
+            0,
+            1,
+            0,
+        ]
+        mails = smtp.messages()
+    assert [(m.recipients, m.message["Subject"]) for m in mails] == [
+        (("audit@cpc.example",), "[PlantMeter dairy] option audit to 2025-12")
+    ]
+    [pdf] = list(mails[0].message.iter_attachments())
+    assert pdf.get_filename() == "audit-dairy-2025-12.pdf"
+    assert "audit" in PdfReader(BytesIO(pdf.get_content())).pages[0].extract_text().lower()

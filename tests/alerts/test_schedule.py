@@ -72,3 +72,17 @@ def test_last_iso_week_goes_to_the_sites_plant_managers_from_the_weekday_on() ->
     assert consumption_deliveries("dairy", USERS, date(2025, 12, 3), "wednesday") == [
         Delivery("consumption", "", "2025-W48", "ana@dairy.example", "ana")
     ]
+
+
+def test_the_audit_goes_out_in_each_quarters_first_month() -> None:
+    from alerts.schedule import audit_deliveries, previous_quarter_end
+
+    auditor = user("cpc", Role.auditor, (), "audit@cpc.example")
+    assert [previous_quarter_end(date(2026, m, 10)) for m in (1, 2, 4, 7, 10, 12)] == [
+        "2025-12", "2025-12", "2026-03", "2026-06", "2026-09", "2026-09",
+    ]  # fmt: skip
+    assert audit_deliveries("dairy", [auditor], date(2026, 4, 9), 10) == []
+    assert audit_deliveries("dairy", [auditor], date(2026, 5, 10), 10) == []
+    assert audit_deliveries("dairy", [auditor], date(2026, 4, 10), 10) == [
+        Delivery("audit", "", "2026-03", "audit@cpc.example", "cpc")
+    ]
