@@ -14,6 +14,12 @@
   the rule above is recorded closed and never notified (history, not news).
 * A **reminder** falls due ``reminder_after`` after the opening (or the last reminder) while the
   episode is open and nobody acknowledged one of its flags on the dashboard.
+* **Incidents.** One fault seen by several detectors is one incident: an episode of a
+  consumption type (``GROUPED_TYPES``: excess, leak, use out of hours) that opens while another
+  one of the same meter and quantity is open joins its incident (``Episode.incident``); several
+  opening in one evaluation join the most severe. Only the incident's earliest open episode is
+  reminded, and only the last one to close gives a closing notice; which recipients are told is
+  the service's part (nobody twice about one incident).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from .ledger import Episode
 __all__ = [
     "CLOSE_AFTER_S",
     "EVENT_TYPES",
+    "GROUPED_TYPES",
     "SEVERITY_RANK",
     "Change",
     "Observation",
@@ -45,6 +52,10 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 EVENT_TYPES = frozenset({"counter_reset", "counter_rollover", "spike"})
 """Flags of one instant, not a state: announced once, closed at once (no reminder, no closing)."""
+
+GROUPED_TYPES = frozenset({"excess", "leak", "out_of_hours"})
+"""Use above normal on one meter: one fault that several detectors see (a leak raises the
+night flow, the use out of hours and the daily total), so one incident."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,4 +201,55 @@ def changes(
                     "remind", replace(latest, reminded_ms=now_ms, reminders=number), number=number
                 )
             )
-    return out
+    return _incidents(out, open_episodes)
+
+
+def _incidents(out: list[Change], open_episodes: Sequence[Episode]) -> list[Change]:
+    """Group the new consumption episodes into incidents; keep only the incident's earliest
+    open episode's reminders and the last closing's notice."""
+    state: dict[int, Episode] = {e.id: e for e in open_episodes}
+    for ch in out:
+        state[ch.episode.id] = ch.episode
+    still_open = [e for e in state.values() if e.is_open]
+    fresh: dict[tuple[str, str], list[Change]] = {}
+    for ch in out:
+        ep = ch.episode
+        if ch.action == "open" and ch.notify and ep.is_open and ep.type in GROUPED_TYPES:
+            fresh.setdefault((ep.meter, ep.quantity), []).append(ch)
+    joined: dict[int, int] = {}  # new episode id -> its incident
+    for (meter, quantity), opening in fresh.items():
+        ongoing = [
+            e for e in still_open
+            if e.id >= 0 and e.type in GROUPED_TYPES and (e.meter, e.quantity) == (meter, quantity)
+        ]  # fmt: skip
+        if ongoing:
+            root = min(ongoing, key=lambda e: (e.opened_ms, e.id)).root
+            joined |= {ch.episode.id: root for ch in opening}
+            continue
+        lead = max(
+            opening,
+            key=lambda ch: (SEVERITY_RANK.get(ch.episode.severity, 0), -ch.episode.start_ms),
+        )
+        joined |= {ch.episode.id: lead.episode.id for ch in opening if ch is not lead}
+    grouped = []
+    for ch in out:
+        if ch.episode.id in joined:
+            ch = replace(ch, episode=replace(ch.episode, incident=joined[ch.episode.id]))
+        grouped.append(ch)
+    state |= {ch.episode.id: ch.episode for ch in grouped}
+    members: dict[int, list[Episode]] = {}
+    for e in state.values():
+        if e.is_open:
+            members.setdefault(e.root, []).append(e)
+    result = []
+    for ch in grouped:
+        ep = ch.episode
+        others = [m for m in members.get(ep.root, []) if m.id != ep.id]
+        if ch.action == "remind" and any(
+            (m.opened_ms, m.id) < (ep.opened_ms, ep.id) for m in others
+        ):
+            continue  # the incident's earliest open episode reminds for it
+        if ch.action == "close" and others:
+            ch = replace(ch, notify=False)  # the incident goes on: its last closing tells
+        result.append(ch)
+    return result

@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS episodes (
     closed_ms INTEGER,
     reminded_ms INTEGER,
     reminders INTEGER NOT NULL DEFAULT 0,
-    notify INTEGER NOT NULL DEFAULT 1
+    notify INTEGER NOT NULL DEFAULT 1,
+    incident INTEGER  -- the first episode of the incident it joined (NULL: it leads its own)
 );
 CREATE INDEX IF NOT EXISTS episodes_open ON episodes (site, closed_ms);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS evaluations (
 
 _EPISODE_COLUMNS = (
     "id, site, meter, type, quantity, detector, severity, reason, start_ms, end_ms, "
-    "excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify"
+    "excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify, incident"
 )
 
 
@@ -116,10 +117,16 @@ class Episode:
     reminded_ms: int | None
     reminders: int
     notify: bool  # False: found already over on a first evaluation (history, not news)
+    incident: int | None = None  # the episode whose incident this one joined (None: its own)
 
     @property
     def is_open(self) -> bool:
         return self.closed_ms is None
+
+    @property
+    def root(self) -> int:
+        """The incident's id: the episode that opened it."""
+        return self.incident if self.incident is not None else self.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +163,10 @@ class Ledger(StateFile):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(path, _SCHEMA, "alert ledger")
+        with self.transaction() as db:  # a ledger written before incidents existed
+            columns = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
+            if "incident" not in columns:
+                db.execute("ALTER TABLE episodes ADD COLUMN incident INTEGER")
 
     # evaluation marks ------------------------------------------------------------------
     def evaluated(self, site: str) -> tuple[int | None, int | None]:
@@ -211,8 +222,8 @@ class Ledger(StateFile):
         """Insert ``episode`` (its ``id`` is ignored); the new id."""
         cur = db.execute(
             "INSERT INTO episodes (site, meter, type, quantity, detector, severity, reason, start_ms, "
-            "end_ms, excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "end_ms, excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify, "
+            "incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 episode.site,
                 episode.meter,
@@ -230,6 +241,7 @@ class Ledger(StateFile):
                 episode.reminded_ms,
                 episode.reminders,
                 int(episode.notify),
+                episode.incident,
             ),
         )
         assert cur.lastrowid is not None
@@ -239,7 +251,7 @@ class Ledger(StateFile):
     def update_episode(db: sqlite3.Connection, episode: Episode) -> None:
         db.execute(
             "UPDATE episodes SET severity = ?, reason = ?, start_ms = ?, end_ms = ?, excess_per_day = ?, "
-            "cost_per_day = ?, closed_ms = ?, reminded_ms = ?, reminders = ? WHERE id = ?",
+            "cost_per_day = ?, closed_ms = ?, reminded_ms = ?, reminders = ?, incident = ? WHERE id = ?",
             (
                 episode.severity,
                 episode.reason,
@@ -250,6 +262,7 @@ class Ledger(StateFile):
                 episode.closed_ms,
                 episode.reminded_ms,
                 episode.reminders,
+                episode.incident,
                 episode.id,
             ),
         )
@@ -286,6 +299,18 @@ class Ledger(StateFile):
             )
             new += cur.rowcount
         return new
+
+    @staticmethod
+    def told(db: sqlite3.Connection, episode_ids: Sequence[int]) -> set[tuple[str, str]]:
+        """(channel, recipient) of every opening notice recorded for these episodes."""
+        if not episode_ids:
+            return set()
+        marks = ", ".join("?" * len(episode_ids))
+        rows = db.execute(
+            f"SELECT channel, recipient FROM outbox WHERE event = 'open' AND episode IN ({marks})",
+            list(episode_ids),
+        ).fetchall()
+        return {(str(c), str(r)) for c, r in rows}
 
     def recorded(self, ref: str, recipient: str) -> bool:
         """Whether a report row ``ref`` for ``recipient`` is in the outbox (sent or not)."""
@@ -335,6 +360,7 @@ def _episode(r: tuple[Any, ...]) -> Episode:
     return Episode(
         int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]), str(r[7]),
         int(r[8]), int(r[9]), r[10], r[11], int(r[12]), r[13], r[14], int(r[15]), bool(r[16]),
+        r[17],
     )  # fmt: skip
 
 

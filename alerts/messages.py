@@ -7,6 +7,7 @@ and money so far and per day, and where to look (the dashboard's meter page).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -82,8 +83,10 @@ def notification(
     terms: MeterTerms,
     dashboard_url: str | None,
     number: int = 0,
+    related: Sequence[Episode] = (),
 ) -> dict[str, Any]:
-    """The notice of ``event`` (open / remind / close) about ``episode``."""
+    """The notice of ``event`` (open / remind / close) about ``episode``; ``related``: the other
+    episodes of its incident (the same fault seen by other detectors)."""
     what = _TITLES.get(episode.type, episode.type.replace("_", " "))
     units, money = excess_so_far(episode)
     per_day = _amount(episode.excess_per_day, terms.unit)
@@ -109,6 +112,11 @@ def notification(
             + (f", ≈ {cost_far}" if cost_far else "")
             + f"; {per_day} a day" + (f", ≈ {cost_day} a day." if cost_day else ".")
         )  # fmt: skip
+    for other in related:
+        lines.append(
+            f"Seen with it: {_TITLES.get(other.type, other.type)} ({other.severity}) since "
+            f"{_local(other.start_ms, timezone)}: {other.reason}"
+        )
     if event == "remind":
         lines.append(f"Reminder {number}: nobody acknowledged it on the dashboard yet.")
     if event != "close":
@@ -133,6 +141,16 @@ def notification(
         "excess_so_far": units,
         "cost_so_far": money,
         "link": link,
+        "incident": episode.root,
+        "related": [
+            {
+                "type": o.type,
+                "severity": o.severity,
+                "detector": o.detector,
+                "start": datetime.fromtimestamp(o.start_ms / 1000.0, UTC).isoformat(),
+            }
+            for o in related
+        ],  # fmt: skip
         "subject": subject,
         "text": "\n".join(lines) + "\n",
     }

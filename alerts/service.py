@@ -32,7 +32,7 @@ from services.live import latest_values
 
 from .email import ChannelError
 from .episodes import SEVERITY_RANK, Change, Observation, changes, from_flag
-from .ledger import Ledger, Notice
+from .ledger import Episode, Ledger, Notice
 from .messages import MeterTerms, notification
 
 __all__ = ["Channel", "Dispatch", "Evaluation", "dispatch", "evaluate", "notices_for"]
@@ -185,24 +185,44 @@ def evaluate(
     )  # fmt: skip
     terms = _terms(site, plan, base_dir)
     planned: list[tuple[str, Notice]] = []
-    ids: dict[int, int] = {}
+    ids: dict[int, int] = {}  # a new episode's id is negative until it is stored
+    # an incident's first episode is stored (and its recipients told) before those joining it
+    ordered = sorted(found, key=lambda ch: ch.action == "open" and ch.episode.incident is not None)
     try:
         with ledger.transaction() as db:
-            for ch in found:
+            stored: list[Episode] = []
+            for ch in ordered:
                 ep = ch.episode
-                if ch.action == "open":  # a new episode's id is negative until it is stored
+                if ep.incident is not None and ep.incident < 0:
+                    ep = replace(ep, incident=ids[ep.incident])
+                if ch.action == "open":
                     ids[ep.id] = ep_id = ledger.open_episode(db, ep)
                 else:
                     ep_id = ids.get(ep.id, ep.id)
                     ledger.update_episode(db, replace(ep, id=ep_id))
+                stored.append(replace(ep, id=ep_id))
+            state = {e.id: e for e in known} | {e.id: e for e in stored}
+            for ch, ep in zip(ordered, stored, strict=True):
                 if ch.action == "extend" or not ch.notify:
                     continue
+                incident = [e for e in state.values() if e.root == ep.root]
+                related = [
+                    e for e in incident if e.id != ep.id and (e.is_open or ch.action == "close")
+                ]
                 payload = notification(
                     ch.action, ep, timezone=tz, terms=terms.get(ep.meter, MeterTerms()),
-                    dashboard_url=alerts.dashboard_url, number=ch.number,
+                    dashboard_url=alerts.dashboard_url, number=ch.number, related=related,
                 )  # fmt: skip
-                notices = notices_for(alerts, tz, ep.type, ep.meter, ep.severity, payload, now)
-                ledger.record(db, ep_id, ch.action, ch.number, notices, now_ms)  # type: ignore[arg-type]
+                worst = max(
+                    (e.severity for e in [ep, *related]), key=lambda v: SEVERITY_RANK.get(v, 0)
+                )
+                notices = notices_for(alerts, tz, ep.type, ep.meter, worst, payload, now)
+                told = ledger.told(db, [e.id for e in incident])
+                if ch.action == "open":  # nobody hears twice of one incident's opening
+                    notices = [n for n in notices if (n.channel, n.recipient) not in told]
+                else:  # reminders and the closing go to whom the opening went
+                    notices = [n for n in notices if (n.channel, n.recipient) in told]
+                ledger.record(db, ep.id, ch.action, ch.number, notices, now_ms)  # type: ignore[arg-type]
                 planned.extend((ch.action, n) for n in notices)
             if until_ms is not None:
                 ledger.mark_evaluated(db, sid, max(until_ms, since_ms or 0), reference_ms, now_ms)
