@@ -167,7 +167,7 @@ def evaluate(
             store, site,
             since=_utc(since_ms) if since_ms is not None else None,
             reference=_utc(reference_ms) if reference_ms is not None and plan is None else None,
-            plan=plan, base_dir=base_dir, now=pd.Timestamp(now),
+            plan=plan, base_dir=base_dir, now=pd.Timestamp(now), incremental=True,
         )  # fmt: skip
         if reference_ms is None and plan is None:
             runs = [r.start_ms for r in store.read_flag_runs(sid) if r.computed_ms == now_ms]

@@ -30,7 +30,12 @@ from .engine import (
 )
 from .flagref import Costing, MeterReference
 
+INCREMENTAL_LOOKBACK = pd.Timedelta(days=63)
+"""What an incremental run reads before its window: the excess detector's level (the median
+residual of the 28 days before the last 28) plus a week for its CUSUM to arm."""
+
 __all__ = [
+    "INCREMENTAL_LOOKBACK",
     "MeterLike",
     "counter_to_hourly",
     "detect_meter",
@@ -40,6 +45,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
 
 class MeterLike(Protocol):
     """What the detectors need of a meter (read-only: a site config's ``MeterConfig`` fits)."""
@@ -62,6 +68,7 @@ def run_flags(
     costings: Mapping[str, Costing] | None = None,
     now: pd.Timestamp | None = None,
     base_dir: Path | None = None,
+    lookback: pd.Timedelta | None = None,
 ) -> list[Flag]:
     """Read each meter since ``since``, run its detectors, write and return the flags, ranked.
 
@@ -75,6 +82,13 @@ def run_flags(
     (one date for all meters), else the first four weeks from ``since``. Data is read from the
     earliest reference on; only flags that reach ``since`` or later are kept, so runs over
     different windows judge by the same normal. ``costings`` value excess at the plan's tariff.
+
+    ``lookback`` (with ``since`` and a reference): read only the reference and the ``lookback``
+    before ``since`` on, not everything between (an alert service's round every few minutes
+    reads a bounded amount however long the history grows). The stretch between is a gap to the
+    detectors; a flag that reaches ``since`` is found the same while it started within the
+    lookback (``INCREMENTAL_LOOKBACK``: the excess detector's level looks 56 days back), an
+    older one comes back dated from the lookback's start.
 
     Each meter's run is recorded (``SeriesStore.write_flag_runs``: flags computed over
     [since or its first reading, its last reading]), so a report can tell "no flags" from "flags
@@ -100,12 +114,28 @@ def run_flags(
     frames: dict[str, pd.DataFrame] = {}
     for m in meters:
         try:
-            frames[m.id] = store.read(site_id, m.id, None, start, None)
+            ref = refs.get(m.id)
+            if (
+                lookback is not None
+                and since is not None
+                and ref is not None
+                and ref.end < since - lookback
+            ):
+                frames[m.id] = pd.concat([
+                    store.read(site_id, m.id, None, ref.start, ref.end),
+                    store.read(site_id, m.id, None, since - lookback, None),
+                ])  # fmt: skip
+            else:
+                frames[m.id] = store.read(site_id, m.id, None, start, None)
         except StoreError as exc:
             logger.error("flags: cannot read %s/%s: %s", site_id, m.id, exc)
     inputs = [
         MeterData(
-            m.id, m.kind, frames[m.id], meter_counter(m, base_dir=base_dir), refs.get(m.id),
+            m.id,
+            m.kind,
+            frames[m.id],
+            meter_counter(m, base_dir=base_dir),
+            refs.get(m.id),
             (costings or {}).get(m.id),
         )
         for m in meters
@@ -125,7 +155,9 @@ def run_flags(
         last_ms = to_ms(pd.DatetimeIndex(d.frame.index)[-1])
         assert first_ms is not None and last_ms is not None
         runs.append(
-            FlagRun(site_id, d.id, since_ms if since_ms is not None else first_ms, last_ms + 1, computed)
+            FlagRun(
+                site_id, d.id, since_ms if since_ms is not None else first_ms, last_ms + 1, computed
+            )
         )
     if out:
         store.write_flags(out)

@@ -27,7 +27,7 @@ from typing import Literal
 
 import pandas as pd
 
-from analytics.jobs import rank_flags, run_flags
+from analytics.jobs import INCREMENTAL_LOOKBACK, rank_flags, run_flags
 from plantmeter.config import SiteConfig
 from plantmeter.errors import AnalyticsError, ConfigError
 from plantmeter.store import Flag, SeriesStore
@@ -142,6 +142,7 @@ def compute_flags(
     plan: LoadedPlan | None = None,
     base_dir: Path | None = None,
     now: datetime | pd.Timestamp | None = None,
+    incremental: bool = False,
 ) -> list[Flag]:
     """Run the detectors over every meter of ``site`` (``analytics.jobs.run_flags``), store the
     flags and the windows they were computed over, and return them ranked, costliest first.
@@ -150,6 +151,8 @@ def compute_flags(
     period with its ``baselines`` drivers, and excess use is valued at the plan's tariff;
     ``reference`` is then refused (both would say what is normal). Naive times are site-local.
     ``base_dir`` is the site file's folder (profile files; the plan's own with ``plan``).
+    ``incremental`` (a round of the alert service): read the reference and the detectors'
+    lookback before ``since`` only (``analytics.jobs.INCREMENTAL_LOOKBACK``), not the whole history.
     """
     tz = site.site.timezone
     refs = costs = None
@@ -172,6 +175,7 @@ def compute_flags(
         costings=costs,
         now=_instant(now, tz) if now is not None else None,
         base_dir=base_dir,
+        lookback=INCREMENTAL_LOOKBACK if incremental else None,
     )
 
 
