@@ -16,10 +16,12 @@
   episode is open and nobody acknowledged one of its flags on the dashboard.
 * **Incidents.** One fault seen by several detectors is one incident: an episode of a
   consumption type (``GROUPED_TYPES``: excess, leak, use out of hours) that opens while another
-  one of the same meter and quantity is open joins its incident (``Episode.incident``); several
-  opening in one evaluation join the most severe. Only the incident's earliest open episode is
-  reminded, and only the last one to close gives a closing notice; which recipients are told is
-  the service's part (nobody twice about one incident).
+  one of the same meter and quantity is open joins its incident (``Episode.incident``), and so
+  does a meter going offline while another meter, the gateway or ingest is down (a bus or the
+  link failed: ``STATE_TYPES``); several opening in one evaluation join the most severe. Only
+  the incident's earliest open episode is reminded, and only the last one to close gives a
+  closing notice; which recipients are told is the service's part (nobody twice about one
+  incident).
 """
 
 from __future__ import annotations
@@ -37,11 +39,13 @@ __all__ = [
     "EVENT_TYPES",
     "GROUPED_TYPES",
     "SEVERITY_RANK",
+    "STATE_TYPES",
     "Change",
     "Observation",
     "acknowledged",
     "changes",
     "from_flag",
+    "incident_key",
 ]
 
 CLOSE_AFTER_S = 36 * 3600.0
@@ -52,6 +56,9 @@ SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 EVENT_TYPES = frozenset({"counter_reset", "counter_rollover", "spike"})
 """Flags of one instant, not a state: announced once, closed at once (no reminder, no closing)."""
+
+STATE_TYPES = frozenset({"offline", "gateway_down", "ingest_down"})
+"""Observed now rather than flagged in the data: open while seen, closed as soon as not."""
 
 GROUPED_TYPES = frozenset({"excess", "leak", "out_of_hours"})
 """Use above normal on one meter: one fault that several detectors see (a leak raises the
@@ -141,7 +148,7 @@ def changes(
     out: list[Change] = []
     for seen in sorted(observations, key=lambda o: (o.start_ms, o.meter, o.type)):
         # a daily detector's flag ends at the end of the local day: no later than the data
-        obs = seen if seen.type == "offline" else replace(seen, end_ms=min(seen.end_ms, until_ms))
+        obs = seen if seen.type in STATE_TYPES else replace(seen, end_ms=min(seen.end_ms, until_ms))
         key = (obs.meter, obs.type, obs.quantity)
         if (*key, obs.start_ms) in done:
             continue
@@ -166,7 +173,7 @@ def changes(
             continue
         if ep is not None:  # a new stretch of the same trouble: the old one is over
             out.append(Change("close", replace(ep, closed_ms=now_ms), notify=ep.notify))
-        over = obs.type != "offline" and until_ms - obs.end_ms >= gap
+        over = obs.type not in STATE_TYPES and until_ms - obs.end_ms >= gap
         instant = obs.type in EVENT_TYPES
         new = Episode(
             -1 - len(out), site, obs.meter, obs.type, obs.quantity, obs.detector, obs.severity, obs.reason,
@@ -177,13 +184,13 @@ def changes(
         done.add((*key, obs.start_ms))
         if new.closed_ms is None:
             current[key] = new
-    offline_now = {o.meter for o in observations if o.type == "offline"}
+    seen_now = {(o.meter, o.type) for o in observations if o.type in STATE_TYPES}
     for ep in open_episodes:
         latest = current.get((ep.meter, ep.type, ep.quantity), ep)
         if latest.id != ep.id:
             continue  # closed above for a new stretch
-        if ep.type == "offline":
-            gone = ep.meter not in offline_now
+        if ep.type in STATE_TYPES:
+            gone = (ep.meter, ep.type) not in seen_now
         else:
             gone = ep.id not in touched and until_ms - latest.end_ms >= gap
         if gone:
@@ -204,24 +211,32 @@ def changes(
     return _incidents(out, open_episodes)
 
 
+def incident_key(episode: Episode) -> tuple[str, ...] | None:
+    """What makes episodes one fault: use above normal on one meter and quantity
+    (``GROUPED_TYPES``), or the site's readings not arriving (``STATE_TYPES``: meters offline
+    together, the gateway or ingest down: a bus, a gateway or the link failed); None: alone."""
+    if episode.type in GROUPED_TYPES:
+        return ("use", episode.meter, episode.quantity)
+    if episode.type in STATE_TYPES:
+        return ("link",)
+    return None
+
+
 def _incidents(out: list[Change], open_episodes: Sequence[Episode]) -> list[Change]:
-    """Group the new consumption episodes into incidents; keep only the incident's earliest
-    open episode's reminders and the last closing's notice."""
+    """Group the new episodes into incidents (``incident_key``); keep only the incident's
+    earliest open episode's reminders and the last closing's notice."""
     state: dict[int, Episode] = {e.id: e for e in open_episodes}
     for ch in out:
         state[ch.episode.id] = ch.episode
     still_open = [e for e in state.values() if e.is_open]
-    fresh: dict[tuple[str, str], list[Change]] = {}
+    fresh: dict[tuple[str, ...], list[Change]] = {}
     for ch in out:
-        ep = ch.episode
-        if ch.action == "open" and ch.notify and ep.is_open and ep.type in GROUPED_TYPES:
-            fresh.setdefault((ep.meter, ep.quantity), []).append(ch)
+        key = incident_key(ch.episode)
+        if ch.action == "open" and ch.notify and ch.episode.is_open and key is not None:
+            fresh.setdefault(key, []).append(ch)
     joined: dict[int, int] = {}  # new episode id -> its incident
-    for (meter, quantity), opening in fresh.items():
-        ongoing = [
-            e for e in still_open
-            if e.id >= 0 and e.type in GROUPED_TYPES and (e.meter, e.quantity) == (meter, quantity)
-        ]  # fmt: skip
+    for key, opening in fresh.items():
+        ongoing = [e for e in still_open if e.id >= 0 and incident_key(e) == key]
         if ongoing:
             root = min(ongoing, key=lambda e: (e.opened_ms, e.id)).root
             joined |= {ch.episode.id: root for ch in opening}
@@ -241,15 +256,16 @@ def _incidents(out: list[Change], open_episodes: Sequence[Episode]) -> list[Chan
     for e in state.values():
         if e.is_open:
             members.setdefault(e.root, []).append(e)
+    last_close = {ch.episode.root: i for i, ch in enumerate(grouped) if ch.action == "close"}
     result = []
-    for ch in grouped:
+    for i, ch in enumerate(grouped):
         ep = ch.episode
         others = [m for m in members.get(ep.root, []) if m.id != ep.id]
         if ch.action == "remind" and any(
             (m.opened_ms, m.id) < (ep.opened_ms, ep.id) for m in others
         ):
             continue  # the incident's earliest open episode reminds for it
-        if ch.action == "close" and others:
+        if ch.action == "close" and (others or last_close[ep.root] != i):
             ch = replace(ch, notify=False)  # the incident goes on: its last closing tells
         result.append(ch)
     return result

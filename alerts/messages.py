@@ -28,6 +28,8 @@ _TITLES = {
     "gap": "readings missing",
     "impossible": "impossible values",
     "offline": "meter offline",
+    "gateway_down": "down",
+    "ingest_down": "down",
 }
 _EVENTS = {"open": "", "remind": "still open: ", "close": "over: "}
 
@@ -41,9 +43,12 @@ class MeterTerms:
 
 
 def meter_link(dashboard_url: str | None, site: str, meter: str) -> str | None:
-    """``{dashboard_url}/sites/{site}/meters/{meter}``, or None without a dashboard URL."""
+    """``{dashboard_url}/sites/{site}/meters/{meter}`` (the site's page for the gateway or
+    ingest, ``_gateway/ID``), or None without a dashboard URL."""
     if not dashboard_url:
         return None
+    if meter.startswith("_"):
+        return f"{dashboard_url.rstrip('/')}/sites/{quote(site, safe='')}"
     return (
         f"{dashboard_url.rstrip('/')}/sites/{quote(site, safe='')}/meters/{quote(meter, safe='')}"
     )
@@ -57,6 +62,14 @@ def excess_so_far(episode: Episode, end_ms: int | None = None) -> tuple[float | 
     units = None if episode.excess_per_day is None else episode.excess_per_day * days
     money = None if episode.cost_per_day is None else episode.cost_per_day * days
     return units, money
+
+
+def _who(meter: str) -> str:
+    """``meter cip-water``, or ``gateway dairy-gw-1`` / ``ingest ID`` for ``_gateway/ID``."""
+    if meter.startswith("_") and "/" in meter:
+        kind, _, name = meter[1:].partition("/")
+        return f"{kind} {name}"
+    return f"meter {meter}"
 
 
 def _local(ms: int, tz: str) -> str:
@@ -95,10 +108,12 @@ def notification(
     cost_far = _amount(money, terms.currency)
     link = meter_link(dashboard_url, episode.site, episode.meter)
     since = _local(episode.start_ms, timezone)
-    subject = f"[PlantMeter {episode.site}] {_EVENTS.get(event, '')}{episode.meter}: {what}"
+    who = _who(episode.meter)
+    name = who if episode.meter.startswith("_") else episode.meter
+    subject = f"[PlantMeter {episode.site}] {_EVENTS.get(event, '')}{name}: {what}"
     if cost_day:
         subject += f", ≈ {cost_day} a day"
-    lines = [f"Meter {episode.meter} on site {episode.site}: {what} ({episode.severity})."]
+    lines = [f"{who[0].upper()}{who[1:]} on site {episode.site}: {what} ({episode.severity})."]
     if event == "close":
         lines.append(f"It lasted from {since} to {_local(episode.end_ms, timezone)} "
                      f"({_span(episode.end_ms - episode.start_ms)}).")  # fmt: skip

@@ -34,6 +34,7 @@ from .email import ChannelError
 from .episodes import SEVERITY_RANK, Change, Observation, changes, from_flag
 from .ledger import Episode, Ledger, Notice
 from .messages import MeterTerms, notification
+from .status import components, read_retained, status_observations
 
 __all__ = ["Channel", "Dispatch", "Evaluation", "dispatch", "evaluate", "notices_for"]
 
@@ -141,6 +142,25 @@ def _observations_offline(
     return out
 
 
+def _observations_status(
+    site: SiteConfig, alerts: AlertsConfig, known: Sequence[Episode], now: datetime
+) -> list[Observation]:
+    """Gateway or ingest down, from their retained status; while the broker cannot be read,
+    what was down stays down (unknown is not recovered)."""
+    watched = components(site)
+    retained = read_retained(site, [c.topic for c in watched])
+    if retained is not None:
+        return status_observations(site, retained, now, alerts.status_stale_after)
+    types = {c.type for c in watched}
+    return [
+        Observation(
+            e.meter, e.type, e.quantity, e.detector, e.severity, e.reason, e.start_ms, _ms(now)
+        )
+        for e in known
+        if e.is_open and e.type in types
+    ]
+
+
 def evaluate(
     store: SeriesStore,
     site: SiteConfig,
@@ -175,8 +195,10 @@ def evaluate(
     observations = [from_flag(f) for f in flags] + _observations_offline(
         store, site, alerts, now, base_dir
     )
-    acks = accounts.acknowledgements(sid) if accounts is not None else []
     known = ledger.episodes(sid)
+    if alerts.status_topics:
+        observations += _observations_status(site, alerts, known, now)
+    acks = accounts.acknowledgements(sid) if accounts is not None else []
     found = changes(
         sid, [e for e in known if e.is_open], observations,
         until_ms=until_ms if until_ms is not None else now_ms, now_ms=now_ms,

@@ -61,9 +61,12 @@ ALERT_TYPES: tuple[str, ...] = (
     "gap",
     "impossible",
     "offline",
+    "gateway_down",
+    "ingest_down",
 )
-"""What an alert can be about: the detectors' flag kinds (analytics.anomalies) and ``offline``
-(a meter whose readings stopped arriving)."""
+"""What an alert can be about: the detectors' flag kinds (analytics.anomalies), ``offline``
+(a meter whose readings stopped arriving), ``gateway_down`` and ``ingest_down`` (their status
+topics say offline or failed, or went quiet)."""
 
 _QUIET = re.compile(r"^\s*([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)\s*$")
 
@@ -279,13 +282,20 @@ class AlertsConfig(_Model):
     offline_after: Duration | None = Field(
         default=None, description="no data for this long is an offline alarm (default: 3 polls)"
     )
+    status_topics: bool = Field(
+        default=True,
+        description="watch the gateway's and ingest's retained status on the site's broker",
+    )
+    status_stale_after: Duration = Field(
+        default=300.0, description="a status older than this is a component down (hung)"
+    )
 
     @field_validator("dashboard_url")
     @classmethod
     def _dashboard(cls, value: str | None) -> str | None:
         return None if value is None else _http_url(value, "dashboard").rstrip("/")
 
-    @field_validator("reminder_after", "offline_after")
+    @field_validator("reminder_after", "offline_after", "status_stale_after")
     @classmethod
     def _positive(cls, value: float | None) -> float | None:
         if value is not None and value <= 0:
