@@ -89,8 +89,18 @@ class MqttPublisher:
             client.loop_stop()
 
 
-def publish_state(ledger: Ledger, site: str, publisher: MqttPublisher, now_ms: int) -> bool:
-    """Publish the active alarms when they changed since the last publication; True if published."""
+def publish_state(
+    ledger: Ledger, site: str, publisher: MqttPublisher, now_ms: int, *, discovery: bool = False
+) -> bool:
+    """Publish the active alarms when they changed since the last publication; True if published.
+    ``discovery``: first the Home Assistant discovery configs that changed (``alerts.hadiscovery``)."""
+    if discovery:
+        from .hadiscovery import alert_discovery_messages
+
+        for config_topic, config in alert_discovery_messages(site):
+            if config.decode() != ledger.published(site, config_topic):
+                publisher.publish(config_topic, config)
+                ledger.mark_published(site, config_topic, config.decode(), now_ms)
     topic = alert_topic(site)
     payload = json.dumps(active_alarms(ledger, site), sort_keys=True)
     if payload == ledger.published(site, topic):

@@ -168,7 +168,10 @@ def _publish(ledger: Any, site: Any, now: datetime) -> None:
 
     publisher = MqttPublisher(site.broker, f"plantmeter-alerts-{site.site.id}")
     try:
-        publish_state(ledger, site.site.id, publisher, int(now.timestamp() * 1000))
+        publish_state(
+            ledger, site.site.id, publisher, int(now.timestamp() * 1000),
+            discovery=site.gateway.homeassistant_discovery,
+        )  # fmt: skip
     except ChannelError as exc:  # the state is recomputed next round: nothing is lost
         logger.error("alert topic not published (%s); next round retries", exc)
 

@@ -13,6 +13,11 @@ Transcribed by hand from Home Assistant's source (home-assistant/core), not from
   ``availability_topic`` and ``availability`` (a list of ``topic``, ``payload_available``,
   ``payload_not_available``, ``value_template``) are exclusive; ``availability_mode`` is
   ``all``, ``any`` or ``latest`` (default).
+* ``homeassistant/components/binary_sensor/__init__.py``: ``BinarySensorDeviceClass`` (the
+  values of the enum, below as ``BINARY_SENSOR_DEVICE_CLASSES``), and
+  ``homeassistant/components/mqtt/binary_sensor.py``: the state is on when the rendered
+  ``value_template`` equals ``payload_on`` (default ``ON``), off when it equals ``payload_off``
+  (default ``OFF``); any other value is logged and ignored.
 * ``homeassistant/components/mqtt/entity.py`` @ e79ecb303a76099cddc4af480a2079172ba581a3:
   ``MqttAvailability``: each availability topic starts unavailable; a message whose rendered
   template equals ``payload_available`` makes it available, ``payload_not_available`` makes it
@@ -32,12 +37,15 @@ import jinja2.sandbox
 
 __all__ = [
     "AVAILABILITY_MODES",
+    "BINARY_SENSOR_DEVICE_CLASSES",
+    "BINARY_SENSOR_PAYLOADS",
     "DEVICE_CLASS_STATE_CLASSES",
     "DEVICE_CLASS_UNITS",
     "STATE_CLASSES",
     "TOPIC_MATCHER",
     "available",
     "discovery_match",
+    "render",
 ]
 
 TOPIC_MATCHER = re.compile(
@@ -54,7 +62,19 @@ DEVICE_CLASS_UNITS: dict[str, set[str | None]] = {
     "apparent_power": {"VA"},
     "current": {"A", "mA"},
     "energy": {
-        "J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh", "cal", "kcal", "Mcal",
+        "J",
+        "kJ",
+        "MJ",
+        "GJ",
+        "mWh",
+        "Wh",
+        "kWh",
+        "MWh",
+        "GWh",
+        "TWh",
+        "cal",
+        "kcal",
+        "Mcal",
         "Gcal",
     },
     "frequency": {"Hz", "kHz", "MHz", "GHz"},
@@ -64,7 +84,17 @@ DEVICE_CLASS_UNITS: dict[str, set[str | None]] = {
     "power_factor": {"%", None},
     "reactive_power": {"var"},
     "speed": {
-        "ft/s", "in/d", "in/h", "in/s", "km/h", "kn", "m/s", "mph", "mm/d", "mm/h", "mm/s",
+        "ft/s",
+        "in/d",
+        "in/h",
+        "in/s",
+        "km/h",
+        "kn",
+        "m/s",
+        "mph",
+        "mm/d",
+        "mm/h",
+        "mm/s",
         "Beaufort",
     },
     "temperature": {"°C", "°F", "K"},
@@ -96,12 +126,25 @@ DEVICE_CLASS_STATE_CLASSES: dict[str, set[str]] = {
 
 AVAILABILITY_MODES = {"all", "any", "latest"}
 
+BINARY_SENSOR_DEVICE_CLASSES = {
+    "battery", "battery_charging", "carbon_monoxide", "cold", "connectivity", "door",
+    "garage_door", "gas", "heat", "light", "lock", "moisture", "motion", "moving", "occupancy",
+    "opening", "plug", "power", "presence", "problem", "running", "safety", "smoke", "sound",
+    "tamper", "update", "vibration", "window",
+}  # fmt: skip
+BINARY_SENSOR_PAYLOADS = ("ON", "OFF")  # the MQTT binary sensor's default payload_on, payload_off
+
 
 def discovery_match(topic: str, prefix: str = "homeassistant") -> re.Match[str] | None:
     """HA's match of a discovery topic (None: HA ignores the message)."""
     if not topic.startswith(f"{prefix}/"):
         return None
     return TOPIC_MATCHER.fullmatch(topic.removeprefix(f"{prefix}/"))
+
+
+def render(template: str | None, payload: bytes) -> str:
+    """A template rendered as HA renders a state or attribute template of an MQTT payload."""
+    return _render(template, payload)
 
 
 def _render(template: str | None, payload: bytes) -> str:
