@@ -77,10 +77,13 @@ def _local(ms: int, tz: str) -> str:
     return f"{t:%H:%M} on {t.day} {t:%b %Y} ({tz})"
 
 
+_DISPLAY_UNITS = {"m3": "m³", "m3/h": "m³/h", "degC": "°C"}
+
+
 def _amount(value: float | None, unit: str) -> str | None:
     if value is None:
         return None
-    return f"{value:,.1f} {unit}".rstrip()
+    return f"{value:,.1f} {_DISPLAY_UNITS.get(unit, unit)}".rstrip()
 
 
 def _span(ms: int) -> str:

@@ -134,12 +134,21 @@ def _observations_offline(
                     "freshness",
                     "warning",
                     f"no reading since {fresh.last_time:%Y-%m-%d %H:%M} UTC "
-                    f"({fresh.age_s / 60:.0f} min; polled every {fresh.poll_s:g} s)",
+                    f"({_age(fresh.age_s)}; polled every {fresh.poll_s:g} s)",
                     _ms(fresh.last_time),
                     _ms(now),
                 )  # fmt: skip
             )
     return out
+
+
+def _age(seconds: float) -> str:
+    """A silence in the unit a person reads it in: 45 min, 5.2 h, 388 days."""
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
 
 
 def _observations_status(

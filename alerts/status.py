@@ -33,6 +33,7 @@ from .episodes import Observation
 __all__ = ["Component", "components", "read_retained", "status_observations"]
 
 logger = logging.getLogger(__name__)
+_warned: set[str] = set()  # sites whose unreachable broker was warned about (once a process)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +88,11 @@ def read_retained(
     try:
         client.connect(site.broker.host, site.broker.port, keepalive=int(site.broker.keepalive))
     except OSError as exc:
-        logger.warning("status topics: cannot reach %s (%s): gateway and ingest not checked",
-                       broker_label(site.broker), exc)  # fmt: skip
+        level = logging.WARNING if site.site.id not in _warned else logging.INFO
+        _warned.add(site.site.id)
+        logger.log(level, "status topics: cannot reach %s (%s): gateway and ingest not checked "
+                   "(no gateway runs for this site? set alerts.status_topics: false)",
+                   broker_label(site.broker), exc)  # fmt: skip
         return None
     client.loop_start()
     try:

@@ -60,11 +60,11 @@ def test_a_leak_sends_one_opening_email_and_a_rerun_sends_nothing_twice(
         # the simulator's leak: 0.3 m³/h from 02:00 local on 4 Nov; the detector dates it from
         # the first night window it saw whole (01:00 local on 5 Nov, tests/analytics)
         assert "Since 01:00 on 5 Nov 2025 (America/Guatemala)" in text, text
-        per_day = float(text.split("; ")[1].split(" m3 a day")[0].replace(",", ""))
+        per_day = float(text.split("; ")[1].split(" m³ a day")[0].replace(",", ""))
         assert per_day == pytest.approx(0.3 * 24, rel=0.2), text
         # so far: from the detector's start (5 Nov 07:00 UTC) to the newest reading
         assert "(3.3 days so far)" in text, text
-        so_far = float(text.split("So far: ")[1].split(" m3")[0].replace(",", ""))
+        so_far = float(text.split("So far: ")[1].split(" m³")[0].replace(",", ""))
         # 78 h 45 min at the daily excess (the newest reading is 13:45 UTC: the history ends before END)
         assert so_far == pytest.approx(per_day * 78.75 / 24, abs=0.06), text
         assert "https://plantmeter.dairy.example/sites/dairy/meters/cip-water" in text
