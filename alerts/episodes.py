@@ -18,7 +18,9 @@
   consumption type (``GROUPED_TYPES``: excess, leak, use out of hours) that opens while another
   one of the same meter and quantity is open joins its incident (``Episode.incident``), and so
   does a meter going offline while another meter, the gateway or ingest is down (a bus or the
-  link failed: ``STATE_TYPES``); several opening in one evaluation join the most severe. Only
+  link failed: ``STATE_TYPES``), and a meter's data going wrong on one quantity (``DATA_TYPES``:
+  a stuck register, then its jump); several opening in one evaluation join the most severe
+  (a state before an instant event). Only
   the incident's earliest open episode is reminded, and only the last one to close gives a
   closing notice; which recipients are told is the service's part (nobody twice about one
   incident).
@@ -36,6 +38,7 @@ from .ledger import Episode
 
 __all__ = [
     "CLOSE_AFTER_S",
+    "DATA_TYPES",
     "EVENT_TYPES",
     "GROUPED_TYPES",
     "SEVERITY_RANK",
@@ -59,6 +62,10 @@ EVENT_TYPES = frozenset({"counter_reset", "counter_rollover", "spike"})
 
 STATE_TYPES = frozenset({"offline", "gateway_down", "ingest_down"})
 """Observed now rather than flagged in the data: open while seen, closed as soon as not."""
+
+DATA_TYPES = frozenset({"stuck", "spike", "gap", "impossible", "counter_reset", "counter_rollover"})
+"""A meter's data going wrong: one fault often shows as several (a stuck register, then the
+jump when it moves again)."""
 
 GROUPED_TYPES = frozenset({"excess", "leak", "out_of_hours"})
 """Use above normal on one meter: one fault that several detectors see (a leak raises the
@@ -213,10 +220,13 @@ def changes(
 
 def incident_key(episode: Episode) -> tuple[str, ...] | None:
     """What makes episodes one fault: use above normal on one meter and quantity
-    (``GROUPED_TYPES``), or the site's readings not arriving (``STATE_TYPES``: meters offline
-    together, the gateway or ingest down: a bus, a gateway or the link failed); None: alone."""
+    (``GROUPED_TYPES``), a meter's data going wrong (``DATA_TYPES``: a stuck counter catches up
+    in a spike when it moves again), or the site's readings not arriving (``STATE_TYPES``:
+    meters offline together, the gateway or ingest down: a bus, a gateway or the link failed)."""
     if episode.type in GROUPED_TYPES:
         return ("use", episode.meter, episode.quantity)
+    if episode.type in DATA_TYPES:
+        return ("data", episode.meter, episode.quantity)
     if episode.type in STATE_TYPES:
         return ("link",)
     return None
@@ -232,8 +242,8 @@ def _incidents(out: list[Change], open_episodes: Sequence[Episode]) -> list[Chan
     fresh: dict[tuple[str, ...], list[Change]] = {}
     for ch in out:
         key = incident_key(ch.episode)
-        if ch.action == "open" and ch.notify and ch.episode.is_open and key is not None:
-            fresh.setdefault(key, []).append(ch)
+        if ch.action == "open" and ch.notify and key is not None:
+            fresh.setdefault(key, []).append(ch)  # an event (closed at once) may join too
     joined: dict[int, int] = {}  # new episode id -> its incident
     for key, opening in fresh.items():
         ongoing = [e for e in still_open if e.id >= 0 and incident_key(e) == key]
@@ -241,9 +251,13 @@ def _incidents(out: list[Change], open_episodes: Sequence[Episode]) -> list[Chan
             root = min(ongoing, key=lambda e: (e.opened_ms, e.id)).root
             joined |= {ch.episode.id: root for ch in opening}
             continue
-        lead = max(
+        lead = max(  # a state before an event, then the most severe, then the first
             opening,
-            key=lambda ch: (SEVERITY_RANK.get(ch.episode.severity, 0), -ch.episode.start_ms),
+            key=lambda ch: (
+                ch.episode.is_open,
+                SEVERITY_RANK.get(ch.episode.severity, 0),
+                -ch.episode.start_ms,
+            ),
         )
         joined |= {ch.episode.id: lead.episode.id for ch in opening if ch is not lead}
     grouped = []

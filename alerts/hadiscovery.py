@@ -1,6 +1,8 @@
 """Home Assistant discovery for the alert topic: one binary sensor per alarm type (on while an
-alarm of that type is active on the site) and a sensor of the active alarms' count, all read
-from the retained ``plantmeter/<site>/alerts`` list (``alerts.topic``).
+alarm of that type is active on the site) and a sensor of the active alarms' count, read from
+the retained ``plantmeter/<site>/alerts`` list (``alerts.topic``), and an event entity that
+fires ``open``/``remind``/``close`` for each notice on ``plantmeter/<site>/alerts/event`` (an
+instant fault such as a counter reset is never in the active list, but is an event).
 
 Published with the alert topic when the site has ``alerts.mqtt: true`` and
 ``gateway.homeassistant_discovery: true``; retained, and only when a payload changed (the
@@ -15,7 +17,7 @@ import json
 
 from plantmeter.alertconfig import ALERT_TYPES
 
-from .topic import alert_topic
+from .topic import alert_event_topic, alert_topic
 
 __all__ = ["DEVICE_CLASSES", "alert_discovery_messages"]
 
@@ -54,6 +56,16 @@ def alert_discovery_messages(site: str) -> list[tuple[str, bytes]]:
         }
         topic = f"{PREFIX}/binary_sensor/{node}/alert_{kind}/config"
         out.append((topic, json.dumps(config, sort_keys=True).encode()))
+    events = {
+        "name": "alert notices",
+        "unique_id": f"{node}_alert_events",
+        "state_topic": alert_event_topic(site),
+        "event_types": ["open", "remind", "close"],
+        "device": device,
+    }
+    out.append(
+        (f"{PREFIX}/event/{node}/alert_events/config", json.dumps(events, sort_keys=True).encode())
+    )
     count = {
         "name": "active alarms",
         "unique_id": f"{node}_alerts_active",

@@ -35,6 +35,7 @@ from .episodes import SEVERITY_RANK, Change, Observation, changes, from_flag
 from .ledger import Episode, Ledger, Notice
 from .messages import MeterTerms, notification
 from .status import components, read_retained, status_observations
+from .topic import alert_event_topic
 
 __all__ = ["Channel", "Dispatch", "Evaluation", "dispatch", "evaluate", "notices_for"]
 
@@ -96,8 +97,8 @@ def notices_for(
     payload: dict[str, object],
     now: datetime,
 ) -> list[Notice]:
-    """One notice per e-mail recipient whose rule takes this alert (quiet hours delay it) and
-    one for the webhook."""
+    """One notice per e-mail recipient whose rule takes this alert (quiet hours delay it), one
+    for the webhook and one for the MQTT event topic."""
     by_address: dict[str, int] = {}
     now_ms = _ms(now)
     for rule in alerts.rules:
@@ -114,6 +115,8 @@ def notices_for(
     out = [Notice("email", a, dict(payload), nb) for a, nb in by_address.items()]
     if alerts.webhook is not None:
         out.append(Notice("webhook", alerts.webhook.url, dict(payload), now_ms))
+    if alerts.mqtt:
+        out.append(Notice("mqtt", alert_event_topic(str(payload["site"])), dict(payload), now_ms))
     return out
 
 

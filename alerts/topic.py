@@ -22,13 +22,25 @@ from plantmeter.mqtt import broker_label, make_client
 from .email import ChannelError
 from .ledger import Ledger
 
-__all__ = ["MqttPublisher", "active_alarms", "alert_topic", "publish_state"]
+__all__ = [
+    "MqttEventChannel",
+    "MqttPublisher",
+    "active_alarms",
+    "alert_event_topic",
+    "alert_topic",
+    "publish_state",
+]
 
 logger = logging.getLogger(__name__)
 
 
 def alert_topic(site: str) -> str:
     return f"plantmeter/{site}/alerts"
+
+
+def alert_event_topic(site: str) -> str:
+    """Not retained: one message per notice (opened, reminded, closed), like an e-mail."""
+    return f"plantmeter/{site}/alerts/event"
 
 
 def active_alarms(ledger: Ledger, site: str) -> dict[str, Any]:
@@ -54,7 +66,7 @@ class MqttPublisher:
         self.client_id = client_id
         self.timeout_s = timeout_s
 
-    def publish(self, topic: str, payload: bytes) -> None:
+    def publish(self, topic: str, payload: bytes, retain: bool = True) -> None:
         client = make_client(self.broker, self.client_id)
         connected = threading.Event()
         refused: list[str] = []
@@ -78,7 +90,7 @@ class MqttPublisher:
                 raise ChannelError(
                     f"MQTT {where}: connection refused ({refused[0]}); check broker username/password"
                 )
-            info = client.publish(topic, payload, qos=1, retain=True)
+            info = client.publish(topic, payload, qos=1, retain=retain)
             info.wait_for_publish(self.timeout_s)
             if not info.is_published():
                 raise ChannelError(
@@ -87,6 +99,24 @@ class MqttPublisher:
         finally:
             client.disconnect()
             client.loop_stop()
+
+
+class MqttEventChannel:
+    """The ``mqtt`` channel of the outbox: each notice as one QoS 1 message on
+    ``plantmeter/<site>/alerts/event`` (the recipient), not retained, with ``event_type`` (open,
+    remind, close: what Home Assistant's event entity fires) beside the webhook's fields. Sent
+    and retried through the outbox like an e-mail, so a broker that is down loses none."""
+
+    name = "mqtt"
+
+    def __init__(self, broker: BrokerConfig, client_id: str) -> None:
+        self.publisher = MqttPublisher(broker, client_id)
+
+    def send(self, recipient: str, payload: dict[str, Any]) -> None:
+        body = {"event_type": payload.get("event", "")} | {
+            k: v for k, v in payload.items() if k != "text"
+        }
+        self.publisher.publish(recipient, json.dumps(body, sort_keys=True).encode(), retain=False)
 
 
 def publish_state(

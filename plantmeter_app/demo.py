@@ -24,7 +24,6 @@ __all__ = ["example_dir", "register", "run_demo"]
 logger = logging.getLogger("plantmeter.demo")
 
 
-
 def example_dir(name: str = "dairy") -> Path:
     """The folder of the example site ``name`` (its site, scenario and M&V plan files).
 

@@ -111,7 +111,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> int:
-    from alerts import EmailChannel, Ledger, WebhookChannel, dispatch, evaluate
+    from alerts import Ledger, dispatch, evaluate, site_channels
     from alerts.schedule import record_reports
     from plantmeter.times import parse_time
     from plantmeter_app.runtime import existing_store
@@ -121,9 +121,7 @@ def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> 
     now = parse_time(args.now, tz, "--now").to_pydatetime() if args.now else datetime.now(UTC)
     users_db = data_dir / "users.db"
     accounts = AccountStore(users_db) if users_db.exists() else None
-    channels: list[Any] = [EmailChannel(site.alerts.email)] if site.alerts.email is not None else []
-    if site.alerts.webhook is not None:
-        channels.append(WebhookChannel(site.alerts.webhook))
+    channels = site_channels(site)
     try:
         with (
             existing_store(loaded.store_url if loaded is not None else site.store.url) as store,

@@ -36,16 +36,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--production, each a `timestamp` column and one value column. "
         f"Periods are START..END, end exclusive; times: {TIME_HELP}.",
     )
-    p.add_argument("--plan", type=Path, help="M&V plan YAML: verified savings per option (with --period)")
+    p.add_argument(
+        "--plan", type=Path, help="M&V plan YAML: verified savings per option (with --period)"
+    )
     p.add_argument("--period", help="YYYY-MM: the month of --plan's figures")
     p.add_argument(
-        "--option", action="append", help="an option id of --plan (repeat for several; default: all)"
+        "--option",
+        action="append",
+        help="an option id of --plan (repeat for several; default: all)",
     )
-    p.add_argument("--usage", type=Path, help="interval usage CSV (use per interval, not a cumulative counter)")
+    p.add_argument(
+        "--usage", type=Path, help="interval usage CSV (use per interval, not a cumulative counter)"
+    )
     p.add_argument("--site", type=Path, help="site YAML: read --meter's counter from its store")
     p.add_argument("--meter", help="meter id (with --site)")
     p.add_argument("--temperature-meter", help="temperature meter id in the store (with --site)")
-    p.add_argument("--production-meter", help="production counter meter id in the store (with --site)")
+    p.add_argument(
+        "--production-meter", help="production counter meter id in the store (with --site)"
+    )
     p.add_argument("--temperature", type=Path, help="outdoor temperature CSV")
     p.add_argument("--production", type=Path, help="production volume CSV (extra regressor)")
     p.add_argument("--baseline", help="START..END (end exclusive)")
@@ -64,7 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="compute even when data sufficiency checks disqualify the data (flagged)",
     )
     p.add_argument(
-        "--force", action="store_true",
+        "--force",
+        action="store_true",
         help="compute on temperatures that look implausible in --temperature-unit (README 'units and ranges')",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -140,9 +149,13 @@ def cmd_savings(args: argparse.Namespace) -> int:
     if args.plan is not None:
         return _plan_savings(args)
     if args.period or args.option:
-        raise InputError("--period and --option go with --plan PLAN.yaml (verified savings per option)")
+        raise InputError(
+            "--period and --option go with --plan PLAN.yaml (verified savings per option)"
+        )
     if (args.site is not None) == (args.usage is not None):
-        raise InputError("give either --usage U.csv (files) or --site SITE.yaml with --meter (store)")
+        raise InputError(
+            "give either --usage U.csv (files) or --site SITE.yaml with --meter (store)"
+        )
     result = _store_savings(args) if args.site is not None else _file_savings(args)
     d = result.to_dict()
     if args.json:
@@ -174,8 +187,17 @@ def cmd_savings(args: argparse.Namespace) -> int:
     return 0
 
 
-_PLAN_ONLY = ("usage", "site", "meter", "temperature_meter", "production_meter", "temperature",
-              "production", "baseline", "reporting")
+_PLAN_ONLY = (
+    "usage",
+    "site",
+    "meter",
+    "temperature_meter",
+    "production_meter",
+    "temperature",
+    "production",
+    "baseline",
+    "reporting",
+)
 
 
 def _plan_savings(args: argparse.Namespace) -> int:
@@ -192,7 +214,9 @@ def _plan_savings(args: argparse.Namespace) -> int:
             "--plan PLAN.yaml --period YYYY-MM [--option ID], or drop --plan"
         )
     if not args.period:
-        raise InputError("--plan needs --period YYYY-MM: the month whose verified savings to report")
+        raise InputError(
+            "--plan needs --period YYYY-MM: the month whose verified savings to report"
+        )
     loaded = load_plan(args.plan)
     with plan_store(loaded) as store:
         figures = option_savings(loaded, store, args.period, args.option)
@@ -232,7 +256,9 @@ def _file_savings(args: argparse.Namespace) -> Any:
     from plantmeter.times import parse_period
 
     if args.temperature_meter or args.production_meter or args.meter:
-        raise InputError("--meter, --temperature-meter and --production-meter read the store: give --site")
+        raise InputError(
+            "--meter, --temperature-meter and --production-meter read the store: give --site"
+        )
     tz = args.timezone or "UTC"
     usage = read_series_csv(args.usage, tz)
     refuse_cumulative(usage, f"--usage {args.usage}")
@@ -245,8 +271,14 @@ def _file_savings(args: argparse.Namespace) -> Any:
     if temperature is not None and not args.force:
         check_temperature(temperature, args.temperature_unit, "temperature")
     return compute_savings(
-        usage, baseline, reporting, temperature=temperature, production=production,
-        granularity=args.granularity, model=args.model, temperature_unit=args.temperature_unit,
+        usage,
+        baseline,
+        reporting,
+        temperature=temperature,
+        production=production,
+        granularity=args.granularity,
+        model=args.model,
+        temperature_unit=args.temperature_unit,
         allow_disqualified=args.allow_disqualified,
     )
 
@@ -263,20 +295,33 @@ def _store_savings(args: argparse.Namespace) -> Any:
     cfg = load_site(args.site)
     tz = cfg.site.timezone
     known = [m.id for m in cfg.meters]
-    for option, meter_id in (("--meter", args.meter), ("--temperature-meter", args.temperature_meter),
-                             ("--production-meter", args.production_meter)):
+    for option, meter_id in (
+        ("--meter", args.meter),
+        ("--temperature-meter", args.temperature_meter),
+        ("--production-meter", args.production_meter),
+    ):
         if meter_id is not None and meter_id not in known:
-            raise InputError(f"{option} {meter_id!r} is not a meter of site {cfg.site.id}; known: {', '.join(known)}")
+            raise InputError(
+                f"{option} {meter_id!r} is not a meter of site {cfg.site.id}; known: {', '.join(known)}"
+            )
     if args.baseline is None or args.reporting is None:
         raise InputError("give --baseline START..END and --reporting START..END")
     baseline = parse_period(args.baseline, tz, "--baseline")
     reporting = parse_period(args.reporting, tz, "--reporting")
     with reading_store(cfg.store.url) as store:  # savings only reads; a mistyped path is named
         return meter_savings(
-            store, cfg, args.meter, baseline, reporting,
-            temperature_meter=args.temperature_meter, production_meter=args.production_meter,
-            granularity=args.granularity, model=args.model,
-            allow_disqualified=args.allow_disqualified, force=args.force, base_dir=args.site.parent,
+            store,
+            cfg,
+            args.meter,
+            baseline,
+            reporting,
+            temperature_meter=args.temperature_meter,
+            production_meter=args.production_meter,
+            granularity=args.granularity,
+            model=args.model,
+            allow_disqualified=args.allow_disqualified,
+            force=args.force,
+            base_dir=args.site.parent,
         )
 
 
@@ -310,7 +355,9 @@ def cmd_flags(args: argparse.Namespace) -> int:
     from services import compute_flags
 
     if (args.site is None) == (args.plan is None):
-        raise AnalyticsError("give the site YAML or --plan PLAN.yaml (which names its site), one of them")
+        raise AnalyticsError(
+            "give the site YAML or --plan PLAN.yaml (which names its site), one of them"
+        )
     if args.plan is not None and args.reference:
         raise AnalyticsError(
             "--reference and --plan both say what is normal; the plan's baseline period is the "
@@ -323,13 +370,25 @@ def cmd_flags(args: argparse.Namespace) -> int:
     # flags are stored beside the readings they judge; a mistyped path is named, never created
     with existing_store(loaded.store_url if loaded is not None else cfg.store.url) as store:
         flags = compute_flags(
-            store, cfg, since=since, reference=reference, plan=loaded,
+            store,
+            cfg,
+            since=since,
+            reference=reference,
+            plan=loaded,
             base_dir=None if loaded is not None else Path(args.site).parent,
         )
     for fl in flags:
-        print(f"{fl.severity:8s} {local_when(fl.start_ms, tz):>20s}  {fl.meter}: {fl.kind}: {fl.reason}")
-    judged = "the plan's baseline period" if loaded is not None else (
-        f"the four weeks from {reference:%Y-%m-%d}" if reference is not None else "the first four weeks read"
+        print(
+            f"{fl.severity:8s} {local_when(fl.start_ms, tz):>20s}  {fl.meter}: {fl.kind}: {fl.reason}"
+        )
+    judged = (
+        "the plan's baseline period"
+        if loaded is not None
+        else (
+            f"the four weeks from {reference:%Y-%m-%d}"
+            if reference is not None
+            else "the first four weeks read"
+        )
     )
     print(
         f"{len(flags)} flags written for site {cfg.site.id} (judged against {judged}; times in {tz})",

@@ -76,32 +76,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "implausible for their quantity and unit, when a counter column looks like use per interval (or "
         "the reverse with --interval-use), or when it differs from readings already stored (--replace).",
     )
-    p.add_argument("site", type=Path, help="site configuration file (its store, time zone and the meter's profile)")
-    p.add_argument("csv", type=Path, help="the meter's readings: a utility export or `plantmeter sim --history` output")
-    p.add_argument("--meter", required=True, help="the meter id in the site file the data belongs to")
     p.add_argument(
-        "--interval-use", choices=["start", "end"],
+        "site",
+        type=Path,
+        help="site configuration file (its store, time zone and the meter's profile)",
+    )
+    p.add_argument(
+        "csv",
+        type=Path,
+        help="the meter's readings: a utility export or `plantmeter sim --history` output",
+    )
+    p.add_argument(
+        "--meter", required=True, help="the meter id in the site file the data belongs to"
+    )
+    p.add_argument(
+        "--interval-use",
+        choices=["start", "end"],
         help="the counter columns (energy_import_total, volume_total, ...) hold use per interval, not "
         "cumulative readings: accumulate them into the counter the store keeps, continuing from the "
         "stored counter. The value says what a timestamp marks: the start of its interval or its end",
     )
     p.add_argument(
-        "--interval", metavar="DURATION",
+        "--interval",
+        metavar="DURATION",
         help="with --interval-use: the interval length (15m, 1h; default: the most common spacing)",
     )
     p.add_argument(
-        "--ambiguous", choices=["refuse", "earliest", "latest", "infer"], default="refuse",
+        "--ambiguous",
+        choices=["refuse", "earliest", "latest", "infer"],
+        default="refuse",
         help="local times in the hour that happens twice when clocks fall back: refuse the file (default), "
         "take the first pass (earliest, daylight time), the second (latest), or infer from the row order",
     )
     p.add_argument("--delimiter", help="cell separator (default: the header's , ; or tab)")
     p.add_argument(
-        "--decimal", choices=[".", ","], metavar="'.'|','",
+        "--decimal",
+        choices=[".", ","],
+        metavar="'.'|','",
         help="decimal mark (default: ',' when the numbers carry commas and no points)",
     )
-    p.add_argument("--replace", action="store_true", help="overwrite stored readings that differ from the file's")
     p.add_argument(
-        "--force", action="store_true",
+        "--replace",
+        action="store_true",
+        help="overwrite stored readings that differ from the file's",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
         help="import values that look implausible for their quantity and unit (README 'Units and ranges'), "
         "or a counter column that looks like use per interval, as they are",
     )
@@ -146,7 +167,8 @@ def _ingest(args: argparse.Namespace) -> int:
                 lost.append(f"{dead.name} exited with status {dead.exitcode}")
                 logger.error(
                     "ingest member %s exited (status %s); stopping all members so that they restart together",
-                    dead.name, dead.exitcode,
+                    dead.name,
+                    dead.exitcode,
                 )
             stop.set()
 
@@ -164,7 +186,9 @@ def _ingest(args: argparse.Namespace) -> int:
             member.join(30)
         watcher.join(5)
     if lost:
-        raise IngestError(f"{lost[0]}; all members stopped (unacknowledged messages wait in their broker sessions)")
+        raise IngestError(
+            f"{lost[0]}; all members stopped (unacknowledged messages wait in their broker sessions)"
+        )
     return 0
 
 
@@ -280,7 +304,9 @@ def _import_csv(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(f"--interval {args.interval!r}: {exc}; write e.g. 15m or 1h") from exc
     options = ImportOptions(
-        dialect=CsvDialect(args.delimiter.replace("\\t", "\t") if args.delimiter else None, args.decimal),
+        dialect=CsvDialect(
+            args.delimiter.replace("\\t", "\t") if args.delimiter else None, args.decimal
+        ),
         ambiguous=args.ambiguous,
         interval_use=args.interval_use,
         interval=interval,

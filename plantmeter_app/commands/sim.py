@@ -81,7 +81,11 @@ def run_sim(args: argparse.Namespace) -> int:
         from firmware_sim.plot import plot_week
 
         out = args.out or Path("docs")
-        path = plot_week(scenario, _when(args.plot_week, scenario.zone, "--plot-week"), out / "simulated-week.png")
+        path = plot_week(
+            scenario,
+            _when(args.plot_week, scenario.zone, "--plot-week"),
+            out / "simulated-week.png",
+        )
         print(f"wrote {path}")
         return 0
     if args.history:

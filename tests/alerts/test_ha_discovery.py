@@ -17,7 +17,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from alerts import Ledger, evaluate
 from alerts.hadiscovery import alert_discovery_messages
-from alerts.topic import MqttPublisher, alert_topic, publish_state
+from alerts.topic import MqttPublisher, alert_event_topic, alert_topic, publish_state
 from ingest.stores import open_store
 from plantmeter.alertconfig import ALERT_TYPES
 from plantmeter.config import BrokerConfig, load_site
@@ -35,11 +35,15 @@ NONE = json.dumps({"site": "dairy", "count": 0, "alarms": []}).encode()
 def test_the_discovery_configs_follow_home_assistants_rules() -> None:
     messages = alert_discovery_messages("dairy.north_1")
     configs = {topic: json.loads(payload) for topic, payload in messages}
-    assert len(configs) == len(ALERT_TYPES) + 1
+    assert len(configs) == len(ALERT_TYPES) + 2
     assert len({c["unique_id"] for c in configs.values()}) == len(configs)
     for topic, config in configs.items():
         match = ha_rules.discovery_match(topic)
         assert match is not None, f"Home Assistant ignores {topic}"
+        if match["component"] == "event":  # HA's MQTT event: event_type must be one of these
+            assert config["state_topic"] == alert_event_topic("dairy.north_1")
+            assert config["event_types"] == ["open", "remind", "close"]
+            continue
         assert config["state_topic"] == alert_topic("dairy.north_1")
         if match["component"] == "binary_sensor":
             assert config["device_class"] in ha_rules.BINARY_SENSOR_DEVICE_CLASSES
@@ -52,7 +56,11 @@ def test_the_discovery_configs_follow_home_assistants_rules() -> None:
             assert (
                 match["component"] == "sensor" and config["state_class"] in ha_rules.STATE_CLASSES
             )
-    by_type = {t.rsplit("/", 2)[1].removeprefix("alert_"): c for t, c in configs.items()}
+    by_type = {
+        t.rsplit("/", 2)[1].removeprefix("alert_"): c
+        for t, c in configs.items()
+        if "/event/" not in t
+    }
     on = {
         kind
         for kind in ALERT_TYPES
@@ -111,7 +119,7 @@ def test_the_leak_appears_in_home_assistant_through_the_alert_topic(
     seen.close()
     assert all(retain for _, retain, _ in seen.messages)
     latest: dict[str, Any] = {t: p for t, _, p in seen.messages}
-    assert len(latest) == len(seen.messages) == len(ALERT_TYPES) + 2
+    assert len(latest) == len(seen.messages) == len(ALERT_TYPES) + 3
     state = latest[alert_topic("dairy")]
     configs = [
         json.loads(p) for t, p in latest.items() if t.startswith("homeassistant/binary_sensor/")

@@ -3,13 +3,9 @@ after failures, and through the ledger one call per opening that an outage delay
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -19,38 +15,7 @@ from ingest.stores import open_store
 from plantmeter.alertconfig import WebhookConfig
 from plantmeter.config import load_site
 from tests.alerts.history import END, LEAK_AT, SITE, load
-
-
-class Hook:
-    """A local HTTP server that records every POST and answers 500 to the first ``fail`` ones."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.fail = 0
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                hook.calls.append((self.headers["Content-Type"], json.loads(body)))
-                status = 500 if hook.fail > 0 else 204
-                hook.fail -= 1
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/plantmeter"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self._thread.join()
+from tests.alerts.sinks import Hook
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ Transcribed by hand from Home Assistant's source (home-assistant/core), not from
   ``homeassistant/components/mqtt/binary_sensor.py``: the state is on when the rendered
   ``value_template`` equals ``payload_on`` (default ``ON``), off when it equals ``payload_off``
   (default ``OFF``); any other value is logged and ignored.
+* ``homeassistant/components/mqtt/event.py``: ``event_types`` (a non-empty list) is required;
+  a message is a JSON object whose ``event_type`` is one of them (the rest are attributes).
 * ``homeassistant/components/mqtt/entity.py`` @ e79ecb303a76099cddc4af480a2079172ba581a3:
   ``MqttAvailability``: each availability topic starts unavailable; a message whose rendered
   template equals ``payload_available`` makes it available, ``payload_not_available`` makes it
