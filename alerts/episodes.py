@@ -215,7 +215,7 @@ def changes(
                     "remind", replace(latest, reminded_ms=now_ms, reminders=number), number=number
                 )
             )
-    return _incidents(out, open_episodes)
+    return _incidents(out, open_episodes, acks)
 
 
 def incident_key(episode: Episode) -> tuple[str, ...] | None:
@@ -232,7 +232,9 @@ def incident_key(episode: Episode) -> tuple[str, ...] | None:
     return None
 
 
-def _incidents(out: list[Change], open_episodes: Sequence[Episode]) -> list[Change]:
+def _incidents(
+    out: list[Change], open_episodes: Sequence[Episode], acks: Sequence[Acknowledgement] = ()
+) -> list[Change]:
     """Group the new episodes into incidents (``incident_key``); keep only the incident's
     earliest open episode's reminders and the last closing's notice."""
     state: dict[int, Episode] = {e.id: e for e in open_episodes}
@@ -279,6 +281,8 @@ def _incidents(out: list[Change], open_episodes: Sequence[Episode]) -> list[Chan
             (m.opened_ms, m.id) < (ep.opened_ms, ep.id) for m in others
         ):
             continue  # the incident's earliest open episode reminds for it
+        if ch.action == "remind" and any(acknowledged(m, acks) for m in others):
+            continue  # one of the incident's flags was acknowledged: the incident is
         if ch.action == "close" and (others or last_close[ep.root] != i):
             ch = replace(ch, notify=False)  # the incident goes on: its last closing tells
         result.append(ch)

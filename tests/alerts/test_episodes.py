@@ -4,6 +4,7 @@ ledger (real SQLite) repeats nothing across a restart and keeps a failed notice 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -128,3 +129,22 @@ def test_a_counter_reset_is_announced_once_and_never_reminded(tmp_path: Path) ->
                         now_ms=T0 + 30 * H, first=False, reminder_after_s=3600,
                         closed=ledger.episodes("dairy"))  # fmt: skip
         assert again == []
+
+
+def test_an_acknowledged_leak_silences_its_incidents_reminders(tmp_path: Path) -> None:
+    """The dashboard shows the leak; acknowledging it silences the excess that leads its incident."""
+    excess = Observation("cip-water", "excess", "volume_total", "excess_use", "warning",
+                         "7.1 m³ a day more", T0 - 30 * H, T0, 7.1, None)  # fmt: skip
+    ack = Acknowledgement(
+        "dairy", "cip-water", "water_leak", "volume_total", T0 - 6 * H, "ana", 0.0, "valve"
+    )
+    with Ledger(tmp_path / "alerts.db") as ledger:
+        assert step(ledger, [excess], T0, T0) == ["open"]
+        step(ledger, [excess, leak(T0 - 6 * H, T0 + H)], T0 + H, T0 + H)
+        later = replace(excess, end_ms=T0 + 30 * H)
+        assert "remind" in step(
+            ledger, [later, leak(T0 - 6 * H, T0 + 30 * H)], T0 + 30 * H, T0 + 30 * H
+        )
+        assert "remind" not in step(
+            ledger, [later, leak(T0 - 6 * H, T0 + 60 * H)], T0 + 60 * H, T0 + 60 * H, acks=(ack,)
+        )
