@@ -29,10 +29,11 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "alerts",
-        help="tell people when something is wrong: e-mail once per episode (alerts: in the site file)",
-        description="Evaluate the site's flags over the data since the last evaluation and the meters' "
-        "freshness, record each episode's opening, reminder and closing in the ledger "
-        "(DATA_DIR/alerts.db) and send them through the channels of the site file's alerts: section. "
+        help="tell people when something is wrong: one e-mail per fault (alerts: in the site file)",
+        description="Evaluate the site's flags over the data since the last evaluation, the meters' "
+        "freshness and the gateway's and ingest's status topics; group what one fault causes into one "
+        "incident; record its opening, reminders and closing in the ledger (DATA_DIR/alerts.db) and "
+        "send them through the channels of the site file's alerts: section (e-mail, webhook, MQTT). "
         "A notice is recorded before it is sent: a restart repeats nothing, a channel that is down is "
         "retried with backoff. See alerts/README.md.",
     )
