@@ -97,11 +97,17 @@ def consumption_deliveries(
     """From ``weekday`` of a week on, last ISO week's consumption report to the site's plant managers."""
     if WEEKDAYS.index(weekday) > today.weekday():
         return []
-    period = previous_week(today)
+    return _to_role("consumption", previous_week(today), site, users, Role.plant_manager)
+
+
+def _to_role(
+    kind: str, period: str, site: str, users: Iterable[User], role: Role
+) -> list[Delivery]:
+    """One delivery of a site's report to each user of ``role`` on the site with an e-mail."""
     return [
-        Delivery("consumption", "", period, u.email, u.username)
+        Delivery(kind, "", period, u.email, u.username)
         for u in users
-        if u.role is Role.plant_manager and site in u.sites and u.email
+        if u.role is role and site in u.sites and u.email
     ]
 
 
@@ -118,12 +124,7 @@ def audit_deliveries(site: str, users: Iterable[User], today: date, day: int) ->
         raise ValueError(f"day {day}: give 1 to 28 (every month has it)")
     if (today.month - 1) % 3 or today.day < day:
         return []
-    period = previous_quarter_end(today)
-    return [
-        Delivery("audit", "", period, u.email, u.username)
-        for u in users
-        if u.role is Role.auditor and site in u.sites and u.email
-    ]
+    return _to_role("audit", previous_quarter_end(today), site, users, Role.auditor)
 
 
 def delivery_ref(d: Delivery) -> str:

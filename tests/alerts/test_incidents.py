@@ -6,15 +6,12 @@ becomes one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from alerts import EmailChannel, Ledger, dispatch, evaluate
-from ingest.stores import open_store
 from plantmeter.config import load_site
 from plantmeter.store import SeriesStore
 from tests.alerts.history import LEAK_AT, SITE, load
@@ -22,15 +19,6 @@ from tests.smtp_server import SmtpServer
 
 EXCESS_SEEN = datetime(2025, 11, 5, 8, tzinfo=UTC)  # 4 Nov (local) is complete: excess found
 LEAK_SEEN = datetime(2025, 11, 7, 8, tzinfo=UTC)  # the night-flow detector's nights are in
-
-
-@pytest.fixture
-def plant(tmp_path: Path) -> Iterator[tuple[Path, SeriesStore]]:
-    store = open_store(f"sqlite:///{tmp_path / 'dairy.db'}")
-    try:
-        yield tmp_path, store
-    finally:
-        store.close()
 
 
 def test_a_leak_seen_first_as_excess_is_one_incident_and_one_opening_email(

@@ -5,7 +5,6 @@ delays the alert without losing it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,20 +12,10 @@ import pandas as pd
 import pytest
 
 from alerts import EmailChannel, Ledger, dispatch, evaluate
-from ingest.stores import open_store
 from plantmeter.config import SiteConfig, load_site
 from plantmeter.store import SeriesStore
 from tests.alerts.history import END, LEAK_AT, SITE, load
 from tests.smtp_server import SmtpServer
-
-
-@pytest.fixture
-def plant(tmp_path: Path) -> Iterator[tuple[Path, SeriesStore]]:
-    store = open_store(f"sqlite:///{tmp_path / 'dairy.db'}")
-    try:
-        yield tmp_path, store
-    finally:
-        store.close()
 
 
 def site_for(tmp: Path, smtp_url: str) -> SiteConfig:
