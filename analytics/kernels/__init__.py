@@ -5,7 +5,16 @@ Every kernel has a plain-numpy or statsmodels reference in tests/analytics/.
 
 from __future__ import annotations
 
-from .changepoint import KIND_NAMES, changepoint_design, grid_search, n_balance_points, n_params
+from .changepoint import (
+    KIND_NAMES,
+    candidate_balance_points,
+    candidate_sse,
+    changepoint_design,
+    grid_search,
+    n_balance_points,
+    n_params,
+)
+from .changepoint_fast import grid_search_fast
 from .control import cusum, ewma, rolling_median_mad, run_lengths
 from .counters import (
     DUPLICATE,
@@ -39,6 +48,7 @@ from .towt import (
     towt_leverage_parts,
     towt_predict,
 )
+from .towt_fast import towt_fit_fast
 
 __all__ = [
     "threshold_runs",
@@ -66,7 +76,10 @@ __all__ = [
     "cusum",
     "degree_days",
     "ewma",
+    "candidate_balance_points",
+    "candidate_sse",
     "grid_search",
+    "grid_search_fast",
     "n_balance_points",
     "n_params",
     "occupancy",
@@ -77,6 +90,7 @@ __all__ = [
     "segments",
     "towt_design",
     "towt_fit",
+    "towt_fit_fast",
     "towt_leverage",
     "towt_leverage_parts",
     "towt_predict",

@@ -23,7 +23,15 @@ from numba import njit
 
 from .regression import ols_normal
 
-__all__ = ["KIND_NAMES", "changepoint_design", "grid_search", "n_balance_points", "n_params"]
+__all__ = [
+    "KIND_NAMES",
+    "candidate_balance_points",
+    "candidate_sse",
+    "changepoint_design",
+    "grid_search",
+    "n_balance_points",
+    "n_params",
+]
 
 KIND_NAMES = ("1P", "2P", "3PH", "3PC", "4P", "5P")
 
@@ -90,6 +98,55 @@ def _dd_ok(temp: np.ndarray, bp: float, heating: bool, min_days: int, min_total:
 
 
 @njit(cache=True)
+def candidate_sse(
+    temp: np.ndarray,
+    y: np.ndarray,
+    extras: np.ndarray,
+    kind: int,
+    h: float,
+    c: float,
+    min_days: int,
+    min_total: float,
+) -> tuple[bool, float]:
+    """One balance-point candidate of kind 2..5, solved from its design matrix: (qualifies, sse).
+
+    The reference every faster search is held to: the degree-day rule of each term
+    (``min_days`` non-zero values summing to ``min_total``), a positive definite X'X
+    (Cholesky) and positive slopes; sse = inf when the candidate does not qualify.
+    """
+    if kind != 3 and not _dd_ok(temp, h, True, min_days, min_total):
+        return False, np.inf
+    if kind != 2 and not _dd_ok(temp, c, False, min_days, min_total):
+        return False, np.inf
+    x = changepoint_design(temp, extras, kind, h, c)
+    coef, sse, ok = ols_normal(x, y)
+    if not ok:
+        return False, np.inf
+    if kind >= 2 and coef[1] <= 0.0:
+        return False, np.inf
+    if kind >= 4 and coef[2] <= 0.0:
+        return False, np.inf
+    return True, sse
+
+
+@njit(cache=True)
+def candidate_balance_points(
+    kind: int, grid: np.ndarray, a: int, b: int
+) -> tuple[bool, float, float]:
+    """Is grid pair (a, b) a candidate of ``kind``, and its (hbp, cbp) (NaN where unused).
+
+    Candidates in search order: a outer, b inner; 3PH/3PC use b = 0 only, 4P b = a, 5P b > a.
+    """
+    if kind == 2:
+        return b == 0, grid[a], np.nan
+    if kind == 3:
+        return b == 0, np.nan, grid[a]
+    if kind == 4:
+        return b == a, grid[a], grid[a]
+    return b > a, grid[a], grid[b]
+
+
+@njit(cache=True)
 def grid_search(
     temp: np.ndarray,
     y: np.ndarray,
@@ -101,10 +158,13 @@ def grid_search(
 ) -> tuple[float, float, float]:
     """Best balance point(s) of a kind by least SSE over ``grid``: (hbp, cbp, sse).
 
-    A candidate qualifies when each degree-day term has at least ``min_days``
-    non-zero values summing to ``min_total`` (CalTRACK 3.2.2's 10 days / 20 degF-days)
-    and its fitted slopes are positive. Returns sse = inf when none qualifies.
-    Kinds 0 and 1 have no balance point and are evaluated once.
+    The exhaustive reference: every candidate's design matrix is built and solved
+    (``candidate_sse``). A candidate qualifies when each degree-day term has at least
+    ``min_days`` non-zero values summing to ``min_total`` (CalTRACK 3.2.2's 10 days /
+    20 degF-days) and its fitted slopes are positive; the first candidate (search order of
+    ``candidate_balance_points``) with the least SSE wins. Returns sse = inf when none
+    qualifies. Kinds 0 and 1 have no balance point and are evaluated once.
+    ``grid_search_fast`` gives the same answer in O(1) per candidate.
     """
     best_h = np.nan
     best_c = np.nan
@@ -118,36 +178,11 @@ def grid_search(
         return best_h, best_c, best
     for a in range(g):
         for b in range(g):
-            h = grid[a]
-            c = grid[b]
-            if kind == 2:
-                if b > 0:
-                    break
-                c = np.nan
-            elif kind == 3:
-                if b > 0:
-                    break
-                c = h
-                h = np.nan
-            elif kind == 4:
-                if b != a:
-                    continue
-            elif kind == 5:
-                if b <= a:
-                    continue
-            if kind != 3 and not _dd_ok(temp, h, True, min_days, min_total):
+            use, h, c = candidate_balance_points(kind, grid, a, b)
+            if not use:
                 continue
-            if kind != 2 and not _dd_ok(temp, c, False, min_days, min_total):
-                continue
-            x = changepoint_design(temp, extras, kind, h, c)
-            coef, sse, ok = ols_normal(x, y)
-            if not ok:
-                continue
-            if kind >= 2 and coef[1] <= 0.0:
-                continue
-            if kind >= 4 and coef[2] <= 0.0:
-                continue
-            if sse < best:
+            good, sse = candidate_sse(temp, y, extras, kind, h, c, min_days, min_total)
+            if good and sse < best:
                 best = sse
                 best_h = h
                 best_c = c

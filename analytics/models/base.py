@@ -13,7 +13,15 @@ from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
 from ..stats import GoodnessOfFit
 
-__all__ = ["ModelSummary", "finite_rows", "require_columns", "temperature_scale"]
+__all__ = [
+    "ModelSummary",
+    "finite_array",
+    "finite_array_mask",
+    "finite_rows",
+    "require_columns",
+    "require_rows",
+    "temperature_scale",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +69,41 @@ def temperature_scale(unit: str) -> float:
     raise AnalyticsError(f"temperature unit {unit!r}: use 'C' or 'F'")
 
 
+def require_rows(count: int, model: str, min_rows: int) -> None:
+    """DataSufficiencyError when fewer than ``min_rows`` complete rows."""
+    if count < min_rows:
+        raise DataSufficiencyError(
+            f"{model}: only {count} complete rows (usage and drivers all present), "
+            f"the model needs at least {min_rows}; extend the baseline period or fill the gaps"
+        )
+
+
 def finite_rows(frame: pd.DataFrame, cols: list[str], model: str, min_rows: int) -> pd.DataFrame:
     """Rows with every column finite; DataSufficiencyError when fewer than ``min_rows``."""
     sub = frame[cols].astype(float)
     ok = np.isfinite(sub.to_numpy()).all(axis=1)
     out = sub[ok]
-    if len(out) < min_rows:
-        raise DataSufficiencyError(
-            f"{model}: only {len(out)} complete rows (usage and drivers all present), "
-            f"the model needs at least {min_rows}; extend the baseline period or fill the gaps"
-        )
+    require_rows(len(out), model, min_rows)
     return out
+
+
+def finite_array(frame: pd.DataFrame, cols: list[str], model: str, min_rows: int) -> np.ndarray:
+    """``finite_rows`` as a float64 array (rows x ``cols``, in order), without building frames:
+    the rows with every column finite; DataSufficiencyError when fewer than ``min_rows``."""
+    return finite_array_mask(frame, cols, model, min_rows)[0]
+
+
+def finite_array_mask(
+    frame: pd.DataFrame, cols: list[str], model: str, min_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``finite_array`` and the boolean mask of the frame's rows it kept."""
+    out = np.empty((len(frame), len(cols)))
+    for j, c in enumerate(cols):
+        col = frame[c]
+        out[:, j] = (
+            col.to_numpy() if col.dtype == np.float64 else col.to_numpy(float, na_value=np.nan)
+        )
+    keep = np.isfinite(out).all(axis=1)
+    out = out[keep]
+    require_rows(len(out), model, min_rows)
+    return out, keep

@@ -15,12 +15,13 @@ from ..kernels import (
     KIND_NAMES,
     changepoint_design,
     grid_search,
+    grid_search_fast,
     n_balance_points,
     n_params,
     ols_qr,
 )
 from ..stats import goodness_of_fit, regression_tests
-from .base import ModelSummary, finite_rows, require_columns, temperature_scale
+from .base import ModelSummary, finite_array, require_columns, require_rows, temperature_scale
 
 __all__ = ["ChangePointModel"]
 
@@ -35,6 +36,11 @@ class ChangePointModel:
     search over ``[grid_min, grid_max]`` (CalTRACK: 30-90 degF in 1 degF steps;
     in degC the equivalent range in 0.5 degC steps), keeping only candidates with
     >= 10 days of non-zero degree days summing to >= 20 degF-days and positive slopes.
+
+    The search runs on sorted prefix sums (``kernels.grid_search_fast``, O(1) per candidate);
+    ``exhaustive=True`` solves every candidate's design matrix instead
+    (``kernels.grid_search``, the reference it is tested against: same balance points, same
+    fit).
     """
 
     def __init__(
@@ -43,6 +49,7 @@ class ChangePointModel:
         extras: tuple[str, ...] | list[str] = (),
         temperature_unit: str = "F",
         grid: tuple[float, float, float] | None = None,
+        exhaustive: bool = False,
     ) -> None:
         if kind not in KIND_NAMES:
             raise AnalyticsError(f"change-point kind {kind!r}: use one of {list(KIND_NAMES)}")
@@ -53,6 +60,7 @@ class ChangePointModel:
         if grid is None:
             grid = (30.0, 90.0, 1.0) if s == 1.0 else (-1.0, 32.0, 0.5)
         self.grid = grid
+        self.exhaustive = exhaustive
         self.min_dd_total = 20.0 * s
         self.hbp = math.nan
         self.cbp = math.nan
@@ -71,21 +79,36 @@ class ChangePointModel:
         )
         return ["intercept", *temp, *self.extras]
 
+    def columns(self) -> list[str]:
+        """The data columns the model reads: usage, temperature, then the extras."""
+        return ["usage", "temperature", *self.extras]
+
+    def min_rows(self) -> int:
+        """Complete rows the form needs: its parameters (balance points included) + 2."""
+        k = KIND_NAMES.index(self.kind)
+        return int(n_params(k, len(self.extras))) + int(n_balance_points(k)) + 2
+
     def fit(self, data: pd.DataFrame) -> ChangePointModel:
         """Fit on baseline data; sets coefficients, balance points and fit statistics."""
-        cols = ["usage", "temperature", *self.extras]
+        cols = self.columns()
         require_columns(data, cols, f"{self.kind} model")
+        return self.fit_rows(finite_array(data, cols, f"{self.kind} model", self.min_rows()))
+
+    def fit_rows(self, rows: np.ndarray) -> ChangePointModel:
+        """``fit`` on the complete rows as an array (columns in ``columns()`` order), as
+        ``select_daily`` passes them to every form (DataSufficiencyError when too few)."""
+        require_rows(len(rows), f"{self.kind} model", self.min_rows())
         k = KIND_NAMES.index(self.kind)
         # p counts the balance points too (ASHRAE G14: a 5P model has p = 5)
         n_bp = int(n_balance_points(k))
         p = int(n_params(k, len(self.extras))) + n_bp
-        rows = finite_rows(data, cols, f"{self.kind} model", p + 2)
-        t = rows["temperature"].to_numpy()
-        y = rows["usage"].to_numpy()
-        ex = np.ascontiguousarray(rows[self.extras].to_numpy(dtype=float).reshape(len(rows), -1))
+        y = np.ascontiguousarray(rows[:, 0])
+        t = np.ascontiguousarray(rows[:, 1])
+        ex = np.ascontiguousarray(rows[:, 2:])
         lo, hi, step = self.grid
         grid = np.arange(lo, hi + step / 2, step)
-        h, c, sse = grid_search(t, y, ex, k, grid, 10, self.min_dd_total)
+        search = grid_search if self.exhaustive else grid_search_fast
+        h, c, sse = search(t, y, ex, k, grid, 10, self.min_dd_total)
         if not math.isfinite(sse):
             self.disqualified_reason = (
                 f"{self.kind}: no balance point in [{lo}, {hi}] has >= 10 days of degree days "

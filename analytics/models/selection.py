@@ -7,10 +7,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from plantmeter.errors import AnalyticsError, DataSufficiencyError
 
+from .base import finite_array, require_columns
 from .changepoint import ChangePointModel
 from .towt import TOWTModel
 
@@ -36,6 +38,7 @@ def select_daily(
     temperature_unit: str = "F",
     candidates: tuple[str, ...] = DAILY_CANDIDATES,
     parsimony: float = 0.005,
+    exhaustive: bool = False,
 ) -> Selection:
     """Fit every candidate form; keep the qualified one with the highest adjusted R².
 
@@ -45,15 +48,27 @@ def select_daily(
     model with more parameters must beat the best simpler one by more than
     ``parsimony`` in adjusted R² (the grid search makes a spurious slope "significant"
     often enough that pure max-adjusted-R² picks 4P/5P on 3P data).
+
+    The complete rows are read from ``data`` once for every form; each form's balance points
+    come from ``kernels.grid_search_fast`` (sorted prefix sums), or with ``exhaustive=True``
+    from the reference search that solves every candidate's design (same selection).
     """
     report: list[dict[str, Any]] = []
     best: ChangePointModel | None = None
     best_adj = -math.inf
     fitted: dict[str, ChangePointModel] = {}
-    for kind in candidates:
-        m = ChangePointModel(kind, extras, temperature_unit)
+    models = [
+        ChangePointModel(kind, extras, temperature_unit, exhaustive=exhaustive)
+        for kind in candidates
+    ]
+    rows = np.empty((0, 2 + len(extras)))
+    if models:
+        require_columns(data, models[0].columns(), f"{models[0].kind} model")
+        rows = finite_array(data, models[0].columns(), f"{models[0].kind} model", 0)
+    for m in models:
+        kind = m.kind
         try:
-            m.fit(data)
+            m.fit_rows(rows)
         except DataSufficiencyError as exc:
             report.append({"type": kind, "qualified": False, "reason": str(exc)})
             continue

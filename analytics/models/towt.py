@@ -14,12 +14,13 @@ from ..kernels import (
     N_TOW,
     occupancy,
     towt_fit,
+    towt_fit_fast,
     towt_leverage,
     towt_leverage_parts,
     towt_predict,
 )
 from ..stats import goodness_of_fit
-from .base import ModelSummary, finite_rows, require_columns, temperature_scale
+from .base import ModelSummary, finite_array_mask, require_columns, temperature_scale
 
 __all__ = ["TOWTModel", "prune_knots", "time_of_week"]
 
@@ -28,9 +29,15 @@ logger = logging.getLogger(__name__)
 KNOTS_F = (30.0, 45.0, 55.0, 65.0, 75.0, 90.0)
 
 
+_HOUR_NS = 3_600_000_000_000
+
+
 def time_of_week(index: pd.DatetimeIndex) -> np.ndarray:
     """Hour of week 0..167 (Monday 00:00 = 0) in the index's own (local) time zone."""
-    return (index.day_of_week.to_numpy() * 24 + index.hour.to_numpy()).astype(np.int64)
+    wall = index.tz_localize(None) if index.tz is not None else index
+    # local wall-clock hours since 1970-01-01 00:00, a Thursday (weekday 3)
+    hours = wall.as_unit("ns").asi8 // _HOUR_NS
+    return (((hours // 24 + 3) % 7) * 24 + hours % 24).astype(np.int64)
 
 
 def prune_knots(temp: np.ndarray, knots: np.ndarray, min_hours: int = 20) -> np.ndarray:
@@ -63,6 +70,10 @@ class TOWTModel:
     hour of week follows CalTRACK: share of positive residuals of a HDD50/CDD65
     model above 0.65. A single model is fitted over the whole baseline (CalTRACK's
     three-month weighted segmentation is not applied).
+
+    The regression runs on per-hour-of-week sums in one kernel (``kernels.towt_fit_fast``);
+    ``exhaustive=True`` runs the reference kernels instead (``towt_fit``'s QR on the explicit
+    design, ``towt_leverage_parts``), which the fast path is tested against.
     """
 
     def __init__(
@@ -71,6 +82,7 @@ class TOWTModel:
         temperature_unit: str = "F",
         occupancy_threshold: float = 0.65,
         min_hours_per_bin: int = 20,
+        exhaustive: bool = False,
     ) -> None:
         self.extras = list(extras)
         self.temperature_unit = temperature_unit
@@ -81,6 +93,7 @@ class TOWTModel:
         self.cdd_base = 65.0 * s + off
         self.occupancy_threshold = occupancy_threshold
         self.min_hours_per_bin = min_hours_per_bin
+        self.exhaustive = exhaustive
         self.occ = np.zeros(N_TOW, dtype=np.bool_)
         self.knots_occ = self.knots_default.copy()
         self.knots_unocc = self.knots_default.copy()
@@ -136,36 +149,32 @@ class TOWTModel:
         require_columns(data, cols, "TOWT model")
         if not isinstance(data.index, pd.DatetimeIndex):
             raise AnalyticsError("TOWT model: data needs a DatetimeIndex (hourly, site-local time)")
-        rows = finite_rows(data, cols, "TOWT model", 24 * 14)
-        idx = pd.DatetimeIndex(rows.index)
+        rows, keep = finite_array_mask(data, cols, "TOWT model", 24 * 14)
+        idx = pd.DatetimeIndex(data.index[keep])
         tow = time_of_week(idx)
-        t = rows["temperature"].to_numpy()
-        y = rows["usage"].to_numpy()
-        ex = np.ascontiguousarray(rows[self.extras].to_numpy(dtype=float).reshape(len(rows), -1))
+        y = np.ascontiguousarray(rows[:, 0])
+        t = np.ascontiguousarray(rows[:, 1])
+        ex = np.ascontiguousarray(rows[:, 2:])
         self.occ = occupancy(t, tow, y, self.hdd_base, self.cdd_base, self.occupancy_threshold)
         occ_rows = self.occ[tow]
         self.has_occ = bool(occ_rows.any())
         self.has_unocc = bool((~occ_rows).any())
         self.knots_occ = prune_knots(t[occ_rows], self.knots_default, self.min_hours_per_bin)
         self.knots_unocc = prune_knots(t[~occ_rows], self.knots_default, self.min_hours_per_bin)
-        alpha, beta, resid, ok = towt_fit(
-            t, tow, y, ex, self.occ, self.knots_occ, self.knots_unocc, self.has_occ, self.has_unocc
-        )
+        args = (t, tow, y, ex, self.occ, self.knots_occ, self.knots_unocc)
+        flags = (self.has_occ, self.has_unocc)
+        if self.exhaustive:
+            alpha, beta, resid, ok = towt_fit(*args, *flags)
+            if ok:
+                cnt, zbar, s_inv, inv_ok = towt_leverage_parts(
+                    t, tow, ex, self.occ, self.knots_occ, self.knots_unocc, *flags, beta
+                )
+        else:
+            alpha, beta, resid, ok, cnt, zbar, s_inv, inv_ok = towt_fit_fast(*args, *flags)
         if not ok:
             self.qualified, self.disqualified_reason = False, "TOWT: regression failed (rank)"
             return self
         self.alpha, self.beta = alpha, beta
-        cnt, zbar, s_inv, inv_ok = towt_leverage_parts(
-            t,
-            tow,
-            ex,
-            self.occ,
-            self.knots_occ,
-            self.knots_unocc,
-            self.has_occ,
-            self.has_unocc,
-            beta,
-        )
         if inv_ok:
             self.tow_count, self.z_tow_mean, self.s_inv = cnt, zbar, s_inv
         self.n_baseline = len(rows)
