@@ -1,9 +1,13 @@
-"""Analytics benchmark: ``python -m bench.analytics [--meters 1000] [--repeats N] [--no-eemeter]``.
+"""Analytics benchmark:
+``python -m bench.analytics [--meters 1000] [--repeats N] [--no-eemeter] [--models-only]``.
 
 Prints, in one run:
 * fits/s of our daily model (automatic selection over 1P..5P, and a single 5P) and our
-  hourly TOWT, and of eemeter 4.1.1's DailyModel and CalTRACK hourly model on the same
-  data (in the eemeter venv), with the ratios;
+  hourly TOWT, each on the fast path (prefix-sum balance-point search, TOWT on
+  per-hour-of-week sums) and on the exhaustive reference (``exhaustive=True``: every
+  candidate's design solved, TOWT by QR on the explicit design), with the ratio fast /
+  exhaustive; then eemeter 4.1.1's DailyModel and CalTRACK hourly model on the same data (in
+  the eemeter venv), with the ratios ours / eemeter in wall time and in CPU time;
 * wall time of what users run, over a portfolio of N meters x 1 year of hourly counter
   readings (and their power gauge) plus one outdoor-temperature meter: every flag detector
   ``plantmeter flags --plan`` runs (``analytics.engine.detect_site``) and the savings with their
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -76,15 +81,17 @@ def portfolio_meters(
     return [*meters, MeterData("outdoor", "temperature", outdoor)]
 
 
-def rate(fn, min_seconds: float = 1.0) -> float:  # type: ignore[no-untyped-def]
+def rate(fn, min_seconds: float = 1.0) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Calls per second of wall time and of CPU time (on a shared machine wall time also
+    measures the neighbours; both are compared with eemeter's, timed the same two ways)."""
     fn()
-    k, t0 = 0, time.perf_counter()
+    k, t0, c0 = 0, time.perf_counter(), time.process_time()
     while True:
         fn()
         k += 1
         el = time.perf_counter() - t0
         if el >= min_seconds:
-            return k / el
+            return k / el, k / max(time.process_time() - c0, 1e-9)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--meters", type=int, default=1000)
     ap.add_argument("--repeats", type=int, default=3, help="eemeter daily fits timed")
     ap.add_argument("--no-eemeter", action="store_true")
+    ap.add_argument("--models-only", action="store_true", help="skip the 1,000-meter portfolio")
     a = ap.parse_args(argv)
 
     from analytics.models import ChangePointModel, TOWTModel, select_daily
@@ -103,18 +111,37 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     select_daily(daily)
+    select_daily(daily, exhaustive=True)
     TOWTModel().fit(hourly)
+    TOWTModel(exhaustive=True).fit(hourly)
     compile_models = time.perf_counter() - t0
-    ours = {
-        "daily_auto": rate(lambda: select_daily(daily)),
-        "daily_5p": rate(lambda: ChangePointModel("5P").fit(daily)),
-        "hourly_towt": rate(lambda: TOWTModel().fit(hourly)),
-    }
-    print(f"first-call (compile or cache load) for the models: {compile_models:.2f} s")
-    print(
-        f"ours: daily auto-selection {ours['daily_auto']:.1f} fits/s, daily 5P "
-        f"{ours['daily_5p']:.1f} fits/s, hourly TOWT {ours['hourly_towt']:.1f} fits/s"
+    same = json.dumps(select_daily(daily).model.to_dict(), default=str) == json.dumps(
+        select_daily(daily, exhaustive=True).model.to_dict(), default=str
     )
+    fits = {
+        "daily_auto": lambda: select_daily(daily),
+        "daily_auto_exhaustive": lambda: select_daily(daily, exhaustive=True),
+        "daily_5p": lambda: ChangePointModel("5P").fit(daily),
+        "daily_5p_exhaustive": lambda: ChangePointModel("5P", exhaustive=True).fit(daily),
+        "hourly_towt": lambda: TOWTModel().fit(hourly),
+        "hourly_towt_exhaustive": lambda: TOWTModel(exhaustive=True).fit(hourly),
+    }
+    timed = {k: rate(f) for k, f in fits.items()}
+    ours = {k: v[0] for k, v in timed.items()}
+    cpu = {k: v[1] for k, v in timed.items()}
+    print(f"first-call (compile or cache load) for the models: {compile_models:.2f} s")
+    print(f"daily selection identical on both paths: {same}")
+    for key, label in (
+        ("daily_auto", "daily auto-selection 1P..5P"),
+        ("daily_5p", "daily 5P"),
+        ("hourly_towt", "hourly TOWT"),
+    ):
+        fast, ref = ours[key], ours[key + "_exhaustive"]
+        print(
+            f"ours: {label}: {fast:.1f} fits/s wall, {cpu[key]:.1f} CPU (exhaustive reference "
+            f"{ref:.1f} wall, {cpu[key + '_exhaustive']:.1f} CPU; fast/exhaustive "
+            f"{fast / ref:.1f}x wall, {cpu[key] / cpu[key + '_exhaustive']:.1f}x CPU)"
+        )
 
     if not a.no_eemeter:
         from bench.eemeter_env import run_eemeter
@@ -129,15 +156,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             run_eemeter("bench", out, str(a.repeats))
             ee = json.loads((out / "eemeter_bench.json").read_text())
-        ee_daily, ee_hourly = 1 / ee["daily_fit_s"], 1 / ee["hourly_fit_s"]
-        print(
-            f"eemeter 4.1.1: DailyModel {ee_daily:.2f} fits/s, CalTRACK hourly "
-            f"{ee_hourly:.3f} fits/s (after warm-up)"
-        )
-        print(
-            f"ratio ours/eemeter: daily auto {ours['daily_auto'] / ee_daily:.0f}x, daily 5P "
-            f"{ours['daily_5p'] / ee_daily:.0f}x, hourly {ours['hourly_towt'] / ee_hourly:.0f}x"
-        )
+        for clock, mine, d_s, h_s in (
+            ("wall", ours, ee["daily_fit_s"], ee["hourly_fit_s"]),
+            ("CPU", cpu, ee.get("daily_fit_cpu_s", math.nan), ee.get("hourly_fit_cpu_s", math.nan)),
+        ):
+            ee_daily, ee_hourly = 1 / d_s, 1 / h_s
+            print(
+                f"eemeter 4.1.1 ({clock}): DailyModel {ee_daily:.2f} fits/s, CalTRACK hourly "
+                f"{ee_hourly:.3f} fits/s (after warm-up)"
+            )
+            print(
+                f"ratio ours/eemeter ({clock}): daily auto {mine['daily_auto'] / ee_daily:.0f}x "
+                f"(exhaustive {mine['daily_auto_exhaustive'] / ee_daily:.0f}x), daily 5P "
+                f"{mine['daily_5p'] / ee_daily:.0f}x (exhaustive "
+                f"{mine['daily_5p_exhaustive'] / ee_daily:.0f}x), hourly TOWT "
+                f"{mine['hourly_towt'] / ee_hourly:.0f}x (exhaustive "
+                f"{mine['hourly_towt_exhaustive'] / ee_hourly:.0f}x)"
+            )
+    if a.models_only:
+        return 0
 
     from analytics.engine import detect_site
     from analytics.portfolio import meter_savings, run_portfolio
