@@ -11,15 +11,16 @@ PYTEST_ARGS ?=
 
 # binary:package pairs the test suite starts for real
 SYSTEM_DEPS := mosquitto:mosquitto influxd:influxdb mbpoll:mbpoll socat:socat openssl:openssl \
-               chromium:chromium chromedriver:chromium-driver
+               chromium:chromium chromedriver:chromium-driver pdftotext:poppler-utils
 
-.PHONY: help setup system-deps test demo lint bench clean vendor
+.PHONY: help setup system-deps test demo lint bench clean vendor i18n
 
 help:
 	@echo "make demo   - simulator + gateway + embedded broker + ingest into SQLite, until Ctrl-C"
 	@echo "make test   - install what is missing, then run the test suite against real servers"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - the benchmarks in bench/ (each prints its ratio to a reference)"
+	@echo "make i18n   - extract the messages; update the es and pt_BR catalogues (then translate)"
 	@echo "make vendor - reinstall the dashboard's pinned uPlot and htmx from the npm registry"
 
 $(STAMP): pyproject.toml
@@ -59,6 +60,12 @@ bench: system-deps $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.analytics
 	$(BIN)/python -m bench.store
+
+# Messages of every package and template -> plantmeter/locale/plantmeter.pot; each catalogue
+# (plantmeter/locale/{es,pt_BR}/LC_MESSAGES/plantmeter.po) updated: new entries come untranslated
+# and tests/test_catalogues.py fails until they are translated.
+i18n: $(STAMP)
+	$(BIN)/python -m tests.catalogues
 
 # The dashboard's browser libraries, pinned in package.json / package-lock.json, copied with their
 # licences into dashboard/static/vendor/ (committed: the app serves them, a plant LAN has no CDN).

@@ -29,6 +29,7 @@ from pydantic import (
 from .alertconfig import AlertsConfig, EmailConfig
 from .durations import Duration
 from .errors import ConfigError, ProfileError
+from .i18n import check_currency, check_locale
 from .profile import DeviceProfile, available_profiles, load_profile, load_profile_file
 from .redact import redact_url
 from .yamlconf import load_yaml_model
@@ -42,8 +43,10 @@ __all__ = [
     "ENV_SMTP_USERNAME",
     "ENV_STORE_URL",
     "GatewayConfig",
+    "CurrencyCode",
     "Ident",
     "IngestConfig",
+    "LocaleName",
     "MeterConfig",
     "SiteConfig",
     "SiteInfo",
@@ -85,12 +88,19 @@ TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 """An IANA time-zone name (``America/Guatemala``), checked when the config is read."""
 
 
+LocaleName = Annotated[str, AfterValidator(check_locale)]
+"""A full locale (``es_GT``, ``es_MX``, ``es_CO``, ``pt_BR``, ``en``); a bare ``es`` is refused."""
+CurrencyCode = Annotated[str, AfterValidator(check_currency)]
+"""An ISO 4217 currency code (``GTQ``, ``USD``), checked against Babel's list."""
+
+
 class SiteInfo(_Model):
-    """Who and where the site is."""
+    """Who and where the site is, and the locale its reports, e-mails and dashboard default to."""
 
     id: Ident
     name: str = ""
     timezone: TimeZoneName = "UTC"
+    locale: LocaleName = "en"
 
 
 class TlsConfig(_Model):

@@ -15,13 +15,15 @@ from typing import Any
 import pandas as pd
 
 from plantmeter.errors import ConfigError, DataSufficiencyError
+from plantmeter.i18n import _, current_locale, format_date
 
 from .common import ReportContext
-from .document import Chart, Document, Section, Series, Table, fmt, jsonable
+from .document import Chart, Document, Section, Series, Table, fmt, jsonable, pct
 from .finance import simple_payback
 from .loan import annualised_note
-from .loan_doc import expected_text, verification_rows
+from .loan_doc import expected_text, status_text, verification_rows
 from .verify import Verification, Window
+from .words import term
 
 __all__ = ["audit_data_end", "audit_document", "audit_report"]
 
@@ -100,7 +102,7 @@ def audit_report(ctx: ReportContext, as_of: date) -> dict[str, Any]:
 
 def _unit(ver: Verification | None, meter: str) -> str:
     units = {ms.meter: ms.unit for ms in (ver.meters if ver is not None else [])}
-    return units.get(meter, "use")
+    return units.get(meter, _("use"))
 
 
 def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str) -> Document:
@@ -112,47 +114,49 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
         rows.append(
             [
                 o["id"],
-                o["level"],
-                o["implemented"],
-                f"{ver.status} (extrapolated)" if ver.extrapolated else ver.status,
+                term(o["level"]),
+                format_date(o["implemented"]),
+                status_text(ver.status, ver.extrapolated),
                 (fmt(d["annualised"].get(unit), 0, unit) + (" *" if d["annualised_note"] else ""))
                 if ver.has_number
                 else "—",
                 fmt(exp, 0, unit),
                 fmt(d["annualised_cost"], 0, currency),
                 fmt(o["expected_annual"]["cost"], 0, currency),
-                "—" if ver.completeness is None else f"{ver.completeness:.0%}",
+                pct(ver.completeness),
             ]
         )
     impl = Table(
         [
-            "option",
-            "level",
-            "implemented",
-            "status",
-            "verified / year",
-            "expected / year",
-            "verified cost / year",
-            "expected cost / year",
-            "data",
+            _("option"),
+            _("level"),
+            _("implemented"),
+            _("status"),
+            _("verified / year"),
+            _("expected / year"),
+            _("verified cost / year"),
+            _("expected cost / year"),
+            _("data"),
         ],
         rows,
-        "Implemented options: verified since implementation, annualised",
+        _("Implemented options: verified since implementation, annualised"),
     )
     prop = Table(
-        ["option", "title", "level", "investment", "expected / year", "payback"],
+        [_("option"), _("title"), _("level"), _("investment"), _("expected / year"), _("payback")],
         [
             [
                 p["option"]["id"],
                 p["option"]["title"],
-                p["option"]["level"],
+                term(p["option"]["level"]),
                 fmt(p["option"]["investment"], 0, currency),
                 expected_text(p["option"]["expected_annual"], currency),
-                "—" if p["payback_years"] is None else f"{p['payback_years']:.1f} years",
+                "—"
+                if p["payback_years"] is None
+                else _("{years} years").format(years=fmt(p["payback_years"], 1)),
             ]
             for p in r["proposed"]
         ],
-        "Options still proposed, by payback (zero-cost first)",
+        _("Options still proposed, by payback (zero-cost first)"),
     )
     charts = []
     vers_by_id = {d["option"]["id"]: d["verification"] for d in r["implemented"]}
@@ -160,30 +164,37 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
         imp = next(d["option"]["implemented"] for d in r["implemented"] if d["option"]["id"] == oid)
         charts.append(
             Chart(
-                f"{oid} on {m}: monthly use before and after implementation",
+                _("{option} on {meter}: monthly use before and after implementation").format(
+                    option=oid, meter=m
+                ),
                 list(use.index.tz_localize(None)),
                 [
-                    Series("actual", list(use)),
-                    Series("adjusted baseline (after)", list(base), "dashed"),
+                    Series(_("actual"), list(use)),
+                    Series(_("adjusted baseline (after)"), list(base), "dashed"),
                 ],
-                f"{_unit(vers_by_id.get(oid), m)} per month",
-                [(pd.Timestamp(imp), "implemented")],
+                _("{unit} per month").format(unit=_unit(vers_by_id.get(oid), m)),
+                [(pd.Timestamp(imp), term("implemented"))],
             )
         )
     vers = [d["verification"] for d in r["implemented"]]
     n_ok = sum(v.status == "on track" for v in vers)
     n_extra = sum(v.extrapolated for v in vers)
-    summary = (
-        f"{len(vers)} options implemented at {site}: {n_ok} on track, "
-        f"{sum(v.status == 'below promise' for v in vers)} below promise, "
-        f"{sum(v.status == 'insufficient data' for v in vers)} with insufficient data; "
-        f"{len(r['proposed'])} still proposed"
-        + (
-            f"; {n_extra} of the verified figures EXTRAPOLATED (drivers outside the baseline's "
-            "range)."
-            if n_extra
-            else "."
+    summary = _(
+        "{n} options implemented at {site}: {ok} on track, {below} below promise, {short} with "
+        "insufficient data; {proposed} still proposed"
+    ).format(
+        n=len(vers),
+        site=site,
+        ok=n_ok,
+        below=sum(v.status == "below promise" for v in vers),
+        short=sum(v.status == "insufficient data" for v in vers),
+        proposed=len(r["proposed"]),
+    ) + (
+        _("; {n} of the verified figures EXTRAPOLATED (drivers outside the baseline's range).").format(
+            n=n_extra
         )
+        if n_extra
+        else "."
     )
     caveats = sorted({c for v in vers for c in v.caveats})
     caveats += [
@@ -192,7 +203,7 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
         if d["annualised_note"]
     ]
     caveats += [
-        f"{v.option}: drivers outside the baseline's range — {n}"
+        _("{option}: drivers outside the baseline's range — {note}").format(option=v.option, note=n)
         for v in vers
         for n in v.driver_notes
     ]
@@ -212,21 +223,27 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
         "proposed": [{**p["option"], "payback_years": p["payback_years"]} for p in r["proposed"]],
     }
     return Document(
-        f"Cleaner-production option audit — {site} — data to {r['as_of'] - timedelta(days=1)}",
+        _("Cleaner-production option audit — {site} — data to {day}").format(
+            site=site, day=r["as_of"] - timedelta(days=1)
+        ),
         summary,
         meta,
         [
             Section(
-                "Implemented options",
+                _("Implemented options"),
                 [
-                    "Verified savings = adjusted baseline − actual on each option's meters since its "
-                    "implementation; ± is the 90 % interval. Expected figures are the plan's.",
+                    _(
+                        "Verified savings = adjusted baseline − actual on each option's meters "
+                        "since its implementation; ± is the 90 % interval. Expected figures are "
+                        "the plan's."
+                    ),
                     *caveats,
                 ],
                 [impl, verification_rows(vers, currency)],
             ),
-            Section("Options still proposed", [], [prop]),
-            Section("Before / after evidence", [], [], charts),
+            Section(_("Options still proposed"), [], [prop]),
+            Section(_("Before / after evidence"), [], [], charts),
         ],
         jsonable(data),
+        current_locale(),
     )

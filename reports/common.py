@@ -15,10 +15,11 @@ from typing import Any
 import pandas as pd
 
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import _
 from plantmeter.store import SeriesStore
 
 from .data import SiteData
-from .document import Document
+from .document import Document, fmt, pct
 from .load import LoadedPlan, PlanVersion
 from .plan import MVPlan
 from .verify import Verifier, Window, month_window
@@ -116,27 +117,39 @@ class ReportContext:
         v = self.verifier
         if not self.approved:
             return [
-                "UNAPPROVED baseline: the plan has no approval record, so every baseline is "
-                "refitted on the readings stored today and may change with the next import; run "
-                "`plantmeter plan approve` to pin it"
+                _(
+                    "UNAPPROVED baseline: the plan has no approval record, so every baseline is "
+                    "refitted on the readings stored today and may change with the next import; "
+                    "run `plantmeter plan approve` to pin it"
+                )
             ]
         out = []
         for meter in self.plan.baselines:
             pin = v.pins[meter]
             stats = pin.data["statistics"]
-            line = (
-                f"Baseline {meter}: {pin.model['summary']['type']} pinned by approval-record entry "
-                f"{pin.entry} ({pin.entry_kind}), fitted {pin.fitted_at} on "
-                f"{pin.data['readings']['count']:,} readings {pin.readings_digest}; CV(RMSE) "
-                f"{stats['cvrmse']:.1%}, NMBE {stats['nmbe']:.2%}, R² {stats['r2']:.3f}, "
-                f"n {stats['n']}, p {stats['p']}"
+            line = _(
+                "Baseline {meter}: {model} pinned by approval-record entry {entry} ({kind}), "
+                "fitted {fitted} on {count} readings {digest}; CV(RMSE) {cvrmse}, NMBE {nmbe}, "
+                "R² {r2}, n {n}, p {p}"
+            ).format(
+                meter=meter,
+                model=pin.model["summary"]["type"],
+                entry=pin.entry,
+                kind=pin.entry_kind,
+                fitted=pin.fitted_at,
+                count=fmt(pin.data["readings"]["count"]),
+                digest=pin.readings_digest,
+                cvrmse=pct(stats["cvrmse"], 1),
+                nmbe=pct(stats["nmbe"], 2),
+                r2=fmt(stats["r2"], 3),
+                n=stats["n"],
+                p=stats["p"],
             )
             change = v.changed.get(meter)
             if change:
-                line += (
-                    f". Baseline data changed since approval: {change.describe()}; the "
-                    "approved model is kept"
-                )
+                line += _(
+                    ". Baseline data changed since approval: {change}; the approved model is kept"
+                ).format(change=change.describe())
             out.append(line)
         for a in self.plan.adjustments:
             effects = ", ".join(
@@ -187,10 +200,16 @@ class ReportContext:
         return [
             self.version.describe(),
             *self.baseline_lines(),
-            f"Site {self.loaded.site.site.id} ({self.loaded.site.site.name}), time zone "
-            f"{self.data.tz}; baseline {self.plan.baseline.start} to {self.plan.baseline.end} "
-            "(end exclusive)",
-            f"Data window {window}; store {self.store_label}",
+            _(
+                "Site {site} ({name}), time zone {tz}; baseline {start} to {end} (end exclusive)"
+            ).format(
+                site=self.loaded.site.site.id,
+                name=self.loaded.site.site.name,
+                tz=self.data.tz,
+                start=self.plan.baseline.start,
+                end=self.plan.baseline.end,
+            ),
+            _("Data window {window}; store {store}").format(window=window, store=self.store_label),
             f"PlantMeter {software_version()}",
         ]
 

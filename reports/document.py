@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-__all__ = ["Chart", "Document", "Section", "Series", "Table", "fmt", "fmt_band", "jsonable"]
+from plantmeter.i18n import DEFAULT_LOCALE, format_number, format_percent
+
+__all__ = ["Chart", "Document", "Section", "Series", "Table", "fmt", "fmt_band", "jsonable", "pct"]
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,15 @@ class Document:
     meta: list[str]
     sections: list[Section]
     data: dict[str, Any]
+    locale: str = DEFAULT_LOCALE  # the texts' and figures' locale (the HTML's lang, the charts' dates)
 
 
 def fmt(x: float | None, digits: int = 0, unit: str = "") -> str:
-    """Thousands-separated number, '—' for missing."""
+    """Thousands-separated number in the current locale (``plantmeter.i18n.use_locale``), '—' for
+    missing: 1,234.5 in en and es_MX, 1.234,5 in es_CO and pt_BR."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
-    s = f"{x:,.{digits}f}"
-    return f"{s} {unit}".strip()
+    return format_number(x, digits, unit)
 
 
 def fmt_band(x: float | None, band: float | None, digits: int = 0, unit: str = "") -> str:
@@ -69,7 +72,12 @@ def fmt_band(x: float | None, band: float | None, digits: int = 0, unit: str = "
         return "—"
     if band is None:
         return fmt(x, digits, unit)
-    return f"{x:,.{digits}f} ± {band:,.{digits}f} {unit}".strip()
+    return f"{format_number(x, digits)} ± {format_number(band, digits)} {unit}".strip()
+
+
+def pct(x: float | None, digits: int = 0) -> str:
+    """A fraction as a percentage in the current locale, '—' for missing."""
+    return "—" if x is None else format_percent(x, digits)
 
 
 def jsonable(v: Any) -> Any:

@@ -9,10 +9,14 @@ meter, "computed", "partly computed (N %)" or "never computed", and in its text 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from plantmeter.i18n import _
 from plantmeter.store import Flag, FlagRun
+
+from .document import pct
 
 __all__ = ["FLAGS_COMMAND", "coverage", "flag_entries", "flag_lines", "flag_status"]
 
@@ -20,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 FLAGS_COMMAND = "plantmeter flags --plan PLAN.yaml"
 COMPUTED = "computed"
+_PARTLY = re.compile(r"partly computed \((\d+)% of the period\)")
 NEVER = "never computed"
 
 
@@ -81,9 +86,31 @@ def flag_lines(lines: list[str], status: Mapping[str, str], nothing: str) -> lis
     """
     never = [m for m, s in status.items() if s != COMPUTED]
     if not status or len(never) == len(status) and all(s == NEVER for s in status.values()):
-        return [*lines, f"Flags never computed for this period: run `{FLAGS_COMMAND}`."]
-    notes = [f"{m}: flags {status[m]} (run `{FLAGS_COMMAND}`)" for m in never]
+        return [
+            *lines,
+            _("Flags never computed for this period: run `{command}`.").format(command=FLAGS_COMMAND),
+        ]
+    notes = [
+        _("{meter}: flags {status} (run `{command}`)").format(
+            meter=m, status=_status_text(status[m]), command=FLAGS_COMMAND
+        )
+        for m in never
+    ]
     if not lines:
-        shown = nothing + (" where flags were computed." if never else " (flags computed for every meter).")
+        shown = nothing + (
+            _(" where flags were computed.") if never else _(" (flags computed for every meter).")
+        )
         return [shown, *notes]
     return [*lines, *notes]
+
+
+def _status_text(status: str) -> str:
+    """A flag status (English in the JSON) in the report's language."""
+    if status == COMPUTED:
+        return _("computed")
+    if status == NEVER:
+        return _("never computed")
+    m = _PARTLY.fullmatch(status)
+    if m:
+        return _("partly computed ({share} of the period)").format(share=pct(int(m[1]) / 100))
+    return status

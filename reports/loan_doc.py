@@ -7,18 +7,47 @@ import logging
 
 import pandas as pd
 
-from .document import Chart, Document, Section, Series, Table, fmt, fmt_band, jsonable
+from plantmeter.i18n import _, current_locale, format_date
+
+from .document import Chart, Document, Section, Series, Table, fmt, fmt_band, jsonable, pct
 from .flagstatus import flag_lines
 from .loan import LoanReport, MonthRow
-from .verify import Verification
+from .verify import Verification, Window
+from .words import term
 
-__all__ = ["expected_text", "loan_document", "verification_rows"]
+__all__ = ["expected_text", "loan_document", "status_text", "verification_rows", "window_label"]
 
 logger = logging.getLogger(__name__)
 
 
 def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.0%}"
+    return pct(x)
+
+
+def window_label(w: Window) -> str:
+    """A verified period as the reader's locale says it: 'Nov 2025', 'Q4 2025 to date'."""
+    if w.kind == "month":
+        return w.label  # YYYY-MM, as --period takes it
+    if w.kind == "quarter":
+        return _("Q{quarter} {year} to date").format(
+            quarter=(w.start.month + 2) // 3, year=w.start.year
+        )
+    if w.kind == "ytd":
+        return _("{year} to date").format(year=w.start.year)
+    if w.kind == "since":
+        return _("since {date}").format(date=format_date(w.start))
+    return w.label
+
+
+def status_text(status: str, extrapolated: bool) -> str:
+    """A verification status in the report's language, '(extrapolated)' when it is."""
+    if extrapolated:
+        return _("{status} (extrapolated)").format(status=term(status))
+    return term(status)
+
+
+def _g14(ok: bool | None) -> str:
+    return "—" if ok is None else (_("pass") if ok else _("FAIL"))
 
 
 def verification_rows(vs: list[Verification], currency: str) -> Table:
@@ -28,8 +57,8 @@ def verification_rows(vs: list[Verification], currency: str) -> Table:
         rows.append(
             [
                 x.option,
-                x.window.label,
-                f"{x.status} (extrapolated)" if x.extrapolated else x.status,
+                window_label(x.window),
+                status_text(x.status, x.extrapolated),
                 fmt_band(x.savings.get(unit), x.band_90.get(unit), 0, unit)
                 if x.has_number
                 else "—",
@@ -38,22 +67,22 @@ def verification_rows(vs: list[Verification], currency: str) -> Table:
                 if x.has_number and x.co2_kg is not None
                 else "—",
                 _pct(x.completeness),
-                "—" if x.g14_pass is None else ("pass" if x.g14_pass else "FAIL"),
+                _g14(x.g14_pass),
             ]
         )
     return Table(
         [
-            "option",
-            "period",
-            "status",
-            "verified savings (90 %)",
-            "cost savings",
+            _("option"),
+            _("period"),
+            _("status"),
+            _("verified savings (90 %)"),
+            _("cost savings"),
             "CO2e",
-            "data",
+            _("data"),
             "G14",
         ],
         rows,
-        "Verified savings by period",
+        _("Verified savings by period"),
     )
 
 
@@ -68,9 +97,12 @@ def _why(r: LoanReport, kind: str) -> str:
     reporting days (refrigeration)'."""
     parts = sorted(
         {
-            f"{d['data']['driver']} outside the baseline range in "
-            f"{d['data']['share_outside']:.0%} of reporting {d['data']['interval_unit']} "
-            f"({ms.meter})"
+            _("{driver} outside the baseline range in {share} of reporting {intervals} ({meter})").format(
+                driver=d["data"]["driver"],
+                share=pct(d["data"]["share_outside"]),
+                intervals=term(d["data"]["interval_unit"]),
+                meter=ms.meter,
+            )
             for x in r.verifications
             if x.window.kind == kind and x.extrapolated
             for ms in x.meters
@@ -78,36 +110,46 @@ def _why(r: LoanReport, kind: str) -> str:
             if d["data"]["extrapolated"]
         }
     )
-    return "; ".join(parts) or "drivers outside the baseline's range"
+    return "; ".join(parts) or _("drivers outside the baseline's range")
 
 
 def _summary(r: LoanReport, cur: str) -> str:
     last = r.rows[-1] if r.rows else None
+    month = r.month  # the period as --period takes it (YYYY-MM reads the same in every locale)
     if last is None or last.verified is None:
         comp = _pct(last.completeness) if last else "—"
-        return (
-            f"{r.month}: insufficient data to verify the savings of loan {r.loan['id']} "
-            f"(data completeness {comp}); no savings figure is given."
-        )
-    s = (
-        f"{r.month}: verified savings of USD-equivalent {fmt(last.verified, 0)} ± "
-        f"{fmt(last.band_90, 0)} {cur}"
-    ).replace("USD-equivalent ", "")
+        return _(
+            "{month}: insufficient data to verify the savings of loan {loan} "
+            "(data completeness {completeness}); no savings figure is given."
+        ).format(month=month, loan=r.loan["id"], completeness=comp)
+    s = _("{month}: verified savings of {amount} ± {band} {currency}").format(
+        month=month, amount=fmt(last.verified, 0), band=fmt(last.band_90, 0), currency=cur
+    )
     if last.debt_service:
-        s += f" cover {_pct(last.coverage)} of this month's repayment of {fmt(last.debt_service, 2)} {cur}"
+        s += _(" cover {coverage} of this month's repayment of {amount} {currency}").format(
+            coverage=_pct(last.coverage), amount=fmt(last.debt_service, 2), currency=cur
+        )
     else:
-        s += " (no repayment due this month)"
+        s += _(" (no repayment due this month)")
     if last.extrapolated:
-        s += f" (EXTRAPOLATED: {_why(r, 'month')})"
-    s += (
-        f"; since implementation {fmt(last.cum_verified, 0)} ± {fmt(last.cum_band_90, 0)} {cur} "
-        f"verified against {fmt(last.cum_promised, 0)} {cur} promised ({last.status})"
+        s += _(" (EXTRAPOLATED: {why})").format(why=_why(r, "month"))
+    s += _(
+        "; since implementation {amount} ± {band} {currency} verified against {promised} "
+        "{currency} promised ({status})"
+    ).format(
+        amount=fmt(last.cum_verified, 0),
+        band=fmt(last.cum_band_90, 0),
+        currency=cur,
+        promised=fmt(last.cum_promised, 0),
+        status=term(last.status),
     )
     if last.cum_extrapolated and not last.extrapolated:
-        s += f" (EXTRAPOLATED: {_why(r, 'since')})"
+        s += _(" (EXTRAPOLATED: {why})").format(why=_why(r, "since"))
     open_ = [c for c in r.covenants if c.result == "not determinable"]
     if open_:
-        s += f"; {len(open_)} of {len(r.covenants)} covenants not determinable on extrapolated figures"
+        s += _("; {n} of {total} covenants not determinable on extrapolated figures").format(
+            n=len(open_), total=len(r.covenants)
+        )
     return s + "."
 
 
@@ -124,7 +166,7 @@ def _cumulative_chart(r: LoanReport, cur: str, lines: list[tuple[object, str]]) 
     """Running totals drawn where they are true: at each month's end (the first point is
     zero at the start of the first month), so no saving appears before commissioning."""
     if not r.rows:
-        return Chart("Cumulative verified cost savings vs cumulative debt service", [], [], cur)
+        return Chart(_("Cumulative verified cost savings vs cumulative debt service"), [], [], cur)
     first = pd.Timestamp(r.rows[0].month + "-01")
     x = [first] + [pd.Timestamp(m.month + "-01") + pd.offsets.MonthBegin(1) for m in r.rows]
 
@@ -133,11 +175,11 @@ def _cumulative_chart(r: LoanReport, cur: str, lines: list[tuple[object, str]]) 
 
     rows = r.rows
     return Chart(
-        "Cumulative verified cost savings vs cumulative debt service (totals at month end)",
+        _("Cumulative verified cost savings vs cumulative debt service (totals at month end)"),
         x,
         [
             Series(
-                "verified savings",
+                _("verified savings"),
                 run([0.0 if m.status == "not implemented" else m.cum_verified for m in rows]),
                 "line",
                 (
@@ -145,8 +187,8 @@ def _cumulative_chart(r: LoanReport, cur: str, lines: list[tuple[object, str]]) 
                     [0.0, *(_edge(m, 1) for m in rows)],
                 ),
             ),
-            Series("promised savings", run([m.cum_promised for m in rows]), "dashed"),
-            Series("debt service", run([m.cum_debt_service for m in rows]), "line"),
+            Series(_("promised savings"), run([m.cum_promised for m in rows]), "dashed"),
+            Series(_("debt service"), run([m.cum_debt_service for m in rows]), "line"),
         ],
         cur,
         lines,
@@ -156,47 +198,64 @@ def _cumulative_chart(r: LoanReport, cur: str, lines: list[tuple[object, str]]) 
 def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
     ln, cur = r.loan, currency
     opts = Table(
-        ["option", "title", "level", "status", "implemented", "investment", "expected / year"],
+        [
+            _("option"),
+            _("title"),
+            _("level"),
+            _("status"),
+            _("implemented"),
+            _("investment"),
+            _("expected / year"),
+        ],
         [
             [
                 o["id"],
                 o["title"],
-                o["level"],
-                o["status"],
-                o["implemented"] or "—",
+                term(o["level"]),
+                term(o["status"]),
+                format_date(o["implemented"]) if o["implemented"] else "—",
                 fmt(o["investment"], 0, cur),
                 expected_text(o["expected_annual"], cur),
             ]
             for o in r.options
         ],
-        "Financed options",
+        _("Financed options"),
     )
-    terms = (
-        f"Lender {ln['lender']}; borrower {ln['borrower']}; principal {fmt(ln['principal'], 0)} "
-        f"{ln['currency']} at {ln['annual_rate']:.2%} a year over {ln['term_months']} months, "
-        f"{ln['schedule']} repayment, disbursed {ln['disbursement']}; promised savings "
-        f"{fmt(ln['promised_annual_savings'], 0)} {cur} a year."
+    terms = _(
+        "Lender {lender}; borrower {borrower}; principal {principal} {currency} at {rate} a year "
+        "over {months} months, {schedule} repayment, disbursed {disbursed}; promised savings "
+        "{promised} {currency} a year."
+    ).format(
+        lender=ln["lender"],
+        borrower=ln["borrower"],
+        principal=fmt(ln["principal"], 0),
+        currency=ln["currency"],
+        rate=pct(ln["annual_rate"], 2),
+        months=ln["term_months"],
+        schedule=term(ln["schedule"]),
+        disbursed=format_date(ln["disbursement"]),
+        promised=fmt(ln["promised_annual_savings"], 0),
     )
     monthly = Table(
         [
-            "month",
-            "promised",
-            "verified (90 %)",
-            "status",
-            "data",
-            "debt service",
-            "coverage",
-            "cum. promised",
-            "cum. verified (90 %)",
-            "cum. debt service",
-            "cum. coverage",
+            _("month"),
+            _("promised"),
+            _("verified (90 %)"),
+            _("status"),
+            _("data"),
+            _("debt service"),
+            _("coverage"),
+            _("cum. promised"),
+            _("cum. verified (90 %)"),
+            _("cum. debt service"),
+            _("cum. coverage"),
         ],
         [
             [
                 m.month,
                 fmt(m.promised, 0),
                 fmt_band(m.verified, m.band_90, 0),
-                f"{m.status} (extrapolated)" if m.extrapolated else m.status,
+                status_text(m.status, m.extrapolated),
                 _pct(m.completeness),
                 fmt(m.debt_service, 2),
                 _pct(m.coverage),
@@ -207,48 +266,66 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
             ]
             for m in r.rows
         ],
-        f"Promised vs verified cost savings ({cur})",
+        _("Promised vs verified cost savings ({currency})").format(currency=cur),
     )
     f = r.financials
     fin = Table(
-        ["basis", "annual savings", "simple payback", "NPV", "IRR"],
+        [_("basis"), _("annual savings"), _("simple payback"), _("NPV"), _("IRR")],
         [
             [
-                k,
+                term(k),
                 fmt(f[f"annual_{k}_savings"], 0, cur)
                 + (" *" if k == "verified" and f.get("annualised_note") else ""),
-                "—" if f[f"payback_years_{k}"] is None else f"{f[f'payback_years_{k}']:.1f} years",
+                "—"
+                if f[f"payback_years_{k}"] is None
+                else _("{years} years").format(years=fmt(f[f"payback_years_{k}"], 1)),
                 fmt(f[f"npv_{k}"], 0, cur),
                 _pct(f[f"irr_{k}"]),
             ]
             for k in ("verified", "promised")
         ],
-        f"Investment {fmt(f['investment'], 0, cur)}, {f['lifetime_years']:g} years, discount rate "
-        f"{f['discount_rate']:.0%}"
+        _("Investment {investment}, {years} years, discount rate {rate}").format(
+            investment=fmt(f["investment"], 0, cur),
+            years=fmt(f["lifetime_years"], 0 if float(f["lifetime_years"]).is_integer() else 1),
+            rate=pct(f["discount_rate"]),
+        )
         + (f"; * {f['annualised_note']}" if f.get("annualised_note") else ""),
     )
     covs = Table(
-        ["covenant", "basis", "result", "evidence"],
-        [[c.description or c.type, c.basis, c.result.upper(), c.evidence] for c in r.covenants],
-        "Performance covenants (90 % interval against the threshold)",
+        [_("covenant"), _("basis"), _("result"), _("evidence")],
+        [
+            [c.description or c.type, term(c.basis), term(c.result).upper(), c.evidence]
+            for c in r.covenants
+        ],
+        _("Performance covenants (90 % interval against the threshold)"),
     )
     quality = Table(
-        ["option", "meter", "measurement", "model", "R²", "CV(RMSE)", "NMBE", "G14", "data"],
+        [
+            _("option"),
+            _("meter"),
+            _("measurement"),
+            _("model"),
+            "R²",
+            "CV(RMSE)",
+            "NMBE",
+            "G14",
+            _("data"),
+        ],
         [
             [
                 q["option"],
                 q["meter"],
-                q["measurement"],
+                term(q["measurement"]),
                 q["type"],
-                f"{q['r2']:.3f}",
-                f"{q['cvrmse']:.1%}",
-                f"{q['nmbe']:.2%}",
-                "pass" if q["g14_pass"] else "FAIL",
+                fmt(q["r2"], 3),
+                pct(q["cvrmse"], 1),
+                pct(q["nmbe"], 2),
+                _g14(q["g14_pass"]),
                 _pct(q["completeness"]),
             ]
             for q in r.quality
         ],
-        "Baseline models (fitted on the baseline period)",
+        _("Baseline models (fitted on the baseline period)"),
     )
     anomalies = flag_lines(
         [
@@ -257,10 +334,13 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
             for a in r.anomalies[:15]
         ],
         r.flags_computed,
-        "No anomaly flags on the option meters in this month",
+        _("No anomaly flags on the option meters in this month"),
     )
     caveats = sorted({c for x in r.verifications for c in x.caveats})
-    lines = [(pd.Timestamp(d), f"{o} implemented") for o, d in r.implemented.items()]
+    lines = [
+        (pd.Timestamp(d), _("{option} implemented").format(option=o))
+        for o, d in r.implemented.items()
+    ]
     charts = [_cumulative_chart(r, cur, lines)]
     units = {ms.meter: ms.unit for x in r.verifications for ms in x.meters}
     for meter, t in r.traces.items():
@@ -268,62 +348,78 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
         unit = units.get(meter, "")
         charts.append(
             Chart(
-                f"{meter}: adjusted baseline vs actual, per month",
+                _("{meter}: adjusted baseline vs actual, per month").format(meter=meter),
                 list(monthly_t.index.tz_localize(None)),
                 [
-                    Series("adjusted baseline", list(monthly_t["adjusted_baseline"]), "dashed"),
-                    Series("actual", list(monthly_t["observed"])),
+                    Series(_("adjusted baseline"), list(monthly_t["adjusted_baseline"]), "dashed"),
+                    Series(_("actual"), list(monthly_t["observed"])),
                 ],
-                f"{unit} per month",
+                _("{unit} per month").format(unit=unit),
                 lines,
             )
         )
         charts.append(
             Chart(
-                f"{meter}: CUSUM of savings (adjusted baseline − actual)",
+                _("{meter}: CUSUM of savings (adjusted baseline − actual)").format(meter=meter),
                 list(t.index.tz_localize(None)),
-                [Series("cumulative savings", list(t["cumulative_savings"]))],
-                f"cumulative savings, {unit}",
+                [Series(_("cumulative savings"), list(t["cumulative_savings"]))],
+                _("cumulative savings, {unit}").format(unit=unit),
                 lines,
             )
         )
     sections = [
-        Section("Loan and options", [terms], [opts]),
+        Section(_("Loan and options"), [terms], [opts]),
         Section(
-            "Promised vs verified savings",
+            _("Promised vs verified savings"),
             [
-                "Verified savings = adjusted baseline − actual use on the options' meters, valued at the "
-                "plan's tariffs; ± is the 90 % interval (ASHRAE Guideline 14 fractional savings "
-                "uncertainty). A month with too little data shows no figure, only its completeness. "
-                "Promised savings are pro rata by day from implementation.",
+                _(
+                    "Verified savings = adjusted baseline − actual use on the options' meters, "
+                    "valued at the plan's tariffs; ± is the 90 % interval (ASHRAE Guideline 14 "
+                    "fractional savings uncertainty). A month with too little data shows no "
+                    "figure, only its completeness. Promised savings are pro rata by day from "
+                    "implementation."
+                ),
                 *caveats,
-                *(f"Drivers outside the baseline's range — {n}" for n in r.extrapolation),
+                *(
+                    _("Drivers outside the baseline's range — {note}").format(note=n)
+                    for n in r.extrapolation
+                ),
             ],
             [monthly, verification_rows(r.verifications, cur)],
             charts[:1],
         ),
         Section(
-            "Covenants",
+            _("Covenants"),
             [
-                "MET / NOT MET: the whole 90 % interval clears / misses the threshold; "
-                "INCONCLUSIVE: the interval straddles it; NOT YET DETERMINABLE: no verified "
-                "figure yet; NOT DETERMINABLE: the figure is extrapolated."
+                _(
+                    "MET / NOT MET: the whole 90 % interval clears / misses the threshold; "
+                    "INCONCLUSIVE: the interval straddles it; NOT YET DETERMINABLE: no verified "
+                    "figure yet; NOT DETERMINABLE: the figure is extrapolated."
+                )
             ],
             [covs],
         ),
         Section(
-            "Return on verified savings",
+            _("Return on verified savings"),
             [
-                f"GHG avoided: {fmt(r.ghg['month_kg'] / 1000, 2)} t CO2e in {r.month}, "
-                f"{fmt(r.ghg['since_kg'] / 1000, 2)} t since implementation.",
+                _(
+                    "GHG avoided: {month_t} t CO2e in {month}, {since_t} t since implementation."
+                ).format(
+                    month_t=fmt(r.ghg["month_kg"] / 1000, 2),
+                    month=r.month,
+                    since_t=fmt(r.ghg["since_kg"] / 1000, 2),
+                ),
                 *(
-                    [f"Verified annual savings are {f['annualised_note']}."]
+                    [_("Verified annual savings are {note}.").format(note=f["annualised_note"])]
                     if f.get("annualised_note")
                     else []
                 ),
                 *(
                     [
-                        "The verified figures are EXTRAPOLATED (drivers outside the baseline's range)."
+                        _(
+                            "The verified figures are EXTRAPOLATED (drivers outside the baseline's "
+                            "range)."
+                        )
                     ]
                     if f.get("extrapolated")
                     else []
@@ -331,13 +427,16 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
             ],
             [fin],
         ),
-        Section("Data quality and anomalies", anomalies, [quality]),
-        Section("Evidence", [], [], charts[1:]),
+        Section(_("Data quality and anomalies"), anomalies, [quality]),
+        Section(_("Evidence"), [], [], charts[1:]),
     ]
     return Document(
-        f"Loan monitoring report — {ln['id']} — {r.month}",
+        _("Loan monitoring report — {loan} — {month}").format(
+            loan=ln["id"], month=r.month
+        ),
         _summary(r, cur),
         meta,
         sections,
         jsonable({"report": "loan", **r.to_dict()}),
+        current_locale(),
     )

@@ -26,7 +26,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from plantmeter.config import Ident, SiteConfig
+from plantmeter.config import CurrencyCode, Ident, SiteConfig
 
 __all__ = [
     "AdjustmentEffect",
@@ -234,7 +234,9 @@ class LoanSpec(_Model):
     lender: str
     borrower: str = Field(description="the site id of the borrower")
     principal: float = Field(gt=0)
-    currency: str = "USD"
+    currency: CurrencyCode = Field(
+        default="USD", description="ISO 4217; the loan is reported in it (the plan's currency)"
+    )
     annual_rate: float = Field(ge=0, lt=1, description="nominal annual rate, 0.08 = 8 %")
     term_months: int = Field(ge=1, le=600)
     disbursement: date
@@ -334,7 +336,9 @@ class MVPlan(_Model):
     id: Ident
     version: int = Field(default=1, ge=1)
     site_config: Path = Field(description="the site YAML, relative to this plan")
-    currency: str = "USD"
+    currency: CurrencyCode = Field(
+        default="USD", description="ISO 4217: the tariffs' prices, investments and savings"
+    )
     discount_rate: float = Field(default=0.08, ge=0, lt=1)
     min_completeness: float = Field(default=0.9, gt=0, le=1)
     baseline: Period
@@ -407,6 +411,13 @@ class MVPlan(_Model):
                         f"loans[{i}].options[{j}]: {oid!r} is not an option of this plan; use one of "
                         f"{', '.join(opt_ids)}"
                     )
+            if ln.currency != self.currency:
+                raise ValueError(
+                    f"loans[{i}].currency: loan {ln.id!r} is in {ln.currency} but the plan's tariffs, "
+                    f"investments and savings are in {self.currency}, and PlantMeter converts no "
+                    f"currency; set the plan's currency: {ln.currency} (with its tariffs' prices in "
+                    f"{ln.currency}) or the loan's currency: {self.currency}"
+                )
             if site is not None and ln.borrower != site.site.id:
                 raise ValueError(
                     f"loans[{i}].borrower: {ln.borrower!r} is not this plan's site "

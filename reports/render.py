@@ -22,6 +22,8 @@ import matplotlib.dates as mdates
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from plantmeter.i18n import _, use_locale
+
 from .document import Chart, Document, Table
 
 __all__ = ["draw_chart", "to_html", "to_json", "to_pdf", "write"]
@@ -49,7 +51,7 @@ def draw_chart(ax: Any, chart: Chart) -> None:
     x = chart.x
     ax.set_title(chart.title, fontsize=9, loc="left")
     if not x:  # never an empty axis at 1970: say there is nothing to draw
-        ax.text(0.5, 0.5, "no data in this period", ha="center", va="center", color="#777")
+        ax.text(0.5, 0.5, _("no data in this period"), ha="center", va="center", color="#777")
         ax.set_xticks([])
         ax.set_yticks([])
         return
@@ -74,7 +76,13 @@ def draw_chart(ax: Any, chart: Chart) -> None:
             ax.plot(x, vals, color=c, label=s.name, lw=1.2, ls="--" if s.style == "dashed" else "-")
         if s.band is not None:
             ax.fill_between(
-                x, s.band[0], s.band[1], color=c, alpha=0.2, lw=0, label=f"{s.name}: 90 % interval"
+                x,
+                s.band[0],
+                s.band[1],
+                color=c,
+                alpha=0.2,
+                lw=0,
+                label=_("{series}: 90 % interval").format(series=s.name),
             )
     for xv, label in chart.vlines:
         ax.axvline(xv, color="#555", lw=0.8, ls=":")
@@ -131,9 +139,15 @@ caption{text-align:left;font-weight:bold;padding:.3em 0}svg{max-width:100%;heigh
 
 
 def to_html(doc: Document) -> str:
-    """A self-contained HTML page (inline CSS and SVG, no network)."""
+    """A self-contained HTML page (inline CSS and SVG, no network), in the document's locale."""
+    with use_locale(doc.locale):
+        return _to_html(doc)
+
+
+def _to_html(doc: Document) -> str:
+    lang = doc.locale.replace("_", "-")
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<!DOCTYPE html><html lang='{html.escape(lang)}'><head><meta charset='utf-8'>",
         f"<title>{html.escape(doc.title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html.escape(doc.title)}</h1>",
         "".join(f"<div class='meta'>{html.escape(m)}</div>" for m in doc.meta),
@@ -171,7 +185,7 @@ class _Pages:
         self.fig.text(
             MARGIN / PAGE[0],
             0.3 / PAGE[1],
-            f"{self.title} — page {self.n}",
+            _("{title} — page {n}").format(title=self.title, n=self.n),
             fontsize=6.5,
             color="#777",
         )
@@ -303,6 +317,7 @@ def _column_widths(rows: list[list[str]]) -> list[float]:
 def to_pdf(doc: Document, path: Path) -> int:
     """Write the PDF; returns the number of pages."""
     with (
+        use_locale(doc.locale),
         _RC_LOCK,
         matplotlib.rc_context(RC),
         PdfPages(path, metadata={"Title": doc.title, "CreationDate": None}) as pdf,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import _, use_locale
 from plantmeter.store import SeriesStore
 from reports.audit import audit_data_end, audit_document, audit_report
 from reports.common import check_in_plan, check_output, parse_period, stamp_approval
@@ -76,6 +77,10 @@ def _period(period: str | date | Window) -> Window:
     return month_window(period) if isinstance(period, date) else parse_period(period)
 
 
+def _window(start: date, end: date) -> str:
+    return _("{start} to {end} (exclusive)").format(start=start, end=end)
+
+
 def report_document(
     kind: Kind,
     loaded: LoadedPlan,
@@ -83,8 +88,22 @@ def report_document(
     period: str | date | Window | None = None,
     *,
     loan_id: str | None = None,
+    locale: str | None = None,
 ) -> ReportDocument:
-    """Build the ``kind`` report of the plan over ``store`` (see the module for the defaults)."""
+    """Build the ``kind`` report of the plan over ``store`` (see the module for the defaults),
+    its texts and figures in ``locale`` (default: the site's ``site.locale``; JSON keys and the
+    unformatted figures stay as they are)."""
+    with use_locale(locale or loaded.site.site.locale):
+        return _build(kind, loaded, store, period, loan_id)
+
+
+def _build(
+    kind: Kind,
+    loaded: LoadedPlan,
+    store: SeriesStore,
+    period: str | date | Window | None,
+    loan_id: str | None,
+) -> ReportDocument:
     if kind == "loan":
         if loan_id is None or period is None:
             raise ConfigError("a loan report needs the loan id and a month (YYYY-MM)")
@@ -96,7 +115,7 @@ def report_document(
             check_in_plan(w, ctx.plan)
             doc = loan_document(
                 loan_report(ctx, loan_id, w.start),
-                ctx.meta(f"{ctx.plan.baseline.start} to {w.end} (exclusive)"),
+                ctx.meta(_window(ctx.plan.baseline.start, w.end)),
                 ctx.plan.loan(loan_id).currency,
             )
             stamp_approval(doc, ctx)
@@ -117,7 +136,7 @@ def report_document(
             end = month.end if month is not None else audit_data_end(ctx)
             doc = audit_document(
                 audit_report(ctx, end),
-                ctx.meta(f"{ctx.plan.baseline.start} to {end} (exclusive)"),
+                ctx.meta(_window(ctx.plan.baseline.start, end)),
                 ctx.plan.currency,
                 loaded.site.site.id,
             )
@@ -134,7 +153,7 @@ def report_document(
             check_in_plan(w, ctx.plan)
             doc = consumption_document(
                 consumption_report(ctx, w),
-                ctx.meta(f"{w.start} to {w.end} (exclusive)"),
+                ctx.meta(_window(w.start, w.end)),
                 ctx.plan.currency,
                 loaded.site.site.id,
             )

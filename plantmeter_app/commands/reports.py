@@ -33,6 +33,7 @@ def _report(
     from services import check_output, report_document, write
 
     check_output(args.out)  # before anything is read
+    locale = _lang(args.lang)
     loaded = load_plan(args.plan)
     site = getattr(args, "site", None)
     if site is not None and loaded.site.site.id != site:
@@ -40,10 +41,23 @@ def _report(
 
         raise ConfigError(f"plan {args.plan} is for site {loaded.site.site.id!r}, not {site!r}")
     with plan_store(loaded) as store:
-        built = report_document(kind, loaded, store, period, loan_id=loan_id)
+        built = report_document(kind, loaded, store, period, loan_id=loan_id, locale=locale)
     print(built.summary)
     write(built.document, args.out)
     return 0
+
+
+def _lang(value: str | None) -> str | None:
+    """``--lang`` as a full locale (es_GT, pt_BR, en), or a ConfigError naming the fix."""
+    if value is None:
+        return None
+    from plantmeter.errors import ConfigError
+    from plantmeter.i18n import check_locale
+
+    try:
+        return check_locale(value)
+    except ValueError as exc:
+        raise ConfigError(f"--lang {value}: {exc}") from None
 
 
 def _loan(args: argparse.Namespace) -> int:
@@ -122,6 +136,10 @@ def register(subparsers: Any) -> None:
         "report", help="M&V reports: loan monitoring, option audit, consumption"
     )
     sub = p.add_subparsers(dest="report", metavar="REPORT", required=True)
+    lang_help = (
+        "language and number format: es_GT, es_MX, es_CO, pt_BR, en (default: the site's "
+        "site.locale)"
+    )
     out_help = "output file: .pdf, .html (.htm) or .json, chosen by the extension"
     loan = sub.add_parser("loan", help="loan monitoring report for one month")
     loan.add_argument("loan_id")
@@ -130,17 +148,20 @@ def register(subparsers: Any) -> None:
         "--period", required=True, help="YYYY-MM, a month within the loan term and the plan"
     )
     loan.add_argument("--out", required=True, help=out_help)
+    loan.add_argument("--lang", help=lang_help)
     loan.set_defaults(func=_loan)
     audit = sub.add_parser("audit", help="cleaner-production option audit")
     audit.add_argument("site", help="site id (checked against the plan's site config)")
     audit.add_argument("--plan", required=True)
     audit.add_argument("--period", help="audit up to the end of YYYY-MM (default: the data's end)")
     audit.add_argument("--out", required=True, help=out_help)
+    audit.add_argument("--lang", help=lang_help)
     audit.set_defaults(func=_audit)
     cons = sub.add_parser("consumption", help="consumption report for a week or a month")
     cons.add_argument("--plan", required=True)
     cons.add_argument("--period", required=True, help="YYYY-MM or YYYY-Www (ISO week)")
     cons.add_argument("--out", required=True, help=out_help)
+    cons.add_argument("--lang", help=lang_help)
     cons.set_defaults(func=_consumption)
     plan = sub.add_parser("plan", help="validate a plan; print its version and digest")
     plan.add_argument("plan")
