@@ -33,6 +33,16 @@ def test_example_site_loads() -> None:
         assert config.profile_for(meter)
 
 
+def test_site_locale_is_a_full_locale(tmp_path: Path) -> None:
+    assert load_site(write(tmp_path, GOOD), environ={}).site.locale == "en"  # the default
+    for given, kept in (("es_GT", "es_GT"), ("es-MX", "es_MX"), ("pt_BR", "pt_BR"), ("en", "en")):
+        site = load_site(
+            write(tmp_path, GOOD.replace("timezone: UTC", f"timezone: UTC, locale: {given}")),
+            environ={},
+        )
+        assert site.site.locale == kept
+
+
 def test_durations() -> None:
     assert (
         parse_duration("10s") == 10
@@ -78,6 +88,18 @@ def test_environment_overrides(tmp_path: Path) -> None:
         (
             ("timezone: UTC", "timezone: Mars/Olympus"),
             r"site.yaml:1: site.timezone: unknown time zone",
+        ),
+        (  # a bare language decides no decimal mark (Mexico 1,234.5, Colombia 1.234,5)
+            ("timezone: UTC", "timezone: UTC, locale: es"),
+            r"site.yaml:1: site.locale: locale 'es' names no country.*use es_GT, es_MX, es_CO, pt_BR",
+        ),
+        (
+            ("timezone: UTC", "timezone: UTC, locale: xx_YY"),
+            r"site.locale: unknown locale 'xx_YY'; use a language and country such as es_GT",
+        ),
+        (
+            ("timezone: UTC", "timezone: UTC, locale: de_DE"),
+            r"site.locale: locale 'de_DE': PlantMeter speaks English, Spanish and Portuguese",
         ),
     ],
 )
@@ -154,7 +176,9 @@ def test_cli_reports_a_bad_site_in_one_line_and_exits_2(tmp_path: Path) -> None:
         ("ingest: {group: 'a/b'}", "ingest.group"),
     ],
 )
-def test_ids_that_go_into_mqtt_topics_are_validated(tmp_path: Path, change: str, field: str) -> None:
+def test_ids_that_go_into_mqtt_topics_are_validated(
+    tmp_path: Path, change: str, field: str
+) -> None:
     # a space, '/', '#' or '+' in a topic id would make every reading refused downstream
     with pytest.raises(ConfigError, match=rf"{field}: String should match pattern"):
         load_site(write(tmp_path, GOOD + change + "\n"), environ={})
@@ -173,7 +197,13 @@ def test_environment_override_errors_name_the_variable_and_hide_the_secret(
     assert "PLANTMETER_STORE_URL" in str(err.value) and "hunter2" not in str(err.value)
     assert "influxd://ops:***@db:8086/plant" in str(err.value)
     with pytest.raises(ConfigError, match="PLANTMETER_BROKER_URL") as err:
-        load_site(site, environ={"PLANTMETER_BROKER_URL": "mqtp://u:s3cret@h", "PLANTMETER_BROKER_PASSWORD": "pw"})
+        load_site(
+            site,
+            environ={
+                "PLANTMETER_BROKER_URL": "mqtp://u:s3cret@h",
+                "PLANTMETER_BROKER_PASSWORD": "pw",
+            },
+        )
     assert "s3cret" not in str(err.value) and "'pw'" not in str(err.value)
 
 

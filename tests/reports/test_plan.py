@@ -106,6 +106,47 @@ def test_loan_linked_to_no_option(tmp_path: Path) -> None:
     assert "list the option ids it finances (one of air-leaks)" in msg
 
 
+def test_currencies_are_iso_4217_and_a_loan_is_in_the_plans(tmp_path: Path) -> None:
+    gtq = PLAN.replace("site_config: site.yaml", "site_config: site.yaml\ncurrency: GTQ")
+    plan = load_plan(
+        _write(
+            tmp_path, gtq.replace("    principal: 1000", "    principal: 1000\n    currency: GTQ")
+        ),
+        environ={},
+    )
+    assert plan.as_of(date(2025, 5, 1))[0].loan("loan-1").currency == "GTQ"
+    with pytest.raises(
+        ConfigError,
+        match=r"currency: unknown currency 'gtq' \(did you mean GTQ\?\); use an ISO 4217",
+    ):
+        load_plan(
+            _write(
+                tmp_path,
+                PLAN.replace("site_config: site.yaml", "site_config: site.yaml\ncurrency: gtq"),
+            ),
+            environ={},
+        )
+    with pytest.raises(ConfigError, match=r"loans\[0\].currency: unknown currency 'QTZ'"):
+        load_plan(
+            _write(
+                tmp_path,
+                PLAN.replace("    principal: 1000", "    principal: 1000\n    currency: QTZ"),
+            ),
+            environ={},
+        )
+    # a loan in GTQ under a plan whose tariffs are in USD would print USD savings as quetzales
+    with pytest.raises(ConfigError) as exc:
+        load_plan(
+            _write(
+                tmp_path,
+                PLAN.replace("    principal: 1000", "    principal: 1000\n    currency: GTQ"),
+            ),
+            environ={},
+        )
+    assert "loans[0].currency: loan 'loan-1' is in GTQ but the plan's tariffs" in str(exc.value)
+    assert "set the plan's currency: GTQ" in str(exc.value)
+
+
 def test_loan_linked_to_unknown_option(tmp_path: Path) -> None:
     path = _write(tmp_path, PLAN.replace("options: [air-leaks]", "options: [air-leak]"))
     with pytest.raises(ConfigError, match=r"loans\[0\].options\[0\]: 'air-leak' is not an option"):
