@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import check_locale
 from services.accounts import (
     ROLES,
     AccountStore,
@@ -64,7 +65,10 @@ class UserStore(AccountStore):
         sites: Sequence[str] = (),
         loans: Sequence[str] = (),
         email: str | None = None,
+        locale: str | None = None,
     ) -> User:
+        """Add a user; ``locale`` (``es_GT``, ``pt_BR``...) is their language and number format
+        on the dashboard and in their e-mails (default: Accept-Language, the site's locale)."""
         check_username(username)
         if role not in ROLES:
             raise ConfigError(f"role {role!r}: choose one of {', '.join(ROLES)}")
@@ -76,6 +80,11 @@ class UserStore(AccountStore):
             raise ConfigError("a financier needs the loans they fund: add --loan ID (one per loan)")
         if email is not None:
             check_email(email)
+        if locale is not None:
+            try:
+                locale = check_locale(locale)
+            except ValueError as exc:
+                raise ConfigError(f"--locale {locale}: {exc}") from None
         encoded = hash_password(password)
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM users WHERE username = ?", (username,)).fetchone():
@@ -84,8 +93,8 @@ class UserStore(AccountStore):
                     "or `user passwd` to change the password"
                 )
             db.execute(
-                "INSERT INTO users (username, password_hash, role, sites, loans, email, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO users (username, password_hash, role, sites, loans, email, locale, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     username,
                     encoded,
@@ -93,6 +102,7 @@ class UserStore(AccountStore):
                     json.dumps(sorted(set(sites))),
                     json.dumps(sorted(set(loans))),
                     email,
+                    locale,
                     self._now(),
                 ),
             )

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from starlette.responses import Response
 
+from plantmeter.i18n import format_number
+
 from ..context import DashboardContext, SiteRef
 from ..deps import Auth, optional_auth
 from ..i18n import _
@@ -185,7 +187,7 @@ def fmt_num(x: float | None, digits: int | None = None, unit: str = "") -> str:
     if digits is None:
         a = abs(x)
         digits = 0 if a >= 100 else 1 if a >= 10 else 2 if a >= 0.1 else 3
-    text = f"{x:,.{digits}f}"
+    text = format_number(x, digits)  # in the request's locale: 12,345.6 / 12.345,6
     return f"{text} {UNIT_LABELS.get(unit, unit)}".strip()
 
 
@@ -193,14 +195,14 @@ def fmt_money(x: float | None, currency: str | None) -> str:
     if not _finite(x) or currency is None:
         return "–"
     assert x is not None
-    return f"{x:,.2f} {currency}" if abs(x) < 1000 else f"{x:,.0f} {currency}"
+    return format_number(x, 2 if abs(x) < 1000 else 0, currency)
 
 
 def fmt_pct(x: float | None, digits: int = 0) -> str:
     if not _finite(x):
         return "–"
-    text = f"{x * 100:.{digits}f}"  # type: ignore[operator]
-    return (text[1:] if text.strip("-0.") == "" else text) + " %"  # never "-0.00 %"
+    text = format_number(x * 100, digits)  # type: ignore[operator]
+    return (text[1:] if text.strip("-0.,") == "" else text) + " %"  # never "-0.00 %"
 
 
 def fmt_time(t: datetime | None, tz: str, with_date: bool = True) -> str:

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from plantmeter.i18n import format_number
 from services import MeterFreshness
 
 from ..i18n import _
@@ -73,7 +74,7 @@ def state_text(state: str) -> str:
 def _fmt(x: float) -> str:
     a = abs(x)
     d = 0 if a >= 1000 else 1 if a >= 10 else 2
-    return f"{x:,.{d}f}"
+    return format_number(x, d)
 
 
 def tile(site: str, area: str | None, f: MeterFreshness) -> Tile:

@@ -52,7 +52,13 @@ def _add(args: argparse.Namespace) -> int:
     password = read_password(args.username)
     with _users(args) as users:
         u = users.add_user(
-            args.username, password, args.role, sites=args.site, loans=args.loan, email=args.email
+            args.username,
+            password,
+            args.role,
+            sites=args.site,
+            loans=args.loan,
+            email=args.email,
+            locale=args.locale,
         )
         print(f"user {u.username} added: {u.role.value}{_scope(u)} ({users.path})")
     return 0
@@ -196,6 +202,12 @@ def register(subparsers: Any) -> None:
         "--loan", action="append", default=[], metavar="ID", help="a loan they fund (repeat)"
     )
     add.add_argument("--email", metavar="ADDRESS")
+    add.add_argument(
+        "--locale",
+        metavar="LOCALE",
+        help="their language and number format: es_GT, es_MX, es_CO, pt_BR, en (default: the "
+        "browser's Accept-Language on the dashboard, the site's site.locale in e-mails)",
+    )
     add.set_defaults(func=_add)
     ls = sub.add_parser("list", help="list the users")
     ls.set_defaults(func=_list)

@@ -42,6 +42,10 @@ USERS = {  # username -> (role, sites, loans)
     "fin": ("financier", [], ["green-line-1"]),
     "aud": ("auditor", ["dairy"], []),
 }
+LOCALE_USERS = {  # username -> (role, sites, locale): the pages in their own language
+    "pablo": ("plant_manager", ["dairy"], "es_CO"),
+    "paula": ("plant_manager", ["dairy"], "pt_BR"),
+}
 RECENT_KEEP = (
     "energy_import_total",
     "power_total",
@@ -135,6 +139,8 @@ def served(dairy: Dairy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     with UserStore(data / "users.db") as users:
         for name, (role, sites, loans) in USERS.items():
             users.add_user(name, PASSWORD, role, sites=sites, loans=loans)
+        for name, (role, sites, locale) in LOCALE_USERS.items():
+            users.add_user(name, PASSWORD, role, sites=sites, locale=locale)
     settings = DashboardSettings(
         sites=(root / "site.yaml",),
         plans=(root / "mv-plan.yaml",),

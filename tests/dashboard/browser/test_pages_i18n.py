@@ -1,0 +1,53 @@
+"""The dashboard in the user's own language (issue #15): a plant manager whose account says
+es_CO reads the overview and the options page in Spanish with Colombian numbers (1.234,5), one
+whose account says pt_BR in Portuguese; the page's ``lang`` follows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from .conftest import Served
+from .test_pages import LAPTOP, login, shot, wait
+
+CASES = {
+    "pablo": (
+        "es-CO",
+        ["En vivo", "Hoy hasta ahora", "Alarmas activas", "Submedidores hoy", "Cerrar sesión"],
+        ["Línea base fijada", "Ahorros ± 90 %", "Opción", "datos insuficientes"],
+    ),
+    "paula": (
+        "pt-BR",
+        ["Ao vivo", "Hoje até agora", "Alarmes ativos", "Submedidores hoje", "Sair"],
+        ["Linha de base fixada", "Economias ± 90 %", "Opção", "dados insuficientes"],
+    ),
+}
+
+
+@pytest.mark.parametrize("user", sorted(CASES))
+def test_pages_in_the_users_language_and_number_format(
+    browser: Any, served: Served, screenshots: Path, user: str
+) -> None:
+    lang, overview, options = CASES[user]
+    login(browser, served, user, "/")
+    wait(lambda: "Today so far" not in browser.page_source, message="translated overview")
+    html = browser.find_element(By.TAG_NAME, "html")
+    assert html.get_attribute("lang") == lang
+    body = browser.find_element(By.TAG_NAME, "body").text
+    for text in overview:
+        assert text in body, text
+    assert "Today so far" not in body and "Active alarms" not in body
+    # figures with a unit: Colombia and Brazil group with '.' and mark decimals with ','
+    figures = re.findall(r"\b\d[\d.,]*\d (?:kWh|m³)", body)
+    assert figures, body[:400]
+    assert not [f for f in figures if re.search(r"\d,\d{3}\b", f)], figures
+    shot(browser, screenshots, f"overview-{lang}", LAPTOP)
+    browser.get(served.url + "/options?site=dairy")
+    wait(lambda: browser.find_element(By.TAG_NAME, "h1").text, message="options page")
+    page = browser.find_element(By.TAG_NAME, "body").text
+    for text in options:
+        assert text in page, page
