@@ -57,6 +57,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheel = _build_wheel(base)
     names = zipfile.ZipFile(wheel).namelist()
     assert "plantmeter_app/examples/dairy/site.yaml" in names
+    for lang in ("es", "pt_BR"):  # the catalogues ship as package data (compiled at first use)
+        assert f"plantmeter/locale/{lang}/LC_MESSAGES/plantmeter.po" in names
     return _venv(base / "venv", wheel)
 
 
@@ -78,6 +80,22 @@ def test_installed_code_is_the_wheel(installed: Path, tmp_path: Path) -> None:
     for line in result.stdout.splitlines():
         assert line.startswith(str(installed.parent)), result.stdout  # not the checkout
         assert not line.startswith(str(ROOT)), result.stdout
+
+
+def test_the_installed_catalogues_translate(installed: Path, tmp_path: Path) -> None:
+    code = (
+        "from plantmeter.i18n import _, use_locale, LOCALE_DIR\n"
+        "with use_locale('pt_BR'): print(_('Covenants'))\n"
+        "with use_locale('es_GT'): print(_('Covenants'))\n"
+        "print(LOCALE_DIR)"
+    )
+    result = subprocess.run(
+        [str(installed / "python"), "-c", code],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path, env=_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    pt, es, where = result.stdout.splitlines()
+    assert (pt, es) == ("Cláusulas", "Cláusulas") and where.startswith(str(installed.parent))
 
 
 def test_demo_runs_from_the_wheel(installed: Path, tmp_path: Path) -> None:
