@@ -13,25 +13,38 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from plantmeter.i18n import N_, _, format_number, format_pattern
+
 from .ledger import Episode
 
 __all__ = ["MeterTerms", "excess_so_far", "meter_link", "notification"]
 
 _TITLES = {
-    "excess": "excess use",
-    "leak": "leak",
-    "out_of_hours": "use out of hours",
-    "stuck": "stuck meter",
-    "counter_reset": "counter reset",
-    "counter_rollover": "counter rollover",
-    "spike": "spike",
-    "gap": "readings missing",
-    "impossible": "impossible values",
-    "offline": "meter offline",
-    "gateway_down": "down",
-    "ingest_down": "down",
+    "excess": N_("excess use"),
+    "leak": N_("leak"),
+    "out_of_hours": N_("use out of hours"),
+    "stuck": N_("stuck meter"),
+    "counter_reset": N_("counter reset"),
+    "counter_rollover": N_("counter rollover"),
+    "spike": N_("spike"),
+    "gap": N_("readings missing"),
+    "impossible": N_("impossible values"),
+    "offline": N_("meter offline"),
+    "gateway_down": N_("down"),
+    "ingest_down": N_("down"),
 }
-_EVENTS = {"open": "", "remind": "still open: ", "close": "over: "}
+_EVENTS = {"open": "", "remind": N_("still open: "), "close": N_("over: ")}
+_SEVERITIES = (N_("info"), N_("warning"), N_("critical"))
+
+
+def _title(kind: str) -> str:
+    """An alarm type as the e-mail's reader says it (in the current locale)."""
+    title = _TITLES.get(kind)
+    return _(title) if title is not None else kind.replace("_", " ")
+
+
+def _severity(severity: str) -> str:
+    return _(severity) if severity in _SEVERITIES else severity
 
 
 class MeterTerms:
@@ -67,14 +80,16 @@ def excess_so_far(episode: Episode, end_ms: int | None = None) -> tuple[float | 
 def _who(meter: str) -> str:
     """``meter cip-water``, or ``gateway dairy-gw-1`` / ``ingest ID`` for ``_gateway/ID``."""
     if meter.startswith("_") and "/" in meter:
-        kind, _, name = meter[1:].partition("/")
+        kind, _sep, name = meter[1:].partition("/")
         return f"{kind} {name}"
-    return f"meter {meter}"
+    return _("meter {meter}").format(meter=meter)
 
 
 def _local(ms: int, tz: str) -> str:
     t = datetime.fromtimestamp(ms / 1000.0, UTC).astimezone(ZoneInfo(tz))
-    return f"{t:%H:%M} on {t.day} {t:%b %Y} ({tz})"
+    return _("{time} on {date} ({tz})").format(
+        time=f"{t:%H:%M}", date=format_pattern(t.date(), "d MMM y"), tz=tz
+    )
 
 
 _DISPLAY_UNITS = {"m3": "m³", "m3/h": "m³/h", "degC": "°C"}
@@ -83,12 +98,14 @@ _DISPLAY_UNITS = {"m3": "m³", "m3/h": "m³/h", "degC": "°C"}
 def _amount(value: float | None, unit: str) -> str | None:
     if value is None:
         return None
-    return f"{value:,.1f} {_DISPLAY_UNITS.get(unit, unit)}".rstrip()
+    return f"{format_number(value, 1)} {_DISPLAY_UNITS.get(unit, unit)}".rstrip()
 
 
 def _span(ms: int) -> str:
     hours = ms / 3_600_000
-    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
+    if hours >= 48:
+        return _("{n} days").format(n=format_number(hours / 24, 1))
+    return _("{n} h").format(n=format_number(hours, 1))
 
 
 def notification(
@@ -103,7 +120,7 @@ def notification(
 ) -> dict[str, Any]:
     """The notice of ``event`` (open / remind / close) about ``episode``; ``related``: the other
     episodes of its incident (the same fault seen by other detectors)."""
-    what = _TITLES.get(episode.type, episode.type.replace("_", " "))
+    what = _title(episode.type)
     units, money = excess_so_far(episode)
     per_day = _amount(episode.excess_per_day, terms.unit)
     cost_day = _amount(episode.cost_per_day, terms.currency)
@@ -113,34 +130,41 @@ def notification(
     since = _local(episode.start_ms, timezone)
     who = _who(episode.meter)
     name = who if episode.meter.startswith("_") else episode.meter
-    subject = f"[PlantMeter {episode.site}] {_EVENTS.get(event, '')}{name}: {what}"
+    prefix = _(_EVENTS[event]) if _EVENTS.get(event) else ""
+    subject = f"[PlantMeter {episode.site}] {prefix}{name}: {what}"
     if cost_day:
-        subject += f", ≈ {cost_day} a day"
-    lines = [f"{who[0].upper()}{who[1:]} on site {episode.site}: {what} ({episode.severity})."]
+        subject += _(", ≈ {cost} a day").format(cost=cost_day)
+    lines = [_("{who} on site {site}: {what} ({severity}).").format(
+        who=f"{who[0].upper()}{who[1:]}", site=episode.site, what=what,
+        severity=_severity(episode.severity),
+    )]  # fmt: skip
+    span = _span(episode.end_ms - episode.start_ms)
     if event == "close":
-        lines.append(f"It lasted from {since} to {_local(episode.end_ms, timezone)} "
-                     f"({_span(episode.end_ms - episode.start_ms)}).")  # fmt: skip
+        lines.append(_("It lasted from {since} to {until} ({span}).").format(
+            since=since, until=_local(episode.end_ms, timezone), span=span
+        ))  # fmt: skip
     else:
-        lines.append(f"Since {since} ({_span(episode.end_ms - episode.start_ms)} so far).")
-    lines.append(f"What was seen: {episode.reason}")
-    total = "In total" if event == "close" else "So far"
+        lines.append(_("Since {since} ({span} so far).").format(since=since, span=span))
+    lines.append(_("What was seen: {reason}").format(reason=episode.reason))
+    total = _("In total") if event == "close" else _("So far")
     if so_far is not None:
         lines.append(
-            f"{total}: {so_far} above what was expected"
+            _("{total}: {amount} above what was expected").format(total=total, amount=so_far)
             + (f", ≈ {cost_far}" if cost_far else "")
-            + f"; {per_day} a day" + (f", ≈ {cost_day} a day." if cost_day else ".")
+            + _("; {amount} a day").format(amount=per_day)
+            + (_(", ≈ {cost} a day").format(cost=cost_day) + "." if cost_day else ".")
         )  # fmt: skip
     for other in related:
-        lines.append(
-            f"Seen with it: {_TITLES.get(other.type, other.type)} ({other.severity}) since "
-            f"{_local(other.start_ms, timezone)}: {other.reason}"
-        )
+        lines.append(_("Seen with it: {what} ({severity}) since {since}: {reason}").format(
+            what=_title(other.type), severity=_severity(other.severity),
+            since=_local(other.start_ms, timezone), reason=other.reason,
+        ))  # fmt: skip
     if event == "remind":
-        lines.append(f"Reminder {number}: nobody acknowledged it on the dashboard yet.")
+        lines.append(_("Reminder {n}: nobody acknowledged it on the dashboard yet.").format(n=number))
     if event != "close":
-        lines.append("Acknowledge it on the dashboard to stop the reminders.")
+        lines.append(_("Acknowledge it on the dashboard to stop the reminders."))
     if link:
-        lines.append(f"Meter page: {link}")
+        lines.append(_("Meter page: {link}").format(link=link))
     return {
         "event": event,
         "number": number,

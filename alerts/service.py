@@ -24,6 +24,7 @@ import pandas as pd
 from plantmeter.alertconfig import SEVERITIES, AlertRule, AlertsConfig
 from plantmeter.config import SiteConfig
 from plantmeter.counters import meter_counter
+from plantmeter.i18n import use_locale
 from plantmeter.store import SeriesStore
 from reports.load import LoadedPlan
 from services.accounts import AccountStore
@@ -243,10 +244,11 @@ def evaluate(
                 related = [
                     e for e in incident if e.id != ep.id and (e.is_open or ch.action == "close")
                 ]
-                payload = notification(
-                    ch.action, ep, timezone=tz, terms=terms.get(ep.meter, MeterTerms()),
-                    dashboard_url=alerts.dashboard_url, number=ch.number, related=related,
-                )  # fmt: skip
+                with use_locale(site.site.locale):  # the e-mail in the site's language
+                    payload = notification(
+                        ch.action, ep, timezone=tz, terms=terms.get(ep.meter, MeterTerms()),
+                        dashboard_url=alerts.dashboard_url, number=ch.number, related=related,
+                    )  # fmt: skip
                 worst = max(
                     (e.severity for e in [ep, *related]), key=lambda v: SEVERITY_RANK.get(v, 0)
                 )

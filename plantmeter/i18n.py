@@ -55,6 +55,7 @@ __all__ = [
     "format_datetime",
     "format_month",
     "format_number",
+    "format_pattern",
     "format_percent",
     "language_of",
     "ngettext",
@@ -219,6 +220,11 @@ def format_datetime(t: datetime | str, style: str = "short") -> str:
     if isinstance(t, str):
         t = datetime.fromisoformat(t)
     return str(_babel_datetime(t.replace(tzinfo=None), style, locale=_babel_locale()))
+
+
+def format_pattern(d: date, pattern: str) -> str:
+    """A date in a CLDR pattern (``d MMM y``) with the current locale's month names."""
+    return str(_babel_date(d, pattern, locale=_babel_locale()))
 
 
 def format_month(month: str | date) -> str:
