@@ -58,6 +58,9 @@ class ImportReport:
     replaced: int = 0  # stored readings overwritten (``replace``)
 
 
+_DATES_HINT = "; for 31/03/2025 00:15 say --dates day-first, or month-first for 03/31/2025)"
+
+
 @dataclass(frozen=True)
 class ImportOptions:
     """How to read and check one file (the ``import-csv`` options)."""
@@ -83,7 +86,7 @@ def parse_interval_csv(
     if raw.empty:
         raise InputError(f"{path}: only a header line, no data rows; nothing to import")
     problems: list[str] = []
-    stamps = parse_timestamps(raw["timestamp"], timezone, ambiguous, path)
+    stamps = parse_timestamps(raw["timestamp"], timezone, ambiguous, path, dialect.dates)
     now_ms = int(time.time() * 1000)
     bad_ts = stamps.isna().to_numpy()
     ts_ms = np.where(bad_ts, 0, stamps.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]").astype(np.int64))
@@ -99,7 +102,8 @@ def parse_interval_csv(
         if bad_ts[i]:
             problems.append(
                 f"line {line}: timestamp {stamp!r} is not ISO 8601 or does not exist in {timezone} "
-                f"(write 2025-03-01 00:15 in site time or 2025-03-01T00:15:00{offset})"
+                f"(write 2025-03-01 00:15 in site time or 2025-03-01T00:15:00{offset}"
+                + (_DATES_HINT if "/" in str(stamp) and dialect.dates == "iso" else ")")
             )
         elif implausible[i]:
             problems.append(f"line {line}: timestamp {stamp!r} is before 2000 or more than a day in the future")

@@ -28,9 +28,10 @@ import pandas as pd
 from plantmeter.errors import InputError
 from plantmeter.times import local_offsets
 
-__all__ = ["Ambiguous", "CsvDialect", "parse_timestamps", "read_table"]
+__all__ = ["Ambiguous", "CsvDialect", "DateOrder", "parse_timestamps", "read_table"]
 
 Ambiguous = Literal["refuse", "earliest", "latest", "infer"]
+DateOrder = Literal["iso", "day-first", "month-first"]
 _AWARE = re.compile(r"(?:[Zz]|[+-]\d{2}:?\d{2})\s*$")
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
@@ -42,6 +43,7 @@ class CsvDialect:
 
     delimiter: str | None = None
     decimal: str | None = None
+    dates: DateOrder = "iso"  # day-first / month-first: also read 01/03/2025 [14:05[:00]]
 
 
 def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialect]:
@@ -75,7 +77,7 @@ def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialec
             raw[c] = cells.where(~cells.str.contains(".", regex=False), "not-a-number:" + cells).str.replace(
                 ",", ".", regex=False
             )
-    return raw, CsvDialect(delimiter, decimal)
+    return raw, CsvDialect(delimiter, decimal, dialect.dates)
 
 
 def _detect_delimiter(path: Path, header: str) -> str:
@@ -100,16 +102,39 @@ def _detect_decimal(path: Path, cells: pd.DataFrame, delimiter: str) -> str:
     return "," if comma.any() else "."
 
 
+_LOCAL_DATE = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+
+
+def _to_iso(text: pd.Series, dates: DateOrder) -> pd.Series:
+    """``31/03/2025 14:05`` (day-first) or ``03/31/2025 2:05`` (month-first) as ISO text; other
+    cells unchanged (an ISO cell stays ISO, an unreadable one stays unreadable)."""
+    parts = text.str.extract(_LOCAL_DATE)
+    found = parts[0].notna()
+    if not found.any():
+        return text
+    day, month = (parts[0], parts[1]) if dates == "day-first" else (parts[1], parts[0])
+    iso = (
+        parts[2] + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + " "
+        + parts[3].fillna("0").str.zfill(2) + ":" + parts[4].fillna("00") + ":" + parts[5].fillna("00")
+    )  # fmt: skip
+    return text.where(~found, iso)
+
+
 def parse_timestamps(
-    column: pd.Series, timezone: str, ambiguous: Ambiguous, path: Path
+    column: pd.Series, timezone: str, ambiguous: Ambiguous, path: Path, dates: DateOrder = "iso"
 ) -> pd.Series:
     """ISO 8601 strings -> UTC timestamps (NaT where unreadable or nonexistent locally).
 
     Each row is read on its own: with an offset as that instant, without one in the site's
     time zone, so an export whose offset changes at DST reads right. Non-ISO forms
-    (``01/03/2025``) are refused rather than guessed day- or month-first.
+    (``01/03/2025``) are refused rather than guessed day- or month-first, unless ``dates`` says
+    which (``day-first``: Latin America's 31/03/2025 14:05; ``month-first``).
     """
     text = column.str.strip()
+    if dates != "iso":
+        text = _to_iso(text, dates)
     aware = text.str.contains(_AWARE).to_numpy()
     out = pd.Series(pd.NaT, index=column.index, dtype="datetime64[ms, UTC]")
     if aware.any():

@@ -110,6 +110,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     p.add_argument("--delimiter", help="cell separator (default: the header's , ; or tab)")
     p.add_argument(
+        "--dates",
+        choices=["iso", "day-first", "month-first"],
+        default="iso",
+        help="timestamps that are not ISO 8601: day-first reads 31/03/2025 14:05 (Latin America, "
+        "Europe), month-first 03/31/2025 (default: ISO 8601 only)",
+    )
+    p.add_argument(
         "--decimal",
         choices=[".", ","],
         metavar="'.'|','",
@@ -305,7 +312,7 @@ def _import_csv(args: argparse.Namespace) -> int:
         raise InputError(f"--interval {args.interval!r}: {exc}; write e.g. 15m or 1h") from exc
     options = ImportOptions(
         dialect=CsvDialect(
-            args.delimiter.replace("\\t", "\t") if args.delimiter else None, args.decimal
+            args.delimiter.replace("\\t", "\t") if args.delimiter else None, args.decimal, args.dates
         ),
         ambiguous=args.ambiguous,
         interval_use=args.interval_use,

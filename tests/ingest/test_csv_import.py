@@ -202,3 +202,26 @@ def test_import_csv_api_reports_rows_and_values(tmp_path: Path) -> None:
         assert store.read("dairy", "m").index[1] == utc("2025-03-01 00:15")
     finally:
         store.close()
+
+
+def test_day_first_dates_as_latin_american_spreadsheets_write(tmp_path: Path, capsys) -> None:
+    """Excel in es/pt writes 31/03/2025 14:05 with ';' and a decimal comma: refused as ambiguous
+    by default (with the fix), read day-first with --dates day-first, in the site's time."""
+    text = (
+        "timestamp;energy_import_total [kWh]\n"
+        "31/03/2025 14:05;1.234,5\n"
+        "1/4/2025 0:00;1.240,25\n"
+        "01.04.2025 06:30:15;1.241\n"
+    )
+    run(tmp_path, text)
+    err = capsys.readouterr().err
+    assert "line 2: timestamp '31/03/2025 14:05' is not ISO 8601" in err
+    assert "say --dates day-first" in err
+    assert run(tmp_path, text, "--dates", "day-first") == 0
+    frame = stored(tmp_path)
+    assert list(frame.index) == [  # Guatemala is UTC-6
+        utc("2025-03-31 20:05"), utc("2025-04-01 06:00"), utc("2025-04-01 12:30:15")
+    ]
+    assert list(frame["energy_import_total"]) == [1234.5, 1240.25, 1241.0]
+    assert run(tmp_path, "timestamp,energy_import_total\n03/31/2025 14:05,1234.5\n", "--dates", "month-first") == 0
+    assert utc("2025-03-31 20:05") in stored(tmp_path).index

@@ -11,6 +11,7 @@ swapped by hand), not taken from the code's formatting.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -81,6 +82,13 @@ def test_loan_report_in_the_sites_spanish_and_in_portuguese(gtq_plan: Path, tmp_
     _loan(gtq_plan, tmp_path / "es.pdf")  # no --lang: the site's es_GT
     _loan(gtq_plan, tmp_path / "pt.pdf", "--lang", "pt-BR")
     es, pt = _text(tmp_path / "es.pdf"), _text(tmp_path / "pt.pdf")
+    shots = Path(
+        os.environ.get("PLANTMETER_SCREENSHOTS", Path(__file__).parents[2] / "var" / "screenshots")
+    )
+    shots.mkdir(
+        parents=True, exist_ok=True
+    )  # kept for the README's Spanish page (docs/screenshots)
+    shutil.copy(tmp_path / "es.pdf", shots / "loan-report-es_GT.pdf")
     for text, comma in ((es, False), (pt, True)):
         assert _grouped(PAYMENT, 2, comma) in text  # the month's repayment, 1,160.59 / 1.160,59
         assert _grouped(48000, 0, comma) + " GTQ" in text  # the principal, in the loan's currency
