@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from plantmeter.alertconfig import AlertsConfig
 from plantmeter.errors import PlantMeterError
+from plantmeter.i18n import _, use_locale
 from plantmeter.store import SeriesStore
 from reports.load import LoadedPlan
 from reports.plan import LoanSpec
@@ -46,6 +47,24 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def _report_mail(d: Delivery, site: str) -> tuple[str, str]:
+    """The report e-mail's subject and text, in the current locale."""
+    if d.kind == "loan":
+        subject = _("[PlantMeter {site}] loan {loan}: monitoring report {period}")
+        text = _(
+            "The monitoring report of loan {loan} for {period} is attached: verified savings "
+            "against the promise, debt service and covenants (PDF)."
+        )
+    elif d.kind == "audit":
+        subject = _("[PlantMeter {site}] option audit to {period}")
+        text = _("The option audit of site {site} to the end of {period} is attached (PDF).")
+    else:
+        subject = _("[PlantMeter {site}] consumption {period}")
+        text = _("The consumption report of site {site} for week {period} is attached (PDF).")
+    facts = {"site": site, "loan": d.loan, "period": d.period}
+    return subject.format(**facts), text.format(**facts) + "\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,40 +180,32 @@ def record_reports(
         due += audit_deliveries(site.id, users, today, alerts.reports.audit_day)
     todo = [d for d in due if not ledger.recorded(delivery_ref(d), d.recipient)]
     now_ms = int(now.timestamp() * 1000)
-    rendered: dict[tuple[str, str, str], Path] = {}
+    rendered: dict[tuple[str, str, str, str], Path] = {}
     out: list[tuple[Delivery, Notice]] = []
+    locales = {u.username: u.locale for u in users if u.locale}
     for d in todo:
-        key = (d.kind, d.loan, d.period)
+        lang = locales.get(d.username) or site.locale  # the recipient's language, else the site's
+        key = (d.kind, d.loan, d.period, lang)
         name = (
-            f"loan-{d.loan}-{d.period}.pdf"
-            if d.kind == "loan"
-            else f"{d.kind}-{site.id}-{d.period}.pdf"
+            (f"loan-{d.loan}-{d.period}" if d.kind == "loan" else f"{d.kind}-{site.id}-{d.period}")
+            + ("" if lang == site.locale else f"-{lang}")
+            + ".pdf"
         )
         if key not in rendered:
             try:
                 if d.kind == "loan":
-                    doc = report_document("loan", loaded, store, d.period, loan_id=d.loan)
+                    doc = report_document(
+                        "loan", loaded, store, d.period, loan_id=d.loan, locale=lang
+                    )
                 else:
-                    doc = report_document(d.kind, loaded, store, d.period)  # type: ignore[arg-type]
+                    doc = report_document(d.kind, loaded, store, d.period, locale=lang)  # type: ignore[arg-type]
             except PlantMeterError as exc:  # e.g. the period is outside the plan's data window
                 logger.error("%s report %s %s not made: %s", d.kind, d.loan, d.period, exc)
                 continue
             out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             rendered[key] = write(doc.document, out_dir / name)
-        if d.kind == "loan":
-            subject = f"[PlantMeter {site.id}] loan {d.loan}: monitoring report {d.period}"
-            text = (f"The monitoring report of loan {d.loan} for {d.period} is attached: verified "
-                    "savings against the promise, debt service and covenants (PDF).\n")  # fmt: skip
-        elif d.kind == "audit":
-            subject = f"[PlantMeter {site.id}] option audit to {d.period}"
-            text = (
-                f"The option audit of site {site.id} to the end of {d.period} is attached (PDF).\n"
-            )
-        else:
-            subject = f"[PlantMeter {site.id}] consumption {d.period}"
-            text = (
-                f"The consumption report of site {site.id} for week {d.period} is attached (PDF).\n"
-            )
+        with use_locale(lang):
+            subject, text = _report_mail(d, site.id)
         payload = {
             "event": "report",
             "kind": d.kind,
