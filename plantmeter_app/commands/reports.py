@@ -33,7 +33,7 @@ def _report(
     from services import check_output, report_document, write
 
     check_output(args.out)  # before anything is read
-    locale = _lang(args.lang)
+    locale = _lang(getattr(args, "lang", None))  # callers building a Namespace may omit it
     loaded = load_plan(args.plan)
     site = getattr(args, "site", None)
     if site is not None and loaded.site.site.id != site:
