@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import string
+from datetime import UTC, datetime
 import sys
 from pathlib import Path
 
@@ -36,11 +37,13 @@ OPTIONS = {
     },
 }
 KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
+_STAMP = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def extract() -> Catalog:
     """Every message of the sources, with where it occurs (a fresh template catalogue)."""
-    cat = Catalog(project="PlantMeter", domain=DOMAIN, fuzzy=False)
+    # a fixed header date: an extraction that finds the same messages rewrites the same files
+    cat = Catalog(project="PlantMeter", domain=DOMAIN, fuzzy=False, creation_date=_STAMP)
     for folder in SOURCES:
         for filename, lineno, message, comments, context in extract_from_dir(
             ROOT / folder, METHODS, OPTIONS, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",)
