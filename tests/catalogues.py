@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io
 import string
-from datetime import UTC, datetime
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
