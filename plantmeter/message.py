@@ -209,10 +209,13 @@ def decode_reading(payload: bytes, topic: str | None = None, now_ms: int | None 
             )
         if not _valid_quantity(name):
             raise MessageError("wrong_type", f"quantity name {name!r} is not snake_case")
-        if not math.isfinite(value):
-            raise MessageError("not_finite", f"value of {name!r} is not finite")
-        values[name] = float(value)
-    events = tuple(_decode_event(e) for e in body.get("events", []) or [])
+        values[name] = _finite(value, f"value of {name!r}")
+    raw_events = body.get("events")
+    if raw_events is not None and not isinstance(raw_events, list):
+        raise MessageError(
+            "wrong_type", f"field 'events' must be a list, got {type(raw_events).__name__}"
+        )
+    events = tuple(_decode_event(e) for e in raw_events or [])
     if topic is not None and parse_reading_topic(topic) != (site, meter):
         raise MessageError(
             "topic_mismatch", f"topic {topic!r} does not match site {site!r} meter {meter!r}"
@@ -229,6 +232,25 @@ def _decode_event(raw: object) -> CounterEvent:
     kind = _require(raw, "type", str, "a string")
     if kind not in ("rollover", "reset"):
         raise MessageError("wrong_type", f"event type {kind!r} is not rollover or reset")
+    if not _valid_quantity(quantity):
+        raise MessageError("wrong_type", f"event quantity name {quantity!r} is not snake_case")
     previous = _require(raw, "previous", (int, float), "a number")
     current = _require(raw, "current", (int, float), "a number")
-    return CounterEvent(quantity, kind, float(previous), float(current))
+    return CounterEvent(
+        quantity,
+        kind,
+        _finite(previous, f"event {quantity!r} previous"),
+        _finite(current, f"event {quantity!r} current"),
+    )
+
+
+def _finite(value: float, what: str) -> float:
+    """``value`` as a finite float; an integer beyond a double's range (the standard parser reads
+    any length of digits) is refused like Infinity rather than raising OverflowError."""
+    try:
+        number = float(value)
+    except OverflowError:
+        raise MessageError("not_finite", f"{what} is beyond the range of a double") from None
+    if not math.isfinite(number):
+        raise MessageError("not_finite", f"{what} is not finite")
+    return number

@@ -59,7 +59,8 @@ def encode(value: float, data_type: str, word_order: str = "big", scale: float =
     """Encode an engineering ``value`` into registers (first register first).
 
     Integer types round ``value / scale`` to the nearest integer and wrap it into the
-    type's range, which is what a real counter register does when it rolls over.
+    type's range, which is what a real counter register does when it rolls over. ValueError
+    for what the type cannot hold: NaN or infinity as an integer, a finite value past float32.
     """
     fmt, count = DATA_TYPES[data_type]
     if data_type.startswith("float"):
@@ -73,6 +74,9 @@ def encode(value: float, data_type: str, word_order: str = "big", scale: float =
             raw = integer % (1 << bits)
         else:
             raw = (integer + (1 << (bits - 1))) % (1 << bits) - (1 << (bits - 1))
-    data = struct.pack(fmt, raw)
+    try:
+        data = struct.pack(fmt, raw)
+    except OverflowError:  # a finite float beyond float32's range (about 3.4e38)
+        raise ValueError(f"cannot encode {value!r} as {data_type}: beyond its range") from None
     words = [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
     return words if word_order == "big" else list(reversed(words))

@@ -58,3 +58,4 @@ def influxd(tmp_path: Path) -> Iterator[InfluxServer]:
 
 
 from tests.dairy import dairy  # noqa: E402,F401  (session fixture: the simulated dairy, built once)
+from tests.fuzz.budget import pytest_terminal_summary  # noqa: E402,F401  (fuzz: inputs tried per property)
