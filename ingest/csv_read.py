@@ -141,7 +141,7 @@ def parse_timestamps(
         parsed = pd.to_datetime(text[aware], errors="coerce", utc=True, format="ISO8601")
         out[aware] = parsed.dt.as_unit("ms")
     if (~aware).any():
-        naive = pd.to_datetime(text[~aware], errors="coerce", format="ISO8601")
+        naive = _parse_local(text[~aware])
         marked = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         doubled = (marked.isna() & naive.notna()).to_numpy(copy=True)
         for i in np.flatnonzero(doubled):  # NaT from tz_localize: nonexistent or ambiguous; tell them apart
@@ -150,6 +150,23 @@ def parse_timestamps(
             marked = _resolve_ambiguous(naive, marked, doubled, timezone, ambiguous, path, column)
         out[~aware] = marked.dt.tz_convert("UTC").dt.as_unit("ms")
     return out
+
+
+def _parse_local(text: pd.Series) -> pd.Series:
+    """Site-time strings -> naive timestamps; NaT where unreadable, and where pandas reads an offset
+    that ISO 8601 (and ``_AWARE``) does not allow (``+0:00``, ``+05``): a bad row, reported, since
+    whether it meant site time or that offset cannot be told."""
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except ValueError:  # "Mixed timezones": some of them carry such an offset
+        parsed = None
+    if parsed is not None and not isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return parsed
+    one_by_one = (pd.to_datetime(t, errors="coerce", format="ISO8601") for t in text)
+    return pd.to_datetime(
+        pd.Series([None if pd.isna(t) or t.tzinfo is not None else t for t in one_by_one], index=text.index,
+                  dtype=object)
+    )
 
 
 def _resolve_ambiguous(

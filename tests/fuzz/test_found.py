@@ -8,6 +8,8 @@
 * A site or plan file that is not UTF-8 raised UnicodeDecodeError (a traceback); a control
   character (NUL) gave an error without a line and with PyYAML's ``in "<unicode string>"``.
 * ``registers.encode`` of a value beyond float32's range raised OverflowError, not ValueError.
+* A CSV timestamp with an offset ISO 8601 does not allow (``+0:00``, ``+05``), which pandas reads
+  anyway, raised ValueError (mixed time zones) or TypeError instead of being a reported bad row.
 * An unknown key holding a control character (``"\\r": 1``) was printed raw in the error line.
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.csv_import import import_csv
 from ingest.service import IngestService
 from ingest.stores import SqliteStore
 from plantmeter.config import load_site
@@ -130,3 +133,25 @@ def test_a_key_with_a_control_character_is_quoted_in_the_error(tmp_path: Path) -
     with pytest.raises(ConfigError) as raised:
         load_site(path, {})
     assert str(raised.value) == f"{path}:26: ['\\r']: Extra inputs are not permitted; remove it or check its spelling"
+
+
+@pytest.mark.parametrize("odd", ["2025-10-26T05:15+0:00", "2025-10-26T05:15+05"])
+@pytest.mark.parametrize("alone", [False, True], ids=["among-site-times", "alone"])
+def test_a_timestamp_with_an_offset_iso_8601_does_not_allow_is_a_reported_bad_row(
+    tmp_path: Path, odd: str, alone: bool
+) -> None:
+    """``+0:00`` is not an ISO 8601 offset, yet pandas reads it: among site-time rows that mixed
+    naive and aware times (ValueError: Mixed timezones), alone it made the naive parse tz-aware
+    (TypeError). Either way a traceback; now it is a skipped row named in the report."""
+    csv = tmp_path / "m.csv"
+    rows = [] if alone else ["2025-10-26 05:00,10.0"]
+    csv.write_text("\n".join(["timestamp,energy_import_total", *rows, f"{odd},11.0", "2025-10-26T05:30Z,12.0"]) + "\n")
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        report = import_csv(store, "dairy", "m", csv, "UTC", {"energy_import_total": "kWh"}, progress=False)
+        stored = list(store.read("dairy", "m")["energy_import_total"])
+    finally:
+        store.close()
+    assert stored == ([10.0, 12.0] if not alone else [12.0])
+    assert len(report.skipped_rows) == 1 and repr(odd) in report.skipped_rows[0]
+    assert "is not ISO 8601" in report.skipped_rows[0]
