@@ -185,8 +185,10 @@ class MosquittoServer(ServerProcess):
         port: int | None = None,
         users: dict[str, str] | None = None,
         tls: tuple[Path, Path, Path] | None = None,
+        acl_file: Path | None = None,
     ) -> None:
-        """``users`` (name -> password) requires a login; ``tls`` = (CA, cert, key) serves MQTT over TLS."""
+        """``users`` (name -> password) requires a login; ``tls`` = (CA, cert, key) serves MQTT over TLS;
+        ``acl_file`` (with ``users``) limits what each user may publish and subscribe to."""
         self.binary = require_binary("mosquitto", "mosquitto")
         self.workdir = workdir
         self.port = port or free_port()
@@ -200,6 +202,8 @@ class MosquittoServer(ServerProcess):
             for name, password in users.items():
                 subprocess.run([passwd, "-b", str(password_file), name, password], check=True)
             auth = f"allow_anonymous false\npassword_file {password_file}\n"
+        if acl_file is not None:
+            auth += f"acl_file {acl_file}\n"
         self.config = workdir / "mosquitto.conf"
         tls_lines = f"cafile {tls[0]}\ncertfile {tls[1]}\nkeyfile {tls[2]}\n" if tls else ""
         self.tls = tls is not None
