@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "plantmeter_app.commands.reports",
     "plantmeter_app.commands.dashboard",
     "plantmeter_app.commands.alerts",
+    "plantmeter_app.commands.portfolio",
     "plantmeter_app.demo",
 ]
 

@@ -23,6 +23,8 @@ EXTRAS: dict[str, str] = {
     "python_multipart": "dashboard",
     "sse_starlette": "dashboard",
     "amqtt": "demo",
+    "dask": "portfolio",
+    "distributed": "portfolio",
 }
 
 

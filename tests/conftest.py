@@ -44,7 +44,10 @@ def _no_leaked_threads() -> Iterator[None]:
 
 def _process_wide(thread: threading.Thread) -> bool:
     """Threads a library starts once per process on purpose, not a leak of the test's."""
-    return thread.name.startswith("asyncio_") or type(thread).__name__ == "TMonitor"  # tqdm
+    return (
+        thread.name.startswith(("asyncio_", "Dask-Offload"))  # distributed's one offload pool
+        or type(thread).__name__ == "TMonitor"  # tqdm
+    )
 
 
 from tests.influx_server import InfluxServer  # noqa: E402  (appended fixture, kept together)

@@ -26,13 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).parents[1]
 FOLDERS = [
     "plantmeter", "gateway", "ingest", "firmware-sim", "analytics", "reports", "services", "dashboard",
-    "alerts", "plantmeter_app",
+    "alerts", "portfolio", "plantmeter_app",
 ]
 OURS = {
     "plantmeter", "gateway", "ingest", "firmware_sim", "analytics", "reports", "services", "dashboard",
-    "alerts", "plantmeter_app", "tests", "bench",
+    "alerts", "portfolio", "plantmeter_app", "tests", "bench",
 }
 NOT_IMPORTED = {  # declared on purpose though no module imports them by name
+    "dask": "distributed runs on it; its [distributed] extra gives the `dask scheduler`/`dask worker` commands",
     "uvicorn": "runs the dashboard's ASGI app (issue #13)",
     "fastapi": "the dashboard (issue #13)",
     "python-multipart": "parses the dashboard's login and OAuth2 password forms (starlette imports it)",
@@ -53,6 +54,7 @@ PACKAGE_EXTRAS: dict[str, set[str] | None] = {  # folder -> extras it may import
     "services": {"analytics"},
     "dashboard": {"dashboard"},
     "alerts": {"analytics"},
+    "portfolio": {"analytics", "portfolio"},
     "plantmeter_app": None,
 }
 OPTIONAL = {  # (file, distribution) of a base package: an optional path, imported in a function

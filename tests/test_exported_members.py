@@ -19,6 +19,7 @@ PACKAGES = {
     "reports": "reports",
     "services": "services",
     "alerts": "alerts",
+    "portfolio": "portfolio",
     "plantmeter_app": "plantmeter_app",
 }
 MODULES = sorted(

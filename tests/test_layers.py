@@ -2,7 +2,7 @@
 
     application (plantmeter_app)  imports anything
         |
-    dashboard, alerts  ->  services  ->  analytics, reports   (a SeriesStore object, never a URL)
+    dashboard, alerts, portfolio  ->  services  ->  analytics, reports   (a SeriesStore object, never a URL)
         |
     gateway, ingest, firmware_sim               (each imports only the contracts)
         |
@@ -28,6 +28,7 @@ FOLDERS = {  # folder -> import name
     "analytics": "analytics",
     "reports": "reports",
     "services": "services",
+    "portfolio": "portfolio",
     "dashboard": "dashboard",
     "alerts": "alerts",
     APP: APP,
@@ -45,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
     "services": {"plantmeter", "analytics", "reports"},
     "dashboard": {"plantmeter", "analytics", "reports", "services"},
     "alerts": {"plantmeter", "analytics", "reports", "services"},
+    "portfolio": {"plantmeter", "analytics", "reports", "services"},
     APP: PRODUCT - {APP},
     "bench": PRODUCT,
 }
