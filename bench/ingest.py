@@ -299,8 +299,12 @@ def ingest_processes_rate(
         watcher.disconnect()
         watcher.loop_stop()
         client_id = str(ingest.get("client_id", "bench-ingest"))
-        for k in range(1, processes + 1):
-            _drop_session(int(mqtt_url.rsplit(":", 1)[1]), f"{client_id}-{k}")
+        # one process keeps the configured client id, N > 1 get <client_id>-1..N; a member's
+        # persistent session left behind stays in the group and Mosquitto queues its share of
+        # the next run's messages for it (offline) instead of handing them to the members online
+        names = [client_id] if processes == 1 else [f"{client_id}-{k}" for k in range(1, processes + 1)]
+        for name in names:
+            _drop_session(int(mqtt_url.rsplit(":", 1)[1]), name)
     return n / elapsed
 
 
