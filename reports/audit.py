@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from plantmeter.catalogue import load_catalogue
 from plantmeter.errors import ConfigError, DataSufficiencyError
 from plantmeter.i18n import _, current_locale, format_date
 
@@ -25,7 +26,7 @@ from .loan_doc import expected_text, status_text, verification_rows
 from .verify import Verification, Window
 from .words import term
 
-__all__ = ["audit_data_end", "audit_document", "audit_report"]
+__all__ = ["audit_data_end", "audit_document", "audit_report", "peer_options"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +98,57 @@ def audit_report(ctx: ReportContext, as_of: date) -> dict[str, Any]:
             p["option"]["investment"],
         )
     )
-    return {"as_of": as_of, "implemented": done, "proposed": proposed, "evidence": evidence}
+    return {
+        "as_of": as_of,
+        "implemented": done,
+        "proposed": proposed,
+        "evidence": evidence,
+        "peers": peer_options(ctx),
+    }
+
+
+def peer_options(ctx: ReportContext) -> list[dict[str, Any]]:
+    """Typical options of the site's sector (``site.sector``, ``plantmeter/catalogue.yaml``)
+    that its plan does not list yet: "plants like yours also implemented"."""
+    sector = ctx.loaded.site.site.sector
+    if sector is None:
+        return []
+    cat = load_catalogue()
+    listed = {o.id for o in ctx.plan.options} | {o.title.lower() for o in ctx.plan.options}
+    return [
+        {
+            "id": o.id,
+            "title": o.title,
+            "level": o.level,
+            "typical_saving": o.saving,
+            "meter": o.meter,
+            "source": cat.source(o),
+        }
+        for o in cat.implemented_by_peers(sector)
+        if o.id not in listed and o.title.lower() not in listed
+    ]
 
 
 def _unit(ver: Verification | None, meter: str) -> str:
     units = {ms.meter: ms.unit for ms in (ver.meters if ver is not None else [])}
     return units.get(meter, _("use"))
+
+
+def _peer_section(peers: list[dict[str, Any]]) -> list[Section]:
+    if not peers:
+        return []
+    rows = [
+        [p["title"], p["level"], f"{p['typical_saving']:.0%} of {p['meter']}", p["source"]]
+        for p in peers
+    ]
+    return [
+        Section(
+            "Plants like yours also implemented",
+            ["Typical options of the sector (plantmeter/catalogue.yaml) that this plan does not "
+             "list; typical savings are shares of the named meter's own use, with their sources."],
+            [Table(["option", "level", "typical saving", "source"], rows)],
+        )
+    ]
 
 
 def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str) -> Document:
@@ -221,6 +267,7 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
             for d in r["implemented"]
         ],
         "proposed": [{**p["option"], "payback_years": p["payback_years"]} for p in r["proposed"]],
+        **({"peers": r["peers"]} if r.get("peers") else {}),
     }
     return Document(
         _("Cleaner-production option audit — {site} — data to {day}").format(
@@ -242,6 +289,7 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
                 [impl, verification_rows(vers, currency)],
             ),
             Section(_("Options still proposed"), [], [prop]),
+            *_peer_section(r.get("peers", [])),
             Section(_("Before / after evidence"), [], [], charts),
         ],
         jsonable(data),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from firmware_sim.catalogue import load_catalogue
-
+from plantmeter.catalogue import load_catalogue
 from portfolio import portfolio_document, portfolio_summary
 
 from .conftest import Tiny

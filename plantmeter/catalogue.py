@@ -3,21 +3,20 @@
 ``load_catalogue()`` reads ``catalogue.yaml`` next to this module (or a file given), validated
 by the models below (``extra="forbid"``; errors name ``file:line: field``). Every option names a
 source of the catalogue's ``sources``; ``assumption: true`` marks a figure that is engineering
-judgement rather than a published number. The portfolio generator builds plants from it; the
-option audit lists what "plants like yours also implemented" from it.
+judgement rather than a published number. One source of truth for two readers, like the device
+profiles: the simulator's portfolio generator builds plants from it, and the option audit
+lists what "plants like yours also implemented" (a site's ``site.sector``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from plantmeter.config import Ident
-from plantmeter.yamlconf import load_yaml_model
-
-from .scenario import LoadSpec
+from .config import Ident
+from .yamlconf import load_yaml_model
 
 __all__ = [
     "CATALOGUE",
@@ -46,12 +45,14 @@ class SectorProduction(_Model):
 
 
 class CatalogueMeter(_Model):
-    """A typical meter of the sector and its own load (kW or m3/h, per unit of production)."""
+    """A typical meter of the sector and its own load (kW or m3/h, per unit of production):
+    ``load`` in the simulator's scenario format (``firmware_sim.scenario.LoadSpec``, which
+    the generator validates it with)."""
 
     id: Ident
     kind: Literal["electricity", "water"]
     profile: str
-    load: LoadSpec
+    load: dict[str, Any]
 
 
 class CatalogueOption(_Model):
@@ -106,6 +107,11 @@ class Catalogue(_Model):
                         f"({', '.join(self.sources)}); add it there"
                     )
         return self
+
+    def implemented_by_peers(self, sector: str) -> list[CatalogueOption]:
+        """The sector's typical options (unknown sector: none)."""
+        found = self.sectors.get(sector)
+        return list(found.options) if found is not None else []
 
     def source(self, option: CatalogueOption) -> str:
         """The option's source text, with "(assumption)" when the figure is one."""
