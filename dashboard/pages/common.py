@@ -83,6 +83,7 @@ def nav_for(ctx: DashboardContext, user: User) -> list[NavItem]:
         items.append(NavItem("loans", "/loans", _("Loans")))
     if can_admin(user.principal):
         items.append(NavItem("admin", "/admin", _("Admin")))
+        items.append(NavItem("portfolio", "/admin/portfolio", _("Portfolio")))
     return items
 
 
