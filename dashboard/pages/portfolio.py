@@ -95,4 +95,4 @@ def portfolio(
         }
         for r in rows
     ]
-    return page(request, user, auth, ctx, "portfolio.html", "portfolio", {"rows": shown})
+    return page(request, user, auth, ctx, "portfolio_page.html", "portfolio", {"rows": shown})
