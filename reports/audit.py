@@ -138,17 +138,18 @@ def _peer_section(peers: list[dict[str, Any]]) -> list[Section]:
     if not peers:
         return []
     rows = [
-        [p["title"], p["level"], f"{p['typical_saving']:.0%} of {p['meter']}", p["source"]]
+        [p["title"], p["level"],
+         _("{share} of {meter}").format(share=pct(p["typical_saving"], 0), meter=p["meter"]), p["source"]]
         for p in peers
-    ]
+    ]  # fmt: skip
     return [
         Section(
-            "Plants like yours also implemented",
-            ["Typical options of the sector (plantmeter/catalogue.yaml) that this plan does not "
-             "list; typical savings are shares of the named meter's own use, with their sources."],
-            [Table(["option", "level", "typical saving", "source"], rows)],
+            _("Plants like yours also implemented"),
+            [_("Typical options of the sector (plantmeter/catalogue.yaml) that this plan does not "
+               "list; typical savings are shares of the named meter's own use, with their sources.")],
+            [Table([_("option"), _("level"), _("typical saving"), _("source")], rows)],
         )
-    ]
+    ]  # fmt: skip
 
 
 def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str) -> Document:
@@ -236,9 +237,9 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
         short=sum(v.status == "insufficient data" for v in vers),
         proposed=len(r["proposed"]),
     ) + (
-        _("; {n} of the verified figures EXTRAPOLATED (drivers outside the baseline's range).").format(
-            n=n_extra
-        )
+        _(
+            "; {n} of the verified figures EXTRAPOLATED (drivers outside the baseline's range)."
+        ).format(n=n_extra)
         if n_extra
         else "."
     )
