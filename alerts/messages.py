@@ -1,5 +1,5 @@
 """What an alert says: meter, what happened, since when (site local time), the excess in units
-and money so far and per day, and where to look (the dashboard's meter page).
+and money so far and per day, what to do, and where to look (the dashboard's meter page).
 
 ``notification(event, episode, ...)`` is a plain dict (the outbox payload): ``subject`` and
 ``text`` for e-mail, and the same facts as fields for a webhook.
@@ -34,6 +34,44 @@ _TITLES = {
     "ingest_down": N_("down"),
 }
 _EVENTS = {"open": "", "remind": N_("still open: "), "close": N_("over: ")}
+_ADVICE = {
+    "excess": N_(
+        "Compare the meter page with production and the schedule: look for equipment left "
+        "running, a process set differently, or a change nobody recorded."
+    ),
+    "leak": N_(
+        "Walk the line while the plant is stopped: valves, hoses, CIP returns, tank floats "
+        "and toilets; water that flows with everything closed is a leak."
+    ),
+    "out_of_hours": N_(
+        "Find what runs outside the operating hours (compressors, lighting, "
+        "refrigeration doors, heaters) and switch it off or put it on a timer."
+    ),
+    "stuck": N_(
+        "Look at the meter's own display: if it counts, check the bus wiring and unit id; "
+        "if it is frozen, have the meter checked or replaced."
+    ),
+    "counter_reset": N_(
+        "If the meter was replaced or reset, record it on the dashboard; "
+        "otherwise have the meter checked."
+    ),
+    "counter_rollover": N_("Nothing to do: the counter wrapped and its use was kept."),
+    "spike": N_(
+        "Check the reading on the meter page: a single implausible value is usually a "
+        "communication glitch."
+    ),
+    "gap": N_("Check the gateway's log and the bus wiring for the missing period."),
+    "impossible": N_("Check the meter's profile (units, scaling) and its wiring."),
+    "offline": N_("Check the meter's power and bus wiring; the gateway's log names the error."),
+    "gateway_down": N_(
+        "Check that the gateway host is on and its service runs (systemctl status "
+        "plantmeter-gateway); no readings are taken while it is down."
+    ),
+    "ingest_down": N_(
+        "Check the ingest service and its store (disk space, InfluxDB); the broker "
+        "keeps the readings for it meanwhile."
+    ),
+}
 _SEVERITIES = (N_("info"), N_("warning"), N_("critical"))
 
 
@@ -159,8 +197,12 @@ def notification(
             what=_title(other.type), severity=_severity(other.severity),
             since=_local(other.start_ms, timezone), reason=other.reason,
         ))  # fmt: skip
+    if event != "close" and episode.type in _ADVICE:
+        lines.append(_("What to do: {advice}").format(advice=_(_ADVICE[episode.type])))
     if event == "remind":
-        lines.append(_("Reminder {n}: nobody acknowledged it on the dashboard yet.").format(n=number))
+        lines.append(
+            _("Reminder {n}: nobody acknowledged it on the dashboard yet.").format(n=number)
+        )
     if event != "close":
         lines.append(_("Acknowledge it on the dashboard to stop the reminders."))
     if link:

@@ -212,6 +212,11 @@ def evaluate(
     if alerts.status_topics:
         observations += _observations_status(site, alerts, known, now)
     acks = accounts.acknowledgements(sid) if accounts is not None else []
+    languages = {  # e-mail address -> the user's own locale
+        u.email: u.locale
+        for u in (accounts.users() if accounts is not None else [])
+        if u.email and u.locale
+    }
     found = changes(
         sid, [e for e in known if e.is_open], observations,
         until_ms=until_ms if until_ms is not None else now_ms, now_ms=now_ms,
@@ -244,11 +249,8 @@ def evaluate(
                 related = [
                     e for e in incident if e.id != ep.id and (e.is_open or ch.action == "close")
                 ]
-                with use_locale(site.site.locale):  # the e-mail in the site's language
-                    payload = notification(
-                        ch.action, ep, timezone=tz, terms=terms.get(ep.meter, MeterTerms()),
-                        dashboard_url=alerts.dashboard_url, number=ch.number, related=related,
-                    )  # fmt: skip
+                terms_of = terms.get(ep.meter, MeterTerms())
+                payload = _notice_payload(ch, ep, related, tz, terms_of, alerts, site.site.locale)
                 worst = max(
                     (e.severity for e in [ep, *related]), key=lambda v: SEVERITY_RANK.get(v, 0)
                 )
@@ -258,6 +260,18 @@ def evaluate(
                     notices = [n for n in notices if (n.channel, n.recipient) not in told]
                 else:  # reminders and the closing go to whom the opening went
                     notices = [n for n in notices if (n.channel, n.recipient) in told]
+                by_locale = {site.site.locale: payload}  # the webhook's and MQTT's: the site's
+                for k, n in enumerate(notices):  # each e-mail in its recipient's language
+                    lang = (
+                        languages.get(n.recipient, site.site.locale)
+                        if n.channel == "email"
+                        else site.site.locale
+                    )
+                    if lang not in by_locale:
+                        by_locale[lang] = _notice_payload(
+                            ch, ep, related, tz, terms_of, alerts, lang
+                        )
+                    notices[k] = replace(n, payload=by_locale[lang])
                 ledger.record(db, ep.id, ch.action, ch.number, notices, now_ms)  # type: ignore[arg-type]
                 planned.extend((ch.action, n) for n in notices)
             if until_ms is not None:
@@ -267,6 +281,17 @@ def evaluate(
     except _DryRun:
         pass
     return Evaluation(sid, since_ms, until_ms, tuple(found), tuple(planned))
+
+
+def _notice_payload(
+    ch: Change, ep: Episode, related: list[Episode], tz: str, terms: MeterTerms,
+    alerts: AlertsConfig, locale: str,
+) -> dict[str, object]:  # fmt: skip
+    with use_locale(locale):
+        return notification(
+            ch.action, ep, timezone=tz, terms=terms, dashboard_url=alerts.dashboard_url,
+            number=ch.number, related=related,
+        )  # fmt: skip
 
 
 class _DryRun(Exception):

@@ -45,3 +45,43 @@ def test_an_es_gt_site_gets_its_alarm_in_spanish(tmp_path: Path, leaky: pd.DataF
     assert "Desde las " in body and "(America/Guatemala)" in body
     assert "Reconózcala en el tablero para detener los recordatorios." in body
     assert "Acknowledge it" not in body and "Since " not in body
+
+
+def test_each_recipient_reads_the_alarm_in_their_own_language(
+    tmp_path: Path, leaky: pd.DataFrame
+) -> None:
+    """A Brazilian consultant on a Guatemalan site's alarm list: their user account says pt_BR,
+    so their e-mail is Portuguese while the plant manager's follows the site (es_GT), and both
+    say what to do."""
+    from dashboard.users import UserStore
+    from services.accounts import AccountStore
+
+    text = SITE.replace(
+        "timezone: America/Guatemala}}", "timezone: America/Guatemala, locale: es_GT}}"
+    ).replace(
+        '{{to: ["manager@dairy.example"], severity: warning}}',
+        '{{to: ["manager@dairy.example", "consultor@cp.example.br"], severity: warning}}',
+    )
+    with UserStore(tmp_path / "users.db") as users:
+        users.add_user("joana", "s3cret-pass", "auditor", sites=["dairy"],
+                       email="consultor@cp.example.br", locale="pt_BR")  # fmt: skip
+    store = open_store(f"sqlite:///{tmp_path / 'dairy.db'}")
+    try:
+        with (
+            SmtpServer(tmp_path) as smtp,
+            Ledger(tmp_path / "alerts.db") as ledger,
+            AccountStore(tmp_path / "users.db") as accounts,
+        ):
+            (tmp_path / "site.yaml").write_text(text.format(smtp=smtp.url))
+            site = load_site(tmp_path / "site.yaml", environ={})
+            load(store, leaky, tmp_path, STOP)
+            now = (pd.Timestamp(STOP) + timedelta(minutes=50)).to_pydatetime()
+            evaluate(store, site, ledger, now=now, accounts=accounts)
+            dispatch(ledger, [EmailChannel(site.alerts.email)], now=now)  # type: ignore[union-attr, arg-type]
+            mails = {m.recipients[0]: m.message for m in smtp.messages()}
+    finally:
+        store.close()
+    assert mails["manager@dairy.example"]["Subject"].endswith("medidor fuera de línea")
+    assert mails["consultor@cp.example.br"]["Subject"].endswith("medidor offline"), mails
+    assert "Qué hacer: Revise la alimentación" in mails["manager@dairy.example"].get_content()
+    assert "O que fazer: Verifique a alimentação" in mails["consultor@cp.example.br"].get_content()
