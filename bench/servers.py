@@ -80,6 +80,13 @@ class ServerProcess:
                 self.proc.wait()
             self.proc = None
 
+    def kill(self) -> None:
+        """SIGKILL: a crash, nothing saved on the way out (what the chaos runs inject)."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+
     def __enter__(self) -> Self:
         self.start()
         return self
@@ -186,9 +193,13 @@ class MosquittoServer(ServerProcess):
         users: dict[str, str] | None = None,
         tls: tuple[Path, Path, Path] | None = None,
         acl_file: Path | None = None,
+        persistence: bool = True,
+        extra_config: str = "",
     ) -> None:
         """``users`` (name -> password) requires a login; ``tls`` = (CA, cert, key) serves MQTT over TLS;
-        ``acl_file`` (with ``users``) limits what each user may publish and subscribe to."""
+        ``acl_file`` (with ``users``) limits what each user may publish and subscribe to.
+        ``persistence=False``: a restart forgets every session (what a crash without a saved
+        file does); ``extra_config``: more mosquitto.conf lines, appended as given."""
         self.binary = require_binary("mosquitto", "mosquitto")
         self.workdir = workdir
         self.port = port or free_port()
@@ -214,11 +225,12 @@ class MosquittoServer(ServerProcess):
             f"listener {self.port} 127.0.0.1\n"
             f"{tls_lines}"
             f"{auth}"
-            "persistence true\n"
+            f"persistence {'true' if persistence else 'false'}\n"
             f"persistence_location {workdir}/\n"
             "max_queued_messages 1000000\n"
             "max_inflight_messages 0\n"
             f"log_dest file {workdir}/mosquitto.log\n"
+            f"{extra_config}"
         )
 
     @property

@@ -8,6 +8,14 @@ with backoff, nothing is acknowledged, and the broker's in-flight window (MQTT 5
 Receive Maximum) stops further deliveries: that is the backpressure. A killed ingest
 leaves its messages unacknowledged in its persistent session; the broker redelivers
 them and the idempotent store keeps one copy.
+
+Message ids belong to one connection. paho's ``ack(mid, qos)`` (manual_ack) sends PUBACK
+``mid`` on whatever connection is up, so a batch received before a reconnect and written
+after it would acknowledge, by id, the messages the broker sends next with those ids (a
+broker that lost its sessions starts again at 1) before they are written. Each message
+therefore keeps the number of the connection that delivered it, and acknowledgements of an
+older connection are dropped: if the broker kept the session it redelivers those messages,
+and the store keeps one copy.
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ class IngestStats:
     dead_by_reason: dict[str, int] = field(default_factory=dict)
     unknown_meters: set[str] = field(default_factory=set)
     store_errors: int = 0
+    stale_acks: int = 0  # stored, but delivered on a connection since lost: their ack was dropped
     batches: int = 0
     last_batch_ms: float = 0.0
 
@@ -68,6 +77,7 @@ class IngestStats:
             "dead_by_reason": dict(self.dead_by_reason),  # copies: the batch thread updates them
             "unknown_meters": sorted(list(self.unknown_meters)),
             "store_errors": self.store_errors,
+            "stale_acks": self.stale_acks,
             "batches": self.batches,
             "batch_latency_ms": round(self.last_batch_ms, 1),
         }
@@ -86,6 +96,7 @@ class Inbound(NamedTuple):
     qos: int
     topic: str
     payload: bytes
+    connection: int  # which connection delivered it: its mid means nothing on another one
 
 
 class Prepared(NamedTuple):
@@ -126,6 +137,11 @@ class IngestService:
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
         self.client.on_connect_fail = self._on_connect_fail
+        self.client.on_pre_connect = self._on_pre_connect
+        # The connection number: bumped (under the lock) when a connection is lost and before
+        # each new one, so no ack of an old connection's message goes out on the new one.
+        self._connection = 0
+        self._ack_lock = threading.Lock()
         self._unreachable = Problems(logger, logging.ERROR)
         self._dead_kinds = Problems(logger)  # one warning per topic and reason, then DEBUG
         self.connected = threading.Event()
@@ -155,9 +171,17 @@ class IngestService:
         )
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        self._next_connection()
         if self.connected.is_set() and not self._stop.is_set():
             logger.error("ingest lost the broker (%s); reconnecting", reason)
         self.connected.clear()
+
+    def _on_pre_connect(self, client: mqtt.Client, userdata: Any) -> None:
+        self._next_connection()  # paho calls this before sending CONNECT, on every (re)connect
+
+    def _next_connection(self) -> None:
+        with self._ack_lock:
+            self._connection += 1
 
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
@@ -167,7 +191,7 @@ class IngestService:
         if message.dup:
             self.stats.redelivered += 1  # stored again idempotently: same key, last value wins
         inbox = self._inbox
-        inbox.append(Inbound(message.mid, message.qos, topic, message.payload))
+        inbox.append(Inbound(message.mid, message.qos, topic, message.payload, self._connection))
         if not self._arrived.is_set():
             self._arrived.set()
         if len(inbox) >= self.settings.batch_size and not self._full.is_set():
@@ -400,8 +424,24 @@ class IngestService:
         self.stats.stored_values += sum(len(item.row.values) for item in prepared) - sum(
             len(item.row.values) for item, _ in rejected
         )
-        for message in batch:
-            self.client.ack(message.mid, message.qos)
+        self._ack(batch)
+
+    def _ack(self, batch: list[Inbound]) -> None:
+        """Acknowledge the messages of the current connection; drop the others' acks."""
+        stale = 0
+        with self._ack_lock:
+            current = self._connection
+            for message in batch:
+                if message.connection == current:
+                    self.client.ack(message.mid, message.qos)
+                else:
+                    stale += 1
+        if stale:
+            self.stats.stale_acks += stale
+            logger.info(
+                "%d stored messages came on a connection since lost; not acknowledging them on the new "
+                "one (the broker redelivers them if it kept the session; stored once)", stale,
+            )
 
 
 def _dead_letter(message: Inbound, now_ms: int, reason: str, detail: str) -> DeadLetter:
