@@ -1,7 +1,12 @@
 """The gateway's on-disk outbox: every reading is written here before it is published.
 
 A message leaves the outbox only when the broker acknowledged it (QoS 1 PUBACK), so a
-broker outage or a killed gateway loses nothing that was queued. The same SQLite file
+broker outage or a killed gateway loses nothing that was queued. An acknowledged message
+is kept a while longer (``acked_ms`` set, no longer waiting): a broker that crashes loses
+what it acknowledged since its last save, so after a reconnect the publisher puts the
+messages acknowledged within its replay window back in the queue (``requeue``) and sends
+them again; ``purge`` deletes the older ones. A write that fails (a full disk) keeps the
+staged messages in memory and raises, so the caller retries; nothing staged is dropped. The same SQLite file
 keeps each meter's sequence number and last counter values, so ``seq`` stays
 contiguous and counter events stay correct across restarts.
 
@@ -14,10 +19,12 @@ When the outbox holds ``max_messages``:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +37,7 @@ logger = logging.getLogger(__name__)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload BLOB NOT NULL,
-    retain INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL
+    retain INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, acked_ms INTEGER
 );
 CREATE TABLE IF NOT EXISTS meter_state (
     meter TEXT PRIMARY KEY, seq INTEGER NOT NULL, counters TEXT NOT NULL
@@ -63,7 +70,10 @@ class Outbox:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a reading is on disk before we say so
         self._db.executescript(_SCHEMA)
-        self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "acked_ms" not in columns:  # an outbox of an earlier release
+            self._db.execute("ALTER TABLE outbox ADD COLUMN acked_ms INTEGER")
+        self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NULL").fetchone()[0])
         self._staged: list[
             tuple[str, bytes, int, bool, tuple[str, int, dict[str, float]] | None]
         ] = []
@@ -112,7 +122,26 @@ class Outbox:
         if not staged:
             return 0
         queued = 0
-        with self._lock, self._db:
+        with self._lock:
+            depth, dropped = self._depth, self.dropped
+            try:
+                queued = self._write(staged)
+            except sqlite3.Error:
+                # nothing of the transaction is stored (a failed COMMIT may leave it open: roll
+                # it back): keep every staged message for the retry
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.rollback()
+                self._depth, self.dropped = depth, dropped
+                with self._stage_lock:
+                    self._staged = staged + self._staged
+                raise
+        return queued
+
+    def _write(
+        self, staged: list[tuple[str, bytes, int, bool, tuple[str, int, dict[str, float]] | None]]
+    ) -> int:
+        queued = 0
+        with self._db:
             for topic, payload, created_ms, retain, meter_state in staged:
                 if self._depth >= self.max_messages:
                     self._full.report(
@@ -129,7 +158,8 @@ class Outbox:
                         continue
                     excess = self._depth - self.max_messages + 1
                     self._db.execute(
-                        "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT ?)",
+                        "DELETE FROM outbox WHERE id IN "
+                        "(SELECT id FROM outbox WHERE acked_ms IS NULL ORDER BY id LIMIT ?)",
                         (excess,),
                     )
                     self._depth -= excess
@@ -152,22 +182,39 @@ class Outbox:
         """Up to ``limit`` messages with id above ``last_id``, oldest first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, topic, payload, retain FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+                "SELECT id, topic, payload, retain FROM outbox WHERE id > ? AND acked_ms IS NULL "
+                "ORDER BY id LIMIT ?",
                 (last_id, limit),
             ).fetchall()
         return [OutboxMessage(r[0], r[1], bytes(r[2]), bool(r[3])) for r in rows]
 
-    def ack(self, ids: list[int]) -> None:
-        """Delete messages the broker acknowledged."""
+    def ack(self, ids: list[int], now_ms: int | None = None) -> None:
+        """Mark messages the broker acknowledged (kept until ``purge``, for a replay)."""
         if not ids:
             return
+        if now_ms is None:
+            now_ms = int(time.time() * 1000)
         with self._lock, self._db:
-            cur = self._db.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+            cur = self._db.executemany(
+                "UPDATE outbox SET acked_ms = ? WHERE id = ? AND acked_ms IS NULL", [(now_ms, i) for i in ids]
+            )
             self._depth -= cur.rowcount if cur.rowcount >= 0 else len(ids)
             if self._depth < self.max_messages:
                 self._full.clear(
                     "full", "outbox has room again; %d readings dropped while it was full", self.dropped
                 )
+
+    def requeue(self, since_ms: int) -> int:
+        """Put messages acknowledged at or after ``since_ms`` back in the queue; how many."""
+        with self._lock, self._db:
+            cur = self._db.execute("UPDATE outbox SET acked_ms = NULL WHERE acked_ms >= ?", (since_ms,))
+            self._depth += cur.rowcount
+        return int(cur.rowcount)
+
+    def purge(self, before_ms: int) -> None:
+        """Delete messages acknowledged before ``before_ms``."""
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM outbox WHERE acked_ms < ?", (before_ms,))
 
     def meter_state(self, meter: str) -> tuple[int, dict[str, float]]:
         """(last seq, last counter values) of a meter; (0, {}) for a new meter."""

@@ -104,10 +104,32 @@ class MeterPoller:
         self.seq = seq
         self.counters = CounterWatch(counters)
         self.dropped = Problems(logger)  # a register that reads NaN every poll is one warning
+        self._last_ts = 0  # ms of this meter's last reading (its timestamps only go forward)
+        self._clock = Problems(logger)
+
+    def _timestamp(self) -> int:
+        """Now in ms, never at or before this meter's previous reading: a host clock stepped
+        back (NTP, an operator) must not stamp a reading with the time of an earlier one,
+        which the idempotent store would overwrite, nor put counters out of order. Until the
+        clock is past the last reading again, readings are stamped 1 ms apart."""
+        now = int(time.time() * 1000)
+        if now <= self._last_ts:
+            self._clock.report(
+                "back",
+                "meter %s: the clock went back %.1f s behind its last reading; stamping readings "
+                "just after it until the clock catches up",
+                self.meter.id,
+                (self._last_ts - now) / 1000,
+            )
+            now = self._last_ts + 1
+        else:
+            self._clock.clear("back", "meter %s: the clock is past its last reading again", self.meter.id)
+        self._last_ts = now
+        return now
 
     async def read_once(self) -> PollResult:
         """Run every planned request once. MeterReadError if nothing could be read."""
-        ts_ms = int(time.time() * 1000)
+        ts_ms = self._timestamp()
         values: dict[str, float] = {}
         rejected: list[Rejected] = []
         errors: list[str] = []

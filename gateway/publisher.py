@@ -6,6 +6,12 @@ are in flight; the publish rate is capped by a token bucket (``max_rate``), so t
 backlog after an outage drains at a bounded pace while polling goes on. paho resends
 its in-flight messages itself after a reconnect; whatever it had not delivered when
 the process died is still in the outbox and is sent again at the next start.
+
+A broker that crashes forgets what it acknowledged since its last save (Mosquitto saves on a
+timer, and sends the PUBACK first). So after every (re)connection the publisher first sends
+again the messages acknowledged within ``replay_window`` seconds before the connection was
+lost (at start: every acknowledged message the outbox still keeps); the store downstream is
+idempotent, so a broker that lost nothing just sees a few seconds of duplicates.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import sqlite3
 import time
 from typing import Any
 
@@ -38,12 +45,20 @@ class OutboxPublisher:
         window: int = 200,
         max_rate: float = 1000.0,
         broker: str = "the broker",
+        replay_window: float = 60.0,
     ) -> None:
         self.client = client
         self.broker = broker  # host:port, for log lines
         self.outbox = outbox
         self.window = window
         self.max_rate = max_rate
+        self.replay_window = replay_window
+        self.replayed = 0  # messages sent again after reconnections
+        self._replay_since: int | None = 0  # ms: requeue what was acked since then (0: all kept)
+        self._lost_at_ms = 0  # when the last connection was lost (wall clock, ms)
+        self._last_purge = 0.0
+        self._pending_acks: list[int] = []  # acknowledged, not yet marked in the outbox (disk full)
+        self._disk = Problems(logger, logging.ERROR)
         self.connected = False
         self.closing = False  # set before our own disconnect, which is not an outage
         self.published = 0
@@ -80,6 +95,8 @@ class OutboxPublisher:
                 self.broker,
                 self.outbox.depth,
             )
+        if self._replay_since is None:
+            self._replay_since = self._lost_at_ms - int(self.replay_window * 1000)
         self.connected = True
         self._poke()
 
@@ -90,6 +107,9 @@ class OutboxPublisher:
             logger.error(
                 "lost the broker (%s); readings wait in the outbox until it is back", reason
             )
+        if self.connected:
+            self._lost_at_ms = int(time.time() * 1000)
+            self._replay_since = None  # set at the next connection
         self.connected = False
 
     def _on_connect_fail(self, client: Any, userdata: Any) -> None:
@@ -120,6 +140,8 @@ class OutboxPublisher:
         last = time.monotonic()
         while not stop.is_set():
             self._drain_acks()
+            if self.connected and self._replay_since is not None:
+                self._replay(self._replay_since)
             now = time.monotonic()
             tokens = min(float(self.window), tokens + (now - last) * self.max_rate)
             last = now
@@ -150,8 +172,27 @@ class OutboxPublisher:
         self.published += sent
         return sent
 
+    def _replay(self, since_ms: int) -> None:
+        """Queue again what the broker acknowledged since ``since_ms``: it may have lost it."""
+        try:
+            count = self.outbox.requeue(since_ms)
+        except sqlite3.Error as exc:
+            self._disk.report("outbox", "cannot write the outbox (%s); retrying", exc)
+            return
+        self._replay_since = None
+        self._last_sent_id = 0
+        if count:
+            self.replayed += count
+            logger.info(
+                "sending again %d messages the broker acknowledged in the %.0f s before the "
+                "connection was lost (a broker crash loses what it had not saved; stored once)",
+                count,
+                self.replay_window,
+            )
+
     def _drain_acks(self) -> None:
-        done: list[int] = []
+        done: list[int] = self._pending_acks
+        self._pending_acks = []
         now = time.monotonic()
         while self._acks:
             mid = self._acks.popleft()
@@ -159,6 +200,17 @@ class OutboxPublisher:
             if entry is not None:
                 done.append(entry[0])
                 self.latency_ms_last = (now - entry[1]) * 1000
-        if done:
-            self.outbox.ack(done)
-            self.acked += len(done)
+        if not done:
+            return
+        now_ms = int(time.time() * 1000)
+        try:
+            self.outbox.ack(done, now_ms)
+            if self.connected and now - self._last_purge > 1.0:
+                self.outbox.purge(now_ms - int(self.replay_window * 1000))
+                self._last_purge = now
+        except sqlite3.Error as exc:  # a full disk: keep the acks, mark them when it has room
+            self._pending_acks = done
+            self._disk.report("outbox", "cannot write the outbox (%s); retrying", exc)
+            return
+        self._disk.clear("outbox", "the outbox can be written again")
+        self.acked += len(done)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 from pathlib import Path
 
 from plantmeter.config import MeterConfig, SiteConfig
 from plantmeter.errors import MeterReadError
+from plantmeter.logstate import Problems
 from plantmeter.message import gateway_status_topic, meter_status_topic
 from plantmeter.mqtt import broker_label, make_client
 
@@ -46,6 +48,7 @@ class Gateway:
         self.publisher: OutboxPublisher | None = None
         self.pollers: list[MeterPoller] = []
         self._staged = asyncio.Event()
+        self._disk = Problems(logger, logging.ERROR)
 
     def _make_pollers(self, outbox: Outbox | None) -> list[MeterPoller]:
         self.buses = {b.id: BusClient(b) for b in self.config.buses}
@@ -75,7 +78,23 @@ class Gateway:
         while True:
             stopping = stop.is_set()
             if self.outbox.staged:
-                await asyncio.to_thread(self.outbox.flush)
+                try:
+                    await asyncio.to_thread(self.outbox.flush)
+                except sqlite3.Error as exc:  # a full disk: the readings stay staged in memory
+                    self._disk.report(
+                        "outbox",
+                        "cannot write the outbox %s (%s): %d readings held in memory until it can; "
+                        "free space on its disk",
+                        self.outbox.path,
+                        exc,
+                        self.outbox.staged,
+                    )
+                    if stopping:
+                        logger.error("stopping with %d readings not written", self.outbox.staged)
+                        return
+                    await asyncio.sleep(1.0)
+                    continue
+                self._disk.clear("outbox", "outbox %s written again", self.outbox.path)
                 self.publisher.notify()
             if stopping:
                 return
@@ -124,7 +143,11 @@ class Gateway:
             ),
         )
         self.publisher = OutboxPublisher(
-            client, self.outbox, max_rate=gw.replay_rate, broker=broker_label(self.config.broker)
+            client,
+            self.outbox,
+            max_rate=gw.replay_rate,
+            broker=broker_label(self.config.broker),
+            replay_window=gw.broker_replay_window,
         )
         self.pollers = self._make_pollers(self.outbox)
         live_rate = sum(1.0 / p.meter.poll for p in self.pollers)

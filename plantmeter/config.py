@@ -268,6 +268,11 @@ class GatewayConfig(_Model):
     replay_rate: float = Field(
         default=500.0, gt=0, description="backlog messages per second after an outage"
     )
+    broker_replay_window: Duration = Field(
+        default=60.0,
+        description="after a reconnection, send again what the broker acknowledged this long "
+        "before the connection was lost (a crashed broker loses what it had not saved)",
+    )
     homeassistant_discovery: bool = False
 
 

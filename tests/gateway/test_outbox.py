@@ -42,3 +42,47 @@ def test_polls_align_to_wall_clock() -> None:
     assert next_boundary(1000.5, 60) == 1020.0
     assert next_boundary(1020.0, 60) == 1080.0
     assert next_boundary(7.2, 10) == 10.0
+
+
+def test_a_failed_write_keeps_every_staged_reading_for_the_retry(tmp_path: Path) -> None:
+    """A full disk (here SQLite's own page limit, the same SQLITE_FULL) must not drop what was staged."""
+    import sqlite3
+
+    import pytest
+
+    box = Outbox(tmp_path / "o.db")
+    box.put("t", b"first", 0, meter_state=("main", 1, {}))
+    pages = box._db.execute("PRAGMA page_count").fetchone()[0]
+    box._db.execute(f"PRAGMA max_page_count = {pages}")
+    for i in range(200):
+        box.stage("t", b"x" * 500 + str(i).encode(), i, meter_state=("main", i + 2, {}))
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        box.flush()
+    assert box.staged == 200 and box.depth == 1
+    box._db.execute("PRAGMA max_page_count = 1000000")
+    assert box.flush() == 200
+    assert box.depth == 201 and box.staged == 0
+    assert box.meter_state("main")[0] == 201
+    box.close()
+
+
+def test_acknowledged_messages_are_kept_for_a_replay_then_purged(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db")
+    for i in range(4):
+        box.put("t", f"m{i}".encode(), i)
+    ids = [m.id for m in box.after(0, 10)]
+    box.ack(ids[:3], now_ms=1_000)
+    assert box.depth == 1 and [m.payload for m in box.after(0, 10)] == [b"m3"]
+    box.ack(ids[:1], now_ms=2_000)  # a second PUBACK of one message changes nothing
+    assert box.depth == 1
+    # the broker crashed: what it acknowledged since 1000 ms goes out again, oldest first
+    assert box.requeue(since_ms=1_000) == 3
+    assert box.depth == 4 and [m.payload for m in box.after(0, 10)] == [b"m0", b"m1", b"m2", b"m3"]
+    box.ack(ids, now_ms=5_000)
+    box.purge(before_ms=5_000)
+    assert box.requeue(since_ms=0) == 4  # kept until purged...
+    box.ack(ids, now_ms=5_000)
+    box.purge(before_ms=5_001)
+    assert box.requeue(since_ms=0) == 0  # ...and gone after
+    assert box.depth == 0
+    box.close()

@@ -101,3 +101,24 @@ def test_a_counter_going_backwards_is_a_reset_event_warned_once(
         ("energy_import_total", "reset", 1234.5)
     ]
     assert len(records(caplog, "counter energy_import_total went from", logging.WARNING)) == 1
+
+
+def test_a_clock_stepped_back_never_stamps_a_reading_at_or_before_the_previous_one(
+    bus: MemoryBus, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Same meter, same millisecond: the idempotent store would keep one of the two readings."""
+    import gateway.poller as poller_module
+
+    caplog.set_level(logging.INFO, logger="gateway.poller")
+    now = [1_700_000_000.000]
+    monkeypatch.setattr(poller_module.time, "time", lambda: now[0])
+    poller = make(bus)
+    stamps = []
+    for step in (0.0, 1.0, -1.0, 0.0005, 1.0, 60.0):  # the third poll: clock stepped back 1 s
+        now[0] += step
+        stamps.append(asyncio.run(poller.read_once()).ts_ms)
+    assert stamps == sorted(set(stamps)), stamps
+    assert stamps[2] == stamps[1] + 1 and stamps[3] == stamps[2] + 1
+    assert stamps[5] == int(now[0] * 1000)  # the clock is past them again: its own time
+    assert len(records(caplog, "the clock went back", logging.WARNING)) == 1
+    assert len(records(caplog, "past its last reading again", logging.INFO)) == 1

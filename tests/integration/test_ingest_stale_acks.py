@@ -102,3 +102,4 @@ def test_acks_of_a_lost_connection_do_not_acknowledge_new_deliveries(tmp_path: P
             member.stop()
         broker.stop()
         store.close()
+
