@@ -25,6 +25,7 @@ EXTRAS: dict[str, str] = {
     "amqtt": "demo",
     "dask": "portfolio",
     "distributed": "portfolio",
+    "aiosmtpd": "demo",
 }
 
 

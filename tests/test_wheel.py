@@ -105,7 +105,7 @@ def test_demo_runs_from_the_wheel(installed: Path, tmp_path: Path) -> None:
     )
     assert help_.returncode == 0 and "--duration" in help_.stdout, help_.stderr
     demo = subprocess.run(
-        [str(installed / "plantmeter"), "demo", "--duration", "3", "--poll", "1"],
+        [str(installed / "plantmeter"), "demo", "--chain-only", "--duration", "3", "--poll", "1"],
         capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_env(),
     )
     assert demo.returncode == 0, demo.stderr

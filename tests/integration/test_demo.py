@@ -19,7 +19,7 @@ ROOT = Path(__file__).parents[2]
 def test_demo_then_export(tmp_path: Path) -> None:
     env = dict(os.environ, PLANTMETER_STORE_URL=f"sqlite:///{tmp_path}/demo.db")
     demo = subprocess.run(
-        [sys.executable, "-m", "plantmeter_app", "demo", "--duration", "5"],
+        [sys.executable, "-m", "plantmeter_app", "demo", "--chain-only", "--duration", "5"],
         capture_output=True,
         text=True,
         timeout=120,

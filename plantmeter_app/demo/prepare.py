@@ -1,0 +1,149 @@
+"""Before anything goes live: the scenario the demo runs, its history in the store and the
+approved M&V plan.
+
+The scenario is the example dairy's plus what makes a visit worth it: a leak on ``cip-water``
+that started four nights before the first run (ongoing: the first alert round announces it) and,
+set by the live part, a meter that stops answering a few minutes into the run (``chain``).
+Its end moves a year past now when the example's run is over, so the live meters keep going.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .history import HistoryWindow, history_window, import_history, resume_time
+from .paths import DemoPaths, DemoState
+
+__all__ = [
+    "APPROVED_BY",
+    "APPROVED_ON",
+    "approve_plan",
+    "demo_scenario",
+    "leak_start",
+    "load_history",
+    "month_before",
+]
+
+logger = logging.getLogger(__name__)
+
+APPROVED_BY = "plant manager, CP centre auditor, lender (demo)"
+APPROVED_ON = date(2025, 3, 20)  # the day the signatories agreed the example plan
+LEAK_METER = "cip-water"
+FINE_DAYS = 7  # the newest week of history at 15 min (charts of a day), the rest hourly
+
+
+def leak_start(now: float, tz: str) -> float:
+    """02:00 site time four nights before ``now``: the night detector has seen it by now."""
+    local = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(tz))
+    start = datetime.combine(local.date() - timedelta(days=4), datetime.min.time(), local.tzinfo)
+    return (start + timedelta(hours=2)).timestamp()
+
+
+def demo_scenario(example: Path, state: DemoState, now: float) -> Any:
+    """The example's scenario with the demo's leak; the run's end a year past ``now`` if needed."""
+    from firmware_sim import load_scenario
+    from firmware_sim.scenario import Fault
+
+    scenario = load_scenario(example)
+    if "leak_start" not in state.extra:
+        state.extra["leak_start"] = str(leak_start(now, scenario.site.timezone))
+    leak = datetime.fromtimestamp(float(state.extra["leak_start"]), UTC)
+    update: dict[str, Any] = {
+        "faults": [*scenario.faults, Fault(type="leak", meter=LEAK_METER, start=leak, flow=0.35)]
+    }
+    if scenario.epoch(scenario.end) < now + 30 * 86400:
+        update["end"] = datetime.fromtimestamp(now + 366 * 86400, UTC)
+    return scenario.model_copy(update=update)
+
+
+def _windows(
+    scenario: Any, plan: Any, state: DemoState, stored_end: float | None, now: float,
+    interval: float, months: float | None,
+) -> list[HistoryWindow]:
+    """What is still missing: the baseline year on, hourly; the newest week at 15 minutes."""
+    baseline = scenario.epoch(plan.base.baseline.start)
+    resume = resume_time(state.history_end, state.sim_time, stored_end)
+    out: list[HistoryWindow] = []
+    if months is not None and resume == 0:  # a short history: the baseline year, then N months
+        base = history_window(baseline, scenario.epoch(plan.base.baseline.end), interval)
+        if base is not None:
+            out.append(base)
+    fine_from = now - FINE_DAYS * 86400
+    coarse = history_window(baseline, min(now, fine_from), interval, resume, months)
+    if coarse is not None:
+        out.append(coarse)
+        resume = coarse.end
+    fine_interval = min(interval, 900.0)
+    fine_start = max(fine_from, baseline) if coarse is None else coarse.end
+    fine = history_window(fine_start, now, fine_interval, resume, None if coarse else months)
+    if fine is not None:
+        out.append(fine)
+    return out
+
+
+def load_history(
+    paths: DemoPaths, scenario: Any, site: Any, example_dir: Path, store: Any, state: DemoState,
+    plan: Any, *, interval: float, months: float | None, progress: bool,
+) -> None:
+    """Generate and import what the store lacks, until it reaches now (an import takes a while:
+    the minutes it took are generated again, briefly, so the live meters follow without a gap)."""
+    for _ in range(3):
+        now = time.time()
+        newest = _newest(store, site.site.id)
+        windows = _windows(scenario, plan, state, newest, now, interval, months)
+        if not windows:
+            break
+        for window in windows:
+            import_history(scenario, site, example_dir, store, window, paths.history, progress)
+            state.history_start = state.history_start or window.start
+            state.history_end = max(state.history_end, window.end)
+            state.save(paths.state)
+        months = None if months is None else 1.0  # catch-up passes: only what is missing
+
+
+def _newest(store: Any, site: str) -> float | None:
+    """The newest stored reading of the site (epoch s), None for an empty store."""
+    values = store.latest(site)
+    if not values:
+        return None
+    return float(max(v.ts_ms for v in values)) / 1000.0
+
+
+def approve_plan(plan_path: Path, store: Any) -> bool:
+    """Approve the plan as its signatories did (baselines pinned) and its amendments, once;
+    True when something was approved now (a resumed run has nothing left to approve)."""
+    from plantmeter.errors import ConfigError
+    from reports.approval import approve
+    from reports.load import load_plan
+
+    loaded = load_plan(plan_path)
+    t0 = time.monotonic()
+    try:
+        new = approve(loaded, store, APPROVED_BY, None if loaded.approval is not None else APPROVED_ON)
+    except ConfigError as exc:
+        if "nothing to approve" in str(exc):
+            return False
+        raise
+    for entry in new:
+        for meter, fit in (entry.get("fits") or {}).items():
+            st = fit["statistics"]
+            logger.info(
+                "demo: pinned the baseline of %s: %s, CV(RMSE) %.1f %%, R² %.3f, n %d",
+                meter, fit["model"]["summary"]["type"], 100 * st["cvrmse"], st["r2"], st["n"],
+            )  # fmt: skip
+    logger.info(
+        "demo: M&V plan approved (%d record entries) in %.0f s", len(new), time.monotonic() - t0
+    )
+    return True
+
+
+def month_before(now: float, tz: str) -> str:
+    """YYYY-MM of the last whole month at the site."""
+    local = datetime.fromtimestamp(now, UTC).astimezone(ZoneInfo(tz)).date().replace(day=1)
+    prev = local - timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"

@@ -1,0 +1,83 @@
+"""A resumed demo continues every counter from where the last run left it: after a run at
+``--speed 10`` the live counters are ahead of the wall clock, and a history stamped from the
+newest stored reading on (what a naive resume writes) makes the analytics flag a counter reset;
+the demo's resume point does not. Known truth: the simulator's own counters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from firmware_sim import load_scenario
+from firmware_sim.plant import Plant
+from firmware_sim.readings import MeterReadings
+
+from analytics.anomalies import Target, counter_events
+from plantmeter_app.demo import EXAMPLE
+from plantmeter_app.demo.history import history_window, resume_time
+from plantmeter_app.demo.paths import DemoState
+from plantmeter_app.demo.prepare import _windows
+
+# where the first run's history ended: early in the scenario, so the counters integrate few days
+T1 = datetime(2024, 1, 8, 12, 0, tzinfo=UTC).timestamp()
+SPEED = 10.0
+LIVE_S = 600.0  # the first run was live for 10 minutes of wall time
+
+
+def _counter(readings: MeterReadings, sim_times: np.ndarray) -> np.ndarray:
+    """main-elec's energy counter at the given simulated instants (the simulator's truth)."""
+    return np.asarray(readings.at(np.asarray(sim_times, dtype=float))["energy_import_total"])
+
+
+def _resets(stamps: np.ndarray, counter: np.ndarray) -> list[object]:
+    series = pd.Series(counter, index=pd.to_datetime(stamps, unit="s", utc=True))
+    return counter_events(Target("dairy", "main-elec", "energy_import_total"), series)
+
+
+def test_resume_after_a_fast_run_keeps_counters_monotonic() -> None:
+    scenario = load_scenario(EXAMPLE / "scenario.yaml")
+    meter = MeterReadings(Plant(scenario), scenario.meter("main-elec"), scenario.faults)
+    # run 1: history to T1, then 10 min live at speed 10 (the gateway stamps wall time)
+    history = np.arange(T1 - 6 * 3600, T1, 3600.0)
+    live_wall = np.arange(T1, T1 + LIVE_S, 60.0)
+    live_sim = T1 + (live_wall - T1) * SPEED
+    stored_t = np.concatenate([history, live_wall])
+    stored_c = np.concatenate([_counter(meter, history), _counter(meter, live_sim)])
+    assert not _resets(stored_t, stored_c)
+    state = DemoState(history_end=T1, sim_time=float(live_sim[-1]) + 60.0 * SPEED)
+    now = T1 + 3600.0  # run 2 starts an hour later
+
+    # naive: history from the newest stored stamp, the simulator at the wall clock -> a reset
+    naive = history_window(0.0, now, 900.0, resume=float(stored_t[-1]))
+    assert naive is not None
+    naive_t = np.arange(naive.start, naive.end, naive.interval)
+    flags = _resets(
+        np.concatenate([stored_t, naive_t]), np.concatenate([stored_c, _counter(meter, naive_t)])
+    )
+    assert [f.kind for f in flags] == ["counter_reset"]
+
+    # the demo: nothing to generate below the simulated clock; live resumes at that clock
+    resume = resume_time(state.history_end, state.sim_time, float(stored_t[-1]))
+    assert resume == state.sim_time
+    assert history_window(0.0, now, 900.0, resume=resume) is None
+    sim_start = max(now, state.sim_time)
+    next_wall = np.arange(now, now + 300.0, 60.0)
+    next_c = _counter(meter, sim_start + (next_wall - now))
+    assert not _resets(np.concatenate([stored_t, next_wall]), np.concatenate([stored_c, next_c]))
+
+
+def test_first_run_windows_cover_the_baseline_year_to_now() -> None:
+    from reports.load import load_plan
+
+    scenario = load_scenario(EXAMPLE / "scenario.yaml")
+    plan = load_plan(EXAMPLE / "mv-plan.yaml")
+    now = datetime(2026, 6, 15, 10, 7, tzinfo=UTC).timestamp()
+    full = _windows(scenario, plan, DemoState(), None, now, 3600.0, None)
+    assert [w.interval for w in full] == [3600.0, 900.0]
+    assert full[0].start == scenario.epoch(plan.base.baseline.start)  # local midnight, whole hour
+    assert full[1].start == full[0].end  # no gap, no overlap
+    assert now - 900 < full[1].end <= now
+    short = _windows(scenario, plan, DemoState(), None, now, 3600.0, 1.0)
+    assert short[0].start == full[0].start and short[0].end == scenario.epoch(plan.base.baseline.end)
+    assert short[1].start > short[0].end and short[-1].end == full[-1].end
