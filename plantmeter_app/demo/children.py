@@ -38,7 +38,7 @@ class Child:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def stop(self, timeout: float = 15.0) -> int | None:
+    def stop(self, timeout: float = 30.0) -> int | None:
         """SIGINT and wait; SIGTERM, then SIGKILL, for a child that does not end; its status."""
         for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
             if self.process.poll() is not None:

@@ -1,9 +1,12 @@
 """Before anything goes live: the scenario the demo runs, its history in the store and the
 approved M&V plan.
 
-The scenario is the example dairy's plus what makes a visit worth it: a leak on ``cip-water``
-that started four nights before the first run (ongoing: the first alert round announces it) and,
-set by the live part, a meter that stops answering a few minutes into the run (``chain``).
+The scenario is the example dairy's plus what makes a visit worth it: the variable-speed drives
+deliver 16 % instead of the example's 20 % (the plan promised about 19 %: the option that
+underperforms its promise, on the financed loan ``green-line-1``), a leak on ``cip-water`` that
+started four nights before the first run (ongoing: the first alert round announces it) and, set
+by the live part, a meter that stops answering a few minutes into the run (``run``). The example
+files stay as the tests know them.
 Its end moves a year past now when the example's run is over, so the live meters keep going.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ logger = logging.getLogger(__name__)
 APPROVED_BY = "plant manager, CP centre auditor, lender (demo)"
 APPROVED_ON = date(2025, 3, 20)  # the day the signatories agreed the example plan
 LEAK_METER = "cip-water"
+UNDERPERFORMER = ("vsd-refrigeration", -0.16)  # the option and its true change in the demo
 FINE_DAYS = 7  # the newest week of history at 15 min (charts of a day), the rest hourly
 
 
@@ -45,7 +50,8 @@ def leak_start(now: float, tz: str) -> float:
 
 
 def demo_scenario(example: Path, state: DemoState, now: float) -> Any:
-    """The example's scenario with the demo's leak; the run's end a year past ``now`` if needed."""
+    """The example's scenario with the demo's leak and underperforming VSD; the run's end a year
+    past ``now`` when the example's is nearer than a month."""
     from firmware_sim import load_scenario
     from firmware_sim.scenario import Fault
 
@@ -53,8 +59,13 @@ def demo_scenario(example: Path, state: DemoState, now: float) -> Any:
     if "leak_start" not in state.extra:
         state.extra["leak_start"] = str(leak_start(now, scenario.site.timezone))
     leak = datetime.fromtimestamp(float(state.extra["leak_start"]), UTC)
+    option, change = UNDERPERFORMER
     update: dict[str, Any] = {
-        "faults": [*scenario.faults, Fault(type="leak", meter=LEAK_METER, start=leak, flow=0.35)]
+        "faults": [*scenario.faults, Fault(type="leak", meter=LEAK_METER, start=leak, flow=0.35)],
+        "options": [
+            o.model_copy(update={"change": change}) if o.id == option else o
+            for o in scenario.options
+        ],
     }
     if scenario.epoch(scenario.end) < now + 30 * 86400:
         update["end"] = datetime.fromtimestamp(now + 366 * 86400, UTC)
@@ -83,15 +94,35 @@ def _windows(
     fine = history_window(fine_start, now, fine_interval, resume, None if coarse else months)
     if fine is not None:
         out.append(fine)
-    return out
+    # the baseline year in a window of its own: the plan can be approved once it is stored
+    return [part for w in out for part in _split(w, scenario.epoch(plan.base.baseline.end))]
+
+
+def _split(window: HistoryWindow, at: float) -> list[HistoryWindow]:
+    if not window.start < at < window.end or (at - window.start) % window.interval:
+        return [window]
+    return [
+        HistoryWindow(window.start, at, window.interval),
+        HistoryWindow(at, window.end, window.interval),
+    ]
 
 
 def load_history(
     paths: DemoPaths, scenario: Any, site: Any, example_dir: Path, store: Any, state: DemoState,
     plan: Any, *, interval: float, months: float | None, progress: bool,
+    on_baseline: Callable[[], None] | None = None,
 ) -> None:
     """Generate and import what the store lacks, until it reaches now (an import takes a while:
-    the minutes it took are generated again, briefly, so the live meters follow without a gap)."""
+    the minutes it took are generated again, briefly, so the live meters follow without a gap).
+    ``on_baseline`` is called once the baseline year is stored (the approval can start)."""
+    baseline_end = scenario.epoch(plan.base.baseline.end)
+    pending = [on_baseline] if on_baseline is not None else []
+
+    def baseline_stored(force: bool = False) -> None:
+        if pending and (force or state.history_end >= baseline_end):
+            pending.pop()()
+
+    baseline_stored()
     for _ in range(3):
         now = time.time()
         newest = _newest(store, site.site.id)
@@ -103,7 +134,9 @@ def load_history(
             state.history_start = state.history_start or window.start
             state.history_end = max(state.history_end, window.end)
             state.save(paths.state)
+            baseline_stored()
         months = None if months is None else 1.0  # catch-up passes: only what is missing
+    baseline_stored(force=True)  # a store that had the baseline before the state file knew it
 
 
 def _newest(store: Any, site: str) -> float | None:

@@ -20,7 +20,14 @@ from .accounts import demo_users, ensure_users
 from .chain import Chain, free_port, live_line, stored_since
 from .children import Child, start_child, wait_http
 from .paths import DemoPaths, DemoState
-from .prepare import approve_plan, demo_scenario, load_history, month_before
+from .prepare import (
+    APPROVED_BY,
+    APPROVED_ON,
+    approve_plan,
+    demo_scenario,
+    load_history,
+    month_before,
+)
 from .sitefile import LiveEndpoints, copy_plan, write_site
 
 __all__ = ["DemoOptions", "run"]
@@ -119,15 +126,34 @@ def run(options: DemoOptions) -> int:
     # the users' Argon2 hashes take a second each: made beside the history import
     pool = ThreadPoolExecutor(1, thread_name_prefix="demo-users")
     users = pool.submit(ensure_users, paths.root / "users.db", demo_users(site.site.id, LOAN))
+    # the first approval (its numba kernels compile for a minute on a fresh install) runs in a
+    # process of its own once the baseline year is stored, beside the import of the rest
+    approval: list[Child] = []
+
+    def approve_in_child() -> None:
+        if plan.approval is None:
+            approval.append(start_child("plan approval", [
+                "-m", "plantmeter_app", "plan", "approve", str(paths.plan), "--by", APPROVED_BY,
+                "--date", APPROVED_ON.isoformat(),
+            ]))  # fmt: skip
+
     store = open_store(store_url)
     try:
         load_history(
             paths, scenario, site, options.example, store, state, plan,
             interval=options.history_interval, months=options.history_months,
-            progress=options.progress,
+            progress=options.progress, on_baseline=approve_in_child,
         )  # fmt: skip
-        approve_plan(paths.plan, store)
+        for child in approval:
+            if child.process.wait() != 0:
+                raise ConfigError(
+                    f"the M&V plan approval failed (exit status {child.process.returncode}, its "
+                    f"message is above); the history stays in {paths.root}: run the demo again"
+                )
+        approve_plan(paths.plan, store)  # what the record still lacks (a newer example plan)
     finally:
+        for child in approval:
+            child.stop(5.0)
         store.close()
         pool.shutdown()
     password = users.result()
@@ -213,8 +239,8 @@ async def _live(
         await _watch(options, paths, state, scenario, chain, children, stop)
     finally:
         stop.set()
-        for child in reversed(children):
-            await asyncio.to_thread(child.stop)
+        # together: the alert service may be in the middle of a round (it ends it first)
+        await asyncio.gather(*(asyncio.to_thread(c.stop, 30.0) for c in children))
         state.sim_time = max(state.sim_time, chain.sim_time())
         await chain.stop()
 

@@ -2,7 +2,7 @@
 answers, each demo user logs in, live values advance, the lender downloads the loan report, the
 alert service's e-mails reach the demo's mail page, and Ctrl-C leaves no process or port behind.
 
-A short history (`--history-months 1`: the baseline year, hourly, then the last month) keeps it
+A short history (`--history-months 2`: the baseline year, hourly, then the last two months) keeps it
 inside its budget; the default run imports every month from the baseline year on.
 """
 
@@ -91,7 +91,7 @@ def test_demo_product(tmp_path: Path) -> None:
     log = (tmp_path / "demo.log").open("w")
     demo = subprocess.Popen(
         [sys.executable, "-m", "plantmeter_app", "demo", "--port", str(port), "--data-dir", str(data),
-         "--history-months", "1", "--no-progress", "--alerts-every", "10s",
+         "--history-months", "2", "--no-progress", "--alerts-every", "10s",
          "--anomaly-after", "5s"],
         cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -126,6 +126,22 @@ def test_demo_product(tmp_path: Path) -> None:
             )
             assert r.status_code == 200, r.text
             assert r.content.startswith(b"%PDF") and len(r.content) > 10_000
+            # the lender's loan: its verified savings cover the month's repayment
+            status = http.get(
+                "/api/v1/loans/revolving-fund-3", params={"month": _last_month()},
+                headers=tokens["lender"],
+            ).json()["status"]  # fmt: skip
+            row = next(x for x in status["rows"] if x["month"] == _last_month())
+            assert row["verified"] > row["debt_service"] > 0 and row["coverage"] > 1, row
+            # the financed VSDs save less than promised (16 % where ~19 % was promised)
+            figures = http.get(
+                "/api/v1/sites/dairy/savings", params={"month": _last_month()},
+                headers=tokens["auditor"],
+            ).json()["figures"]  # fmt: skip
+            vsd = next(
+                f for f in figures if f["option"] == "vsd-refrigeration" and f["period_kind"] == "month"
+            )
+            assert 0 < vsd["savings"]["kWh"] < vsd["promised"]["kWh"], vsd
             meters = http.get("/api/v1/latest", headers=tokens["lender"])
             assert meters.status_code == 403 or meters.json() == []  # a financier: no meter data
 
@@ -137,6 +153,9 @@ def test_demo_product(tmp_path: Path) -> None:
                 lambda: "compressor: meter offline" in http.get("/demo/mail", headers=tokens["admin"]).text,
                 60, "the live anomaly's e-mail", demo,
             )  # fmt: skip
+            lender_mail = http.get("/demo/mail", headers=tokens["lender"]).text
+            assert "revolving-fund-3: monitoring report" in lender_mail  # the scheduled PDF
+            assert "cip-water" not in lender_mail  # each user sees what was sent to them
     finally:
         if demo.poll() is None:
             demo.send_signal(signal.SIGINT)

@@ -74,10 +74,11 @@ def test_first_run_windows_cover_the_baseline_year_to_now() -> None:
     plan = load_plan(EXAMPLE / "mv-plan.yaml")
     now = datetime(2026, 6, 15, 10, 7, tzinfo=UTC).timestamp()
     full = _windows(scenario, plan, DemoState(), None, now, 3600.0, None)
-    assert [w.interval for w in full] == [3600.0, 900.0]
+    assert [w.interval for w in full] == [3600.0, 3600.0, 900.0]
     assert full[0].start == scenario.epoch(plan.base.baseline.start)  # local midnight, whole hour
-    assert full[1].start == full[0].end  # no gap, no overlap
-    assert now - 900 < full[1].end <= now
+    assert full[0].end == scenario.epoch(plan.base.baseline.end)  # approvable once imported
+    assert full[1].start == full[0].end and full[2].start == full[1].end  # no gap, no overlap
+    assert now - 900 < full[2].end <= now
     short = _windows(scenario, plan, DemoState(), None, now, 3600.0, 1.0)
     assert short[0].start == full[0].start and short[0].end == scenario.epoch(plan.base.baseline.end)
     assert short[1].start > short[0].end and short[-1].end == full[-1].end
