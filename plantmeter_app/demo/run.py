@@ -196,6 +196,8 @@ async def _live(
     live: LiveEndpoints, password: str | None, stop: asyncio.Event,
 ) -> None:  # fmt: skip
     """The live part until ``stop``; without a password (``--chain-only``) only the chain."""
+    import pandas as pd
+
     sim_start = max(time.time(), state.sim_time)
     chain = Chain(scenario, options.speed, sim_start, options.broker)
     children: list[Child] = []
@@ -207,6 +209,7 @@ async def _live(
         )
         os.environ["PLANTMETER_BROKER_URL"] = broker_url
         write_site(options.example / "site.yaml", paths.site, live, paths.outbox)
+        live_since = pd.Timestamp.now(tz="UTC")
         chain.start_flow(paths.site, paths.root)
         logger.info(
             "demo: simulator on %s, broker %s, store %s, speed x%g",
@@ -222,6 +225,9 @@ async def _live(
              str(options.port), options.log_level],
         )  # fmt: skip
         children.append(dashboard)
+        # the alert service starts once every meter has a live reading: before that, the history's
+        # end (up to 15 min ago) would read as meters offline
+        await _first_readings(chain, scenario, stop, live_since)
         children.append(
             start_child(
                 "alerts",
@@ -243,6 +249,20 @@ async def _live(
         await asyncio.gather(*(asyncio.to_thread(c.stop, 30.0) for c in children))
         state.sim_time = max(state.sim_time, chain.sim_time())
         await chain.stop()
+
+
+async def _first_readings(chain: Chain, scenario: Any, stop: asyncio.Event, since: Any) -> None:
+    """Wait until every meter has a reading stored since ``since`` (the live start)."""
+    meters = [m.id for m in scenario.meters]
+    deadline = time.monotonic() + 150.0
+    while not stop.is_set() and time.monotonic() < deadline:
+        counts = await asyncio.to_thread(stored_since, chain.store, scenario.site.id, meters, since)
+        if all(counts.values()):
+            return
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+        except TimeoutError:
+            pass
 
 
 async def _watch(

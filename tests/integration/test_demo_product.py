@@ -100,8 +100,6 @@ def test_demo_product(tmp_path: Path) -> None:
     try:
         with httpx.Client(base_url=base, timeout=30) as http:
             _wait(lambda: http.get("/api/v1/health").status_code == 200, 150, "the dashboard", demo)
-            children = _children(demo.pid)
-            assert len(children) >= 2, children  # the dashboard and the alert service
             tokens = {}
             for user in USERS:
                 r = http.post("/api/v1/token", data={"username": user, "password": PASSWORD})
@@ -146,7 +144,9 @@ def test_demo_product(tmp_path: Path) -> None:
             assert meters.status_code == 403 or meters.json() == []  # a financier: no meter data
 
             # the alert service's e-mails, kept by the demo's mail sink, on the demo's mail page
-            _wait(lambda: any((data / "mail").glob("*.eml")), 60, "the first e-mail", demo)
+            _wait(lambda: any((data / "mail").glob("*.eml")), 90, "the first e-mail", demo)
+            children = _children(demo.pid)
+            assert len(children) >= 2, children  # the dashboard and the alert service
             page = http.get("/demo/mail", headers=tokens["manager"])
             assert page.status_code == 200 and "[PlantMeter dairy]" in page.text, page.text[:500]
             _wait(

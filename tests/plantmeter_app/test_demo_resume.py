@@ -6,9 +6,11 @@ the demo's resume point does not. Known truth: the simulator's own counters."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from firmware_sim import load_scenario
 from firmware_sim.plant import Plant
 from firmware_sim.readings import MeterReadings
@@ -82,3 +84,17 @@ def test_first_run_windows_cover_the_baseline_year_to_now() -> None:
     short = _windows(scenario, plan, DemoState(), None, now, 3600.0, 1.0)
     assert short[0].start == full[0].start and short[0].end == scenario.epoch(plan.base.baseline.end)
     assert short[1].start > short[0].end and short[-1].end == full[-1].end
+
+
+def test_lang_without_translations_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--lang es`` / ``pt_BR``: no catalogue ships yet, so the demo says so before any work."""
+    from plantmeter_app.cli import main
+
+    data = tmp_path / "d"
+    for lang, wanted in (("es", "not available in this version yet"), ("fr", "choose one of en, es, pt_BR")):
+        assert main(["demo", "--lang", lang, "--data-dir", str(data)]) == 2
+        err = capsys.readouterr().err
+        assert wanted in err and "Traceback" not in err, err
+    assert not data.exists()  # nothing written
