@@ -10,11 +10,13 @@ got, so that a second run resumes instead of regenerating.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import IO
 
 __all__ = ["DemoPaths", "DemoState"]
 
@@ -55,10 +57,30 @@ class DemoPaths:
     def state(self) -> Path:
         return self.root / "demo-state.json"
 
+    @property
+    def lock(self) -> Path:
+        return self.root / "demo.lock"
+
     def create(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)  # users.db and alerts.db refuse a folder others can read
         self.mail.mkdir(exist_ok=True)
+
+    def acquire(self) -> IO[str]:
+        """Hold ``demo.lock`` for this run (released when the process ends): two demos on one
+        data directory would write the same history files and store."""
+        from plantmeter.errors import ConfigError
+
+        handle = self.lock.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise ConfigError(
+                f"another plantmeter demo runs on {self.root}; stop it, or give this one its own "
+                "--data-dir (and --port)"
+            ) from None
+        return handle
 
 
 @dataclass

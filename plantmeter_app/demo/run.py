@@ -102,6 +102,7 @@ def run(options: DemoOptions) -> int:
 
     paths = DemoPaths(options.data_dir.resolve())
     paths.create()
+    lock = paths.acquire()  # noqa: F841 (held until the process ends)
     store_url = options.store or os.environ.get("PLANTMETER_STORE_URL") or f"sqlite:///{paths.store}"
     state = DemoState.load(paths.state)
     if state.store and state.store != store_url:

@@ -98,3 +98,21 @@ def test_lang_without_translations_is_a_clear_error(
         err = capsys.readouterr().err
         assert wanted in err and "Traceback" not in err, err
     assert not data.exists()  # nothing written
+
+
+def test_a_second_demo_on_one_data_dir_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two demos on one --data-dir would write the same history files: the second is refused."""
+    from plantmeter_app.cli import main
+    from plantmeter_app.demo.paths import DemoPaths
+
+    paths = DemoPaths(tmp_path / "d")
+    paths.create()
+    held = paths.acquire()
+    try:
+        assert main(["demo", "--chain-only", "--data-dir", str(paths.root)]) == 2
+        err = capsys.readouterr().err
+        assert "another plantmeter demo runs on" in err and "--data-dir" in err, err
+    finally:
+        held.close()
