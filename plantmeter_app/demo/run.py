@@ -74,8 +74,9 @@ def _check_lang(lang: str) -> None:
         raise ConfigError(f"--lang {lang!r}: choose one of {', '.join(LANGUAGES)}")
     if lang != "en":
         raise ConfigError(
-            f"--lang {lang}: the dashboard's Spanish and Portuguese translations are not "
-            "available in this version yet; run the demo in English (--lang en)"
+            f"--lang {lang}: the dashboard has no default-language setting in this version; its "
+            "pages follow each browser's language (Accept-Language), Spanish and Portuguese "
+            "included: run the demo without --lang and set the browser's language"
         )
 
 

@@ -89,11 +89,12 @@ def test_first_run_windows_cover_the_baseline_year_to_now() -> None:
 def test_lang_without_translations_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--lang es`` / ``pt_BR``: no catalogue ships yet, so the demo says so before any work."""
+    """``--lang es`` / ``pt_BR``: the dashboard has no default-language setting yet (pages follow
+    the browser's language), so the demo says so before any work."""
     from plantmeter_app.cli import main
 
     data = tmp_path / "d"
-    for lang, wanted in (("es", "not available in this version yet"), ("fr", "choose one of en, es, pt_BR")):
+    for lang, wanted in (("es", "no default-language setting"), ("fr", "choose one of en, es, pt_BR")):
         assert main(["demo", "--lang", lang, "--data-dir", str(data)]) == 2
         err = capsys.readouterr().err
         assert wanted in err and "Traceback" not in err, err
