@@ -98,7 +98,10 @@ def child_processes(pid: int | str = "self") -> set[int]:
     """Live child processes of ``pid`` (default: this process), from Linux /proc; zombies excluded."""
     pids: set[int] = set()
     for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        pids.update(int(child) for child in children.read_text().split())
+        try:
+            pids.update(int(child) for child in children.read_text().split())
+        except OSError:
+            continue  # that thread ended between the listing and the read
     live = set()
     for child in pids:
         try:

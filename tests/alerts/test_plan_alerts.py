@@ -4,6 +4,7 @@ records past episodes silently and announces only the one still running."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,11 @@ def test_the_plans_tariff_puts_money_in_the_alert(tmp_path: Path, dairy: Dairy) 
     )
     site = loaded.site.model_copy(update={"alerts": alerts})
     now = datetime(2026, 1, 1, 5, tzinfo=UTC)  # the newest (hourly) reading: every meter fresh
-    with existing_store(loaded.store_url) as store, Ledger(tmp_path / "alerts.db") as ledger:
+    db = (
+        tmp_path / "dairy.db"
+    )  # a copy: the evaluation writes flags, the session's store stays clean
+    shutil.copy(loaded.store_url.removeprefix("sqlite:///"), db)
+    with existing_store(f"sqlite:///{db}") as store, Ledger(tmp_path / "alerts.db") as ledger:
         result = evaluate(store, site, ledger, plan=loaded, now=now)
         episodes = ledger.episodes("dairy")
     announced = [c.episode for c in result.changes if c.notify]
