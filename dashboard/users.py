@@ -123,6 +123,15 @@ class UserStore(AccountStore):
             db.execute("DELETE FROM tokens WHERE username = ?", (username,))
         logger.info("password of %s changed; their sessions and tokens ended", username)
 
+    def set_locale(self, username: str, locale: str | None) -> None:
+        """The user's language and number format (None: the browser's, then the site's)."""
+        value = None if locale is None else check_locale(locale)
+        with self.transaction() as db:
+            if not db.execute(
+                "UPDATE users SET locale = ? WHERE username = ?", (value, username)
+            ).rowcount:
+                raise ConfigError(f"no user {username!r}; `plantmeter user list` shows who exists")
+
     def authenticate(self, username: str, password: str) -> User | None:
         """The user when ``password`` is theirs, else None (same work done for unknown names)."""
         rows = self._query("SELECT password_hash FROM users WHERE username = ?", (username,))

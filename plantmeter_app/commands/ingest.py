@@ -312,7 +312,9 @@ def _import_csv(args: argparse.Namespace) -> int:
         raise InputError(f"--interval {args.interval!r}: {exc}; write e.g. 15m or 1h") from exc
     options = ImportOptions(
         dialect=CsvDialect(
-            args.delimiter.replace("\\t", "\t") if args.delimiter else None, args.decimal, args.dates
+            args.delimiter.replace("\\t", "\t") if args.delimiter else None,
+            args.decimal,
+            args.dates,
         ),
         ambiguous=args.ambiguous,
         interval_use=args.interval_use,

@@ -43,7 +43,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--in-process", action="store_true", help="no cluster: run the sites one by one here"
     )
-    p.add_argument("--out", help="write the report to FILE.pdf, .html or .json (default: a summary)")
+    p.add_argument(
+        "--out", help="write the report to FILE.pdf, .html or .json (default: a summary)"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run_portfolio_command)
 
@@ -58,8 +60,10 @@ def register(subparsers: Any) -> None:
     s.add_argument("--store", help="store URL (default: sqlite:///DIR/portfolio.db)")
     s.add_argument("--month", default="2025-03", help="reporting month YYYY-MM (default 2025-03)")
     s.add_argument(
-        "--baseline-days", type=int, default=365,
-        help="days of baseline before the month (default 365, the year CalTRACK asks for)"
+        "--baseline-days",
+        type=int,
+        default=365,
+        help="days of baseline before the month (default 365, the year CalTRACK asks for)",
     )
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=run_sim_portfolio)
@@ -142,8 +146,14 @@ def run_sim_portfolio(args: argparse.Namespace) -> int:
     try:
         with tqdm(total=args.n, unit="plant", desc="plants") as bar:
             made = generate_portfolio(
-                args.n, out, store, url, month=args.month, baseline_days=args.baseline_days,
-                seed=args.seed, progress=lambda _: bar.update(1),
+                args.n,
+                out,
+                store,
+                url,
+                month=args.month,
+                baseline_days=args.baseline_days,
+                seed=args.seed,
+                progress=lambda _: bar.update(1),
             )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

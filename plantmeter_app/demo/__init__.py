@@ -71,7 +71,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(default: PLANTMETER_STORE_URL, else DATA_DIR/dairy.db)",
     )  # fmt: skip
     p.add_argument(
-        "--broker", default=None,
+        "--broker",
+        default=None,
         help="a real MQTT broker instead of the embedded one, e.g. mqtt://127.0.0.1:1883",
     )
     p.add_argument(
@@ -104,8 +105,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="when the live anomaly starts (default 3m)",
     )  # fmt: skip
     p.add_argument(
-        "--lang", default="en", metavar="es|pt_BR|en",
-        help="the dashboard's default language (default en)",
+        "--lang",
+        default=None,
+        metavar="es|pt_BR|en",
+        help="the demo plant's language: its reports and e-mails (site.locale: es is es_GT, as the "
+        "dairy is in Guatemala) and the demo users' pages (default: the example's English, and "
+        "each browser's language on the dashboard)",
     )
     p.add_argument(
         "--chain-only", action="store_true",

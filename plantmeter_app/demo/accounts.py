@@ -41,8 +41,9 @@ def demo_users(site: str, loan: str) -> tuple[DemoUser, ...]:
     )
 
 
-def ensure_users(users_db: Path, users: tuple[DemoUser, ...]) -> str:
-    """Create the users (or reset their passwords: a run prints the one it set); the password."""
+def ensure_users(users_db: Path, users: tuple[DemoUser, ...], locale: str | None = None) -> str:
+    """Create the users (or reset their passwords: a run prints the one it set), in ``locale``
+    (``--lang``: their pages and e-mails in it; None: each browser's language); the password."""
     from dashboard.users import UserStore
 
     password = os.environ.get(PASSWORD_ENV) or secrets.token_urlsafe(9)
@@ -51,8 +52,10 @@ def ensure_users(users_db: Path, users: tuple[DemoUser, ...]) -> str:
         for u in users:
             if u.username in known:
                 store.set_password(u.username, password)
+                store.set_locale(u.username, locale)
             else:
                 store.add_user(
-                    u.username, password, u.role, sites=u.sites, loans=u.loans, email=u.email
-                )
+                    u.username, password, u.role, sites=u.sites, loans=u.loans, email=u.email,
+                    locale=locale,
+                )  # fmt: skip
     return password

@@ -64,7 +64,10 @@ def resume_time(history_end: float, sim_time: float, stored_end: float | None) -
 
 
 def history_window(
-    baseline_start: float, now: float, interval: float, resume: float = 0.0,
+    baseline_start: float,
+    now: float,
+    interval: float,
+    resume: float = 0.0,
     months: float | None = None,
 ) -> HistoryWindow | None:
     """The history still to generate: from ``baseline_start`` (or ``months`` before ``now``, or
@@ -80,7 +83,9 @@ def history_window(
     return HistoryWindow(start, end, interval)
 
 
-def _units_and_counters(site: SiteConfig, meter_id: str, base: Path) -> tuple[dict[str, str], set[str]]:
+def _units_and_counters(
+    site: SiteConfig, meter_id: str, base: Path
+) -> tuple[dict[str, str], set[str]]:
     profile = site.profile_for(site.meter(meter_id), base)
     units = {p.name: p.unit for p in profile.points} | {d.name: d.unit for d in profile.derived}
     counters = {p.name for p in profile.points if p.kind == "counter"} | {
@@ -90,8 +95,13 @@ def _units_and_counters(site: SiteConfig, meter_id: str, base: Path) -> tuple[di
 
 
 def import_history(
-    scenario: Any, site: SiteConfig, site_dir: Path, store: SeriesStore, window: HistoryWindow,
-    out_dir: Path, progress: bool = True,
+    scenario: Any,
+    site: SiteConfig,
+    site_dir: Path,
+    store: SeriesStore,
+    window: HistoryWindow,
+    out_dir: Path,
+    progress: bool = True,
 ) -> int:
     """Generate ``window`` with the simulator into ``out_dir`` (one CSV per meter, as
     ``plantmeter sim --history`` writes) and import each file (``plantmeter import-csv``'s

@@ -73,8 +73,13 @@ def demo_scenario(example: Path, state: DemoState, now: float) -> Any:
 
 
 def _windows(
-    scenario: Any, plan: Any, state: DemoState, stored_end: float | None, now: float,
-    interval: float, months: float | None,
+    scenario: Any,
+    plan: Any,
+    state: DemoState,
+    stored_end: float | None,
+    now: float,
+    interval: float,
+    months: float | None,
 ) -> list[HistoryWindow]:
     """What is still missing: the baseline year on, hourly; the newest week at 15 minutes."""
     baseline = scenario.epoch(plan.base.baseline.start)
@@ -108,8 +113,17 @@ def _split(window: HistoryWindow, at: float) -> list[HistoryWindow]:
 
 
 def load_history(
-    paths: DemoPaths, scenario: Any, site: Any, example_dir: Path, store: Any, state: DemoState,
-    plan: Any, *, interval: float, months: float | None, progress: bool,
+    paths: DemoPaths,
+    scenario: Any,
+    site: Any,
+    example_dir: Path,
+    store: Any,
+    state: DemoState,
+    plan: Any,
+    *,
+    interval: float,
+    months: float | None,
+    progress: bool,
     on_baseline: Callable[[], None] | None = None,
 ) -> None:
     """Generate and import what the store lacks, until it reaches now (an import takes a while:
@@ -157,7 +171,9 @@ def approve_plan(plan_path: Path, store: Any) -> bool:
     loaded = load_plan(plan_path)
     t0 = time.monotonic()
     try:
-        new = approve(loaded, store, APPROVED_BY, None if loaded.approval is not None else APPROVED_ON)
+        new = approve(
+            loaded, store, APPROVED_BY, None if loaded.approval is not None else APPROVED_ON
+        )
     except ConfigError as exc:
         if "nothing to approve" in str(exc):
             return False

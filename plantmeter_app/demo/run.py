@@ -52,7 +52,7 @@ class DemoOptions:
     history_months: float | None = None
     alerts_every: float = 30.0
     anomaly_after: float = 180.0
-    lang: str = "en"
+    lang: str | None = None
     chain_only: bool = False
     log_level: str = "INFO"
     progress: bool = True
@@ -69,15 +69,17 @@ def _check_extras(options: DemoOptions) -> None:
     import uvicorn  # noqa: F401  (the dashboard: 'dashboard')
 
 
-def _check_lang(lang: str) -> None:
+LOCALES = {"en": "en", "es": "es_GT", "pt_BR": "pt_BR"}
+"""``--lang`` -> the demo's locale: the dairy is in Guatemala, so Spanish is es_GT."""
+
+
+def _check_lang(lang: str | None) -> str | None:
+    """The demo's locale for ``--lang`` (None: the example's, and each browser's language)."""
+    if lang is None:
+        return None
     if lang not in LANGUAGES:
         raise ConfigError(f"--lang {lang!r}: choose one of {', '.join(LANGUAGES)}")
-    if lang != "en":
-        raise ConfigError(
-            f"--lang {lang}: the dashboard has no default-language setting in this version; its "
-            "pages follow each browser's language (Accept-Language), Spanish and Portuguese "
-            "included: run the demo without --lang and set the browser's language"
-        )
+    return LOCALES[lang]
 
 
 def _env(store_url: str, broker_url: str, smtp_port: int, data_dir: Path) -> None:
@@ -92,7 +94,7 @@ def _env(store_url: str, broker_url: str, smtp_port: int, data_dir: Path) -> Non
 
 def run(options: DemoOptions) -> int:
     """The whole demo; returns the exit status (0 after Ctrl-C or ``--duration``)."""
-    _check_lang(options.lang)
+    locale = _check_lang(options.lang)
     _check_extras(options)
     from ingest.stores import open_store
     from plantmeter.config import load_site
@@ -104,7 +106,9 @@ def run(options: DemoOptions) -> int:
     paths = DemoPaths(options.data_dir.resolve())
     paths.create()
     lock = paths.acquire()  # noqa: F841 (held until the process ends)
-    store_url = options.store or os.environ.get("PLANTMETER_STORE_URL") or f"sqlite:///{paths.store}"
+    store_url = (
+        options.store or os.environ.get("PLANTMETER_STORE_URL") or f"sqlite:///{paths.store}"
+    )
     state = DemoState.load(paths.state)
     if state.store and state.store != store_url:
         logger.info("demo: the store changed (%s); a new history is written", store_url)
@@ -119,7 +123,7 @@ def run(options: DemoOptions) -> int:
     broker = options.broker or "mqtt://127.0.0.1:1883"  # the embedded one's port comes later
     live = LiveEndpoints(store_url, broker, {}, smtp_port, dashboard_url, options.poll)
     _env(store_url, live.broker_url, smtp_port, paths.root)
-    write_site(options.example / "site.yaml", paths.site, live, paths.outbox)
+    write_site(options.example / "site.yaml", paths.site, live, paths.outbox, locale)
     copy_plan(options.example / "mv-plan.yaml", paths.plan)
     site = load_site(paths.site)
     plan = load_plan(paths.plan)
@@ -127,7 +131,9 @@ def run(options: DemoOptions) -> int:
     scenario = demo_scenario(options.example / "scenario.yaml", state, now)
     # the users' Argon2 hashes take a second each: made beside the history import
     pool = ThreadPoolExecutor(1, thread_name_prefix="demo-users")
-    users = pool.submit(ensure_users, paths.root / "users.db", demo_users(site.site.id, LOAN))
+    users = pool.submit(
+        ensure_users, paths.root / "users.db", demo_users(site.site.id, LOAN), locale
+    )
     # the first approval (its numba kernels compile for a minute on a fresh install) runs in a
     # process of its own once the baseline year is stored, beside the import of the rest
     approval: list[Child] = []
@@ -210,7 +216,9 @@ async def _live(
             live.store_url, broker_url, bus_ports, live.smtp_port, live.dashboard_url, live.poll_s
         )
         os.environ["PLANTMETER_BROKER_URL"] = broker_url
-        write_site(options.example / "site.yaml", paths.site, live, paths.outbox)
+        write_site(
+            options.example / "site.yaml", paths.site, live, paths.outbox, _check_lang(options.lang)
+        )
         live_since = pd.Timestamp.now(tz="UTC")
         chain.start_flow(paths.site, paths.root)
         logger.info(
@@ -233,12 +241,25 @@ async def _live(
         children.append(
             start_child(
                 "alerts",
-                ["-m", "plantmeter_app", "--log-level", options.log_level, "alerts",
-                 str(paths.site), "--plan", str(paths.plan), "--every", f"{options.alerts_every:g}s",
-                 "--data-dir", str(paths.root)],
+                [
+                    "-m",
+                    "plantmeter_app",
+                    "--log-level",
+                    options.log_level,
+                    "alerts",
+                    str(paths.site),
+                    "--plan",
+                    str(paths.plan),
+                    "--every",
+                    f"{options.alerts_every:g}s",
+                    "--data-dir",
+                    str(paths.root),
+                ],
             )  # fmt: skip
         )
-        ok = await asyncio.to_thread(wait_http, f"{live.dashboard_url}/api/v1/health", dashboard, 120)
+        ok = await asyncio.to_thread(
+            wait_http, f"{live.dashboard_url}/api/v1/health", dashboard, 120
+        )
         if not ok:
             raise ConfigError(
                 f"the dashboard did not start on port {options.port} (in use? choose --port)"
@@ -315,9 +336,16 @@ def _inject_outage(chain: Chain, options: DemoOptions) -> None:
     e-mails it, then closes it with a second e-mail once readings return."""
     start = chain.sim_time()
     chain.bus.inject(
-        {"type": "timeout", "meter": OUTAGE_METER, "start": start, "duration": OUTAGE_S * options.speed}
+        {
+            "type": "timeout",
+            "meter": OUTAGE_METER,
+            "start": start,
+            "duration": OUTAGE_S * options.speed,
+        }
     )
-    logger.warning("demo: meter %s stops answering for %.0f s (the live anomaly)", OUTAGE_METER, OUTAGE_S)
+    logger.warning(
+        "demo: meter %s stops answering for %.0f s (the live anomaly)", OUTAGE_METER, OUTAGE_S
+    )
 
 
 def _banner(

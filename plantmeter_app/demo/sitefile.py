@@ -40,9 +40,14 @@ class LiveEndpoints:
     poll_s: float | None  # None: the site file's own poll intervals
 
 
-def write_site(example: Path, out: Path, live: LiveEndpoints, outbox: Path) -> Path:
-    """Write the demo's ``site.yaml`` (``out``) from the example's; returns its path."""
+def write_site(
+    example: Path, out: Path, live: LiveEndpoints, outbox: Path, locale: str | None = None
+) -> Path:
+    """Write the demo's ``site.yaml`` (``out``) from the example's, in ``locale`` (``--lang``;
+    None: the example's); returns its path."""
     raw: dict[str, Any] = yaml.safe_load(example.read_text())
+    if locale is not None:
+        raw["site"] = {**raw["site"], "locale": locale}
     raw["store"] = {"url": live.store_url}
     raw["broker"] = {"url": live.broker_url}
     raw["gateway"] = {**raw.get("gateway", {}), "outbox": str(outbox)}

@@ -82,22 +82,44 @@ def test_first_run_windows_cover_the_baseline_year_to_now() -> None:
     assert full[1].start == full[0].end and full[2].start == full[1].end  # no gap, no overlap
     assert now - 900 < full[2].end <= now
     short = _windows(scenario, plan, DemoState(), None, now, 3600.0, 1.0)
-    assert short[0].start == full[0].start and short[0].end == scenario.epoch(plan.base.baseline.end)
+    assert short[0].start == full[0].start and short[0].end == scenario.epoch(
+        plan.base.baseline.end
+    )
     assert short[1].start > short[0].end and short[-1].end == full[-1].end
 
 
-def test_lang_without_translations_is_a_clear_error(
+def test_lang_sets_the_plants_locale_and_the_users_language(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--lang es`` / ``pt_BR``: the dashboard has no default-language setting yet (pages follow
-    the browser's language), so the demo says so before any work."""
+    """``--lang es``: the demo's site file says es_GT (reports and e-mails in Spanish, numbers as
+    Guatemala writes them) and every demo user's pages are Spanish; an unknown language is a
+    clear error before any work."""
+    from dashboard.users import UserStore
+    from plantmeter.config import load_site
     from plantmeter_app.cli import main
+    from plantmeter_app.demo import EXAMPLE
+    from plantmeter_app.demo.accounts import demo_users, ensure_users
+    from plantmeter_app.demo.run import _check_lang
+    from plantmeter_app.demo.sitefile import LiveEndpoints, write_site
 
+    locale = _check_lang("es")
+    live = LiveEndpoints(
+        "sqlite:///x.db", "mqtt://127.0.0.1:1883", {}, 2525, "http://127.0.0.1:8000", None
+    )
+    site = load_site(
+        write_site(EXAMPLE / "site.yaml", tmp_path / "site.yaml", live, tmp_path / "o.db", locale)
+    )
+    assert site.site.locale == "es_GT"
+    ensure_users(tmp_path / "users.db", demo_users("dairy", "revolving-fund-3"), locale)
+    ensure_users(
+        tmp_path / "users.db", demo_users("dairy", "revolving-fund-3"), _check_lang("pt_BR")
+    )
+    with UserStore(tmp_path / "users.db") as users:
+        assert {u.locale for u in users.users()} == {"pt_BR"}  # a second run switches them
     data = tmp_path / "d"
-    for lang, wanted in (("es", "no default-language setting"), ("fr", "choose one of en, es, pt_BR")):
-        assert main(["demo", "--lang", lang, "--data-dir", str(data)]) == 2
-        err = capsys.readouterr().err
-        assert wanted in err and "Traceback" not in err, err
+    assert main(["demo", "--lang", "fr", "--data-dir", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "choose one of en, es, pt_BR" in err and "Traceback" not in err, err
     assert not data.exists()  # nothing written
 
 
