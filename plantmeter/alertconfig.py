@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .durations import Duration
-from .redact import redact_url
+from .redact import read_secret, redact_url
 
 __all__ = [
     "ALERT_TYPES",
@@ -192,11 +192,7 @@ class EmailConfig(_Model):
 
     def resolved_password(self) -> str | None:
         """The password from ``password``, else from ``password_file``; never logged."""
-        if self.password is not None:
-            return self.password
-        if self.password_file is not None:
-            return self.password_file.read_text(encoding="utf-8").strip()
-        return None
+        return read_secret(self.password, self.password_file)
 
 
 class WebhookConfig(_Model):

@@ -31,7 +31,7 @@ from .durations import Duration
 from .errors import ConfigError, ProfileError
 from .i18n import check_currency, check_locale
 from .profile import DeviceProfile, available_profiles, load_profile, load_profile_file
-from .redact import redact_url
+from .redact import read_secret, redact_url
 from .yamlconf import load_yaml_model
 
 __all__ = [
@@ -158,11 +158,7 @@ class BrokerConfig(_Model):
 
     def resolved_password(self) -> str | None:
         """The password from ``password``, else from ``password_file``; never logged."""
-        if self.password is not None:
-            return self.password
-        if self.password_file is not None:
-            return self.password_file.read_text(encoding="utf-8").strip()
-        return None
+        return read_secret(self.password, self.password_file)
 
 
 class StoreConfig(_Model):

@@ -3,14 +3,26 @@
 Store and broker URLs may carry credentials (``influxdb://user:pass@host/db``,
 ``influxdb2://TOKEN@host/org/bucket``, ``mqtt://user:pass@host``), and an error about
 a mistyped URL is exactly when a user pastes it into a ticket. Every message that
-echoes a URL passes it through :func:`redact_url` first.
+echoes a URL passes it through :func:`redact_url` first. :func:`read_secret` is where a
+configured password is read (the broker's, the SMTP server's), never logged.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["SECRET_PARAMS", "redact_url"]
+__all__ = ["SECRET_PARAMS", "read_secret", "redact_url"]
+
+
+def read_secret(password: str | None, password_file: Path | None) -> str | None:
+    """``password``, else the stripped contents of ``password_file``, else None."""
+    if password is not None:
+        return password
+    if password_file is not None:
+        return password_file.read_text(encoding="utf-8").strip()
+    return None
+
 
 # schemes whose user-info without a password is a plain user name (safe to show)
 _USER_SCHEMES = frozenset({"mqtt", "mqtts", "influxdb", "sqlite"})
