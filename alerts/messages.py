@@ -98,7 +98,7 @@ def meter_link(dashboard_url: str | None, site: str, meter: str) -> str | None:
     ingest, ``_gateway/ID``), or None without a dashboard URL."""
     if not dashboard_url:
         return None
-    if meter.startswith("_"):
+    if _component(meter) is not None:
         return f"{dashboard_url.rstrip('/')}/sites/{quote(site, safe='')}"
     return (
         f"{dashboard_url.rstrip('/')}/sites/{quote(site, safe='')}/meters/{quote(meter, safe='')}"
@@ -115,11 +115,20 @@ def excess_so_far(episode: Episode, end_ms: int | None = None) -> tuple[float | 
     return units, money
 
 
+def _component(meter: str) -> tuple[str, str] | None:
+    """(``gateway``, ``dairy-gw-1``) for an alarm about the chain itself (``_gateway/ID``,
+    ``_ingest/ID``: alerts/status.py), None for a meter (a meter id never starts with ``_``)."""
+    if not (meter.startswith("_") and "/" in meter):
+        return None
+    kind, _sep, name = meter[1:].partition("/")
+    return kind, name
+
+
 def _who(meter: str) -> str:
     """``meter cip-water``, or ``gateway dairy-gw-1`` / ``ingest ID`` for ``_gateway/ID``."""
-    if meter.startswith("_") and "/" in meter:
-        kind, _sep, name = meter[1:].partition("/")
-        return f"{kind} {name}"
+    component = _component(meter)
+    if component is not None:
+        return " ".join(component)
     return _("meter {meter}").format(meter=meter)
 
 
@@ -167,7 +176,7 @@ def notification(
     link = meter_link(dashboard_url, episode.site, episode.meter)
     since = _local(episode.start_ms, timezone)
     who = _who(episode.meter)
-    name = who if episode.meter.startswith("_") else episode.meter
+    name = who if _component(episode.meter) is not None else episode.meter
     prefix = _(_EVENTS[event]) if _EVENTS.get(event) else ""
     subject = f"[PlantMeter {episode.site}] {prefix}{name}: {what}"
     if cost_day:
