@@ -209,8 +209,19 @@ def excess_use(
             + (")" if e < len(r) else ", still on)")
         )
         out.append(
-            Flag(tg.site, tg.meter, "excess", int(ms[s]), end, "warning", text, tg.quantity,
-                 "excess_use", per_day, money)
+            Flag(
+                tg.site,
+                tg.meter,
+                "excess",
+                int(ms[s]),
+                end,
+                "warning",
+                text,
+                tg.quantity,
+                "excess_use",
+                per_day,
+                money,
+            )
         )
     return out
 
@@ -330,9 +341,19 @@ def out_of_hours(
             f"{costing.per_day(total / days, None if money is None else money / days)}"
         )
         out.append(
-            Flag(tg.site, tg.meter, "out_of_hours", int(ms[s]), int(ms[e - 1]) + step, "warning",
-                 text, tg.quantity, "out_of_hours", total / days,
-                 None if money is None else money / days)
+            Flag(
+                tg.site,
+                tg.meter,
+                "out_of_hours",
+                int(ms[s]),
+                int(ms[e - 1]) + step,
+                "warning",
+                text,
+                tg.quantity,
+                "out_of_hours",
+                total / days,
+                None if money is None else money / days,
+            )
         )
     return out
 
@@ -526,8 +547,10 @@ def water_leak(
     hour = idx.hour.to_numpy().astype(np.int64)
     mins = night_minimum(values, hour, day, h0, h1, ndays)
     normal = 0.0
-    ref = reference if reference is not None else (
-        slice(0, reference_nights) if reference_nights > 0 else None
+    ref = (
+        reference
+        if reference is not None
+        else (slice(0, reference_nights) if reference_nights > 0 else None)
     )
     if ref is not None:
         ref_mins = mins[ref]
@@ -558,8 +581,19 @@ def water_leak(
         )
         end = int(_ms(dindex[e - 1 : e])[0]) + 86_400_000
         out.append(
-            Flag(tg.site, tg.meter, "leak", first, end, "critical", text, tg.quantity,
-                 "water_leak", per_day, money)
+            Flag(
+                tg.site,
+                tg.meter,
+                "leak",
+                first,
+                end,
+                "critical",
+                text,
+                tg.quantity,
+                "water_leak",
+                per_day,
+                money,
+            )
         )
     return out
 

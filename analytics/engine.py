@@ -266,8 +266,6 @@ def rank_flags(flags: Sequence[Flag]) -> list[Flag]:
     return sorted(flags, key=key)
 
 
-
-
 @dataclass(frozen=True)
 class MeterData:
     """One meter's input to the engine: its raw frame (columns = quantities, tz-aware index) and

@@ -57,9 +57,7 @@ class Costing:
     currency: str = ""
 
     @classmethod
-    def for_kind(
-        cls, kind: str, prices: tuple[float, ...] = (), currency: str = ""
-    ) -> Costing:
+    def for_kind(cls, kind: str, prices: tuple[float, ...] = (), currency: str = "") -> Costing:
         return cls(UNITS.get(kind, ""), RATE_UNITS.get(kind, ""), tuple(prices), currency)
 
     def hourly_price(self, index: pd.DatetimeIndex) -> np.ndarray | None:

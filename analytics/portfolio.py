@@ -130,7 +130,13 @@ def run_portfolio(
         if m.kind not in DRIVER_KINDS:
             try:
                 r = meter_savings(
-                    m, by_id, baseline, reporting, tz, granularity, temperature_unit,
+                    m,
+                    by_id,
+                    baseline,
+                    reporting,
+                    tz,
+                    granularity,
+                    temperature_unit,
                     allow_disqualified,
                 )
             except AnalyticsError as exc:
@@ -139,9 +145,14 @@ def run_portfolio(
             else:
                 results[m.id] = r
                 row.update(
-                    observed=r.observed, adjusted_baseline=r.adjusted_baseline,
-                    savings=r.savings, savings_fraction=r.savings_fraction, fsu_68=r.fsu_68,
-                    fsu_90=r.fsu_90, model=r.model.type, cvrmse=r.model.cvrmse,
+                    observed=r.observed,
+                    adjusted_baseline=r.adjusted_baseline,
+                    savings=r.savings,
+                    savings_fraction=r.savings_fraction,
+                    fsu_68=r.fsu_68,
+                    fsu_90=r.fsu_90,
+                    model=r.model.type,
+                    cvrmse=r.model.cvrmse,
                 )
         rows.append(row)
     table = pd.DataFrame(rows)

@@ -25,7 +25,13 @@ from plantmeter.store import SeriesStore
 
 from .engine import counter_to_hourly
 
-__all__ = ["check_temperature", "looks_cumulative", "refuse_cumulative", "store_temperature", "usage_from_store"]
+__all__ = [
+    "check_temperature",
+    "looks_cumulative",
+    "refuse_cumulative",
+    "store_temperature",
+    "usage_from_store",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +75,14 @@ def check_temperature(values: pd.Series, unit: str, what: str) -> None:
 
 
 def usage_from_store(
-    store: SeriesStore, site: str, meter: str, kind: str, spec: CounterSpec | None,
-    start: pd.Timestamp, end: pd.Timestamp, tz: str,
+    store: SeriesStore,
+    site: str,
+    meter: str,
+    kind: str,
+    spec: CounterSpec | None,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    tz: str,
 ) -> pd.Series:
     """Hourly use of ``meter`` in [start, end) from its stored counter (NaN where < 90 % covered).
 
@@ -92,20 +104,30 @@ def usage_from_store(
         )
     raw = frame[chosen.quantity].dropna()
     if len(raw) < 2:
-        raise DataSufficiencyError(f"meter {meter!r}: fewer than two {chosen.quantity} readings stored")
-    hourly, _ = counter_to_hourly(raw, rollover=chosen.rollover, max_rate_per_h=chosen.max_rate_per_h)
+        raise DataSufficiencyError(
+            f"meter {meter!r}: fewer than two {chosen.quantity} readings stored"
+        )
+    hourly, _ = counter_to_hourly(
+        raw, rollover=chosen.rollover, max_rate_per_h=chosen.max_rate_per_h
+    )
     logger.info(
         "savings: %s from %s (%d hours, rollover %s)",
-        meter, chosen.quantity, len(hourly), chosen.rollover or "none",
+        meter,
+        chosen.quantity,
+        len(hourly),
+        chosen.rollover or "none",
     )
     use = hourly["usage"].where(hourly["coverage"] >= MIN_COVERAGE)
     return use.tz_convert(tz).rename(meter)
 
 
-def store_temperature(store: SeriesStore, site: str, meter: str, start: pd.Timestamp, end: pd.Timestamp,
-                      tz: str) -> pd.Series:
+def store_temperature(
+    store: SeriesStore, site: str, meter: str, start: pd.Timestamp, end: pd.Timestamp, tz: str
+) -> pd.Series:
     """The temperature meter's stored readings (°C, the profiles' unit), in the site's zone."""
     frame = store.read(site, meter, ["temperature"], start, end)
     if frame.empty or "temperature" not in frame:
-        raise DataSufficiencyError(f"temperature meter {meter!r}: no temperature readings stored in the periods")
+        raise DataSufficiencyError(
+            f"temperature meter {meter!r}: no temperature readings stored in the periods"
+        )
     return frame["temperature"].dropna().tz_convert(tz).rename("temperature")

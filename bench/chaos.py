@@ -72,7 +72,9 @@ def _start_ingest(chain: Chain) -> None:
 def _silent_bus(seconds: float) -> Callable[[Chain], None]:
     def act(chain: Chain) -> None:
         start = datetime.fromtimestamp(chain.bus.clock.now(), UTC)
-        chain.bus.inject({"type": "bus_dropout", "bus": "bus-01", "start": start, "duration": seconds})
+        chain.bus.inject(
+            {"type": "bus_dropout", "bus": "bus-01", "start": start, "duration": seconds}
+        )
 
     return act
 
@@ -145,7 +147,9 @@ def _mount_tmpfs(path: Path, size_mb: int) -> str:
     if os.geteuid() != 0:
         return "not root: mount is not permitted"
     result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(path)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "tmpfs", str(path)],
+        capture_output=True,
+        text=True,
     )
     return "" if result.returncode == 0 else f"mount failed: {result.stderr.strip()}"
 
@@ -195,7 +199,9 @@ def run(
                 if after:
                     targets[meter] = after[0]
             fault_recovery = recovery_seconds(fault.ended, targets, chain.samples)
-            fault.excuse.append(("recovery", fault_recovery if fault_recovery is not None else -1.0, 0.0))
+            fault.excuse.append(
+                ("recovery", fault_recovery if fault_recovery is not None else -1.0, 0.0)
+            )
     finally:
         chain.close()
         if not why_no_tmpfs:
@@ -210,12 +216,16 @@ def _recovery(fault: Fault) -> float | None:
     return None
 
 
-def report(faults: list[Fault], counts: dict[str, MeterCount], chain: Chain, seconds: float) -> tuple[int, int]:
+def report(
+    faults: list[Fault], counts: dict[str, MeterCount], chain: Chain, seconds: float
+) -> tuple[int, int]:
     served = sum(c.served for c in counts.values())
     stored = sum(c.stored for c in counts.values())
     lost = sum(c.lost for c in counts.values())
     duplicated = sum(c.duplicated for c in counts.values())
-    print(f"# chaos: {len(counts)} meters every {chain.poll:g} s, {seconds:.0f} s, cpus={os.cpu_count()}")
+    print(
+        f"# chaos: {len(counts)} meters every {chain.poll:g} s, {seconds:.0f} s, cpus={os.cpu_count()}"
+    )
     print(f"{'fault':<34} {'held s':>7} {'recovery s':>11} {'lost':>6}")
     lost_times = sorted(t for c in counts.values() for t in c.lost_times)
     ran = [f for f in faults if not f.skipped]
@@ -229,8 +239,10 @@ def report(faults: list[Fault], counts: dict[str, MeterCount], chain: Chain, sec
         until = following[0].started if following else float("inf")
         in_window = sum(1 for t in lost_times if fault.started <= t < until)
         rec = _recovery(fault)
-        print(f"{fault.name:<34} {fault.ended - fault.started:>7.1f} "
-              f"{rec if rec is not None else float('nan'):>11.1f} {in_window:>6}")
+        print(
+            f"{fault.name:<34} {fault.ended - fault.started:>7.1f} "
+            f"{rec if rec is not None else float('nan'):>11.1f} {in_window:>6}"
+        )
     span = max((t for values in chain.served().values() for t, _ in values), default=0.0) - min(
         (t for values in chain.served().values() for t, _ in values), default=0.0
     )
@@ -238,27 +250,41 @@ def report(faults: list[Fault], counts: dict[str, MeterCount], chain: Chain, sec
     recoveries = [r for f in faults if (r := _recovery(f)) is not None]
     not_taken = sum(c.not_taken for c in counts.values())
     not_exact = f" (not: {', '.join(energy_bad[:5])})" if energy_bad else ""
-    print(f"readings served {served} ({served / max(span, 1):.0f}/s), stored {stored}, "
-          f"not taken (read as the gateway was killed, or garbled on the wire) {not_taken}")
-    print(f"foreign values stored {sum(c.foreign for c in counts.values())}; energy exact for "
-          f"{len(counts) - len(energy_bad)}/{len(counts)} meters{not_exact}")
-    print(f"faults survived {sum(1 for f in faults if not f.skipped)}, longest recovery "
-          f"{max(recoveries) if recoveries else float('nan'):.1f} s, unrecovered "
-          f"{sum(1 for f in faults if not f.skipped and _recovery(f) is None)}")
-    print(f"unexpected exits: gateway {chain.gateway.unexpected_exits}, ingest {chain.ingest.unexpected_exits}; "
-          f"garbled answers {chain.proxy.garbled}")
+    print(
+        f"readings served {served} ({served / max(span, 1):.0f}/s), stored {stored}, "
+        f"not taken (read as the gateway was killed, or garbled on the wire) {not_taken}"
+    )
+    print(
+        f"foreign values stored {sum(c.foreign for c in counts.values())}; energy exact for "
+        f"{len(counts) - len(energy_bad)}/{len(counts)} meters{not_exact}"
+    )
+    print(
+        f"faults survived {sum(1 for f in faults if not f.skipped)}, longest recovery "
+        f"{max(recoveries) if recoveries else float('nan'):.1f} s, unrecovered "
+        f"{sum(1 for f in faults if not f.skipped and _recovery(f) is None)}"
+    )
+    print(
+        f"unexpected exits: gateway {chain.gateway.unexpected_exits}, ingest {chain.ingest.unexpected_exits}; "
+        f"garbled answers {chain.proxy.garbled}"
+    )
     print(f"lost={lost} duplicated={duplicated}")
     return lost, duplicated
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--short", action="store_true", help="each fault once, short outages (CI)")
     parser.add_argument("--meters", type=int, default=220)
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls of a meter")
-    parser.add_argument("--keep", type=Path, help="run in this directory and keep it (logs, configs)")
+    parser.add_argument(
+        "--keep", type=Path, help="run in this directory and keep it (logs, configs)"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
     logging.getLogger("firmware_sim").setLevel(logging.WARNING)
     if args.keep:

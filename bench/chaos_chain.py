@@ -34,10 +34,18 @@ __all__ = ["Chain", "ChildProcess", "recommended_broker_lines"]
 logger = logging.getLogger(__name__)
 
 UNITS_PER_BUS = 10
-RECOMMENDED_CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "plantmeter.conf"
+RECOMMENDED_CONF = (
+    Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "plantmeter.conf"
+)
 _BROKER_KEYS = {
-    "autosave_interval", "autosave_on_changes", "persistent_client_expiration", "max_queued_messages",
-    "max_queued_bytes", "max_inflight_messages", "queue_qos0_messages", "retain_available",
+    "autosave_interval",
+    "autosave_on_changes",
+    "persistent_client_expiration",
+    "max_queued_messages",
+    "max_queued_bytes",
+    "max_inflight_messages",
+    "queue_qos0_messages",
+    "retain_available",
 }
 
 
@@ -92,7 +100,9 @@ class ChildProcess:
 class Chain:
     """Everything of one run, started by ``start()`` and torn down by ``close()``."""
 
-    def __init__(self, workdir: Path, meters: int, poll: float, outbox_dir: Path | None = None) -> None:
+    def __init__(
+        self, workdir: Path, meters: int, poll: float, outbox_dir: Path | None = None
+    ) -> None:
         self.workdir = workdir
         self.n_meters = meters
         self.poll = poll
@@ -117,7 +127,9 @@ class Chain:
             "start": now.date().isoformat(),
             "end": (now + timedelta(days=3)).date().isoformat(),
             "seed": 17,
-            "buses": [{"id": f"bus-{i:02d}", "transport": "tcp", "port": 0} for i in range(self.n_buses)],
+            "buses": [
+                {"id": f"bus-{i:02d}", "transport": "tcp", "port": 0} for i in range(self.n_buses)
+            ],
             "meters": [
                 {
                     "id": meter,
@@ -173,14 +185,18 @@ class Chain:
     def start(self) -> None:
         from firmware_sim import load_scenario, running_bus
 
-        self.broker = MosquittoServer(self.workdir / "mosquitto", extra_config=recommended_broker_lines())
+        self.broker = MosquittoServer(
+            self.workdir / "mosquitto", extra_config=recommended_broker_lines()
+        )
         self.influx = InfluxServer(self.workdir / "influxd")
         self.broker.start()
         self._stack.callback(self.broker.stop)
         self.influx.start()
         self._stack.callback(self.influx.stop)
         scenario = load_scenario(self._scenario())
-        self.bus = self._stack.enter_context(running_bus(scenario, port_overrides={b.id: 0 for b in scenario.buses}))
+        self.bus = self._stack.enter_context(
+            running_bus(scenario, port_overrides={b.id: 0 for b in scenario.buses})
+        )
         ports = dict(self.bus.ports)
         unit = int(self.garbage_meter[1:]) % UNITS_PER_BUS + 1
         self.proxy = GarbageProxy(ports[self.garbage_bus], unit).start()
@@ -192,12 +208,31 @@ class Chain:
         python = sys.executable
         self.gateway = ChildProcess(
             "gateway",
-            [python, "-m", "bench.chaos_gateway", str(self.clock_file), "--log-level", "INFO", "gateway", str(site)],
+            [
+                python,
+                "-m",
+                "bench.chaos_gateway",
+                str(self.clock_file),
+                "--log-level",
+                "INFO",
+                "gateway",
+                str(site),
+            ],
             self.workdir / "gateway.log",
         )
         self.ingest = ChildProcess(
             "ingest",
-            [python, "-m", "plantmeter_app", "--log-level", "INFO", "ingest", str(site), "--status-interval", "5"],
+            [
+                python,
+                "-m",
+                "plantmeter_app",
+                "--log-level",
+                "INFO",
+                "ingest",
+                str(site),
+                "--status-interval",
+                "5",
+            ],
             self.workdir / "ingest.log",
         )
         self.ingest.start()
@@ -228,7 +263,11 @@ class Chain:
             for child in (self.gateway, self.ingest):
                 if child.wanted and child.proc is not None and child.proc.poll() is not None:
                     child.unexpected_exits += 1
-                    logger.warning("%s exited by itself (status %s); restarting it", child.name, child.proc.returncode)
+                    logger.warning(
+                        "%s exited by itself (status %s); restarting it",
+                        child.name,
+                        child.proc.returncode,
+                    )
                     child.start()
 
     def _monitor(self) -> None:
@@ -242,25 +281,34 @@ class Chain:
     # ------------------------------------------------------------------ the store, read directly
     def query(self, q: str, timeout: float = 30) -> list[dict]:
         params = urllib.parse.urlencode({"db": self.influx.database, "q": q, "epoch": "ms"})
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.influx.port}/query?{params}", timeout=timeout) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.influx.port}/query?{params}", timeout=timeout
+        ) as r:
             body = json.loads(r.read())
         return body["results"][0].get("series", [])
 
     def stored_max(self) -> dict[str, float]:
-        series = self.query('SELECT max("energy_import_total") FROM "readings" GROUP BY "meter"', timeout=2)
+        series = self.query(
+            'SELECT max("energy_import_total") FROM "readings" GROUP BY "meter"', timeout=2
+        )
         return {s["tags"]["meter"]: float(s["values"][0][1]) for s in series}
 
     def stored(self) -> dict[str, list[tuple[int, float]]]:
         """Every stored (ts ms, counter) per meter."""
         series = self.query('SELECT "energy_import_total" FROM "readings" GROUP BY "meter"')
         return {
-            s["tags"]["meter"]: [(int(t), float(v)) for t, v in s["values"] if v is not None] for s in series
+            s["tags"]["meter"]: [(int(t), float(v)) for t, v in s["values"] if v is not None]
+            for s in series
         }
 
     def served(self) -> dict[str, list[tuple[float, float]]]:
         """Every energy counter value the simulator sent, per meter: (simulated s, value)."""
         return {
-            meter: [(s.time, s.value) for s in self.bus.served(meter) if s.quantity == "energy_import_total"]
+            meter: [
+                (s.time, s.value)
+                for s in self.bus.served(meter)
+                if s.quantity == "energy_import_total"
+            ]
             for meter in self.meter_ids
         }
 

@@ -36,7 +36,9 @@ class MeterCount:
     foreign: int
     energy_true: float
     energy_stored: float
-    lost_times: tuple[float, ...] = ()  # when each lost value was served (to attribute it to a fault)
+    lost_times: tuple[
+        float, ...
+    ] = ()  # when each lost value was served (to attribute it to a fault)
 
     @property
     def energy_exact(self) -> bool:

@@ -75,12 +75,22 @@ class FaultCase:
 def _faults(at: datetime) -> list[FaultCase]:
     return [
         FaultCase("leak", {"type": "leak", "meter": "cip-water", "start": at, "flow": 0.3}),
-        FaultCase("stuck meter", {"type": "stuck", "meter": "main-elec", "start": at,
-                                  "duration": "12h"}),
-        FaultCase("counter reset", {"type": "meter_replacement", "meter": "compressor",
-                                    "start": at}),
-        FaultCase("spike", {"type": "spike", "meter": "refrigeration", "start": at,
-                            "duration": "15m", "factor": 10}),
+        FaultCase(
+            "stuck meter", {"type": "stuck", "meter": "main-elec", "start": at, "duration": "12h"}
+        ),
+        FaultCase(
+            "counter reset", {"type": "meter_replacement", "meter": "compressor", "start": at}
+        ),
+        FaultCase(
+            "spike",
+            {
+                "type": "spike",
+                "meter": "refrigeration",
+                "start": at,
+                "duration": "15m",
+                "factor": 10,
+            },
+        ),
         FaultCase("drift", {"type": "drift", "meter": "refrigeration", "start": at, "rate": 0.02}),
     ]
 
@@ -201,11 +211,19 @@ def detect_site(
     from analytics.engine import MeterData, detect_site
 
     data = [
-        MeterData(meter, kinds[meter], frame, None, references.get(meter),  # type: ignore[arg-type]
-                  costings.get(meter))  # type: ignore[arg-type]
+        MeterData(
+            meter,
+            kinds[meter],
+            frame,
+            None,
+            references.get(meter),  # type: ignore[arg-type]
+            costings.get(meter),
+        )  # type: ignore[arg-type]
         for meter, frame in frames.items()
     ]
-    found = detect_site("dairy", data, tz, plan_drivers=True, judge=None if only is None else {only})
+    found = detect_site(
+        "dairy", data, tz, plan_drivers=True, judge=None if only is None else {only}
+    )
     return dict(found.flags)
 
 
@@ -254,7 +272,9 @@ def documented_delay(
     assert got is not None, f"{meter}: no daily expectation"
     daily, expected, sigma = got
     at = pd.Timestamp(case.fault["start"]).tz_convert(tz)  # type: ignore[arg-type]
-    level = float(expected[(expected.index < at) & (expected.index >= at - pd.Timedelta(days=28))].mean())
+    level = float(
+        expected[(expected.index < at) & (expected.index >= at - pd.Timedelta(days=28))].mean()
+    )
     rate = float(case.fault["rate"])  # type: ignore[arg-type]
     return timedelta(days=excess_ramp_delay_days(rate * level / sigma) + 1)
 
@@ -283,7 +303,9 @@ def detection_delay(
     def raised(after: timedelta) -> bool:
         end = at + pd.Timedelta(after)
         cut = {m: f[f.index <= end] for m, f in frames.items()}
-        return _found(detect_site(cut, kinds, references, costings, tz, only=case.meter), case, at_ms)
+        return _found(
+            detect_site(cut, kinds, references, costings, tz, only=case.meter), case, at_ms
+        )
 
     if not raised(limit):
         return None
@@ -338,8 +360,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     total, meter_quarters = 0, 0.0
     by_kind: dict[str, int] = {}
     for seed in range(args.seeds):
-        frames = simulate(scenario, start, end, args.interval, seed=seed + 1,
-                          variation=args.variation, phi=args.phi)
+        frames = simulate(
+            scenario,
+            start,
+            end,
+            args.interval,
+            seed=seed + 1,
+            variation=args.variation,
+            phi=args.phi,
+        )
         found = false_alarms(detect_site(frames, kinds, refs, costs, tz), evaluate, end)
         for f in found:
             by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
@@ -353,27 +382,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{rate:.2f} per meter-quarter ({verdict} the goal < 1) {by_kind or ''}"
         f"  [{time.perf_counter() - t:.0f} s]"
     )
-    print(f"per injected fault, over {args.seeds} histories (delay: data needed after the fault "
-          "starts until its flag is raised):")
-    print(f"  {'fault':14s} {'meter':14s} {'flag':14s} {'found in time':>13s} "
-          f"{'longest delay':>16s} {'documented':>16s}")
+    print(
+        f"per injected fault, over {args.seeds} histories (delay: data needed after the fault "
+        "starts until its flag is raised):"
+    )
+    print(
+        f"  {'fault':14s} {'meter':14s} {'flag':14s} {'found in time':>13s} "
+        f"{'longest delay':>16s} {'documented':>16s}"
+    )
     worst = 0
     fault_end = FAULTS[0].fault["start"] + timedelta(days=75)  # type: ignore[operator]
     for case in [c for c in FAULTS if c.name.split()[-1] in args.faults]:
         within, longest, documented = 0, timedelta(0), timedelta(0)
         for seed in range(args.seeds):
-            frames = simulate(scenario, start, fault_end, args.interval, seed=seed + 1,
-                              faults=[case.fault], variation=args.variation, phi=args.phi)
+            frames = simulate(
+                scenario,
+                start,
+                fault_end,
+                args.interval,
+                seed=seed + 1,
+                faults=[case.fault],
+                variation=args.variation,
+                phi=args.phi,
+            )
             doc = documented_delay(case, frames, kinds, refs, tz, args.interval)
-            fine = timedelta(seconds=args.interval) if doc < timedelta(days=1) else timedelta(hours=1)
+            fine = (
+                timedelta(seconds=args.interval) if doc < timedelta(days=1) else timedelta(hours=1)
+            )
             delay = detection_delay(case, frames, kinds, refs, costs, tz, 3 * doc, fine)
             within += delay is not None and delay <= doc
             longest = max(longest, delay if delay is not None else timedelta(days=999))
             documented = max(documented, doc)
         worst += within < args.seeds
         shown = "not found" if longest >= timedelta(days=999) else _span(longest)
-        print(f"  {case.name:14s} {case.meter:14s} {case.flag:14s} {within:>6d} of {args.seeds:<4d} "
-              f"{shown:>16s} {_span(documented):>16s}")
+        print(
+            f"  {case.name:14s} {case.meter:14s} {case.flag:14s} {within:>6d} of {args.seeds:<4d} "
+            f"{shown:>16s} {_span(documented):>16s}"
+        )
     return 0 if rate < 1 and worst == 0 else 1
 
 

@@ -98,7 +98,12 @@ def store_write_rate(
     try:
         if rows:
             readings = [
-                SeriesRow("bench", f"m{i % 10}", T0 + i * 10, {name: i + k * 0.5 for k, name in enumerate(names)})
+                SeriesRow(
+                    "bench",
+                    f"m{i % 10}",
+                    T0 + i * 10,
+                    {name: i + k * 0.5 for k, name in enumerate(names)},
+                )
                 for i in range(n_lines)
             ]
             started = time.perf_counter()
@@ -129,16 +134,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--call", type=int, default=BATCH_LINES, help="readings per store call")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds")
     args = parser.parse_args(argv)
-    rates: dict[str, list[float]] = {"raw line protocol": [], "InfluxStore.write_rows": [],
-                                     "InfluxStore.write_points": []}
+    rates: dict[str, list[float]] = {
+        "raw line protocol": [],
+        "InfluxStore.write_rows": [],
+        "InfluxStore.write_points": [],
+    }
     with tempfile.TemporaryDirectory(prefix="bench-influx-") as tmp, InfluxServer(Path(tmp)) as srv:
         raw_write_rate(srv.url, 20_000, fields_per_line=args.fields, measurement="warmup")
         for _ in range(args.rounds):  # alternate, so load from elsewhere hits all alike
-            rates["raw line protocol"].append(raw_write_rate(srv.url, args.points, fields_per_line=args.fields))
+            rates["raw line protocol"].append(
+                raw_write_rate(srv.url, args.points, fields_per_line=args.fields)
+            )
             for shape, rows in (("write_rows", True), ("write_points", False)):
                 rates[f"InfluxStore.{shape}"].append(
                     store_write_rate(
-                        srv.url, args.points, fields_per_line=args.fields, lines_per_call=args.call, rows=rows
+                        srv.url,
+                        args.points,
+                        fields_per_line=args.fields,
+                        lines_per_call=args.call,
+                        rows=rows,
                     )
                 )
     print(
@@ -152,7 +166,9 @@ def main(argv: list[str] | None = None) -> None:
         )
     raw = rates["raw line protocol"]
     for name, runs in list(rates.items())[1:]:
-        print(f"{name + ' / raw':34}: median {median(runs) / median(raw):.2f}, best {max(runs) / max(raw):.2f}")
+        print(
+            f"{name + ' / raw':34}: median {median(runs) / median(raw):.2f}, best {max(runs) / max(raw):.2f}"
+        )
 
 
 if __name__ == "__main__":

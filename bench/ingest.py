@@ -302,7 +302,9 @@ def ingest_processes_rate(
         # one process keeps the configured client id, N > 1 get <client_id>-1..N; a member's
         # persistent session left behind stays in the group and Mosquitto queues its share of
         # the next run's messages for it (offline) instead of handing them to the members online
-        names = [client_id] if processes == 1 else [f"{client_id}-{k}" for k in range(1, processes + 1)]
+        names = (
+            [client_id] if processes == 1 else [f"{client_id}-{k}" for k in range(1, processes + 1)]
+        )
         for name in names:
             _drop_session(int(mqtt_url.rsplit(":", 1)[1]), name)
     return n / elapsed

@@ -42,8 +42,15 @@ def run(processes: list[int], messages: int, meters: int, rounds: int) -> dict[s
                 for n in processes:
                     rates[n].append(
                         ingest_processes_rate(
-                            broker.url, influx.url, influx.port, messages, meters, offset,
-                            {}, n, Path(tmp),
+                            broker.url,
+                            influx.url,
+                            influx.port,
+                            messages,
+                            meters,
+                            offset,
+                            {},
+                            n,
+                            Path(tmp),
                         )
                     )
                     offset += messages  # fresh timestamps: every write is a new point

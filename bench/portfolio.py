@@ -91,9 +91,13 @@ def _warm(client: Any, full: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.portfolio", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.portfolio", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--sites", type=int, nargs="+", default=[10, 100, 1000])
-    parser.add_argument("--scheduler", help="a running Dask scheduler to measure beside 1 local worker")
+    parser.add_argument(
+        "--scheduler", help="a running Dask scheduler to measure beside 1 local worker"
+    )
     parser.add_argument("--workdir", type=Path, help="keep the generated portfolio here (reused)")
     parser.add_argument("--baseline-days", type=int, default=365)
     args = parser.parse_args(argv)
@@ -112,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     for label, address, workers in clusters:
         with dask_client(address, workers or 2) as client:
             n_workers = len(client.scheduler_info()["workers"])
-            print(f"{label}: {n_workers} worker(s), warm-up {_warm(client, full):.1f} s", flush=True)
+            print(
+                f"{label}: {n_workers} worker(s), warm-up {_warm(client, full):.1f} s", flush=True
+            )
             for n in sizes:
                 wall, cpu, results = run_size(subsets[n], client)
                 table.setdefault(label, {})[n] = (wall, cpu)
@@ -121,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
                 reference.setdefault(n, results)
                 print(f"  {n:>5} sites: {wall:8.1f} s wall, {cpu:8.1f} CPU s", flush=True)
     print()
-    print(f"{'cluster':<28} {'sites':>6} {'wall s':>8} {'s/site':>7} {'CPU s/site':>10} {'growth':>7}")
+    print(
+        f"{'cluster':<28} {'sites':>6} {'wall s':>8} {'s/site':>7} {'CPU s/site':>10} {'growth':>7}"
+    )
     for label, rows in table.items():
         prev = None
         for n, (wall, cpu) in rows.items():
@@ -130,8 +138,12 @@ def main(argv: list[str] | None = None) -> int:
             prev = (n, wall)
     one, two = (table[c[0]] for c in clusters)
     for n in sizes:
-        print(f"speed-up of {clusters[1][0]} over 1 worker at {n} sites: {one[n][0] / two[n][0]:.2f}x")
-    print(f"history per site: {args.baseline_days}-day baseline + a reporting month, hourly readings")
+        print(
+            f"speed-up of {clusters[1][0]} over 1 worker at {n} sites: {one[n][0] / two[n][0]:.2f}x"
+        )
+    print(
+        f"history per site: {args.baseline_days}-day baseline + a reporting month, hourly readings"
+    )
     return 0
 
 

@@ -37,7 +37,9 @@ def sample(pids: dict[str, int | None]) -> Sample:
             continue
         try:
             status = Path(f"/proc/{pid}/status").read_text()
-            rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            rss_kb = next(
+                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
+            )
             fds = len(os.listdir(f"/proc/{pid}/fd"))
         except (OSError, StopIteration):
             continue
@@ -51,11 +53,15 @@ def growth_bound(start_mb: float, hours: float) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--meters", type=int, default=4)
     parser.add_argument("--poll", type=float, default=1.0)
-    parser.add_argument("--every", type=float, default=0.0, help="seconds between samples (default: run / 50)")
+    parser.add_argument(
+        "--every", type=float, default=0.0, help="seconds between samples (default: run / 50)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     seconds = args.minutes * 60
@@ -80,9 +86,13 @@ def main(argv: list[str] | None = None) -> int:
     readings = sum(len(v) for v in served.values())
     fifth = max(len(samples) // 5, 1)
     early, late = samples[fifth : 2 * fifth], samples[-fifth:]
-    print(f"# soak: {args.meters} meters every {args.poll:g} s ({args.meters / args.poll:g} readings/s), "
-          f"{args.minutes:g} min, {len(samples)} samples, {readings} readings")
-    print(f"{'process':<16} {'RSS MB':>8} {'growth':>8} {'bound':>7} {'fds':>5} {'growth':>7} {'bound':>6}")
+    print(
+        f"# soak: {args.meters} meters every {args.poll:g} s ({args.meters / args.poll:g} readings/s), "
+        f"{args.minutes:g} min, {len(samples)} samples, {readings} readings"
+    )
+    print(
+        f"{'process':<16} {'RSS MB':>8} {'growth':>8} {'bound':>7} {'fds':>5} {'growth':>7} {'bound':>6}"
+    )
     ok = lost == 0
     for name in sorted({n for s in samples for n in s}):
         first = [s[name] for s in early if name in s]
@@ -95,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         fd1 = sum(f for _, f in last) / len(last)
         bound = growth_bound(rss0, seconds / 3600)
         ok = ok and rss1 - rss0 <= bound and fd1 - fd0 <= 5
-        print(f"{name:<16} {rss0:>8.1f} {rss1 - rss0:>+8.1f} {bound:>7.1f} {fd0:>5.0f} {fd1 - fd0:>+7.1f} {5:>6}")
+        print(
+            f"{name:<16} {rss0:>8.1f} {rss1 - rss0:>+8.1f} {bound:>7.1f} {fd0:>5.0f} {fd1 - fd0:>+7.1f} {5:>6}"
+        )
     print(f"lost={lost}")
     print("soak ok" if ok else "soak FAILED")
     return 0 if ok else 1

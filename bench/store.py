@@ -67,7 +67,9 @@ def sdm630_minutes(days: int, seed: int = 1) -> tuple[np.ndarray, dict[str, np.n
     return ts, columns
 
 
-def load_year(store: SeriesStore, ts: np.ndarray, columns: dict[str, np.ndarray], progress: bool = True) -> int:
+def load_year(
+    store: SeriesStore, ts: np.ndarray, columns: dict[str, np.ndarray], progress: bool = True
+) -> int:
     """Write the readings a day per ``write_rows`` call; return the values written."""
     from tqdm import tqdm
 
@@ -75,7 +77,9 @@ def load_year(store: SeriesStore, ts: np.ndarray, columns: dict[str, np.ndarray]
     matrix = np.column_stack([columns[q] for q in names])
     written = 0
     days = range(0, ts.size, 1440)
-    for start in tqdm(days, desc=f"writing {type(store).__name__}", unit="day", disable=not progress):
+    for start in tqdm(
+        days, desc=f"writing {type(store).__name__}", unit="day", disable=not progress
+    ):
         stop = min(start + 1440, ts.size)
         rows = [
             SeriesRow(SITE, METER, t, dict(zip(names, values, strict=True)))
@@ -109,8 +113,12 @@ def time_reads(store: SeriesStore, quantity: str, days: int, rounds: int) -> dic
     end = start + pd.Timedelta(days=days)
     reads: dict[str, Callable[[], Any]] = {
         "raw, one quantity": lambda: store.read(SITE, METER, [quantity], start, end),
-        "hourly, one quantity": lambda: store.read_buckets(SITE, METER, "1h", [quantity], start, end),
-        "daily, one quantity": lambda: store.read_buckets(SITE, METER, "1D", [quantity], start, end),
+        "hourly, one quantity": lambda: store.read_buckets(
+            SITE, METER, "1h", [quantity], start, end
+        ),
+        "daily, one quantity": lambda: store.read_buckets(
+            SITE, METER, "1D", [quantity], start, end
+        ),
         "raw, all quantities": lambda: store.read(SITE, METER, None, start, end),
         "hourly, all quantities": lambda: store.read_buckets(SITE, METER, "1h", None, start, end),
         "daily, all quantities": lambda: store.read_buckets(SITE, METER, "1D", None, start, end),
@@ -136,7 +144,10 @@ def _durability_cost(workdir: Path, names: list[str], writes: int) -> dict[str, 
     for label, suffix in (("FULL", ""), ("NORMAL", "?durable=false")):
         store = open_store(f"sqlite:///{workdir / f'sync-{label}.db'}{suffix}")
         try:
-            rows = [SeriesRow(SITE, METER, T0 + i * 10_000, dict.fromkeys(names, float(i))) for i in range(writes)]
+            rows = [
+                SeriesRow(SITE, METER, T0 + i * 10_000, dict.fromkeys(names, float(i)))
+                for i in range(writes)
+            ]
             started = time.perf_counter()
             for row in rows:
                 store.write_rows([row])
@@ -187,7 +198,14 @@ def run_migration(workdir: Path, days: int) -> dict[str, Any]:
     )
     times = ts.tolist()
     for quantity, values in columns.items():
-        rows = zip([SITE] * ts.size, [METER] * ts.size, [quantity] * ts.size, times, values.tolist(), strict=True)
+        rows = zip(
+            [SITE] * ts.size,
+            [METER] * ts.size,
+            [quantity] * ts.size,
+            times,
+            values.tolist(),
+            strict=True,
+        )
         db.executemany("INSERT INTO readings VALUES (?,?,?,?,?)", rows)
         db.commit()
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -200,7 +218,9 @@ def run_migration(workdir: Path, days: int) -> dict[str, Any]:
         "PRIMARY KEY (series, ts)) WITHOUT ROWID"
     )
     for k, values in enumerate(columns.values()):
-        db.executemany("INSERT INTO r VALUES (?,?,?)", zip([k] * ts.size, times, values.tolist(), strict=True))
+        db.executemany(
+            "INSERT INTO r VALUES (?,?,?)", zip([k] * ts.size, times, values.tolist(), strict=True)
+        )
         db.commit()
     db.close()
     rows_bytes = disk_bytes(rows_path)
@@ -284,14 +304,18 @@ def _print(results: list[dict[str, Any]], days: int) -> None:
         seconds = r["seconds"]
         for scope in ("one quantity", "all quantities"):
             raw = seconds[f"raw, {scope}"]
-            print(f"  {'raw read, ' + scope:28} {raw * 1000:9.1f} ms  {r['shape'][f'raw, {scope}']}")
+            print(
+                f"  {'raw read, ' + scope:28} {raw * 1000:9.1f} ms  {r['shape'][f'raw, {scope}']}"
+            )
             for width in ("hourly", "daily"):
                 t = seconds[f"{width}, {scope}"]
                 print(
                     f"  {width + ' buckets, ' + scope:28} {t * 1000:9.1f} ms  "
                     f"{r['shape'][f'{width}, {scope}']}   aggregated/raw {t / raw:.3f}"
                 )
-        print(f"  {'latest values, all quantities':28} {seconds['latest, all quantities'] * 1000:9.1f} ms")
+        print(
+            f"  {'latest values, all quantities':28} {seconds['latest, all quantities'] * 1000:9.1f} ms"
+        )
         if "ms_per_write" in r:
             cost = r["ms_per_write"]
             print(
@@ -303,12 +327,20 @@ def _print(results: list[dict[str, Any]], days: int) -> None:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m bench.store", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    parser.add_argument("--days", type=int, default=365, help="days of 1-minute readings (default 365)")
-    parser.add_argument("--rounds", type=int, default=5, help="timed repetitions of each SQLite read (median)")
-    parser.add_argument("--influx-rounds", type=int, default=1, help="the same on InfluxDB (slow: default 1)")
+    parser.add_argument(
+        "--days", type=int, default=365, help="days of 1-minute readings (default 365)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="timed repetitions of each SQLite read (median)"
+    )
+    parser.add_argument(
+        "--influx-rounds", type=int, default=1, help="the same on InfluxDB (slow: default 1)"
+    )
     parser.add_argument("--no-influx", action="store_true", help="SQLite only")
     parser.add_argument(
-        "--migration", action="store_true", help="also: a version-1 file of the same readings, migrated on open"
+        "--migration",
+        action="store_true",
+        help="also: a version-1 file of the same readings, migrated on open",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -317,7 +349,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
         results.append(run_sqlite(Path(tmp), args.days, args.rounds, not args.no_progress))
         if not args.no_influx:
-            results.append(run_influx(Path(tmp), args.days, args.influx_rounds, not args.no_progress))
+            results.append(
+                run_influx(Path(tmp), args.days, args.influx_rounds, not args.no_progress)
+            )
         migration = run_migration(Path(tmp), args.days) if args.migration else None
     report: dict[str, Any] = {"days": args.days, "results": results}
     if migration:

@@ -103,27 +103,65 @@ def plant_scenario(
         if "cip" in load:
             load["cip"]["flow"] = round(load["cip"]["flow"] * size, 4)
         meters.append(
-            {"id": m.id, "bus": "board-1", "unit_id": unit, "profile": m.profile, "kind": m.kind,
-             "initial": float(round(rng.uniform(1000, 90000), 2)), "load": load}
+            {
+                "id": m.id,
+                "bus": "board-1",
+                "unit_id": unit,
+                "profile": m.profile,
+                "kind": m.kind,
+                "initial": float(round(rng.uniform(1000, 90000), 2)),
+                "load": load,
+            }
         )
-    meters.append({"id": "production", "bus": "board-1", "unit_id": 20,
-                   "profile": "ismacontrolli-sfar-1m-4di", "kind": "production", "initial": 1000})
-    meters.append({"id": "outdoor-temp", "bus": "board-1", "unit_id": 30,
-                   "profile": "xy-md02", "kind": "temperature"})
+    meters.append(
+        {
+            "id": "production",
+            "bus": "board-1",
+            "unit_id": 20,
+            "profile": "ismacontrolli-sfar-1m-4di",
+            "kind": "production",
+            "initial": 1000,
+        }
+    )
+    meters.append(
+        {
+            "id": "outdoor-temp",
+            "bus": "board-1",
+            "unit_id": 30,
+            "profile": "xy-md02",
+            "kind": "temperature",
+        }
+    )
     options = []
     for o in sector.options:
         factor = float(rng.uniform(*realisation))
-        options.append({"id": o.id, "title": o.title, "level": o.level, "meter": o.meter,
-                        "date": implemented.isoformat(), "change": round(-o.saving * factor, 4)})
+        options.append(
+            {
+                "id": o.id,
+                "title": o.title,
+                "level": o.level,
+                "meter": o.meter,
+                "date": implemented.isoformat(),
+                "change": round(-o.saving * factor, 4),
+            }
+        )
     return {
-        "site": {"id": site_id, "name": f"{sector.title} {site_id}", "timezone": "America/Guatemala"},
+        "site": {
+            "id": site_id,
+            "name": f"{sector.title} {site_id}",
+            "timezone": "America/Guatemala",
+        },
         "start": start.isoformat(),
         "end": end.isoformat(),
         "seed": seed,
         "step": step,
         "weather": {"mean": float(round(rng.uniform(17, 27), 1)), "seasonal_amplitude": 2.5},
-        "production": {"per_day": round(sector.production.per_day * size), "seasonal": 0.05,
-                       "noise": 0.06, "day_factor": {"sat": 0.5}},
+        "production": {
+            "per_day": round(sector.production.per_day * size),
+            "seasonal": 0.05,
+            "noise": 0.06,
+            "day_factor": {"sat": 0.5},
+        },
         "shifts": [
             {"start": "06:00", "end": "14:00", "days": ["mon", "tue", "wed", "thu", "fri", "sat"]},
             {"start": "14:00", "end": "22:00", "days": ["mon", "tue", "wed", "thu", "fri"]},
@@ -140,8 +178,14 @@ def _site(scenario: dict[str, Any], sector_id: str, store_url: str) -> dict[str,
         "store": {"url": store_url},
         "buses": [{"id": "board-1", "transport": "tcp", "host": "127.0.0.1", "port": 5020}],
         "meters": [
-            {"id": m["id"], "bus": "board-1", "unit_id": m["unit_id"], "profile": m["profile"],
-             "kind": m["kind"], "poll": "60s"}
+            {
+                "id": m["id"],
+                "bus": "board-1",
+                "unit_id": m["unit_id"],
+                "profile": m["profile"],
+                "kind": m["kind"],
+                "poll": "60s",
+            }
             for m in scenario["meters"]
         ],
     }
@@ -157,7 +201,11 @@ def _plan(
     kinds = {m.id: m.kind for m in sector.meters}
     baselines = {}
     for o in sector.options:
-        entry: dict[str, Any] = {"model": "auto", "granularity": "daily", "production": "production"}
+        entry: dict[str, Any] = {
+            "model": "auto",
+            "granularity": "daily",
+            "production": "production",
+        }
         if sector.cooling:
             entry["temperature"] = "outdoor-temp"
         baselines[o.meter] = entry
@@ -165,24 +213,42 @@ def _plan(
     for o in sector.options:
         kind = kinds[o.meter]
         annual = daily_use[o.meter] * 365.0 * o.saving
-        options.append({
-            "id": o.id, "title": o.title, "level": o.level, "status": "implemented",
-            "meters": [o.meter], "implemented": reporting[0].isoformat(),
-            "investment": o.investment, "lifetime_years": o.lifetime_years,
-            "expected_annual": {UNIT[kind]: round(annual, 1), "cost": round(annual * TARIFFS[kind], 2)},
-        })
+        options.append(
+            {
+                "id": o.id,
+                "title": o.title,
+                "level": o.level,
+                "status": "implemented",
+                "meters": [o.meter],
+                "implemented": reporting[0].isoformat(),
+                "investment": o.investment,
+                "lifetime_years": o.lifetime_years,
+                "expected_annual": {
+                    UNIT[kind]: round(annual, 1),
+                    "cost": round(annual * TARIFFS[kind], 2),
+                },
+            }
+        )
     promised = sum(o["expected_annual"]["cost"] for o in options)
     principal = sum(o.investment for o in sector.options)
     loans = []
     if principal > 0:
-        loans.append({
-            "id": f"{site_id}-loan", "lender": "Example revolving fund", "borrower": site_id,
-            "principal": principal, "currency": "USD", "annual_rate": 0.06, "term_months": 36,
-            "disbursement": (reporting[0] - timedelta(days=7)).isoformat(), "schedule": "annuity",
-            "options": [o.id for o in sector.options],
-            "promised_annual_savings": round(promised, 2),
-            "covenants": [{"type": "min_verified_savings", "value": 0.8}],
-        })
+        loans.append(
+            {
+                "id": f"{site_id}-loan",
+                "lender": "Example revolving fund",
+                "borrower": site_id,
+                "principal": principal,
+                "currency": "USD",
+                "annual_rate": 0.06,
+                "term_months": 36,
+                "disbursement": (reporting[0] - timedelta(days=7)).isoformat(),
+                "schedule": "annuity",
+                "options": [o.id for o in sector.options],
+                "promised_annual_savings": round(promised, 2),
+                "covenants": [{"type": "min_verified_savings", "value": 0.8}],
+            }
+        )
     return {
         "id": f"{site_id}-mv",
         "version": 1,
@@ -223,8 +289,14 @@ def _write_history(
                 days = (times[before][-1] - times[before][0]) / 86400.0
                 daily[meter_id] = float((c[-1] - c[0]) / days)
         for i in range(len(times)):
-            rows.append(SeriesRow(scenario.site.id, meter_id, int(ms[i]),
-                                  dict(zip(keep, values[i].tolist(), strict=True))))
+            rows.append(
+                SeriesRow(
+                    scenario.site.id,
+                    meter_id,
+                    int(ms[i]),
+                    dict(zip(keep, values[i].tolist(), strict=True)),
+                )
+            )
             if len(rows) >= ROWS_PER_WRITE:
                 written += store.write_rows(rows)
                 rows = []
@@ -261,7 +333,9 @@ def generate_portfolio(
     chosen = sectors or list(cat.sectors)
     unknown = [s for s in chosen if s not in cat.sectors]
     if unknown:
-        raise ValueError(f"unknown sector {unknown[0]!r}; the catalogue has {', '.join(cat.sectors)}")
+        raise ValueError(
+            f"unknown sector {unknown[0]!r}; the catalogue has {', '.join(cat.sectors)}"
+        )
     year, mon = (int(x) for x in month.split("-"))
     implemented = date(year, mon, 1)
     after = date(year + (mon == 12), mon % 12 + 1, 1)
@@ -275,31 +349,56 @@ def generate_portfolio(
         sector_id = chosen[i % len(chosen)]
         sector = cat.sectors[sector_id]
         site_id = f"{sector_id}-{i + 1:04d}"
-        data = plant_scenario(sector_id, sector, site_id, start, after, implemented, rng,
-                              realisation, seed * 100_003 + i, step)
+        data = plant_scenario(
+            sector_id,
+            sector,
+            site_id,
+            start,
+            after,
+            implemented,
+            rng,
+            realisation,
+            seed * 100_003 + i,
+            step,
+        )
         scenario = Scenario.model_validate(data)
         folder = out / site_id
         folder.mkdir(exist_ok=True)
         rows, daily = _write_history(store, scenario, interval)
         _dump(folder / "scenario.yaml", data, f"# simulated {sector.title} (known truth)\n")
-        _dump(folder / "site.yaml", _site(data, sector_id, store_url), f"# {sector.title}: the gateway's view\n")
+        _dump(
+            folder / "site.yaml",
+            _site(data, sector_id, store_url),
+            f"# {sector.title}: the gateway's view\n",
+        )
         plan = _plan(site_id, sector, (start, implemented), (implemented, after), daily)
         _dump(folder / "mv-plan.yaml", plan, f"# M&V plan of {site_id} (generated)\n")
-        result.plants.append(GeneratedPlant(
-            site_id, sector_id, folder / "mv-plan.yaml", folder / "site.yaml",
-            folder / "scenario.yaml", {o["id"]: o["change"] for o in data["options"]}, rows,
-        ))
+        result.plants.append(
+            GeneratedPlant(
+                site_id,
+                sector_id,
+                folder / "mv-plan.yaml",
+                folder / "site.yaml",
+                folder / "scenario.yaml",
+                {o["id"]: o["change"] for o in data["options"]},
+                rows,
+            )
+        )
         if progress is not None:
             progress(i)
-    _dump(result.path, {
-        "name": f"Generated portfolio of {n} plants",
-        "month": month,
-        "store": {"url": store_url},
-        "emission_factors": {
-            "electricity": {"value": 0.35, "source": ASSUMED_FACTOR},
-            "water": {"value": 0.30, "source": ASSUMED_FACTOR},
+    _dump(
+        result.path,
+        {
+            "name": f"Generated portfolio of {n} plants",
+            "month": month,
+            "store": {"url": store_url},
+            "emission_factors": {
+                "electricity": {"value": 0.35, "source": ASSUMED_FACTOR},
+                "water": {"value": 0.30, "source": ASSUMED_FACTOR},
+            },
+            "sites": [{"plan": f"{p.site_id}/mv-plan.yaml"} for p in result.plants],
         },
-        "sites": [{"plan": f"{p.site_id}/mv-plan.yaml"} for p in result.plants],
-    }, "# generated by `plantmeter sim-portfolio`; see portfolio/README.md for the format\n")
+        "# generated by `plantmeter sim-portfolio`; see portfolio/README.md for the format\n",
+    )
     logger.info("generated %d plants in %s", n, out)
     return result

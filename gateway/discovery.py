@@ -84,7 +84,9 @@ def _discovered(meter: MeterConfig, profile: DeviceProfile) -> list[Point | Deri
     return [q for q in items if q.name not in parts]
 
 
-def _classes(meter: MeterConfig, profile: DeviceProfile, quantity: Point | Derived) -> dict[str, str]:
+def _classes(
+    meter: MeterConfig, profile: DeviceProfile, quantity: Point | Derived
+) -> dict[str, str]:
     unit, device_class = _UNITS.get(quantity.unit, (quantity.unit or None, None))
     if quantity.unit == "" and quantity.name.startswith("power_factor"):
         device_class = "power_factor"

@@ -73,7 +73,9 @@ class Outbox:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
         if "acked_ms" not in columns:  # an outbox of an earlier release
             self._db.execute("ALTER TABLE outbox ADD COLUMN acked_ms INTEGER")
-        self._depth = int(self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NULL").fetchone()[0])
+        self._depth = int(
+            self._db.execute("SELECT COUNT(*) FROM outbox WHERE acked_ms IS NULL").fetchone()[0]
+        )
         self._staged: list[
             tuple[str, bytes, int, bool, tuple[str, int, dict[str, float]] | None]
         ] = []
@@ -196,18 +198,23 @@ class Outbox:
             now_ms = int(time.time() * 1000)
         with self._lock, self._db:
             cur = self._db.executemany(
-                "UPDATE outbox SET acked_ms = ? WHERE id = ? AND acked_ms IS NULL", [(now_ms, i) for i in ids]
+                "UPDATE outbox SET acked_ms = ? WHERE id = ? AND acked_ms IS NULL",
+                [(now_ms, i) for i in ids],
             )
             self._depth -= cur.rowcount if cur.rowcount >= 0 else len(ids)
             if self._depth < self.max_messages:
                 self._full.clear(
-                    "full", "outbox has room again; %d readings dropped while it was full", self.dropped
+                    "full",
+                    "outbox has room again; %d readings dropped while it was full",
+                    self.dropped,
                 )
 
     def requeue(self, since_ms: int) -> int:
         """Put messages acknowledged at or after ``since_ms`` back in the queue; how many."""
         with self._lock, self._db:
-            cur = self._db.execute("UPDATE outbox SET acked_ms = NULL WHERE acked_ms >= ?", (since_ms,))
+            cur = self._db.execute(
+                "UPDATE outbox SET acked_ms = NULL WHERE acked_ms >= ?", (since_ms,)
+            )
             self._depth += cur.rowcount
         return int(cur.rowcount)
 

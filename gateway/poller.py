@@ -123,7 +123,9 @@ class MeterPoller:
             )
             now = self._last_ts + 1
         else:
-            self._clock.clear("back", "meter %s: the clock is past its last reading again", self.meter.id)
+            self._clock.clear(
+                "back", "meter %s: the clock is past its last reading again", self.meter.id
+            )
         self._last_ts = now
         return now
 
@@ -195,7 +197,9 @@ class MeterPoller:
             )
         for quantity in self.dropped.keys():
             if quantity in result.values:
-                self.dropped.clear(quantity, "meter %s: %s reads valid values again", self.meter.id, quantity)
+                self.dropped.clear(
+                    quantity, "meter %s: %s reads valid values again", self.meter.id, quantity
+                )
         self.seq += 1
         reading = Reading(
             site=self.site,

@@ -74,14 +74,19 @@ class ImportOptions:
 
 
 def parse_interval_csv(
-    path: Path, timezone: str, units: dict[str, str] | None = None,
-    dialect: CsvDialect | None = None, ambiguous: Ambiguous = "refuse",
+    path: Path,
+    timezone: str,
+    units: dict[str, str] | None = None,
+    dialect: CsvDialect | None = None,
+    ambiguous: Ambiguous = "refuse",
 ) -> tuple[pd.DataFrame, list[str]]:
     """Read and check the CSV; returns (frame indexed by UTC timestamp, problems with skipped rows)."""
     raw, dialect = read_table(path, dialect or CsvDialect())
     if "timestamp" not in raw.columns:
         sep = dialect.delimiter or ","
-        raise InputError(f"{path}: no 'timestamp' column; the header must be: timestamp{sep}<quantity>{sep}...")
+        raise InputError(
+            f"{path}: no 'timestamp' column; the header must be: timestamp{sep}<quantity>{sep}..."
+        )
     columns = _columns(path, list(raw.columns), units)
     if raw.empty:
         raise InputError(f"{path}: only a header line, no data rows; nothing to import")
@@ -89,13 +94,17 @@ def parse_interval_csv(
     stamps = parse_timestamps(raw["timestamp"], timezone, ambiguous, path, dialect.dates)
     now_ms = int(time.time() * 1000)
     bad_ts = stamps.isna().to_numpy()
-    ts_ms = np.where(bad_ts, 0, stamps.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]").astype(np.int64))
+    ts_ms = np.where(
+        bad_ts, 0, stamps.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
+    )
     implausible = ~bad_ts & ((ts_ms < MIN_TS_MS) | (ts_ms > now_ms + MAX_FUTURE_MS))
     text = raw[list(columns)].rename(columns=columns)
     values = text.apply(pd.to_numeric, errors="coerce").astype("float64")
     bad_val = ((values.isna() & text.ne("")) | np.isinf(values)).to_numpy()
     bad_rows = bad_ts | implausible | bad_val.any(axis=1)
-    at = pd.Timestamp("2025-03-01 00:15").tz_localize(timezone).strftime("%z")  # the hint's date, site offset
+    at = (
+        pd.Timestamp("2025-03-01 00:15").tz_localize(timezone).strftime("%z")
+    )  # the hint's date, site offset
     offset = f"{at[:3]}:{at[3:]}"
     for i in np.flatnonzero(bad_rows)[:MAX_PROBLEMS]:
         line, stamp = i + 2, raw["timestamp"].iloc[i]
@@ -106,10 +115,14 @@ def parse_interval_csv(
                 + (_DATES_HINT if "/" in str(stamp) and dialect.dates == "iso" else ")")
             )
         elif implausible[i]:
-            problems.append(f"line {line}: timestamp {stamp!r} is before 2000 or more than a day in the future")
+            problems.append(
+                f"line {line}: timestamp {stamp!r} is before 2000 or more than a day in the future"
+            )
         else:
             names = [q for q, bad in zip(values.columns, bad_val[i], strict=True) if bad]
-            cells = ", ".join(f"{q}={text[q].iloc[i].removeprefix('not-a-number:')!r}" for q in names)
+            cells = ", ".join(
+                f"{q}={text[q].iloc[i].removeprefix('not-a-number:')!r}" for q in names
+            )
             problems.append(f"line {line}: not a finite number: {cells}")
     total_bad = int(bad_rows.sum())
     if total_bad > MAX_PROBLEMS:
@@ -126,7 +139,9 @@ def _columns(path: Path, headers: list[str], units: dict[str, str] | None) -> di
             continue
         match = _HEADER.match(header)
         if not match:
-            raise InputError(f"{path}: column {header!r} is not a quantity name (snake_case, optional [unit])")
+            raise InputError(
+                f"{path}: column {header!r} is not a quantity name (snake_case, optional [unit])"
+            )
         name, unit = match.group(1), match.group(2) or match.group(3)
         if units is not None:
             if name not in units:
@@ -153,7 +168,11 @@ def _share(values: np.ndarray, up: bool) -> tuple[int, int]:
 
 
 def _check_frame(
-    path: Path, frame: pd.DataFrame, units: dict[str, str], counters: Collection[str], options: ImportOptions
+    path: Path,
+    frame: pd.DataFrame,
+    units: dict[str, str],
+    counters: Collection[str],
+    options: ImportOptions,
 ) -> None:
     """Refuse a file whose values do not fit their quantity (see the module docstring)."""
     if options.force:
@@ -162,7 +181,9 @@ def _check_frame(
     for q in frame.columns:
         v = frame[q].dropna().to_numpy(dtype=np.float64)
         is_counter = q in counters
-        reason = check_values(q, units.get(q, ""), v, counter=is_counter and options.interval_use is None)
+        reason = check_values(
+            q, units.get(q, ""), v, counter=is_counter and options.interval_use is None
+        )
         if reason is None and is_counter and options.interval_use is not None and (v < 0).any():
             reason = f"{int((v < 0).sum())} negative values: use per interval is never negative"
         if reason:
@@ -186,12 +207,21 @@ def _check_frame(
                     "cumulative counter already, not use per interval; import it without --interval-use"
                 )
     if found:
-        raise InputError(f"{path}: nothing was imported: " + "; ".join(found) + " (or --force to import as it is)")
+        raise InputError(
+            f"{path}: nothing was imported: "
+            + "; ".join(found)
+            + " (or --force to import as it is)"
+        )
 
 
 def _as_counters(
-    store: SeriesStore, site: str, meter: str, path: Path, frame: pd.DataFrame,
-    counters: Collection[str], options: ImportOptions,
+    store: SeriesStore,
+    site: str,
+    meter: str,
+    path: Path,
+    frame: pd.DataFrame,
+    counters: Collection[str],
+    options: ImportOptions,
 ) -> pd.DataFrame:
     """Counter columns of interval use -> counter readings continuing the stored counter."""
     label = options.interval_use
@@ -217,19 +247,27 @@ def _as_counters(
         first = s.index[0] if label == "start" else s.index[0] - step
         last = s.index[-1] + step if label == "start" else s.index[-1]
         before = store.read(site, meter, [q], None, first + pd.Timedelta(milliseconds=1))
-        base = float(before[q].dropna().iloc[-1]) if q in before and before[q].notna().any() else 0.0
+        base = (
+            float(before[q].dropna().iloc[-1]) if q in before and before[q].notna().any() else 0.0
+        )
         counter = accumulate(s, label, step, base)
         later = store.read(site, meter, [q], last + pd.Timedelta(milliseconds=1), None)
         if q in later and later[q].notna().any():
             at_end = store.read(site, meter, [q], last, last + pd.Timedelta(milliseconds=1))
-            continues = q in at_end and not at_end.empty and np.isclose(at_end[q].iloc[0], counter.iloc[-1], rtol=1e-12)
+            continues = (
+                q in at_end
+                and not at_end.empty
+                and np.isclose(at_end[q].iloc[0], counter.iloc[-1], rtol=1e-12)
+            )
             if not continues:
                 raise InputError(
                     f"{path}: column {q}: readings are stored after this file's last interval (from "
                     f"{later.index[0].isoformat()}) and would not continue the counter built from it; "
                     "import interval files oldest first"
                 )
-        logger.info("%s: %s as a counter from %.6g over %d intervals of %s", path, q, base, len(s), step)
+        logger.info(
+            "%s: %s as a counter from %.6g over %d intervals of %s", path, q, base, len(s), step
+        )
         parts.append(counter)
     return pd.concat(parts, axis=1).sort_index()
 
@@ -256,9 +294,15 @@ def _differing(store: SeriesStore, site: str, meter: str, frame: pd.DataFrame) -
 
 
 def import_csv(
-    store: SeriesStore, site: str, meter: str, path: Path, timezone: str,
-    units: dict[str, str] | None = None, progress: bool = True,
-    counters: Collection[str] = (), options: ImportOptions = ImportOptions(),
+    store: SeriesStore,
+    site: str,
+    meter: str,
+    path: Path,
+    timezone: str,
+    units: dict[str, str] | None = None,
+    progress: bool = True,
+    counters: Collection[str] = (),
+    options: ImportOptions = ImportOptions(),
 ) -> ImportReport:
     """Import ``path`` for ``meter``; running it twice stores the same rows once.
 
@@ -287,8 +331,12 @@ def import_csv(
             chunk = frame.iloc[start : start + CHUNK]
             stamps = ts_ms[start : start + CHUNK]
             rows = []
-            for t, values in zip(stamps.tolist(), chunk.to_numpy(dtype=np.float64).tolist(), strict=True):
-                kept = {q: v for q, v in zip(columns, values, strict=True) if v == v}  # NaN: a missing cell
+            for t, values in zip(
+                stamps.tolist(), chunk.to_numpy(dtype=np.float64).tolist(), strict=True
+            ):
+                kept = {
+                    q: v for q, v in zip(columns, values, strict=True) if v == v
+                }  # NaN: a missing cell
                 if kept:
                     rows.append(SeriesRow(site, meter, t, kept))
             report.values += store.write_rows(rows)

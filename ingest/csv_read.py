@@ -51,32 +51,46 @@ def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialec
     try:
         text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as 'CSV UTF-8'") from exc
+        raise InputError(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as 'CSV UTF-8'"
+        ) from exc
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     header = next((line for line in io.StringIO(text) if line.strip()), None)
     if header is None:
-        raise InputError(f"{path}: the file is empty; expected a header line timestamp,<quantity>,... and data rows")
+        raise InputError(
+            f"{path}: the file is empty; expected a header line timestamp,<quantity>,... and data rows"
+        )
     delimiter = dialect.delimiter or _detect_delimiter(path, header)
     try:
-        raw = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False, skip_blank_lines=True)
+        raw = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+        )
     except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read as CSV with {_DELIMITERS.get(delimiter, repr(delimiter))} "
-                         f"delimiters ({exc}); give --delimiter if the file uses another") from exc
+        raise InputError(
+            f"{path}: cannot read as CSV with {_DELIMITERS.get(delimiter, repr(delimiter))} "
+            f"delimiters ({exc}); give --delimiter if the file uses another"
+        ) from exc
     raw.columns = [str(c).strip() for c in raw.columns]
     values = [c for c in raw.columns if c != "timestamp"]
     decimal = dialect.decimal or _detect_decimal(path, raw[values], delimiter)
     if decimal == "," and delimiter == ",":
-        raise InputError(f"{path}: a decimal comma needs another delimiter between cells; give --delimiter ';'")
+        raise InputError(
+            f"{path}: a decimal comma needs another delimiter between cells; give --delimiter ';'"
+        )
     if decimal == ",":
         for c in values:
             cells = raw[c].str.strip()
             grouped = cells.str.match(_GROUPED)
             cells = cells.where(~grouped, cells.str.replace(".", "", regex=False))
             # a point left in a cell is not a number under a decimal comma: the row is reported
-            raw[c] = cells.where(~cells.str.contains(".", regex=False), "not-a-number:" + cells).str.replace(
-                ",", ".", regex=False
-            )
+            raw[c] = cells.where(
+                ~cells.str.contains(".", regex=False), "not-a-number:" + cells
+            ).str.replace(",", ".", regex=False)
     return raw, CsvDialect(delimiter, decimal, dialect.dates)
 
 
@@ -84,7 +98,9 @@ def _detect_delimiter(path: Path, header: str) -> str:
     found = [d for d in _DELIMITERS if d in header]
     if len(found) > 1:
         names = " and ".join(_DELIMITERS[d] for d in found)
-        raise InputError(f"{path}: the header has {names}s; say which separates cells: --delimiter ';' (or ',')")
+        raise InputError(
+            f"{path}: the header has {names}s; say which separates cells: --delimiter ';' (or ',')"
+        )
     return found[0] if found else ","
 
 
@@ -144,7 +160,9 @@ def parse_timestamps(
         naive = _parse_local(text[~aware])
         marked = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT")
         doubled = (marked.isna() & naive.notna()).to_numpy(copy=True)
-        for i in np.flatnonzero(doubled):  # NaT from tz_localize: nonexistent or ambiguous; tell them apart
+        for i in np.flatnonzero(
+            doubled
+        ):  # NaT from tz_localize: nonexistent or ambiguous; tell them apart
             doubled[i] = len(local_offsets(naive.iloc[i].to_pydatetime(), timezone)) > 1
         if doubled.any():
             marked = _resolve_ambiguous(naive, marked, doubled, timezone, ambiguous, path, column)
@@ -164,14 +182,22 @@ def _parse_local(text: pd.Series) -> pd.Series:
         return parsed
     one_by_one = (pd.to_datetime(t, errors="coerce", format="ISO8601") for t in text)
     return pd.to_datetime(
-        pd.Series([None if pd.isna(t) or t.tzinfo is not None else t for t in one_by_one], index=text.index,
-                  dtype=object)
+        pd.Series(
+            [None if pd.isna(t) or t.tzinfo is not None else t for t in one_by_one],
+            index=text.index,
+            dtype=object,
+        )
     )
 
 
 def _resolve_ambiguous(
-    naive: pd.Series, marked: pd.Series, doubled: np.ndarray, timezone: str,
-    ambiguous: Ambiguous, path: Path, column: pd.Series,
+    naive: pd.Series,
+    marked: pd.Series,
+    doubled: np.ndarray,
+    timezone: str,
+    ambiguous: Ambiguous,
+    path: Path,
+    column: pd.Series,
 ) -> pd.Series:
     first = int(np.flatnonzero(doubled)[0])
     stamp = naive.iloc[first]
@@ -193,5 +219,7 @@ def _resolve_ambiguous(
                 f"{path}: cannot infer which pass of the repeated hour each row is ({exc}); the rows must run "
                 f"through it twice in time order; use --ambiguous earliest|latest or write the offsets"
             ) from exc
-    flags = np.full(len(naive), ambiguous == "earliest", dtype=bool)  # True = daylight time = first pass
+    flags = np.full(
+        len(naive), ambiguous == "earliest", dtype=bool
+    )  # True = daylight time = first pass
     return naive.dt.tz_localize(timezone, ambiguous=flags, nonexistent="NaT")

@@ -46,7 +46,9 @@ __all__ = ["IngestService", "IngestStats"]
 logger = logging.getLogger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queue for a week of downtime
-MAX_STORE_BACKOFF_S = 10.0  # after an outage, writing resumes at most this long after the store is back
+MAX_STORE_BACKOFF_S = (
+    10.0  # after an outage, writing resumes at most this long after the store is back
+)
 DEAD_LETTER_PAYLOAD_BYTES = 16 * 1024  # InfluxDB 1.x keeps string fields up to 64 KiB (base64: 4/3)
 
 
@@ -110,7 +112,9 @@ class Prepared(NamedTuple):
 class IngestService:
     """Subscribes to reading messages and stores them, acknowledging after the write."""
 
-    def __init__(self, config: SiteConfig, store: SeriesStore, *, status_interval: float = 10.0) -> None:
+    def __init__(
+        self, config: SiteConfig, store: SeriesStore, *, status_interval: float = 10.0
+    ) -> None:
         self.config = config
         self.settings = config.ingest
         self.store = store
@@ -123,14 +127,19 @@ class IngestService:
         self._arrived = threading.Event()  # the inbox is not empty
         self._full = threading.Event()  # the inbox holds a whole batch
         self._stop = threading.Event()
-        self.failure: Exception | None = None  # set when the batch thread died: nothing more is stored
+        self.failure: Exception | None = (
+            None  # set when the batch thread died: nothing more is stored
+        )
         self._thread: threading.Thread | None = None
         self._status_thread: threading.Thread | None = None
         self._rate = 0.0  # messages stored per second over the last status interval
         self.status_topic = f"plantmeter/_ingest/{self.settings.client_id}/status"
         self.mqtt5 = self.settings.mqtt_version == "5"
         self.client = make_client(
-            config.broker, self.settings.client_id, mqtt5=self.mqtt5, manual_ack=True,
+            config.broker,
+            self.settings.client_id,
+            mqtt5=self.mqtt5,
+            manual_ack=True,
             will=(self.status_topic, b'{"state":"offline"}'),
         )
         self.client.on_connect = self._on_connect
@@ -147,18 +156,25 @@ class IngestService:
         self.connected = threading.Event()
 
     # paho thread ---------------------------------------------------------------
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
         if reason.is_failure:
             logger.error("broker %s refused ingest: %s", broker_label(self.config.broker), reason)
             return
-        self._unreachable.clear("broker", "broker %s is reachable again", broker_label(self.config.broker))
+        self._unreachable.clear(
+            "broker", "broker %s is reachable again", broker_label(self.config.broker)
+        )
         group = self.settings.group
         topic = f"$share/{group}/{READING_SUBSCRIPTION}" if group else READING_SUBSCRIPTION
         client.subscribe(topic, qos=1)
         self._publish_status()  # birth message: after the SUBSCRIBE, so "online" means subscribed
         logger.info(
             "ingest %s connected to %s (session present: %s), subscribed to %s",
-            self.settings.client_id, broker_label(self.config.broker), flags.session_present, topic,
+            self.settings.client_id,
+            broker_label(self.config.broker),
+            flags.session_present,
+            topic,
         )
         self.connected.set()
 
@@ -170,7 +186,9 @@ class IngestService:
             broker_label(self.config.broker),
         )
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any
+    ) -> None:
         self._next_connection()
         if self.connected.is_set() and not self._stop.is_set():
             logger.error("ingest lost the broker (%s); reconnecting", reason)
@@ -186,7 +204,9 @@ class IngestService:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
             topic = message.topic
-        except UnicodeDecodeError:  # brokers refuse these; should one pass, it becomes a dead letter
+        except (
+            UnicodeDecodeError
+        ):  # brokers refuse these; should one pass, it becomes a dead letter
             topic = repr(message._topic)  # the raw bytes, for the dead letter
         if message.dup:
             self.stats.redelivered += 1  # stored again idempotently: same key, last value wins
@@ -211,7 +231,11 @@ class IngestService:
             props.SessionExpiryInterval = SESSION_EXPIRY_S
             props.ReceiveMaximum = self.settings.receive_maximum
             self.client.connect_async(
-                broker.host, broker.port, keepalive=int(broker.keepalive), clean_start=False, properties=props
+                broker.host,
+                broker.port,
+                keepalive=int(broker.keepalive),
+                clean_start=False,
+                properties=props,
             )
         else:  # MQTT 3.1.1: persistent session through clean_session=False (set by make_client)
             self.client.connect_async(broker.host, broker.port, keepalive=int(broker.keepalive))
@@ -231,7 +255,9 @@ class IngestService:
         self.client.disconnect()
         self.client.loop_stop()
         logger.info(
-            "ingest stopped: %d messages stored, %d dead letters", self.stats.stored_messages, self.stats.dead_letters
+            "ingest stopped: %d messages stored, %d dead letters",
+            self.stats.stored_messages,
+            self.stats.dead_letters,
         )
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -291,7 +317,9 @@ class IngestService:
             self.failure = exc
             logger.critical(
                 "ingest cannot go on: %s: %s; stopping (its unacknowledged messages stay with the broker)",
-                type(exc).__name__, exc, exc_info=True,
+                type(exc).__name__,
+                exc,
+                exc_info=True,
             )
             self._publish_status()
 
@@ -305,12 +333,18 @@ class IngestService:
             self._publish_status()
             logger.info(
                 "ingest: %.1f msg/s, %d stored, %d dead letters, %d store errors, last batch %.1f ms",
-                self._rate, stored, self.stats.dead_letters, self.stats.store_errors, self.stats.last_batch_ms,
+                self._rate,
+                stored,
+                self.stats.dead_letters,
+                self.stats.store_errors,
+                self.stats.last_batch_ms,
             )
 
     def _publish_status(self) -> None:
         """Publish the counters (retained) on ``plantmeter/_ingest/<client_id>/status``."""
-        state = "failed" if self.failure is not None else "online"  # failed: connected, storing nothing
+        state = (
+            "failed" if self.failure is not None else "online"
+        )  # failed: connected, storing nothing
         status = self.stats.as_dict(self._rate) | {"state": state, "ts": int(time.time() * 1000)}
         self.client.publish(self.status_topic, json.dumps(status).encode(), qos=1, retain=True)
 
@@ -327,13 +361,21 @@ class IngestService:
                 continue
             if (reading.site, reading.meter) not in self.known:
                 if self.settings.unknown_meters == "reject":
-                    dead.append(_dead_letter(message, now_ms, "unknown_meter",
-                                             f"meter {reading.meter!r} is not in the site file"))
+                    dead.append(
+                        _dead_letter(
+                            message,
+                            now_ms,
+                            "unknown_meter",
+                            f"meter {reading.meter!r} is not in the site file",
+                        )
+                    )
                     continue
                 if reading.meter not in self.stats.unknown_meters:
                     logger.warning(
                         "storing readings of meter %s/%s, which is not in the site file; add it there "
-                        "(or set ingest.unknown_meters: reject)", reading.site, reading.meter,
+                        "(or set ingest.unknown_meters: reject)",
+                        reading.site,
+                        reading.meter,
                     )
                     self.stats.unknown_meters.add(reading.meter)
             prepared.append(Prepared(message, reading_row(reading), reading_flags(reading)))
@@ -349,7 +391,11 @@ class IngestService:
         except StoreUnavailable:
             raise
         except StoreError as exc:
-            logger.error("store refused a batch of %d readings (%s); writing them one by one", len(prepared), exc)
+            logger.error(
+                "store refused a batch of %d readings (%s); writing them one by one",
+                len(prepared),
+                exc,
+            )
         rejected = []
         for item in prepared:
             try:
@@ -377,7 +423,11 @@ class IngestService:
             for letter in letters:
                 logger.error(
                     "store refused dead letter (%s); kept here instead: topic %s reason %s detail %s payload %r",
-                    exc, letter.topic, letter.reason, letter.detail, letter.payload,
+                    exc,
+                    letter.topic,
+                    letter.reason,
+                    letter.detail,
+                    letter.payload,
                 )
 
     def _store_with_retry(self, batch: list[Inbound]) -> None:
@@ -390,7 +440,10 @@ class IngestService:
             try:
                 rejected = self._write(prepared)
                 now_ms = int(time.time() * 1000)
-                letters = dead + [_dead_letter(item.message, now_ms, "store_rejected", why) for item, why in rejected]
+                letters = dead + [
+                    _dead_letter(item.message, now_ms, "store_rejected", why)
+                    for item, why in rejected
+                ]
                 if letters:
                     self._keep_dead_letters(letters)
                 break
@@ -398,7 +451,12 @@ class IngestService:
                 self.stats.store_errors += 1
                 if not failing:
                     kind = "unavailable" if isinstance(exc, StoreUnavailable) else "failed"
-                    logger.error("store %s: %s; holding %d messages unacknowledged and retrying", kind, exc, len(batch))
+                    logger.error(
+                        "store %s: %s; holding %d messages unacknowledged and retrying",
+                        kind,
+                        exc,
+                        len(batch),
+                    )
                     failing = True
                 else:
                     logger.debug("store still failing: %s", exc)
@@ -410,7 +468,9 @@ class IngestService:
         self.stats.last_batch_ms = (time.monotonic() - started) * 1000
         self.stats.batches += 1
         for letter in letters:
-            self.stats.dead_by_reason[letter.reason] = self.stats.dead_by_reason.get(letter.reason, 0) + 1
+            self.stats.dead_by_reason[letter.reason] = (
+                self.stats.dead_by_reason.get(letter.reason, 0) + 1
+            )
             self._dead_kinds.report(
                 (letter.topic, letter.reason),
                 "dead letter from %s: %s: %s (kept in the dead-letter table; further ones of this "
@@ -440,10 +500,13 @@ class IngestService:
             self.stats.stale_acks += stale
             logger.info(
                 "%d stored messages came on a connection since lost; not acknowledging them on the new "
-                "one (the broker redelivers them if it kept the session; stored once)", stale,
+                "one (the broker redelivers them if it kept the session; stored once)",
+                stale,
             )
 
 
 def _dead_letter(message: Inbound, now_ms: int, reason: str, detail: str) -> DeadLetter:
     """A message that cannot be stored, with why; the first 16 KiB of its payload are kept."""
-    return DeadLetter(now_ms, message.topic, reason, detail, bytes(message.payload[:DEAD_LETTER_PAYLOAD_BYTES]))
+    return DeadLetter(
+        now_ms, message.topic, reason, detail, bytes(message.payload[:DEAD_LETTER_PAYLOAD_BYTES])
+    )

@@ -34,10 +34,16 @@ _F_HINT = "it looks like °F: convert with °C = (°F − 32) / 1.8"
 RANGES: dict[tuple[str, str], Range] = {
     # world records of air temperature are −89 °C and 57 °C; the hottest annual means are ≈ 35 °C
     ("temperature", "degC"): Range(-60.0, 80.0, -40.0, 45.0, _F_HINT),
-    ("temperature", "degF"): Range(-76.0, 176.0, -40.0, 113.0, "it looks like °C: convert with °F = °C × 1.8 + 32"),
-    ("humidity", "%RH"): Range(0.0, 100.0, hint="relative humidity is 0–100 %RH; a 0–1 fraction needs × 100"),
+    ("temperature", "degF"): Range(
+        -76.0, 176.0, -40.0, 113.0, "it looks like °C: convert with °F = °C × 1.8 + 32"
+    ),
+    ("humidity", "%RH"): Range(
+        0.0, 100.0, hint="relative humidity is 0–100 %RH; a 0–1 fraction needs × 100"
+    ),
     ("frequency", "Hz"): Range(40.0, 70.0, hint="grid frequency is 50 or 60 Hz"),
-    ("power_factor_total", ""): Range(-1.0, 1.0, hint="a power factor lies in −1…1; a percentage needs / 100"),
+    ("power_factor_total", ""): Range(
+        -1.0, 1.0, hint="a power factor lies in −1…1; a percentage needs / 100"
+    ),
 }
 """(quantity, unit) -> limits. Counters (profile ``kind: counter``) are never negative, whatever
 their name (``check_values(counter=True)``)."""
@@ -49,10 +55,22 @@ PLAUSIBLE: dict[str, tuple[float, float]] = {
 """Per-value limits of the gauges driver meters report, in the profiles' units (degC, %RH)."""
 
 _UNIT_ALIASES = {
-    "°c": "degC", "ºc": "degC", "c": "degC", "degc": "degC", "celsius": "degC",
-    "°f": "degF", "ºf": "degF", "f": "degF", "degf": "degF", "fahrenheit": "degF",
-    "%": "%RH", "%rh": "%RH", "rh": "%RH",
-    "kwh": "kWh", "m3": "m3", "m³": "m3",
+    "°c": "degC",
+    "ºc": "degC",
+    "c": "degC",
+    "degc": "degC",
+    "celsius": "degC",
+    "°f": "degF",
+    "ºf": "degF",
+    "f": "degF",
+    "degf": "degF",
+    "fahrenheit": "degF",
+    "%": "%RH",
+    "%rh": "%RH",
+    "rh": "%RH",
+    "kwh": "kWh",
+    "m3": "m3",
+    "m³": "m3",
 }
 
 
@@ -75,7 +93,9 @@ def unit_conversion_hint(found: str, wanted: str) -> str:
     return pairs.get((found, wanted), "")
 
 
-def check_values(quantity: str, unit: str, values: Sequence[float], counter: bool = False) -> str | None:
+def check_values(
+    quantity: str, unit: str, values: Sequence[float], counter: bool = False
+) -> str | None:
     """Why ``values`` (finite numbers) are implausible for ``quantity`` in ``unit``, or None.
 
     The reason names the offending statistics (count outside, min, max, mean) and the likely fix.
@@ -109,6 +129,8 @@ def check_values(quantity: str, unit: str, values: Sequence[float], counter: boo
             f"({stats}){hint}"
         )
     mean = float(v.mean())
-    if (rng.mean_low is not None and mean < rng.mean_low) or (rng.mean_high is not None and mean > rng.mean_high):
+    if (rng.mean_low is not None and mean < rng.mean_low) or (
+        rng.mean_high is not None and mean > rng.mean_high
+    ):
         return f"mean {mean:.4g}{shown} outside the plausible {rng.mean_low:g}…{rng.mean_high:g}{shown} ({stats}){hint}"
     return None

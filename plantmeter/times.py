@@ -23,9 +23,7 @@ if TYPE_CHECKING:  # pandas is imported inside the functions: --help must stay f
 
 __all__ = ["TIME_HELP", "local_offsets", "parse_period", "parse_time"]
 
-TIME_HELP = (
-    "ISO 8601; without an offset it is the site's local time (site.timezone), e.g. 2025-03-01 or 2025-03-01T06:00Z"
-)
+TIME_HELP = "ISO 8601; without an offset it is the site's local time (site.timezone), e.g. 2025-03-01 or 2025-03-01T06:00Z"
 
 
 def _fmt_offset(delta: timedelta | None) -> str:
@@ -89,7 +87,9 @@ def parse_period(text: str, timezone: str, option: str) -> tuple[pd.Timestamp, p
     """``START..END`` (end exclusive), each end by ``parse_time``; START before END."""
     start_text, sep, end_text = text.partition("..")
     if not sep or not start_text.strip() or not end_text.strip():
-        raise InputError(f"{option} {text!r}: write START..END (end exclusive), e.g. 2024-04-01..2025-04-01")
+        raise InputError(
+            f"{option} {text!r}: write START..END (end exclusive), e.g. 2024-04-01..2025-04-01"
+        )
     start, end = parse_time(start_text, timezone, option), parse_time(end_text, timezone, option)
     if end <= start:
         raise InputError(f"{option} {text!r}: the end is not after the start")

@@ -48,7 +48,9 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         ) from None
     try:
         try:
-            return _parse(text, getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: ~10x faster
+            return _parse(
+                text, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            )  # libyaml: ~10x faster
         except yaml.YAMLError:
             return _parse(text, yaml.SafeLoader)  # the pure-Python parser says more precisely why
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow; it has no mark

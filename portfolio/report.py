@@ -54,7 +54,9 @@ class PortfolioSummary:
             "totals": {
                 "verified_cost": self.verified_cost,
                 "promised_cost": self.promised_cost,
-                "savings": {c: {"value": v, "unit": UNITS[c]} for c, v in self.savings_by_carrier.items()},
+                "savings": {
+                    c: {"value": v, "unit": UNITS[c]} for c, v in self.savings_by_carrier.items()
+                },
                 "avoided_co2e_kg": self.co2_kg,
                 "emission_factor_basis": self.co2_basis,
             },
@@ -71,7 +73,9 @@ def _rank_key(r: SiteResult) -> tuple[int, float, str]:
     return (0, -s, r.site)
 
 
-def portfolio_summary(results: Sequence[SiteResult], portfolio: LoadedPortfolio) -> PortfolioSummary:
+def portfolio_summary(
+    results: Sequence[SiteResult], portfolio: LoadedPortfolio
+) -> PortfolioSummary:
     """The report's figures (see the module docstring)."""
     ranked = sorted(results, key=_rank_key)
     factors = portfolio.spec.emission_factors
@@ -125,37 +129,77 @@ def portfolio_document(summary: PortfolioSummary) -> Document:
     """The report as a ``Document`` (PDF, HTML or JSON through ``services.write``)."""
     rows = []
     for i, r in enumerate(summary.ranked, start=1):
-        rows.append([
-            str(i), r.site, r.name,
-            _money(r.promised_cost, r.currency) if r.error is None else "—",
-            _money(r.verified_cost, r.currency),
-            _money(r.shortfall, r.currency),
-            ", ".join(f"{k} {v}" for k, v in sorted(r.flags.items())) or "none",
-            r.error or ("approved" if r.approved else "UNAPPROVED baseline"),
-        ])
+        rows.append(
+            [
+                str(i),
+                r.site,
+                r.name,
+                _money(r.promised_cost, r.currency) if r.error is None else "—",
+                _money(r.verified_cost, r.currency),
+                _money(r.shortfall, r.currency),
+                ", ".join(f"{k} {v}" for k, v in sorted(r.flags.items())) or "none",
+                r.error or ("approved" if r.approved else "UNAPPROVED baseline"),
+            ]
+        )
     ranking = Section(
         "Sites ranked by savings shortfall",
-        [f"Shortfall = the month's promised cost savings (pro rata) minus the verified ones; sites "
-         f"without a verified figure come last. {len(summary.failed)} site(s) could not be computed."],
-        [Table(["#", "site", "name", "promised", "verified", "shortfall", "flags", "status"], rows)],
+        [
+            f"Shortfall = the month's promised cost savings (pro rata) minus the verified ones; sites "
+            f"without a verified figure come last. {len(summary.failed)} site(s) could not be computed."
+        ],
+        [
+            Table(
+                ["#", "site", "name", "promised", "verified", "shortfall", "flags", "status"], rows
+            )
+        ],
     )
     loans = Section(
         "Loans at risk",
-        ["A loan is at risk when a covenant is not met in the month's loan status."
-         if summary.at_risk else "No covenant is unmet this month."],
-        [Table(
-            ["site", "loan", "lender", "principal", "verified / year", "promised / year", "covenants not met"],
-            [[a["site"], a["id"], a["lender"], _money(a["principal"], a["currency"]),
-              _money(a["annual_verified_savings"], a["currency"]),
-              _money(a["annual_promised_savings"], a["currency"]),
-              ", ".join(c["type"] for c in a["covenants"] if c["result"] == "not met")]
-             for a in summary.at_risk],
-        )] if summary.at_risk else [],
+        [
+            "A loan is at risk when a covenant is not met in the month's loan status."
+            if summary.at_risk
+            else "No covenant is unmet this month."
+        ],
+        [
+            Table(
+                [
+                    "site",
+                    "loan",
+                    "lender",
+                    "principal",
+                    "verified / year",
+                    "promised / year",
+                    "covenants not met",
+                ],
+                [
+                    [
+                        a["site"],
+                        a["id"],
+                        a["lender"],
+                        _money(a["principal"], a["currency"]),
+                        _money(a["annual_verified_savings"], a["currency"]),
+                        _money(a["annual_promised_savings"], a["currency"]),
+                        ", ".join(c["type"] for c in a["covenants"] if c["result"] == "not met"),
+                    ]
+                    for a in summary.at_risk
+                ],
+            )
+        ]
+        if summary.at_risk
+        else [],
     )
-    totals_rows = [[f"verified savings ({c})", _money(v, c)] for c, v in summary.verified_cost.items()]
-    totals_rows += [[f"promised savings ({c})", _money(v, c)] for c, v in summary.promised_cost.items()]
-    totals_rows += [[f"{c} saved", fmt(v, 0, UNITS[c])] for c, v in summary.savings_by_carrier.items()]
-    totals_rows.append(["avoided CO2e", fmt(summary.co2_kg / 1000 if summary.co2_kg is not None else None, 2, "t")])
+    totals_rows = [
+        [f"verified savings ({c})", _money(v, c)] for c, v in summary.verified_cost.items()
+    ]
+    totals_rows += [
+        [f"promised savings ({c})", _money(v, c)] for c, v in summary.promised_cost.items()
+    ]
+    totals_rows += [
+        [f"{c} saved", fmt(v, 0, UNITS[c])] for c, v in summary.savings_by_carrier.items()
+    ]
+    totals_rows.append(
+        ["avoided CO2e", fmt(summary.co2_kg / 1000 if summary.co2_kg is not None else None, 2, "t")]
+    )
     totals = Section(
         "Portfolio totals",
         [f"Emission factors: {c}: {b}" for c, b in sorted(summary.co2_basis.items())]
@@ -167,8 +211,11 @@ def portfolio_document(summary: PortfolioSummary) -> Document:
         f"Portfolio report — {summary.name}, {summary.month}",
         f"{len(summary.ranked)} sites; verified savings {verified}; {len(summary.at_risk)} loan(s) "
         "at risk.",
-        [f"Reporting month {summary.month}", "Figures per site from its M&V plan (IPMVP), "
-         "verified savings with their 90 % bands in the JSON output"],
+        [
+            f"Reporting month {summary.month}",
+            "Figures per site from its M&V plan (IPMVP), "
+            "verified savings with their 90 % bands in the JSON output",
+        ],
         [ranking, loans, totals],
         jsonable(summary.to_dict()),
     )

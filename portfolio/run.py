@@ -39,7 +39,9 @@ def run_portfolio(
 
     sites = list(portfolio.sites)
     month = portfolio.month
-    bar = tqdm(total=len(sites), unit="site", desc="portfolio", file=sys.stderr, disable=not progress)
+    bar = tqdm(
+        total=len(sites), unit="site", desc="portfolio", file=sys.stderr, disable=not progress
+    )
     try:
         if client is None:
             results = []

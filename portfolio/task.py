@@ -117,7 +117,11 @@ def run_site(site: SitePlan, month: str, opener: Opener) -> SiteResult:
         return SiteResult(site.site_id, "", str(site.plan), month, error=str(exc))
     plan = loaded.as_of(None)[0]
     result = SiteResult(
-        site.site_id, loaded.site.site.name, str(site.plan), month, plan.currency,
+        site.site_id,
+        loaded.site.site.name,
+        str(site.plan),
+        month,
+        plan.currency,
         loaded.approved,
     )
     window = month_of(month)
@@ -145,13 +149,21 @@ def run_site(site: SitePlan, month: str, opener: Opener) -> SiteResult:
         for unit, value in f.savings.items():
             carrier = next((c for c in carriers if UNITS.get(c) == unit), None)
             if carrier is not None:
-                result.savings_by_carrier[carrier] = result.savings_by_carrier.get(carrier, 0.0) + value
+                result.savings_by_carrier[carrier] = (
+                    result.savings_by_carrier.get(carrier, 0.0) + value
+                )
     result.plan_factors = {str(k): float(v) for k, v in plan.emission_factors.items()}
     result.options = [
         {
-            "option": f.option, "title": f.title, "period": f.period, "period_kind": f.period_kind,
-            "status": f.status, "cost": f.cost, "promised_cost": f.promised.get("cost"),
-            "savings": dict(f.savings), "band_90": dict(f.band_90),
+            "option": f.option,
+            "title": f.title,
+            "period": f.period,
+            "period_kind": f.period_kind,
+            "status": f.status,
+            "cost": f.cost,
+            "promised_cost": f.promised.get("cost"),
+            "savings": dict(f.savings),
+            "band_90": dict(f.band_90),
             "completeness": f.completeness,
         }
         for f in figures
@@ -179,4 +191,3 @@ def run_site(site: SitePlan, month: str, opener: Opener) -> SiteResult:
     result.loans = [_loan(r) for r in loans]
     logger.debug("portfolio: site %s done (%s)", site.site_id, window.end - timedelta(days=1))
     return result
-

@@ -22,7 +22,9 @@ def _pct(x: float | None) -> str:
 
 def _data(m: dict[str, Any]) -> str:
     c = _pct(m["completeness"])
-    return c if m["status"] == "ok" else _("insufficient data ({completeness})").format(completeness=c)
+    return (
+        c if m["status"] == "ok" else _("insufficient data ({completeness})").format(completeness=c)
+    )
 
 
 def consumption_summary(r: dict[str, Any], currency: str) -> str:
@@ -77,7 +79,9 @@ def consumption_summary(r: dict[str, Any], currency: str) -> str:
         )
     if unexpected:
         notes.append(
-            _("no expectation for {meters}").format(meters=", ".join(m["meter"] for m in unexpected))
+            _("no expectation for {meters}").format(
+                meters=", ".join(m["meter"] for m in unexpected)
+            )
         )
     if extra:
         notes.append(
@@ -111,7 +115,8 @@ def consumption_document(r: dict[str, Any], meta: list[str], currency: str, site
                 m["area"],
                 fmt(m["use"], 0, m["unit"]),
                 share,
-                fmt(m["expected"], 0, m["unit"]) + (_(" (extrapolated)") if m["extrapolated"] else ""),
+                fmt(m["expected"], 0, m["unit"])
+                + (_(" (extrapolated)") if m["extrapolated"] else ""),
                 fmt(m["difference"], 0, m["unit"]),
                 fmt(m["cost"], 0, currency),
                 _data(m),

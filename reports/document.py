@@ -56,7 +56,9 @@ class Document:
     meta: list[str]
     sections: list[Section]
     data: dict[str, Any]
-    locale: str = DEFAULT_LOCALE  # the texts' and figures' locale (the HTML's lang, the charts' dates)
+    locale: str = (
+        DEFAULT_LOCALE  # the texts' and figures' locale (the HTML's lang, the charts' dates)
+    )
 
 
 def fmt(x: float | None, digits: int = 0, unit: str = "") -> str:

@@ -88,7 +88,9 @@ def flag_lines(lines: list[str], status: Mapping[str, str], nothing: str) -> lis
     if not status or len(never) == len(status) and all(s == NEVER for s in status.values()):
         return [
             *lines,
-            _("Flags never computed for this period: run `{command}`.").format(command=FLAGS_COMMAND),
+            _("Flags never computed for this period: run `{command}`.").format(
+                command=FLAGS_COMMAND
+            ),
         ]
     notes = [
         _("{meter}: flags {status} (run `{command}`)").format(

@@ -97,7 +97,9 @@ def _why(r: LoanReport, kind: str) -> str:
     reporting days (refrigeration)'."""
     parts = sorted(
         {
-            _("{driver} outside the baseline range in {share} of reporting {intervals} ({meter})").format(
+            _(
+                "{driver} outside the baseline range in {share} of reporting {intervals} ({meter})"
+            ).format(
                 driver=d["data"]["driver"],
                 share=pct(d["data"]["share_outside"]),
                 intervals=term(d["data"]["interval_unit"]),
@@ -431,9 +433,7 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
         Section(_("Evidence"), [], [], charts[1:]),
     ]
     return Document(
-        _("Loan monitoring report — {loan} — {month}").format(
-            loan=ln["id"], month=r.month
-        ),
+        _("Loan monitoring report — {loan} — {month}").format(loan=ln["id"], month=r.month),
         _summary(r, cur),
         meta,
         sections,

@@ -55,7 +55,8 @@ def stored_readings(
             extra = sorted(set(stored) - set(configured))
             raise InputError(
                 f"meter {meter!r} is not in site {site.site.id!r} and has no stored readings; "
-                f"meters: {', '.join(configured)}" + (f"; also stored: {', '.join(extra)}" if extra else "")
+                f"meters: {', '.join(configured)}"
+                + (f"; also stored: {', '.join(extra)}" if extra else "")
             )
     return store.read(
         site.site.id,

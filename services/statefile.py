@@ -35,7 +35,9 @@ class StateFile:
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.executescript(schema)
         except sqlite3.DatabaseError as exc:
-            raise ConfigError(f"{what} {self.path}: {exc}; is it a PlantMeter {self.path.name}?") from exc
+            raise ConfigError(
+                f"{what} {self.path}: {exc}; is it a PlantMeter {self.path.name}?"
+            ) from exc
         self._lock = threading.Lock()
 
     def close(self) -> None:

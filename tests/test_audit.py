@@ -36,7 +36,9 @@ def allowed() -> dict[str, str]:
         if not text or text.startswith("#"):
             continue
         ident, _, reason = text.partition(" ")
-        assert reason.strip(), f"{ALLOW.name}:{number}: {ident} has no reason; say why it is allowed"
+        assert reason.strip(), (
+            f"{ALLOW.name}:{number}: {ident} has no reason; say why it is allowed"
+        )
         entries[ident] = reason.strip()
     return entries
 
@@ -70,29 +72,64 @@ def test_no_dependency_has_a_known_vulnerability() -> None:
         pytest.skip(message)
     allow = allowed()
     result = subprocess.run(
-        [sys.executable, "-m", "pip_audit", "--skip-editable", "--progress-spinner", "off", "--format", "json",
-         *(arg for ident in allow for arg in ("--ignore-vuln", ident))],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip_audit",
+            "--skip-editable",
+            "--progress-spinner",
+            "off",
+            "--format",
+            "json",
+            *(arg for ident in allow for arg in ("--ignore-vuln", ident)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    assert result.stdout.strip(), f"pip-audit printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
+    assert result.stdout.strip(), (
+        f"pip-audit printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
+    )
     report = json.loads(result.stdout)
     dependencies = report["dependencies"]
     skipped = [d for d in dependencies if "skip_reason" in d]
     audited = len(dependencies) - len(skipped)
-    assert audited > 0, f"pip-audit audited none of {len(dependencies)} distributions: {skipped[0]['skip_reason']}"
+    assert audited > 0, (
+        f"pip-audit audited none of {len(dependencies)} distributions: {skipped[0]['skip_reason']}"
+    )
     found = [
         f"{d['name']} {d['version']}: {v['id']} (fixed in {', '.join(v.get('fix_versions') or ['no release yet'])})"
-        for d in dependencies for v in d.get("vulns", [])
+        for d in dependencies
+        for v in d.get("vulns", [])
     ]
-    assert not found, "known vulnerabilities (upgrade, or allow-list with a reason):\n" + "\n".join(found)
+    assert not found, "known vulnerabilities (upgrade, or allow-list with a reason):\n" + "\n".join(
+        found
+    )
     # ignored ids are not in the report; ask again without them to find stale entries
     if allow:
         again = subprocess.run(
-            [sys.executable, "-m", "pip_audit", "--skip-editable", "--progress-spinner", "off", "--format", "json"],
-            capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "pip_audit",
+                "--skip-editable",
+                "--progress-spinner",
+                "off",
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
-        reported = {v["id"] for d in json.loads(again.stdout)["dependencies"] for v in d.get("vulns", [])}
-        reported |= {a for d in json.loads(again.stdout)["dependencies"] for v in d.get("vulns", [])
-                     for a in v.get("aliases", [])}
+        reported = {
+            v["id"] for d in json.loads(again.stdout)["dependencies"] for v in d.get("vulns", [])
+        }
+        reported |= {
+            a
+            for d in json.loads(again.stdout)["dependencies"]
+            for v in d.get("vulns", [])
+            for a in v.get("aliases", [])
+        }
         stale = sorted(set(allow) - reported)
         assert not stale, f"{ALLOW.name}: no longer reported, delete: {', '.join(stale)}"

@@ -36,7 +36,11 @@ def _run(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLANTMETER_")}
     return subprocess.run(
         [sys.executable, "-c", BLOCKER + code],
-        capture_output=True, text=True, timeout=120, cwd=cwd, env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env=env,
     )
 
 
@@ -70,8 +74,15 @@ print("imported", count)
 
 
 def test_base_commands_run_without_extras(tmp_path: Path) -> None:
-    for command in (["--help"], ["gateway", "--help"], ["ingest", "--help"], ["export", "--help"],
-                    ["import-csv", "--help"], ["sim", "--help"], ["demo", "--help"]):
+    for command in (
+        ["--help"],
+        ["gateway", "--help"],
+        ["ingest", "--help"],
+        ["export", "--help"],
+        ["import-csv", "--help"],
+        ["sim", "--help"],
+        ["demo", "--help"],
+    ):
         result = _run(_cli(*command), tmp_path)
         assert result.returncode == 0, (command, result.stderr)
         assert "usage: plantmeter" in result.stdout, command
@@ -81,7 +92,9 @@ def test_store_and_export_work_without_extras(tmp_path: Path) -> None:
     """Ingest's store and `plantmeter export` (the base's data path) run on the base install."""
     site = tmp_path / "site.yaml"
     site.write_text(
-        (ROOT / "examples/dairy/site.yaml").read_text().replace("sqlite:///var/dairy.db", "sqlite:///t.db")
+        (ROOT / "examples/dairy/site.yaml")
+        .read_text()
+        .replace("sqlite:///var/dairy.db", "sqlite:///t.db")
     )
     code = """
 from ingest.stores import open_store
@@ -101,11 +114,24 @@ def test_a_command_needing_an_extra_names_it(tmp_path: Path) -> None:
     usage = tmp_path / "use.csv"
     usage.write_text("timestamp,use\n2024-01-01T00:00:00Z,1.0\n")
     cases = {
-        ("savings", "--usage", str(usage), "--baseline", "2024-01-01..2024-02-01",
-         "--reporting", "2024-02-01..2024-03-01"): "plantmeter[analytics]",
+        (
+            "savings",
+            "--usage",
+            str(usage),
+            "--baseline",
+            "2024-01-01..2024-02-01",
+            "--reporting",
+            "2024-02-01..2024-03-01",
+        ): "plantmeter[analytics]",
         ("demo", "--duration", "1"): "plantmeter[demo]",
-        ("sim", str(ROOT / "examples/dairy/scenario.yaml"), "--plot-week", "2025-01-06",
-         "--out", str(tmp_path)): "plantmeter[analytics]",
+        (
+            "sim",
+            str(ROOT / "examples/dairy/scenario.yaml"),
+            "--plot-week",
+            "2025-01-06",
+            "--out",
+            str(tmp_path),
+        ): "plantmeter[analytics]",
     }
     for argv, wanted in cases.items():
         result = _run(_cli(*argv), tmp_path)

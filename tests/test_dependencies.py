@@ -25,12 +25,32 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 FOLDERS = [
-    "plantmeter", "gateway", "ingest", "firmware-sim", "analytics", "reports", "services", "dashboard",
-    "alerts", "portfolio", "plantmeter_app",
+    "plantmeter",
+    "gateway",
+    "ingest",
+    "firmware-sim",
+    "analytics",
+    "reports",
+    "services",
+    "dashboard",
+    "alerts",
+    "portfolio",
+    "plantmeter_app",
 ]
 OURS = {
-    "plantmeter", "gateway", "ingest", "firmware_sim", "analytics", "reports", "services", "dashboard",
-    "alerts", "portfolio", "plantmeter_app", "tests", "bench",
+    "plantmeter",
+    "gateway",
+    "ingest",
+    "firmware_sim",
+    "analytics",
+    "reports",
+    "services",
+    "dashboard",
+    "alerts",
+    "portfolio",
+    "plantmeter_app",
+    "tests",
+    "bench",
 }
 NOT_IMPORTED = {  # declared on purpose though no module imports them by name
     "dask": "distributed runs on it; its [distributed] extra gives the `dask scheduler`/`dask worker` commands",
@@ -199,7 +219,9 @@ def test_each_package_imports_only_its_extras() -> None:
                     problems.append(f"{file}: import {module} inside the function that needs it")
                 continue
             if dist not in allowed:
-                wanted = sorted(x for x in all_extras if x not in {"all", "test"} and dist in extra(x))
+                wanted = sorted(
+                    x for x in all_extras if x not in {"all", "test"} and dist in extra(x)
+                )
                 problems.append(
                     f"{file}: imports {module} ({dist}, extra {wanted}); {folder} may use the base"
                     f"{' + ' + ', '.join(sorted(extras)) if extras else ''} only"

@@ -1,4 +1,4 @@
-"""The tree stays ruff-clean and the contracts stay mypy-strict (STYLE.md rule 14)."""
+"""The tree stays ruff-clean and ruff-formatted, and the contracts stay mypy-strict (STYLE.md rule 14)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,17 @@ def test_ruff_clean() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_formatted() -> None:
+    done = subprocess.run(
+        [BIN / "ruff", "format", "--check", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, "run `ruff format .`:\n" + done.stdout + done.stderr
 
 
 def test_mypy_strict_on_contracts_and_gateway() -> None:

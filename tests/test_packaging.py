@@ -26,7 +26,8 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
     # a folder of data mapped to a package name (examples/ -> plantmeter_app.examples) ships
     # through package-data alone
     data_only = {
-        name for name, folder in config.get("package-dir", {}).items()
+        name
+        for name, folder in config.get("package-dir", {}).items()
         if not (ROOT / folder / "__init__.py").exists()
     }
     assert data_only <= set(config.get("package-data", {})), f"give {data_only} package-data"

@@ -34,7 +34,8 @@ def site_row(ref: SiteRef, store: Any, month: str) -> dict[str, Any]:
     assert ref.plan is not None
     plan = ref.plan.base
     figures = [
-        f for f in option_savings(ref.plan, store, month)
+        f
+        for f in option_savings(ref.plan, store, month)
         if f.period_kind == "month" and f.status != "not implemented"
     ]
     promised = sum(f.promised.get("cost", 0.0) for f in figures)
@@ -74,16 +75,26 @@ def portfolio(
         if ref.plan is None:
             continue
         base = ref.plan.base
-        m = month or default_month(ref.config.site.timezone, base.reporting.start, base.reporting.end)
+        m = month or default_month(
+            ref.config.site.timezone, base.reporting.start, base.reporting.end
+        )
         revision = ctx.revision(ref.id) // 86_400_000
+
         def compute(ref: SiteRef = ref, m: str = m) -> dict[str, Any]:
             return site_row(ref, ctx.store, m)
 
         try:
             row = ctx.cached(("pages.portfolio", ref.id, m, revision), compute)
         except PlantMeterError as exc:
-            row = {"site": ref.id, "currency": base.currency, "promised": None, "verified": None,
-                   "shortfall": None, "at_risk": [], "error": str(exc)}
+            row = {
+                "site": ref.id,
+                "currency": base.currency,
+                "promised": None,
+                "verified": None,
+                "shortfall": None,
+                "at_risk": [],
+                "error": str(exc),
+            }
         rows.append({**row, "month": m})
     rows.sort(key=lambda r: (r["shortfall"] is None, -(r["shortfall"] or 0.0), r["site"]))
     shown = [

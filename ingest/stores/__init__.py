@@ -34,8 +34,12 @@ def open_store(url: str, *, create: bool = True, read_only: bool = False) -> Ser
         if bare.startswith("sqlite:////"):
             path = "/" + path.lstrip("/")
         if not path:
-            raise ConfigError(f"store URL {url!r} has no file path; write sqlite:///var/plantmeter.db")
-        return SqliteStore(Path(path), create=create, read_only=read_only, durable=_durable(url, query))
+            raise ConfigError(
+                f"store URL {url!r} has no file path; write sqlite:///var/plantmeter.db"
+            )
+        return SqliteStore(
+            Path(path), create=create, read_only=read_only, durable=_durable(url, query)
+        )
     if parts.scheme in ("influxdb", "influxdb2"):
         from .influx import InfluxStore  # only needed when InfluxDB is used
 
@@ -50,8 +54,12 @@ def _durable(url: str, query: str) -> bool:
     params = dict(parse_qsl(query, keep_blank_values=True))
     unknown = sorted(set(params) - {"durable"})
     if unknown:
-        raise ConfigError(f"store URL {url!r}: unknown parameter(s) {unknown}; SQLite knows durable=true|false")
+        raise ConfigError(
+            f"store URL {url!r}: unknown parameter(s) {unknown}; SQLite knows durable=true|false"
+        )
     raw = params.get("durable", "true").lower()
     if raw not in ("true", "false", "1", "0", "yes", "no"):
-        raise ConfigError(f"store URL {url!r}: durable={raw!r}; write durable=true or durable=false")
+        raise ConfigError(
+            f"store URL {url!r}: durable={raw!r}; write durable=true or durable=false"
+        )
     return raw in ("true", "1", "yes")

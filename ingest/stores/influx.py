@@ -68,10 +68,14 @@ class InfluxStore:
     batch_lines = 1_000  # lines per write request (pipelined: see InfluxHttp.write_v1)
     query_chunk = 10_000  # rows per chunk of a streamed /query answer
 
-    def __init__(self, config: InfluxConfig, *, create: bool = False, read_only: bool = False) -> None:
+    def __init__(
+        self, config: InfluxConfig, *, create: bool = False, read_only: bool = False
+    ) -> None:
         self.config = config
         self.read_only = read_only
-        self.create = False if read_only else (config.create if config.create is not None else create)
+        self.create = (
+            False if read_only else (config.create if config.create is not None else create)
+        )
         self._http = InfluxHttp(config)
         self._v2: V2Writer | None = None
         self._api: Api | None = None
@@ -213,7 +217,10 @@ class InfluxStore:
         if meters is not None and not meters:
             return []
         source = self._from(READINGS)
-        fields = [str(r["fieldKey"]) for r in rows_from_series(self._http.query(f"SHOW FIELD KEYS FROM {source}"))]
+        fields = [
+            str(r["fieldKey"])
+            for r in rows_from_series(self._http.query(f"SHOW FIELD KEYS FROM {source}"))
+        ]
         if not fields:
             return []
         where = f'"site" = {quote_string(site)}'
@@ -228,7 +235,11 @@ class InfluxStore:
         for field, series in zip(fields, answers, strict=True):
             for row in rows_from_series(series):
                 if row.get("value") is not None:
-                    out.append(LatestValue(site, str(row["meter"]), field, int(row["time"]), float(row["value"])))
+                    out.append(
+                        LatestValue(
+                            site, str(row["meter"]), field, int(row["time"]), float(row["value"])
+                        )
+                    )
         return sorted(out, key=lambda v: (v.meter, v.quantity))
 
     def read_buckets(
@@ -259,7 +270,8 @@ class InfluxStore:
             end_ms = bounds[1] + 1 if end_ms is None else end_ms
         if quantities:
             selected = ", ".join(
-                f"{stat}({quote_ident(q)}) AS {quote_ident(f'{stat}_{q}')}" for q in dict.fromkeys(quantities)
+                f"{stat}({quote_ident(q)}) AS {quote_ident(f'{stat}_{q}')}"
+                for q in dict.fromkeys(quantities)
                 for stat in ("first", "last", "min", "max", "mean", "count")
             )
         else:
@@ -271,7 +283,9 @@ class InfluxStore:
         )
         if tz is not None:
             q += f" tz({quote_string(tz)})"
-        return bucket_frame_from_series(self._http.query(q, chunk_size=self.query_chunk), quantities)
+        return bucket_frame_from_series(
+            self._http.query(q, chunk_size=self.query_chunk), quantities
+        )
 
     def _time_bounds(
         self, source: str, where: list[str], quantities: Sequence[str] | None
@@ -279,7 +293,9 @@ class InfluxStore:
         """(first, last) time of a meter's readings, or None when it has none."""
         fields = ", ".join(quote_ident(q) for q in quantities) if quantities else "*"
         base = f"SELECT {fields} FROM {source} WHERE {' AND '.join(where)}"
-        first, last = self._http.query_each([f"{base} ORDER BY time ASC LIMIT 1", f"{base} ORDER BY time DESC LIMIT 1"])
+        first, last = self._http.query_each(
+            [f"{base} ORDER BY time ASC LIMIT 1", f"{base} ORDER BY time DESC LIMIT 1"]
+        )
         times = [int(r["time"]) for r in rows_from_series(first) + rows_from_series(last)]
         return (min(times), max(times)) if times else None
 

@@ -219,7 +219,9 @@ class InfluxHttp:
 
     def query(self, q: str, *, write: bool = False, chunk_size: int = 0) -> list[dict[str, Any]]:
         """Run InfluxQL; return the series of all statements. Errors in results raise."""
-        return [s for answer in self.query_each([q], write=write, chunk_size=chunk_size) for s in answer]
+        return [
+            s for answer in self.query_each([q], write=write, chunk_size=chunk_size) for s in answer
+        ]
 
     def query_each(
         self, statements: Sequence[str], *, write: bool = False, chunk_size: int = 0
@@ -250,7 +252,9 @@ class InfluxHttp:
                     if "database not found" in error:
                         raise_for_status(404, error.encode(), self.config, "query")
                     raise StoreError(f"InfluxDB at {self.config.address}: query failed: {error}")
-                series.setdefault(int(result.get("statement_id", 0)), []).extend(result.get("series", []))
+                series.setdefault(int(result.get("statement_id", 0)), []).extend(
+                    result.get("series", [])
+                )
         if len(statements) == 1:  # one statement (even with ';' inside): all series are its own
             return [[s for answer in series.values() for s in answer]]
         return [series.get(i, []) for i in range(len(statements))]

@@ -172,12 +172,17 @@ def test_excess_use_flags_only_excess_with_its_cost() -> None:
     from analytics.flagref import Costing
 
     down, pred = _daily_resid(4, shift=-3.0)  # 3 sigma less from day 200: a saving
-    assert [f for f in excess_use(TG, down, pred, sigma=20.0) if f.end_ms > _ms(down.index[200])] == []
+    assert [
+        f for f in excess_use(TG, down, pred, sigma=20.0) if f.end_ms > _ms(down.index[200])
+    ] == []
     prices = tuple([0.10] * 120 + [0.20] * 48)
     costing = Costing.for_kind("electricity", prices, "USD")
     obs, pred = _daily_resid(4, shift=2.0)
-    flags = [f for f in excess_use(TG, obs, pred, sigma=20.0, costing=costing)
-             if f.end_ms > _ms(obs.index[200])]
+    flags = [
+        f
+        for f in excess_use(TG, obs, pred, sigma=20.0, costing=costing)
+        if f.end_ms > _ms(obs.index[200])
+    ]
     assert len(flags) == 1
     f = flags[0]
     # the episode starts where the CUSUM last left 0: up to a week early on noise

@@ -10,7 +10,9 @@ from analytics.buckets import use_per_bucket
 
 
 def _lasts(values: list[float]) -> pd.Series:
-    return pd.Series(values, index=pd.date_range("2026-01-01", periods=len(values), freq="h", tz="UTC"))
+    return pd.Series(
+        values, index=pd.date_range("2026-01-01", periods=len(values), freq="h", tz="UTC")
+    )
 
 
 def test_use_is_the_difference_of_consecutive_lasts_and_sums_to_the_range() -> None:
@@ -25,7 +27,9 @@ def test_a_plausible_wrap_counts_and_a_reset_is_unknown_never_negative() -> None
     assert wrap.tolist() == [10.0, 15.0, 10.0]
     reset = use_per_bucket(_lasts([500.0, 3.0, 13.0]), before=490.0, rollover=100_000.0)
     assert reset.iloc[0] == 10.0 and math.isnan(reset.iloc[1]) and reset.iloc[2] == 10.0
-    assert math.isnan(use_per_bucket(_lasts([500.0, 3.0]), before=490.0).iloc[1])  # no rollover given
+    assert math.isnan(
+        use_per_bucket(_lasts([500.0, 3.0]), before=490.0).iloc[1]
+    )  # no rollover given
 
 
 def test_a_reset_inside_a_bucket_is_seen_through_the_bucket_min() -> None:
@@ -33,5 +37,7 @@ def test_a_reset_inside_a_bucket_is_seen_through_the_bucket_min() -> None:
     mins = _lasts([90.0, 0.0, 150.0])
     use = use_per_bucket(lasts, before=90.0, minimum=mins)
     assert use.iloc[0] == 10.0 and math.isnan(use.iloc[1]) and use.iloc[2] == 10.0
-    wrapped = use_per_bucket(_lasts([99_990.0, 5.0]), before=99_980.0, minimum=_lasts([99_980.0, 1.0]), rollover=1e5)
+    wrapped = use_per_bucket(
+        _lasts([99_990.0, 5.0]), before=99_980.0, minimum=_lasts([99_980.0, 1.0]), rollover=1e5
+    )
     assert wrapped.tolist() == [10.0, 15.0]  # a wrap explains a low min

@@ -135,7 +135,9 @@ def test_flags_command_on_a_site_file(tmp_path: Path, capsys: pytest.CaptureFixt
     bad = _parser().parse_args(["flags", str(site), "--since", "2024-02-01", "--reference", "soon"])
     with pytest.raises(AnalyticsError, match="--reference 'soon' is not a date"):
         bad.func(bad)
-    args = _parser().parse_args(["flags", str(site), "--since", "2024-01-01", "--reference", "2024-01-01"])
+    args = _parser().parse_args(
+        ["flags", str(site), "--since", "2024-01-01", "--reference", "2024-01-01"]
+    )
     assert args.func(args) == 0
     out = capsys.readouterr()
     assert "leak" in out.out and "flags written for site dairy" in out.err

@@ -35,11 +35,18 @@ FAULTS = [
     {"type": "leak", "meter": "cip-water", "start": FAULT_AT, "flow": 0.3},
     {"type": "stuck", "meter": "main-elec", "start": FAULT_AT, "duration": "12h"},
     {"type": "meter_replacement", "meter": "compressor", "start": FAULT_AT},
-    {"type": "spike", "meter": "refrigeration", "start": FAULT_AT, "duration": "15m",
-     "factor": 10},
+    {"type": "spike", "meter": "refrigeration", "start": FAULT_AT, "duration": "15m", "factor": 10},
 ]
-DETECTORS = ("comm_gaps", "counter_events", "stuck", "spikes", "out_of_hours", "excess_use",
-             "water_leak", "impossible_values")
+DETECTORS = (
+    "comm_gaps",
+    "counter_events",
+    "stuck",
+    "spikes",
+    "out_of_hours",
+    "excess_use",
+    "water_leak",
+    "impossible_values",
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +90,21 @@ def _per_meter(data: list[MeterData], tz: str) -> dict[str, list[Flag]]:
     out = {}
     for m in data:
         ref = m.reference
-        drivers = site_drivers(
-            (kind, by_id[mid].frame, by_id[mid].counter)
-            for kind, mid in (("temperature", getattr(ref, "temperature", None)),
-                              ("production", getattr(ref, "production", None)))
-            if mid is not None and mid in by_id
-        ) if ref is not None else site_drivers((d.kind, d.frame, d.counter) for d in data)
-        out[m.id] = detect_meter("dairy", m.id, m.kind, m.frame, tz, drivers, ref, m.costing,
-                                 m.counter)
+        drivers = (
+            site_drivers(
+                (kind, by_id[mid].frame, by_id[mid].counter)
+                for kind, mid in (
+                    ("temperature", getattr(ref, "temperature", None)),
+                    ("production", getattr(ref, "production", None)),
+                )
+                if mid is not None and mid in by_id
+            )
+            if ref is not None
+            else site_drivers((d.kind, d.frame, d.counter) for d in data)
+        )
+        out[m.id] = detect_meter(
+            "dairy", m.id, m.kind, m.frame, tz, drivers, ref, m.costing, m.counter
+        )
     return out
 
 
@@ -102,7 +116,9 @@ def both(dairy: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 @pytest.mark.parametrize("detector", DETECTORS)
-def test_batched_flags_equal_per_meter_flags(both: tuple[dict[str, Any], dict[str, Any]], detector: str) -> None:
+def test_batched_flags_equal_per_meter_flags(
+    both: tuple[dict[str, Any], dict[str, Any]], detector: str
+) -> None:
     batched, single = both
     assert set(batched) == set(single)
     for meter in single:
@@ -132,8 +148,15 @@ def test_run_flags_over_a_store_writes_what_the_engine_finds(dairy: dict[str, An
         store.write_points(points)
     refs = {m.id: m.reference for m in dairy["data"] if m.reference is not None}
     costs = {m.id: m.costing for m in dairy["data"] if m.costing is not None}
-    got = run_flags(store, "dairy", dairy["site"].meters, tz=dairy["tz"], references=refs,
-                    costings=costs, now=pd.Timestamp(END))
+    got = run_flags(
+        store,
+        "dairy",
+        dairy["site"].meters,
+        tz=dairy["tz"],
+        references=refs,
+        costings=costs,
+        now=pd.Timestamp(END),
+    )
     batched = detect_site("dairy", dairy["data"], dairy["tz"], plan_drivers=True)
     want = [f for flags in batched.flags.values() for f in flags]
     assert sorted(got, key=repr) == sorted(want, key=repr)

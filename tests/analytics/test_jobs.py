@@ -118,7 +118,9 @@ def test_a_fixed_reference_finds_a_leak_that_fills_the_window() -> None:
     since = pd.Timestamp("2024-02-01", tz="UTC")  # the day the leak starts
     since_ms = int(since.value // 1_000_000)
     blind = run_flags(store, "dairy", water, since)
-    assert not any(f.kind == "leak" for f in blind)  # its first four weeks leak: leaking looks normal
+    assert not any(
+        f.kind == "leak" for f in blind
+    )  # its first four weeks leak: leaking looks normal
     flags = run_flags(store, "dairy", water, since, reference=pd.Timestamp("2024-01-01", tz="UTC"))
     leak = next(f for f in flags if f.kind == "leak")
     assert leak.start_ms == since_ms + 3_600_000  # the first night hour (01:00) of the leak

@@ -35,8 +35,7 @@ def portfolio() -> tuple[list[MeterData], Portfolio, float]:
     usage[2, 6000:6020] = usage[2, 6000]  # counter stuck at a constant rise: 20 equal hours
     ref = MeterReference(idx[0], END, temperature="outdoor")
     meters = [
-        MeterData(f"m{i}", "electricity", _counter(usage[i], idx), reference=ref)
-        for i in range(3)
+        MeterData(f"m{i}", "electricity", _counter(usage[i], idx), reference=ref) for i in range(3)
     ] + [MeterData("outdoor", "temperature", temperature)]
     truth = float(0.2 * usage[1, idx >= END].sum() / 0.8)
     got = run_portfolio("site", meters, (idx[0], END), (END, idx[-1] + pd.Timedelta(hours=1)))

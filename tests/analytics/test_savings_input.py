@@ -33,11 +33,21 @@ def write_csv(path: Path, series: pd.Series) -> Path:
 
 
 def savings_files(tmp_path: Path, usage: pd.Series, temperature: pd.Series, *extra: str) -> int:
-    return main([
-        "savings", "--usage", str(write_csv(tmp_path / "u.csv", usage)),
-        "--temperature", str(write_csv(tmp_path / "t.csv", temperature)),
-        "--baseline", "2023-01-01..2024-01-01", "--reporting", "2024-01-01..2025-01-01", "--json", *extra,
-    ])
+    return main(
+        [
+            "savings",
+            "--usage",
+            str(write_csv(tmp_path / "u.csv", usage)),
+            "--temperature",
+            str(write_csv(tmp_path / "t.csv", temperature)),
+            "--baseline",
+            "2023-01-01..2024-01-01",
+            "--reporting",
+            "2024-01-01..2025-01-01",
+            "--json",
+            *extra,
+        ]
+    )
 
 
 def test_a_cumulative_counter_as_usage_is_refused(tmp_path: Path, capsys) -> None:
@@ -45,7 +55,9 @@ def test_a_cumulative_counter_as_usage_is_refused(tmp_path: Path, capsys) -> Non
     counter = df["usage"].cumsum() + 120_000.0  # the meter's kWh register, read daily
     assert savings_files(tmp_path, counter, df["temperature"], "--temperature-unit", "F") == 2
     err = capsys.readouterr().err
-    assert "rises in 729 of its 729 steps" in err and "looks like a meter's cumulative counter" in err
+    assert (
+        "rises in 729 of its 729 steps" in err and "looks like a meter's cumulative counter" in err
+    )
     assert "plantmeter savings --site SITE.yaml --meter M" in err
 
 
@@ -55,7 +67,9 @@ def test_fahrenheit_temperatures_declared_celsius_are_refused(tmp_path: Path, ca
     err = capsys.readouterr().err
     assert "temperature:" in err and "it looks like °F" in err and "--temperature-unit F" in err
     assert savings_files(tmp_path, df["usage"], df["temperature"], "--temperature-unit", "F") == 0
-    assert json.loads(capsys.readouterr().out)["savings"] == pytest.approx(SAVING_PER_DAY * 366, rel=0.1)
+    assert json.loads(capsys.readouterr().out)["savings"] == pytest.approx(
+        SAVING_PER_DAY * 366, rel=0.1
+    )
 
 
 def stored_plant(tmp_path: Path, tz: str, fahrenheit: bool = False) -> Path:
@@ -68,11 +82,24 @@ def stored_plant(tmp_path: Path, tz: str, fahrenheit: bool = False) -> Path:
         ms = stamps.tz_convert("UTC").as_unit("ms").asi8.tolist()
         energy = np.concatenate([[50_000.0], 50_000.0 + np.cumsum(df["usage"].to_numpy())])
         made = np.concatenate([[0.0], np.cumsum(df["production"].to_numpy())])
-        celsius = df["temperature"].to_numpy() if fahrenheit else (df["temperature"].to_numpy() - 32.0) / 1.8
-        rows = [SeriesRow("dairy", "main-elec", t, {"energy_import_total": e}) for t, e in zip(ms, energy, strict=True)]
-        rows += [SeriesRow("dairy", "production", t, {"production_total": p}) for t, p in zip(ms, made, strict=True)]
-        rows += [SeriesRow("dairy", "outdoor-temp", t + h * 3_600_000, {"temperature": c})
-                 for t, c in zip(ms, celsius, strict=False) for h in (0, 12)]
+        celsius = (
+            df["temperature"].to_numpy()
+            if fahrenheit
+            else (df["temperature"].to_numpy() - 32.0) / 1.8
+        )
+        rows = [
+            SeriesRow("dairy", "main-elec", t, {"energy_import_total": e})
+            for t, e in zip(ms, energy, strict=True)
+        ]
+        rows += [
+            SeriesRow("dairy", "production", t, {"production_total": p})
+            for t, p in zip(ms, made, strict=True)
+        ]
+        rows += [
+            SeriesRow("dairy", "outdoor-temp", t + h * 3_600_000, {"temperature": c})
+            for t, c in zip(ms, celsius, strict=False)
+            for h in (0, 12)
+        ]
         store.write_rows(rows)
     finally:
         store.close()
@@ -91,24 +118,56 @@ def stored_plant(tmp_path: Path, tz: str, fahrenheit: bool = False) -> Path:
 
 def test_savings_straight_from_the_store(tmp_path: Path, capsys) -> None:
     site = stored_plant(tmp_path, "America/Guatemala")
-    code = main([
-        "savings", "--site", str(site), "--meter", "main-elec", "--temperature-meter", "outdoor-temp",
-        "--production-meter", "production",
-        "--baseline", "2023-01-01..2024-01-01", "--reporting", "2024-01-01..2025-01-01", "--json",
-    ])
+    code = main(
+        [
+            "savings",
+            "--site",
+            str(site),
+            "--meter",
+            "main-elec",
+            "--temperature-meter",
+            "outdoor-temp",
+            "--production-meter",
+            "production",
+            "--baseline",
+            "2023-01-01..2024-01-01",
+            "--reporting",
+            "2024-01-01..2025-01-01",
+            "--json",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     d = json.loads(captured.out)
     assert d["savings"] == pytest.approx(SAVING_PER_DAY * 366, rel=0.1)  # 2024 is a leap year
-    assert d["observed"] == pytest.approx(plant("America/Guatemala")["usage"]["2024"].sum(), rel=1e-6)
+    assert d["observed"] == pytest.approx(
+        plant("America/Guatemala")["usage"]["2024"].sum(), rel=1e-6
+    )
 
 
-def test_savings_from_the_store_names_unknown_meters_and_missing_periods(tmp_path: Path, capsys) -> None:
+def test_savings_from_the_store_names_unknown_meters_and_missing_periods(
+    tmp_path: Path, capsys
+) -> None:
     site = stored_plant(tmp_path, "UTC")
-    assert main(["savings", "--site", str(site), "--meter", "boiler", "--baseline", "2023-01-01..2024-01-01",
-                 "--reporting", "2024-01-01..2025-01-01"]) == 2
-    assert "--meter 'boiler' is not a meter of site dairy; known: main-elec, production, outdoor-temp" in (
-        capsys.readouterr().err
+    assert (
+        main(
+            [
+                "savings",
+                "--site",
+                str(site),
+                "--meter",
+                "boiler",
+                "--baseline",
+                "2023-01-01..2024-01-01",
+                "--reporting",
+                "2024-01-01..2025-01-01",
+            ]
+        )
+        == 2
+    )
+    assert (
+        "--meter 'boiler' is not a meter of site dairy; known: main-elec, production, outdoor-temp"
+        in (capsys.readouterr().err)
     )
     assert main(["savings", "--site", str(site), "--meter", "main-elec"]) == 2
     assert "give --baseline START..END and --reporting START..END" in capsys.readouterr().err
@@ -119,8 +178,20 @@ def test_savings_from_the_store_names_unknown_meters_and_missing_periods(tmp_pat
 def test_fahrenheit_stored_as_celsius_is_refused_from_the_store_too(tmp_path: Path, capsys) -> None:
     """A °F file imported with --force into a °C quantity: the dairy's outdoor mean reads 57 °C."""
     site = stored_plant(tmp_path, "America/Guatemala", fahrenheit=True)
-    args = ["savings", "--site", str(site), "--meter", "main-elec", "--temperature-meter", "outdoor-temp",
-            "--baseline", "2023-01-01..2024-01-01", "--reporting", "2024-01-01..2025-01-01", "--json"]
+    args = [
+        "savings",
+        "--site",
+        str(site),
+        "--meter",
+        "main-elec",
+        "--temperature-meter",
+        "outdoor-temp",
+        "--baseline",
+        "2023-01-01..2024-01-01",
+        "--reporting",
+        "2024-01-01..2025-01-01",
+        "--json",
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "outside the plausible -60…80 degC" in err and "it looks like °F" in err

@@ -39,14 +39,26 @@ def example() -> dict:
     t0, t1 = pd.Timestamp(START), pd.Timestamp(REFERENCE_END)
     refs = {m: dataclasses.replace(r, start=t0, end=t1) for m, r in refs.items()}
     kinds = {m.id: m.kind for m in site.meters}
-    return {"scenario": scenario, "refs": refs, "costs": costs, "kinds": kinds,
-            "tz": site.site.timezone}
+    return {
+        "scenario": scenario,
+        "refs": refs,
+        "costs": costs,
+        "kinds": kinds,
+        "tz": site.site.timezone,
+    }
 
 
 @pytest.fixture(scope="module")
 def faulty(example: dict) -> dict[str, pd.DataFrame]:
-    return simulate(example["scenario"], START, END, faults=[c.fault for c in FAULTS],
-                    seed=11, variation=VARIATION, phi=PHI)
+    return simulate(
+        example["scenario"],
+        START,
+        END,
+        faults=[c.fault for c in FAULTS],
+        seed=11,
+        variation=VARIATION,
+        phi=PHI,
+    )
 
 
 @pytest.mark.slow
@@ -67,7 +79,9 @@ def test_fault_flagged_within_its_documented_delay(example: dict, faulty: dict, 
 
 
 @pytest.mark.slow
-def test_excess_flags_say_how_much_since_when_and_what_it_costs(example: dict, faulty: dict) -> None:
+def test_excess_flags_say_how_much_since_when_and_what_it_costs(
+    example: dict, faulty: dict
+) -> None:
     e = example
     flags = detect_site(faulty, e["kinds"], e["refs"], e["costs"], e["tz"], only="cip-water")
     leak = next(f for f in flags["cip-water"] if f.kind == "leak")

@@ -11,7 +11,9 @@ from bench import gateway, ingest
 pytestmark = pytest.mark.integration
 
 
-def test_ingest_bench_stores_every_message_and_reports_the_ratio(capsys: pytest.CaptureFixture[str]) -> None:
+def test_ingest_bench_stores_every_message_and_reports_the_ratio(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     ingest.main(["--messages", "400", "--meters", "4", "--rounds", "1", "--json"])
     result = json.loads(capsys.readouterr().out)
     assert result["ingest_stats"]["stored_messages"] == 400

@@ -24,6 +24,10 @@ def test_energy_is_exact_when_first_and_last_are_stored_in_order() -> None:
 
 
 def test_recovery_is_the_first_sample_with_every_meter_past_its_target() -> None:
-    samples = [(9.0, {"a": 5.0, "b": 5.0}), (11.0, {"a": 6.0, "b": 4.0}), (12.5, {"a": 6.0, "b": 6.0})]
+    samples = [
+        (9.0, {"a": 5.0, "b": 5.0}),
+        (11.0, {"a": 6.0, "b": 4.0}),
+        (12.5, {"a": 6.0, "b": 6.0}),
+    ]
     assert recovery_seconds(10.0, {"a": 6.0, "b": 6.0}, samples) == 2.5
     assert recovery_seconds(10.0, {"a": 7.0}, samples) is None

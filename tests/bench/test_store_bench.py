@@ -11,7 +11,9 @@ from bench import store
 pytestmark = pytest.mark.integration
 
 
-def test_store_bench_writes_every_value_and_reads_every_bucket(capsys: pytest.CaptureFixture[str]) -> None:
+def test_store_bench_writes_every_value_and_reads_every_bucket(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     store.main(["--days", "2", "--rounds", "1", "--no-progress", "--json", "--migration"])
     report = json.loads(capsys.readouterr().out)
     sqlite, influx = report["results"]
@@ -33,4 +35,8 @@ def test_store_bench_writes_every_value_and_reads_every_bucket(capsys: pytest.Ca
     assert set(sqlite["ms_per_write"]) == {"FULL", "NORMAL"}
     migration = report["migration"]
     assert migration["values"] == 2 * 1440 * 28 and migration["v2_bytes"] < migration["v1_bytes"]
-    assert migration["v2_bytes_per_value"] < migration["integer_rows_bytes_per_value"] < migration["v1_bytes_per_value"]
+    assert (
+        migration["v2_bytes_per_value"]
+        < migration["integer_rows_bytes_per_value"]
+        < migration["v1_bytes_per_value"]
+    )

@@ -22,8 +22,11 @@ def test_admin_sees_the_ranking_with_the_services_figures(
     ref = context.sites["dairy"]
     assert ref.plan is not None
     row = site_row(ref, context.store, "2025-10")
-    month = [f for f in option_savings(ref.plan, context.store, "2025-10")
-             if f.period_kind == "month" and f.status != "not implemented"]
+    month = [
+        f
+        for f in option_savings(ref.plan, context.store, "2025-10")
+        if f.period_kind == "month" and f.status != "not implemented"
+    ]
     assert row["promised"] == sum(f.promised["cost"] for f in month)
     assert row["verified"] == sum(f.cost or 0.0 for f in month)
     assert row["shortfall"] == row["promised"] - row["verified"]

@@ -35,7 +35,9 @@ def _long_run() -> int | None:
     if not text:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise pytest.UsageError(f"{ENV_EXAMPLES}={text!r}: give a positive number of inputs per property")
+        raise pytest.UsageError(
+            f"{ENV_EXAMPLES}={text!r}: give a positive number of inputs per property"
+        )
     return int(text)
 
 
@@ -70,7 +72,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("fuzz: inputs tried per property")
     for key, count in sorted(tried.items()):
         terminalreporter.write_line(f"{count:>7,}  {key}")
-    mode = f"{ENV_EXAMPLES}={_long_run()}" if _long_run() else f"CI budget, derandomized; {ENV_EXAMPLES}=N for more"
+    mode = (
+        f"{ENV_EXAMPLES}={_long_run()}"
+        if _long_run()
+        else f"CI budget, derandomized; {ENV_EXAMPLES}=N for more"
+    )
     terminalreporter.write_line(
         f"fuzz: {len(tried)} properties, {sum(tried.values()):,} inputs tried ({mode})"
     )

@@ -36,14 +36,39 @@ PLAN_TEXT = (EXAMPLE / "mv-plan.yaml").read_text()
 NO_ENV: dict[str, str] = {}
 
 SCALARS = (
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12)
-    | st.sampled_from(["1s", "10s", "0s", "-1s", "2h", "mqtt://x:1", "sqlite:///x.db", "tcp", "UTC", "Nowhere/Zone",
-                       "2025-02-30", "2025-04-01", "eastron-sdm630", "main-elec", "board-1", "00:00", "25:00"])
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+    | st.sampled_from(
+        [
+            "1s",
+            "10s",
+            "0s",
+            "-1s",
+            "2h",
+            "mqtt://x:1",
+            "sqlite:///x.db",
+            "tcp",
+            "UTC",
+            "Nowhere/Zone",
+            "2025-02-30",
+            "2025-04-01",
+            "eastron-sdm630",
+            "main-elec",
+            "board-1",
+            "00:00",
+            "25:00",
+        ]
+    )
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8) | st.integers(), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=8) | st.integers(), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -92,6 +117,7 @@ def _load_plan(path: Path) -> LoadedPlan | None:
 
 
 # --- tree mutations --------------------------------------------------------------------------
+
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
     yield prefix
@@ -148,6 +174,7 @@ def text_mutated(draw: st.DrawFn, text: str) -> str:
 
 # --- site file -------------------------------------------------------------------------------
 
+
 @given(document=VALUES)
 @fuzz(150)
 def test_any_yaml_document_as_site_file(document: object) -> None:
@@ -185,6 +212,7 @@ def test_the_dairy_site_file_text_mutated(text: str) -> None:
 
 
 # --- M&V plan --------------------------------------------------------------------------------
+
 
 @given(document=mutated(PLAN))
 @fuzz(60)

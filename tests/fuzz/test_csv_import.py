@@ -36,8 +36,15 @@ COUNTERS = {"energy_import_total"}
 ZONES = ["UTC", "America/Guatemala", "Europe/Madrid"]
 START = datetime(2025, 10, 26, 0, 0)  # Madrid falls back at 03:00 local: 02:00-03:00 happens twice
 GARBAGE_VALUES = ["abc", "--", "inf", "-inf", "NaN", "#N/A", "n/a", "1e999", "12abc", "∞"]
-GARBAGE_TIMES = ["yesterday", "2025-13-01 00:00", "01/03/2025 10:00", "2025-02-30T00:00", "1999-12-31T00:00Z",
-                 "2999-01-01T00:00Z", ""]
+GARBAGE_TIMES = [
+    "yesterday",
+    "2025-13-01 00:00",
+    "01/03/2025 10:00",
+    "2025-02-30T00:00",
+    "1999-12-31T00:00Z",
+    "2999-01-01T00:00Z",
+    "",
+]
 
 
 METERS = itertools.count()  # a meter id per input
@@ -92,7 +99,8 @@ def render(sheet: Sheet) -> str:
     for row, garbage in zip(sheet.rows, sheet.garbage, strict=True):
         stamp = garbage if row.kind == "bad_time" else _stamp(row, sheet.zone)
         cells = [
-            "" if v is None else _number(v, sheet.decimal, sheet.grouped) for v in (row.energy, row.power)
+            "" if v is None else _number(v, sheet.decimal, sheet.grouped)
+            for v in (row.energy, row.power)
         ]
         if row.kind == "bad_value":
             cells[1] = garbage
@@ -113,20 +121,36 @@ def sheets(draw: st.DrawFn) -> Sheet:
     for i in range(n):
         energy += draw(st.floats(0, 500, allow_nan=False))
         kind = draw(st.sampled_from(["good"] * 6 + ["bad_time", "bad_value"]))
-        rows.append(Row(
-            local=START + timedelta(minutes=15 * i),
-            kind=kind,
-            energy=None if draw(st.integers(0, 9)) == 0 else round(energy, 3),
-            power=None if draw(st.integers(0, 9)) == 0 else round(draw(st.floats(-5e4, 5e6, allow_nan=False)), 3),
-            aware=draw(st.booleans()),
-        ))
-        garbage.append(draw(st.sampled_from(GARBAGE_TIMES if kind == "bad_time" else GARBAGE_VALUES)))
-    return Sheet(zone, delimiter, decimal, draw(st.booleans()), draw(st.booleans()), tuple(rows), tuple(garbage))
+        rows.append(
+            Row(
+                local=START + timedelta(minutes=15 * i),
+                kind=kind,
+                energy=None if draw(st.integers(0, 9)) == 0 else round(energy, 3),
+                power=None
+                if draw(st.integers(0, 9)) == 0
+                else round(draw(st.floats(-5e4, 5e6, allow_nan=False)), 3),
+                aware=draw(st.booleans()),
+            )
+        )
+        garbage.append(
+            draw(st.sampled_from(GARBAGE_TIMES if kind == "bad_time" else GARBAGE_VALUES))
+        )
+    return Sheet(
+        zone,
+        delimiter,
+        decimal,
+        draw(st.booleans()),
+        draw(st.booleans()),
+        tuple(rows),
+        tuple(garbage),
+    )
 
 
 def _ambiguous(local: datetime, zone: str) -> bool:
     z = ZoneInfo(zone)
-    return local.replace(tzinfo=z, fold=0).utcoffset() != local.replace(tzinfo=z, fold=1).utcoffset()
+    return (
+        local.replace(tzinfo=z, fold=0).utcoffset() != local.replace(tzinfo=z, fold=1).utcoffset()
+    )
 
 
 def _utc(row: Row, zone: str) -> pd.Timestamp:
@@ -149,7 +173,14 @@ def _import(
     csv.write_bytes(text.encode("utf-8", "surrogatepass"))
     try:
         outcome: ImportReport | InputError = import_csv(
-            store, "dairy", meter, csv, zone, UNITS, progress=False, counters=COUNTERS,
+            store,
+            "dairy",
+            meter,
+            csv,
+            zone,
+            UNITS,
+            progress=False,
+            counters=COUNTERS,
             options=ImportOptions(dialect=dialect),
         )
     except InputError as exc:
@@ -167,7 +198,9 @@ def test_a_generated_sheet_is_imported_exactly_or_refused_with_nothing_stored(
     dialect = CsvDialect(sheet.delimiter, sheet.decimal) if sheet.give_dialect else CsvDialect()
     good = [r for r in sheet.rows if r.kind == "good"]
     refused_for = ""
-    if any(not r.aware and _ambiguous(r.local, sheet.zone) for r in sheet.rows if r.kind != "bad_time"):
+    if any(
+        not r.aware and _ambiguous(r.local, sheet.zone) for r in sheet.rows if r.kind != "bad_time"
+    ):
         refused_for = "an ambiguous local time"
     with tempfile.TemporaryDirectory(prefix="pm-fuzz-csv-") as name:
         outcome, stored = _import(store, Path(name), meter, text, sheet.zone, dialect)
@@ -181,13 +214,20 @@ def test_a_generated_sheet_is_imported_exactly_or_refused_with_nothing_stored(
             1 if len(sheet.rows) - len(good) > 20 else 0
         )
         expected = {
-            _utc(r, sheet.zone): (r.energy, r.power) for r in good if r.energy is not None or r.power is not None
+            _utc(r, sheet.zone): (r.energy, r.power)
+            for r in good
+            if r.energy is not None or r.power is not None
         }
         assert sorted(stored.index) == sorted(expected), text
         for stamp, (energy, power) in expected.items():
             for column, value in (("energy_import_total", energy), ("power_total", power)):
                 got = stored.loc[stamp, column] if column in stored else math.nan
-                assert (value is None and math.isnan(got)) or got == value, (stamp, column, got, value)
+                assert (value is None and math.isnan(got)) or got == value, (
+                    stamp,
+                    column,
+                    got,
+                    value,
+                )
         again, after = _import(store, Path(name), meter, text, sheet.zone, dialect)
         assert isinstance(again, ImportReport) and after.equals(stored)
 
@@ -200,9 +240,13 @@ def mutated_sheets(draw: st.DrawFn) -> tuple[str, str]:
         at = draw(st.integers(0, len(text)))
         action = draw(st.sampled_from(["insert", "delete", "double"]))
         if action == "insert":
-            text = text[:at] + draw(st.text(alphabet=',;\t".\n\r x0-:Z\ufeff\x00', min_size=1, max_size=3)) + text[at:]
+            text = (
+                text[:at]
+                + draw(st.text(alphabet=',;\t".\n\r x0-:Z\ufeff\x00', min_size=1, max_size=3))
+                + text[at:]
+            )
         elif action == "delete":
-            text = text[:at] + text[at + draw(st.integers(1, 5)):]
+            text = text[:at] + text[at + draw(st.integers(1, 5)) :]
         else:
             lines = text.splitlines(keepends=True)
             i = draw(st.integers(0, len(lines) - 1))

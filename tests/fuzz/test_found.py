@@ -36,7 +36,9 @@ NOW = 1_767_225_600_000
 EXAMPLE = Path(__file__).parents[2] / "examples" / "dairy"
 
 
-def _payload(values: str = '{"energy_import_total": 1.5}', events: str | None = None, ts: int = NOW) -> bytes:
+def _payload(
+    values: str = '{"energy_import_total": 1.5}', events: str | None = None, ts: int = NOW
+) -> bytes:
     text = (
         f'{{"schema": 1, "site": "dairy", "meter": "main-elec", "gateway": "gw", "seq": 1, "ts": {ts}, '
         f'"values": {values}' + (f', "events": {events}' if events is not None else "") + "}"
@@ -50,11 +52,15 @@ POISON = {
     "events is an object": (_payload(events='{"a": 1}'), "wrong_type"),
     "a value past a double": (_payload(values=f'{{"energy_import_total": {HUGE}}}'), "not_finite"),
     "an event counter past a double": (
-        _payload(events=f'[{{"quantity": "energy_import_total", "type": "reset", "previous": {HUGE}, "current": 0}}]'),
+        _payload(
+            events=f'[{{"quantity": "energy_import_total", "type": "reset", "previous": {HUGE}, "current": 0}}]'
+        ),
         "not_finite",
     ),
     "an event counter of 1e400": (
-        _payload(events='[{"quantity": "energy_import_total", "type": "reset", "previous": 1e400, "current": 0}]'),
+        _payload(
+            events='[{"quantity": "energy_import_total", "type": "reset", "previous": 1e400, "current": 0}]'
+        ),
         "not_finite",
     ),
     "an event quantity that is no quantity name": (
@@ -76,7 +82,9 @@ def test_ingest_dead_letters_the_poison_messages_and_goes_on_storing(
     tmp_path: Path, mosquitto: MosquittoServer
 ) -> None:
     site = write_site(
-        tmp_path / "site.yaml", mosquitto.url, f"sqlite:///{tmp_path}/s.db",
+        tmp_path / "site.yaml",
+        mosquitto.url,
+        f"sqlite:///{tmp_path}/s.db",
         "  - {id: b, transport: tcp, host: 127.0.0.1, port: 5020}\n",
         "  - {id: main-elec, bus: b, unit_id: 1, profile: eastron-sdm630, kind: electricity}\n",
         "ingest: " + json.dumps({"batch_interval": "100ms"}) + "\n",
@@ -86,12 +94,18 @@ def test_ingest_dead_letters_the_poison_messages_and_goes_on_storing(
     service.start()
     topic = reading_topic("dairy", "main-elec")
     now = int(time.time() * 1000)
-    poison = [_payload(events="5", ts=now), _payload(values=f'{{"energy_import_total": {HUGE}}}', ts=now)]
+    poison = [
+        _payload(events="5", ts=now),
+        _payload(values=f'{{"energy_import_total": {HUGE}}}', ts=now),
+    ]
     good = encode_reading(Reading("dairy", "main-elec", "gw", 2, now, {"energy_import_total": 7.0}))
     try:
         assert service.connected.wait(10)
         publish_all(mosquitto.port, [(topic, p) for p in poison] + [(topic, good)])
-        wait_until(lambda: service.stats.stored_messages >= 1 or service.failure is not None, what="the good reading")
+        wait_until(
+            lambda: service.stats.stored_messages >= 1 or service.failure is not None,
+            what="the good reading",
+        )
         assert service.failure is None
     finally:
         service.stop()
@@ -102,7 +116,12 @@ def test_ingest_dead_letters_the_poison_messages_and_goes_on_storing(
 
 def test_a_site_file_that_is_not_utf8_is_a_config_error_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "site.yaml"
-    path.write_bytes((EXAMPLE / "site.yaml").read_text().replace("milk reception", "recepci\xf3n").encode("latin-1"))
+    path.write_bytes(
+        (EXAMPLE / "site.yaml")
+        .read_text()
+        .replace("milk reception", "recepci\xf3n")
+        .encode("latin-1")
+    )
     expected = rf"^{path}:3: not UTF-8 text \(byte 0xf3 at offset \d+\); save the file as UTF-8$"
     with pytest.raises(ConfigError, match=expected):
         load_site(path, {})
@@ -129,10 +148,15 @@ def test_encoding_a_value_beyond_float32_is_a_value_error() -> None:
 
 def test_a_key_with_a_control_character_is_quoted_in_the_error(tmp_path: Path) -> None:
     path = tmp_path / "site.yaml"
-    path.write_text((EXAMPLE / "site.yaml").read_text() + '"\\r": 1\n')  # a carriage return as a key
+    path.write_text(
+        (EXAMPLE / "site.yaml").read_text() + '"\\r": 1\n'
+    )  # a carriage return as a key
     with pytest.raises(ConfigError) as raised:
         load_site(path, {})
-    assert str(raised.value) == f"{path}:26: ['\\r']: Extra inputs are not permitted; remove it or check its spelling"
+    assert (
+        str(raised.value)
+        == f"{path}:26: ['\\r']: Extra inputs are not permitted; remove it or check its spelling"
+    )
 
 
 @pytest.mark.parametrize("odd", ["2025-10-26T05:15+0:00", "2025-10-26T05:15+05"])
@@ -145,10 +169,15 @@ def test_a_timestamp_with_an_offset_iso_8601_does_not_allow_is_a_reported_bad_ro
     (TypeError). Either way a traceback; now it is a skipped row named in the report."""
     csv = tmp_path / "m.csv"
     rows = [] if alone else ["2025-10-26 05:00,10.0"]
-    csv.write_text("\n".join(["timestamp,energy_import_total", *rows, f"{odd},11.0", "2025-10-26T05:30Z,12.0"]) + "\n")
+    csv.write_text(
+        "\n".join(["timestamp,energy_import_total", *rows, f"{odd},11.0", "2025-10-26T05:30Z,12.0"])
+        + "\n"
+    )
     store = SqliteStore(tmp_path / "s.db")
     try:
-        report = import_csv(store, "dairy", "m", csv, "UTC", {"energy_import_total": "kWh"}, progress=False)
+        report = import_csv(
+            store, "dairy", "m", csv, "UTC", {"energy_import_total": "kWh"}, progress=False
+        )
         stored = list(store.read("dairy", "m")["energy_import_total"])
     finally:
         store.close()

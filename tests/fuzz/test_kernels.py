@@ -91,7 +91,9 @@ def wrapping_counter(draw: st.DrawFn) -> tuple[pd.Series, float, float]:
 
 @given(case=wrapping_counter())
 @fuzz(150)
-def test_a_wrapping_counter_loses_no_energy_and_never_goes_negative(case: tuple[pd.Series, float, float]) -> None:
+def test_a_wrapping_counter_loses_no_energy_and_never_goes_negative(
+    case: tuple[pd.Series, float, float],
+) -> None:
     register, rollover, true_use = case
     hourly, status = counter_to_hourly(register, rollover=rollover)
     assert not (status == RESET).any()
@@ -107,7 +109,9 @@ def test_a_wrapping_counter_loses_no_energy_and_never_goes_negative(case: tuple[
     before=st.none() | st.floats(0, 1e6),
 )
 @fuzz(200)
-def test_bucket_use_is_never_negative(lasts: list[float], rollover: float, before: float | None) -> None:
+def test_bucket_use_is_never_negative(
+    lasts: list[float], rollover: float, before: float | None
+) -> None:
     use = use_per_bucket(pd.Series(lasts, dtype=float), before=before, rollover=rollover)
     values = use.to_numpy()
     assert (values[~np.isnan(values)] >= 0).all()
@@ -116,8 +120,12 @@ def test_bucket_use_is_never_negative(lasts: list[float], rollover: float, befor
 @st.composite
 def intervals(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n = draw(st.integers(0, 30))
-    starts = np.array(draw(st.lists(st.integers(0, 86_400_000 - 1), min_size=n, max_size=n)), dtype=np.int64)
-    lengths = np.array(draw(st.lists(st.integers(1, 7_200_000), min_size=n, max_size=n)), dtype=np.int64)
+    starts = np.array(
+        draw(st.lists(st.integers(0, 86_400_000 - 1), min_size=n, max_size=n)), dtype=np.int64
+    )
+    lengths = np.array(
+        draw(st.lists(st.integers(1, 7_200_000), min_size=n, max_size=n)), dtype=np.int64
+    )
     ends = np.minimum(starts + lengths, 86_400_000)
     amounts = np.array(draw(st.lists(st.floats(0, 1e6), min_size=n, max_size=n)), dtype=np.float64)
     cover = np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)), dtype=np.int64)
@@ -144,13 +152,18 @@ def test_binning_conserves_amounts_and_coverage_stays_within_0_and_1(
 )
 @fuzz(150)
 def test_savings_are_adjusted_baseline_minus_actual(
-    data: list[tuple[float, float]], offsets: list[tuple[int, float]], tariff: float | None, factor: float | None
+    data: list[tuple[float, float]],
+    offsets: list[tuple[int, float]],
+    tariff: float | None,
+    factor: float | None,
 ) -> None:
     index = pd.date_range("2025-06-01", periods=len(data), freq="h", tz="UTC")
     observed = pd.Series([d[0] for d in data], index=index)
     baseline = pd.Series([d[1] for d in data], index=index)
     adjustments = [
-        NonRoutineAdjustment(start=index[min(at, len(index) - 1)], offset_per_day=per_day, description=f"nra {i}")
+        NonRoutineAdjustment(
+            start=index[min(at, len(index) - 1)], offset_per_day=per_day, description=f"nra {i}"
+        )
         for i, (at, per_day) in enumerate(offsets)
     ]
     frame = avoided_energy(observed, baseline, pd.Timedelta(hours=1), adjustments, tariff, factor)
@@ -162,8 +175,12 @@ def test_savings_are_adjusted_baseline_minus_actual(
     np.testing.assert_allclose(frame["adjusted_baseline"], baseline.to_numpy() + nra, rtol=1e-12)
     np.testing.assert_allclose(frame["savings"], expected, rtol=1e-12, atol=1e-9)
     running = np.nancumsum(expected)
-    np.testing.assert_allclose(frame["cumulative_savings"], np.where(np.isnan(expected), np.nan, running),
-                               rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(
+        frame["cumulative_savings"],
+        np.where(np.isnan(expected), np.nan, running),
+        rtol=1e-9,
+        atol=1e-6,
+    )
     if tariff is not None:
         np.testing.assert_allclose(frame["cost_savings"], expected * tariff, rtol=1e-12, atol=1e-9)
     if factor is not None:

@@ -26,20 +26,33 @@ from .budget import fuzz
 
 NOW = 1_767_225_600_000
 REASONS = {
-    "not_json", "bad_schema", "missing_field", "wrong_type", "not_finite", "too_large",
-    "bad_timestamp", "topic_mismatch", "bad_topic",
+    "not_json",
+    "bad_schema",
+    "missing_field",
+    "wrong_type",
+    "not_finite",
+    "too_large",
+    "bad_timestamp",
+    "topic_mismatch",
+    "bad_topic",
 }
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 IDS = st.builds(operator.add, st.sampled_from(_ALNUM), st.text(_ALNUM + "_.-", max_size=20))
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
-QUANTITIES = st.builds(operator.add, st.sampled_from(_LOWER), st.text(_LOWER + "0123456789_", max_size=20))
+QUANTITIES = st.builds(
+    operator.add, st.sampled_from(_LOWER), st.text(_LOWER + "0123456789_", max_size=20)
+)
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
 # JSON numbers as text, including the ones orjson refuses and the standard parser reads
 # (integers past 64 bits, exponents past a double's range)
-BIG_NUMBERS = st.sampled_from(["1" + "0" * 400, "-" + "9" * 30, "1e400", "-1e400", "1e-400", "18446744073709551616"])
+BIG_NUMBERS = st.sampled_from(
+    ["1" + "0" * 400, "-" + "9" * 30, "1e400", "-1e400", "1e-400", "18446744073709551616"]
+)
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | FINITE | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -54,9 +67,16 @@ def _decodes_or_refuses(payload: bytes, topic: str | None = None) -> Reading | N
 
 def _valid_body() -> dict[str, Any]:
     return {
-        "schema": 1, "site": "dairy", "meter": "main-elec", "gateway": "gw-1", "seq": 7, "ts": NOW,
+        "schema": 1,
+        "site": "dairy",
+        "meter": "main-elec",
+        "gateway": "gw-1",
+        "seq": 7,
+        "ts": NOW,
         "values": {"energy_import_total": 1234.5},
-        "events": [{"quantity": "energy_import_total", "type": "reset", "previous": 9.0, "current": 1.0}],
+        "events": [
+            {"quantity": "energy_import_total", "type": "reset", "previous": 9.0, "current": 1.0}
+        ],
     }
 
 
@@ -76,8 +96,17 @@ FIELDS = ["schema", "site", "meter", "gateway", "seq", "ts", "values", "events"]
 
 
 @given(
-    field=st.sampled_from(FIELDS + ["values.energy_import_total", "events.0", "events.0.previous",
-                                    "events.0.current", "events.0.quantity", "events.0.type"]),
+    field=st.sampled_from(
+        FIELDS
+        + [
+            "values.energy_import_total",
+            "events.0",
+            "events.0.previous",
+            "events.0.current",
+            "events.0.quantity",
+            "events.0.type",
+        ]
+    ),
     replacement=JSON | BIG_NUMBERS.map(lambda text: ("raw", text)),
     delete=st.booleans(),
 )
@@ -104,14 +133,22 @@ def test_a_valid_message_with_one_field_changed_decodes_or_is_refused(
 
 
 EVENTS = st.builds(
-    CounterEvent, quantity=QUANTITIES, type=st.sampled_from(["rollover", "reset"]), previous=FINITE, current=FINITE
+    CounterEvent,
+    quantity=QUANTITIES,
+    type=st.sampled_from(["rollover", "reset"]),
+    previous=FINITE,
+    current=FINITE,
 )
 READINGS = st.builds(
     Reading,
-    site=IDS, meter=IDS, gateway=IDS,
+    site=IDS,
+    meter=IDS,
+    gateway=IDS,
     seq=st.integers(0, 2**63 - 1),
     ts=st.integers(946_684_800_000, NOW),
-    values=st.dictionaries(QUANTITIES, FINITE | st.integers(-(2**53), 2**53).map(float), min_size=1, max_size=8),
+    values=st.dictionaries(
+        QUANTITIES, FINITE | st.integers(-(2**53), 2**53).map(float), min_size=1, max_size=8
+    ),
     events=st.lists(EVENTS, max_size=3).map(tuple),
 )
 

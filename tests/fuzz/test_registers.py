@@ -19,8 +19,16 @@ from .budget import fuzz
 
 TYPES = sorted(DATA_TYPES)
 ORDERS = ["big", "little"]
-NUMPY = {"int16": ">i2", "uint16": ">u2", "int32": ">i4", "uint32": ">u4", "int64": ">i8", "uint64": ">u8",
-         "float32": ">f4", "float64": ">f8"}
+NUMPY = {
+    "int16": ">i2",
+    "uint16": ">u2",
+    "int32": ">i4",
+    "uint32": ">u4",
+    "int64": ">i8",
+    "uint64": ">u8",
+    "float32": ">f4",
+    "float64": ">f8",
+}
 WORD = st.integers(0, 0xFFFF)
 
 
@@ -44,7 +52,9 @@ def _same(a: float, b: float) -> bool:
 
 @given(case=typed_words())
 @fuzz(400)
-def test_decode_matches_numpy_and_encode_gives_the_words_back(case: tuple[str, str, list[int]]) -> None:
+def test_decode_matches_numpy_and_encode_gives_the_words_back(
+    case: tuple[str, str, list[int]],
+) -> None:
     data_type, order, words = case
     value = decode(words, data_type, order)
     assert _same(value, reference(words, data_type, order))
@@ -64,7 +74,8 @@ def test_little_word_order_is_the_words_reversed(case: tuple[str, str, list[int]
 @given(
     data_type=st.sampled_from(TYPES),
     order=st.sampled_from(ORDERS),
-    value=st.floats(allow_nan=False, allow_infinity=False, width=32) | st.integers(-(2**63), 2**64 - 1),
+    value=st.floats(allow_nan=False, allow_infinity=False, width=32)
+    | st.integers(-(2**63), 2**64 - 1),
     scale=st.sampled_from([1.0, 0.1, 0.01, 0.001, 10.0, 1 / 3]),
 )
 @fuzz(400)
@@ -76,10 +87,16 @@ def test_a_value_in_range_round_trips_to_the_registers_resolution(
         assume(abs(value) <= 1e30)
         words = encode(float(value), data_type, order, scale)
         back = decode(words, data_type, order, scale)
-        expected = float(np.float32(value / scale)) * scale if data_type == "float32" else value / scale * scale
+        expected = (
+            float(np.float32(value / scale)) * scale
+            if data_type == "float32"
+            else value / scale * scale
+        )
         assert math.isclose(back, expected, rel_tol=1e-15, abs_tol=0.0)
         return
-    low, high = (0, 2**bits - 1) if data_type.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    low, high = (
+        (0, 2**bits - 1) if data_type.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    )
     raw = round(value / scale)
     assume(low <= raw <= high and abs(raw) < 2**53)
     back = decode(encode(float(value), data_type, order, scale), data_type, order, scale)

@@ -34,7 +34,9 @@ def meter(profile: str, kind: str = "electricity", id: str = "m1", **kw: Any) ->
     return MeterConfig(id=id, bus="b", unit_id=1, profile=profile, kind=kind, **kw)
 
 
-def configs(site: str, m: MeterConfig, profile: DeviceProfile | None = None) -> list[tuple[str, dict]]:
+def configs(
+    site: str, m: MeterConfig, profile: DeviceProfile | None = None
+) -> list[tuple[str, dict]]:
     profile = profile or load_profile(m.profile)
     return [(t, json.loads(p)) for t, p in discovery_messages(site, GATEWAY, m, profile)]
 
@@ -63,9 +65,7 @@ def test_every_quantity_of_every_profile_fits_home_assistants_rules(
     profile = load_profile(profile_id)
     kinds = {q.name: q.kind for q in [*profile.points, *profile.derived]}
     selection = {"quantities": profile.quantities} if named else {}
-    fractions = {
-        p for d in profile.derived for p in d.sum if profile.point(p).kind == "gauge"
-    }
+    fractions = {p for d in profile.derived for p in d.sum if profile.point(p).kind == "gauge"}
     found = configs("dairy", meter(profile_id, kind, **selection))
     if named:
         assert {quantity_of(c) for _, c in found} == set(profile.quantities)
@@ -88,7 +88,9 @@ def test_every_quantity_of_every_profile_fits_home_assistants_rules(
             if unit not in DEVICE_CLASS_UNITS[device_class]:
                 problems.append(f"{name}: HA rejects unit {unit!r} for device class {device_class}")
             if state_class not in DEVICE_CLASS_STATE_CLASSES[device_class]:
-                problems.append(f"{name}: HA calls state class {state_class} impossible for {device_class}")
+                problems.append(
+                    f"{name}: HA calls state class {state_class} impossible for {device_class}"
+                )
         elif name in fractions:  # 0..1 and back each unit: not a volume HA may add up
             if state_class != "measurement":
                 problems.append(f"{name}: a fraction register is a measurement")
@@ -103,11 +105,15 @@ def test_tuf2000_flow_and_volume_get_the_classes_home_assistant_expects() -> Non
     by_name = {quantity_of(c): c for _, c in configs("dairy", meter("tuf2000", "water"))}
     flow = by_name["flow_rate"]
     assert (flow["device_class"], flow["state_class"], flow["unit_of_measurement"]) == (
-        "volume_flow_rate", "measurement", "m³/h",
+        "volume_flow_rate",
+        "measurement",
+        "m³/h",
     )
     total = by_name["volume_total"]
     assert (total["device_class"], total["state_class"], total["unit_of_measurement"]) == (
-        "water", "total_increasing", "m³",
+        "water",
+        "total_increasing",
+        "m³",
     )
 
 
@@ -178,7 +184,9 @@ def test_availability_follows_the_gateway_and_the_meter() -> None:
     m = meter("xy-md02", "temperature", id="outdoor-temp")
     config = configs("dairy", m)[0][1]
     assert "availability_topic" not in config  # HA: exclusive with the availability list
-    assert config["availability_mode"] == "all" and config["availability_mode"] in AVAILABILITY_MODES
+    assert (
+        config["availability_mode"] == "all" and config["availability_mode"] in AVAILABILITY_MODES
+    )
     gw, mt = gateway_status_topic("dairy", GATEWAY), meter_status_topic("dairy", m.id)
     assert {e["topic"] for e in config["availability"]} == {gw, mt}
     birth = json.dumps({"state": "online", "gateway": GATEWAY}).encode()
@@ -205,7 +213,12 @@ def test_a_meter_whose_first_poll_fails_reports_offline_once() -> None:
     m = meter("xy-md02", "temperature", id="outdoor-temp")
     seen: list[str] = []
     poller = MeterPoller(
-        "dairy", GATEWAY, m, load_profile(m.profile), MemoryBus(), outbox=None,
+        "dairy",
+        GATEWAY,
+        m,
+        load_profile(m.profile),
+        MemoryBus(),
+        outbox=None,
         on_status=lambda _m, h: seen.append(str(h.as_dict()["state"])),
     )
     assert not asyncio.run(poller.poll())

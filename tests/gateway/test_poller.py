@@ -21,7 +21,11 @@ VOLTAGE, POWER, IMPORT = 0x0000, 0x000C, 0x0048
 
 def make(bus: MemoryBus) -> MeterPoller:
     meter = MeterConfig(
-        id="compressor", bus="memory", unit_id=2, profile="eastron-sdm120", kind="electricity",
+        id="compressor",
+        bus="memory",
+        unit_id=2,
+        profile="eastron-sdm120",
+        kind="electricity",
         quantities=["voltage", "power_total", "energy_import_total"],
     )
     return MeterPoller("dairy", "gw-test", meter, load_profile("eastron-sdm120"), bus, outbox=None)

@@ -31,7 +31,14 @@ def site(tmp_path: Path, timezone: str = "America/Guatemala") -> Path:
 def run(tmp_path: Path, text: str, *extra: str, timezone: str = "America/Guatemala") -> int:
     csv = tmp_path / "data.csv"
     csv.write_text(text)
-    args = [str(site(tmp_path, timezone)), str(csv), "--meter", "main-elec", "--no-progress", *extra]
+    args = [
+        str(site(tmp_path, timezone)),
+        str(csv),
+        "--meter",
+        "main-elec",
+        "--no-progress",
+        *extra,
+    ]
     return main(["import-csv", *args])
 
 
@@ -58,12 +65,18 @@ def test_naive_timestamps_are_site_time_and_aware_ones_are_honoured(tmp_path: Pa
     assert code == 0
     assert "imported 5 values in 3 rows for meter main-elec" in capsys.readouterr().out
     frame = stored(tmp_path)
-    assert list(frame.index) == [utc("2025-03-01 06:00"), utc("2025-03-01 06:15"), utc("2025-03-01 06:30")]
+    assert list(frame.index) == [
+        utc("2025-03-01 06:00"),
+        utc("2025-03-01 06:15"),
+        utc("2025-03-01 06:30"),
+    ]
     assert list(frame["energy_import_total"]) == [100.5, 100.75, 101.0]
     assert frame["power_total"].isna().tolist() == [False, True, False]
 
 
-def test_offsets_that_change_at_dst_and_local_times_that_do_not_exist(tmp_path: Path, capsys) -> None:
+def test_offsets_that_change_at_dst_and_local_times_that_do_not_exist(
+    tmp_path: Path, capsys
+) -> None:
     text = (
         "timestamp,energy_import_total\n"
         "2025-03-30T01:30:00+01:00,1\n"  # Berlin, winter time
@@ -76,16 +89,27 @@ def test_offsets_that_change_at_dst_and_local_times_that_do_not_exist(tmp_path: 
     assert run(tmp_path, text, timezone="Europe/Berlin") == 2
     err = capsys.readouterr().err
     assert "1 timestamps fall in the hour that happens twice in Europe/Berlin" in err
-    assert "first at line 5: '2025-10-26 02:30', which is 2025-10-26T02:30+02:00 or 2025-10-26T02:30+01:00" in err
+    assert (
+        "first at line 5: '2025-10-26 02:30', which is 2025-10-26T02:30+02:00 or 2025-10-26T02:30+01:00"
+        in err
+    )
     assert stored(tmp_path).empty
     code = run(tmp_path, text, "--ambiguous", "earliest", timezone="Europe/Berlin")
     err = capsys.readouterr().err
     assert code == 1
-    assert "line 4: timestamp '2025-03-30 02:30' is not ISO 8601 or does not exist in Europe/Berlin" in err
-    assert "2025-03-01T00:15:00+01:00" in err  # the hint is in the site's own offset, not a fixed one
+    assert (
+        "line 4: timestamp '2025-03-30 02:30' is not ISO 8601 or does not exist in Europe/Berlin"
+        in err
+    )
+    assert (
+        "2025-03-01T00:15:00+01:00" in err
+    )  # the hint is in the site's own offset, not a fixed one
     frame = stored(tmp_path)
     assert list(frame.index) == [
-        utc("2025-03-30 00:30"), utc("2025-03-30 01:30"), utc("2025-10-26 00:30"), utc("2025-10-26 03:00")
+        utc("2025-03-30 00:30"),
+        utc("2025-03-30 01:30"),
+        utc("2025-10-26 00:30"),
+        utc("2025-10-26 03:00"),
     ]
 
 
@@ -93,7 +117,10 @@ def test_units_in_headers_are_checked(tmp_path: Path, capsys) -> None:
     code = run(tmp_path, "timestamp,energy_import_total [Wh]\n2025-03-01 00:00,100500\n")
     err = capsys.readouterr().err
     assert code == 2
-    assert "'energy_import_total [Wh]' is in 'Wh' but the meter records energy_import_total in 'kWh'" in err
+    assert (
+        "'energy_import_total [Wh]' is in 'Wh' but the meter records energy_import_total in 'kWh'"
+        in err
+    )
     assert "convert the column first" in err
     assert stored(tmp_path).empty
 
@@ -102,7 +129,10 @@ def test_unknown_column_is_rejected_with_the_known_ones(tmp_path: Path, capsys) 
     code = run(tmp_path, "timestamp,energy_import_total,gas_volume\n2025-03-01 00:00,1,2\n")
     err = capsys.readouterr().err
     assert code == 2
-    assert "column 'gas_volume' is not a quantity of this meter; known:" in err and "energy_import_total" in err
+    assert (
+        "column 'gas_volume' is not a quantity of this meter; known:" in err
+        and "energy_import_total" in err
+    )
 
 
 @pytest.mark.parametrize(
@@ -142,7 +172,10 @@ def test_bad_rows_are_reported_and_skipped_the_rest_is_stored(tmp_path: Path, ca
     assert "line 6: not a finite number: power_total='inf'" in err
     assert "line 7: not a finite number: power_total='NaN'" in err
     assert "line 8: timestamp '1999-06-01 00:00' is before 2000" in err
-    assert "line 9: timestamp '2099-01-01 00:00' is before 2000 or more than a day in the future" in err
+    assert (
+        "line 9: timestamp '2099-01-01 00:00' is before 2000 or more than a day in the future"
+        in err
+    )
     assert "imported 4 values in 2 rows" in captured.out
     frame = stored(tmp_path)  # whole rows skipped: no half-stored row
     assert list(frame["energy_import_total"]) == [100.0, 108.0]
@@ -151,7 +184,9 @@ def test_bad_rows_are_reported_and_skipped_the_rest_is_stored(tmp_path: Path, ca
 
 def test_many_bad_rows_are_counted_not_all_listed(tmp_path: Path) -> None:
     csv = tmp_path / "d.csv"
-    csv.write_text("timestamp,power_total\n" + "".join(f"x{i},1\n" for i in range(30)) + "2025-03-01 00:00,2\n")
+    csv.write_text(
+        "timestamp,power_total\n" + "".join(f"x{i},1\n" for i in range(30)) + "2025-03-01 00:00,2\n"
+    )
     frame, problems = parse_interval_csv(csv, "UTC", {"power_total": "W"})
     assert len(problems) == 21 and problems[-1] == "... 30 rows skipped in all"
     assert list(frame["power_total"]) == [2.0]
@@ -169,7 +204,9 @@ def test_import_twice_stores_each_row_once(tmp_path: Path, capsys) -> None:
 
 
 def test_unknown_meter(tmp_path: Path, capsys) -> None:
-    assert run(tmp_path, "timestamp,power_total\n", "--meter", "nope") == 2  # the later --meter wins
+    assert (
+        run(tmp_path, "timestamp,power_total\n", "--meter", "nope") == 2
+    )  # the later --meter wins
     assert "meter 'nope' is not in" in capsys.readouterr().err
 
 
@@ -178,11 +215,15 @@ def test_simulator_history_imports_as_is(tmp_path: Path, monkeypatch, capsys) ->
     unchanged and reads back equal."""
     scenario = firmware_sim.load_scenario(EXAMPLE / "scenario.yaml")
     start = datetime(2025, 6, 2, tzinfo=UTC)
-    paths = firmware_sim.generate_history(scenario, start, datetime(2025, 6, 3, tzinfo=UTC), tmp_path / "hist", seed=1)
+    paths = firmware_sim.generate_history(
+        scenario, start, datetime(2025, 6, 3, tzinfo=UTC), tmp_path / "hist", seed=1
+    )
     monkeypatch.setenv("PLANTMETER_STORE_URL", f"sqlite:///{tmp_path}/s.db")
     assert len(paths) == 6
     for meter, path in paths.items():
-        code = main(["import-csv", str(EXAMPLE / "site.yaml"), str(path), "--meter", meter, "--no-progress"])
+        code = main(
+            ["import-csv", str(EXAMPLE / "site.yaml"), str(path), "--meter", meter, "--no-progress"]
+        )
         assert code == 0, capsys.readouterr().err
         expected = pd.read_csv(path, index_col="timestamp")
         frame = stored(tmp_path, meter)
@@ -194,10 +235,14 @@ def test_simulator_history_imports_as_is(tmp_path: Path, monkeypatch, capsys) ->
 
 def test_import_csv_api_reports_rows_and_values(tmp_path: Path) -> None:
     csv = tmp_path / "d.csv"
-    csv.write_text("timestamp,power_total [W],frequency [Hz]\n2025-03-01 00:00,1,50\n2025-03-01 00:15,2,\n")
+    csv.write_text(
+        "timestamp,power_total [W],frequency [Hz]\n2025-03-01 00:00,1,50\n2025-03-01 00:15,2,\n"
+    )
     store = SqliteStore(tmp_path / "api.db")
     try:
-        report = import_csv(store, "dairy", "m", csv, "UTC", {"power_total": "W", "frequency": "Hz"}, progress=False)
+        report = import_csv(
+            store, "dairy", "m", csv, "UTC", {"power_total": "W", "frequency": "Hz"}, progress=False
+        )
         assert (report.rows, report.values, report.skipped_rows) == (2, 3, [])
         assert store.read("dairy", "m").index[1] == utc("2025-03-01 00:15")
     finally:
@@ -220,8 +265,18 @@ def test_day_first_dates_as_latin_american_spreadsheets_write(tmp_path: Path, ca
     assert run(tmp_path, text, "--dates", "day-first") == 0
     frame = stored(tmp_path)
     assert list(frame.index) == [  # Guatemala is UTC-6
-        utc("2025-03-31 20:05"), utc("2025-04-01 06:00"), utc("2025-04-01 12:30:15")
+        utc("2025-03-31 20:05"),
+        utc("2025-04-01 06:00"),
+        utc("2025-04-01 12:30:15"),
     ]
     assert list(frame["energy_import_total"]) == [1234.5, 1240.25, 1241.0]
-    assert run(tmp_path, "timestamp,energy_import_total\n03/31/2025 14:05,1234.5\n", "--dates", "month-first") == 0
+    assert (
+        run(
+            tmp_path,
+            "timestamp,energy_import_total\n03/31/2025 14:05,1234.5\n",
+            "--dates",
+            "month-first",
+        )
+        == 0
+    )
     assert utc("2025-03-31 20:05") in stored(tmp_path).index

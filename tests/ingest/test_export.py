@@ -19,10 +19,17 @@ T0 = 1_740_808_800_000  # 2025-03-01T06:00Z = 2025-03-01 00:00 in Guatemala (UTC
 def site(tmp_path: Path, rows: int = 48) -> Path:
     store = SqliteStore(tmp_path / "s.db")
     try:
-        store.write_rows([
-            SeriesRow("dairy", "main-elec", T0 + i * 900_000, {"energy_import_total": 100.0 + i, "power_total": 5.0})
-            for i in range(-8, rows)
-        ])
+        store.write_rows(
+            [
+                SeriesRow(
+                    "dairy",
+                    "main-elec",
+                    T0 + i * 900_000,
+                    {"energy_import_total": 100.0 + i, "power_total": 5.0},
+                )
+                for i in range(-8, rows)
+            ]
+        )
     finally:
         store.close()
     path = tmp_path / "site.yaml"
@@ -44,9 +51,17 @@ def test_unknown_meter_lists_the_known_ones(tmp_path: Path, capsys) -> None:
 
 
 def test_unknown_quantity_lists_the_meters_quantities(tmp_path: Path, capsys) -> None:
-    assert main(["export", str(site(tmp_path)), "--meter", "main-elec", "--quantity", "energy_imported"]) == 2
+    assert (
+        main(
+            ["export", str(site(tmp_path)), "--meter", "main-elec", "--quantity", "energy_imported"]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
-    assert "meter 'main-elec' (eastron-sdm630) has no quantity 'energy_imported'; known: voltage_l1" in err
+    assert (
+        "meter 'main-elec' (eastron-sdm630) has no quantity 'energy_imported'; known: voltage_l1"
+        in err
+    )
     assert "energy_import_total" in err
 
 
@@ -55,8 +70,12 @@ def test_naive_start_and_end_are_site_local_time(tmp_path: Path, capsys) -> None
     args = ["export", str(path), "--meter", "main-elec", "--quantity", "energy_import_total"]
     assert main([*args, "--start", "2025-03-01", "--end", "2025-03-01 01:00"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1:] == [f"2025-03-01T06:{m:02d}:00.000Z,{100 + i}" for i, m in enumerate((0, 15, 30, 45))]
-    assert main([*args, "--start", "2025-03-01T05:45Z", "--end", "2025-03-01T06:00Z"]) == 0  # offsets honoured
+    assert lines[1:] == [
+        f"2025-03-01T06:{m:02d}:00.000Z,{100 + i}" for i, m in enumerate((0, 15, 30, 45))
+    ]
+    assert (
+        main([*args, "--start", "2025-03-01T05:45Z", "--end", "2025-03-01T06:00Z"]) == 0
+    )  # offsets honoured
     assert capsys.readouterr().out.splitlines()[1:] == ["2025-03-01T05:45:00.000Z,99"]
     assert main([*args, "--start", "first of March"]) == 2
     assert "--start 'first of March' is not a date or time" in capsys.readouterr().err
@@ -65,8 +84,13 @@ def test_naive_start_and_end_are_site_local_time(tmp_path: Path, capsys) -> None
 def test_export_into_head_has_no_broken_pipe_traceback(tmp_path: Path) -> None:
     path = site(tmp_path, rows=20_000)
     command = f"'{sys.executable}' -m plantmeter_app export '{path}' --meter main-elec 2>'{tmp_path}/err' | head -n 3"
-    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120,
-                          env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
     assert done.stdout.splitlines()[0].startswith("timestamp,")
     assert len(done.stdout.splitlines()) == 3
     err = (tmp_path / "err").read_text()

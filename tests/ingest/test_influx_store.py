@@ -411,7 +411,9 @@ def test_public_names() -> None:
     store.close()
 
 
-def test_read_only_store_reads_refuses_writes_and_creates_no_database(influxd: InfluxServer) -> None:
+def test_read_only_store_reads_refuses_writes_and_creates_no_database(
+    influxd: InfluxServer,
+) -> None:
     reader = open_store(influxd.url, read_only=True)
     try:
         with pytest.raises(StoreError, match="create") as info:  # nothing created: no database yet
@@ -421,7 +423,10 @@ def test_read_only_store_reads_refuses_writes_and_creates_no_database(influxd: I
         writer.write_points(store_contract.points(n=3))
         writer.close()
         assert len(reader.read("dairy", "main-elec")) == 3
-        assert [v.quantity for v in reader.latest("dairy")] == ["energy_import_total", "power_total"]
+        assert [v.quantity for v in reader.latest("dairy")] == [
+            "energy_import_total",
+            "power_total",
+        ]
         with pytest.raises(StoreError, match="open read-only; open it without read_only to write"):
             reader.write_points(store_contract.points(n=1))
         with pytest.raises(StoreError, match="open read-only"):

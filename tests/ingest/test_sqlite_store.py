@@ -68,8 +68,12 @@ def test_a_store_from_before_flag_costs_opens_and_keeps_its_flags(tmp_path: Path
     db.close()
     store = SqliteStore(path)
     try:
-        assert store.read_flags("dairy") == [Flag("dairy", "m", "gap", 1, 2, "warning", "no reading", "", "comm_gaps")]
-        store.write_flags([Flag("dairy", "m", "excess", 5, 6, "warning", "more", "", "excess_use", 1.0, 2.0)])
+        assert store.read_flags("dairy") == [
+            Flag("dairy", "m", "gap", 1, 2, "warning", "no reading", "", "comm_gaps")
+        ]
+        store.write_flags(
+            [Flag("dairy", "m", "excess", 5, 6, "warning", "more", "", "excess_use", 1.0, 2.0)]
+        )
         assert store.read_flags("dairy")[-1].cost_per_day == 2.0
     finally:
         store.close()
@@ -103,8 +107,12 @@ def _v1_file(path: Path, n: int) -> None:
     db = sqlite3.connect(path)
     db.executescript(V1_SCHEMA)
     t0 = store_contract.T0
-    rows = [("dairy", m, q, t0 + i * 60_000, 1000.0 + i + k) for m in ("main-elec", "compressor")
-            for k, q in enumerate(("energy_import_total", "power_total")) for i in range(n)]
+    rows = [
+        ("dairy", m, q, t0 + i * 60_000, 1000.0 + i + k)
+        for m in ("main-elec", "compressor")
+        for k, q in enumerate(("energy_import_total", "power_total"))
+        for i in range(n)
+    ]
     db.executemany("INSERT INTO readings VALUES (?,?,?,?,?)", rows)
     db.execute("INSERT INTO flags VALUES ('dairy','main-elec','gap','',1,2,'info','gap','gaps')")
     db.commit()
@@ -122,7 +130,9 @@ def test_a_version_1_file_is_migrated_on_open_with_everything_in_it(
         SqliteStore(path, read_only=True)
     with caplog.at_level("WARNING", logger="ingest.stores.sqlite_schema"):
         store = SqliteStore(path)
-    assert "migrating 12000 readings to version 2" in caplog.text and "migrated: 12000" in caplog.text
+    assert (
+        "migrating 12000 readings to version 2" in caplog.text and "migrated: 12000" in caplog.text
+    )
     try:
         frame = store.read("dairy", "compressor")
         assert list(frame.columns) == ["energy_import_total", "power_total"] and len(frame) == 3000
@@ -201,7 +211,9 @@ def test_read_only_store_reads_and_refuses_every_write(tmp_path: Path) -> None:
             lambda: reader.write_flags([Flag("dairy", "m", "gap", T0, T0 + 1, "info", "r")]),
             lambda: reader.write_dead_letters([DeadLetter(T0, "t", "r", "d", b"")]),
         ):
-            with pytest.raises(StoreError, match="open read-only; open it without read_only to write"):
+            with pytest.raises(
+                StoreError, match="open read-only; open it without read_only to write"
+            ):
                 write()
         assert len(reader.read("dairy", "main-elec")) == 4
     finally:
@@ -226,28 +238,42 @@ def test_a_year_of_minutes_fits_in_under_16_bytes_a_value(tmp_path: Path) -> Non
     try:
         for day in range(31):
             sl = slice(day * 1440, (day + 1) * 1440)
-            store.write_rows([
-                SeriesRow("dairy", "m", t0 + i * 60_000, {q: float(v[i]) for q, v in cols.items()})
-                for i in range(sl.start, sl.stop)
-            ])
+            store.write_rows(
+                [
+                    SeriesRow(
+                        "dairy", "m", t0 + i * 60_000, {q: float(v[i]) for q, v in cols.items()}
+                    )
+                    for i in range(sl.start, sl.stop)
+                ]
+            )
         back = store.read("dairy", "m")
         assert back.shape == (n, 4) and back["voltage_l1"].iloc[-1] == float(cols["voltage_l1"][-1])
     finally:
         store.close()
-    size = (tmp_path / "m.db").stat().st_size + sum(p.stat().st_size for p in tmp_path.glob("m.db-*"))
+    size = (tmp_path / "m.db").stat().st_size + sum(
+        p.stat().st_size for p in tmp_path.glob("m.db-*")
+    )
     assert size / (4 * n) < 16
 
 
-def test_readings_written_one_by_one_are_folded_into_a_block_when_their_day_is_over(tmp_path: Path) -> None:
+def test_readings_written_one_by_one_are_folded_into_a_block_when_their_day_is_over(
+    tmp_path: Path,
+) -> None:
     """Ingest writes a message at a time: those rows wait in ``recent``, then become one block."""
     t0 = store_contract.T0
     store = SqliteStore(tmp_path / "s.db")
     try:
         for i in range(0, 1440 + 30, 10):  # every 10 minutes, past midnight
-            store.write_rows([SeriesRow("dairy", "m", t0 + i * 60_000, {"p": float(i), "e": 1.0 * i})])
+            store.write_rows(
+                [SeriesRow("dairy", "m", t0 + i * 60_000, {"p": float(i), "e": 1.0 * i})]
+            )
         count = lambda table: store._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: E731
-        assert count("blocks") == 2 and count("recent") == 2 * 3  # day 1 folded; 3 rows of day 2 wait
-        store.write_points([SeriesPoint("dairy", "m", "p", t0 + 20 * 60_000, -5.0)])  # late, into day 1
+        assert (
+            count("blocks") == 2 and count("recent") == 2 * 3
+        )  # day 1 folded; 3 rows of day 2 wait
+        store.write_points(
+            [SeriesPoint("dairy", "m", "p", t0 + 20 * 60_000, -5.0)]
+        )  # late, into day 1
         frame = store.read("dairy", "m")
         assert len(frame) == 147 and frame["p"].iloc[2] == -5.0 and frame["p"].iloc[-1] == 1460.0
         buckets = store.read_buckets("dairy", "m", "1D", ["p"])
@@ -271,7 +297,9 @@ def test_threads_writing_and_reading_at_once_store_every_value_once(tmp_path: Pa
         try:
             if bulk:
                 for day in range(2):
-                    store.write_rows(store_contract.minute_rows(1440, meter=meter, t0=t0 + day * 86_400_000))
+                    store.write_rows(
+                        store_contract.minute_rows(1440, meter=meter, t0=t0 + day * 86_400_000)
+                    )
             else:
                 for i in range(0, 2 * 1440, 30):
                     store.write_rows([SeriesRow("dairy", meter, t0 + i * 60_000, {"p": float(i)})])
@@ -287,7 +315,10 @@ def test_threads_writing_and_reading_at_once_store_every_value_once(tmp_path: Pa
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    writers = [threading.Thread(target=write, args=(m, b)) for m, b in (("one-by-one", False), ("bulk", True))]
+    writers = [
+        threading.Thread(target=write, args=(m, b))
+        for m, b in (("one-by-one", False), ("bulk", True))
+    ]
     reader = threading.Thread(target=read)
     for t in [*writers, reader]:
         t.start()

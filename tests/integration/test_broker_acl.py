@@ -35,8 +35,13 @@ from tests.servers import MosquittoServer
 pytestmark = pytest.mark.integration
 
 DEPLOY = Path(__file__).parents[2] / "deploy" / "mosquitto"
-PASSWORDS = {"gw-dairy": "gw-dairy-pw-41", "gw-brewery": "gw-brewery-pw-42", "ingest": "ingest-pw-43",
-             "alerts": "alerts-pw-44", "monitor": "monitor-pw-45"}
+PASSWORDS = {
+    "gw-dairy": "gw-dairy-pw-41",
+    "gw-brewery": "gw-brewery-pw-42",
+    "ingest": "ingest-pw-43",
+    "alerts": "alerts-pw-44",
+    "monitor": "monitor-pw-45",
+}
 NOT_AUTHORIZED = 135  # MQTT 5 reason code 0x87
 
 
@@ -46,7 +51,9 @@ class Broker:
 
     def config(self, user: str | None, ca: Path | None = None) -> BrokerConfig:
         return BrokerConfig(
-            url=self.server.url, username=user, password=PASSWORDS.get(user or ""),
+            url=self.server.url,
+            username=user,
+            password=PASSWORDS.get(user or ""),
             tls=TlsConfig(ca_file=ca or self.ca),
         )
 
@@ -54,15 +61,21 @@ class Broker:
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
     pki = tmp_path / "pki"
-    subprocess.run(["sh", str(DEPLOY / "make-ca.sh"), str(pki), "localhost", "127.0.0.1"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["sh", str(DEPLOY / "make-ca.sh"), str(pki), "localhost", "127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
     acl = tmp_path / "plantmeter.acl"
     # the shipped rules verbatim, plus an observer for this test
     shutil.copy(DEPLOY / "acl.example", acl)
     with acl.open("a") as out:
         out.write("\nuser monitor\ntopic read #\n")
     with MosquittoServer(
-        tmp_path / "mq", users=PASSWORDS, tls=(pki / "ca.pem", pki / "broker.pem", pki / "broker.key"), acl_file=acl
+        tmp_path / "mq",
+        users=PASSWORDS,
+        tls=(pki / "ca.pem", pki / "broker.pem", pki / "broker.key"),
+        acl_file=acl,
     ) as server:
         yield Broker(server, pki / "ca.pem")
 
@@ -95,7 +108,9 @@ class Monitor:
         self.client.loop_stop()
 
 
-def _connect(broker: Broker, user: str | None, ca: Path | None = None, password: str | None = None) -> mqtt.Client:
+def _connect(
+    broker: Broker, user: str | None, ca: Path | None = None, password: str | None = None
+) -> mqtt.Client:
     config = broker.config(user, ca)
     if password is not None:
         config = config.model_copy(update={"password": password})
@@ -108,7 +123,9 @@ def _publish(broker: Broker, user: str, topic: str, payload: bytes) -> int:
     acked: list[int] = []
     done = threading.Event()
 
-    def on_publish(c: mqtt.Client, userdata: object, mid: int, reason: ReasonCode, properties: object) -> None:
+    def on_publish(
+        c: mqtt.Client, userdata: object, mid: int, reason: ReasonCode, properties: object
+    ) -> None:
         acked.append(reason.value)
         done.set()
 
@@ -124,7 +141,9 @@ def _publish(broker: Broker, user: str, topic: str, payload: bytes) -> int:
     return acked[0]
 
 
-def _receives(broker: Broker, user: str, topic_filter: str, sent: list[tuple[str, str, bytes]]) -> set[str]:
+def _receives(
+    broker: Broker, user: str, topic_filter: str, sent: list[tuple[str, str, bytes]]
+) -> set[str]:
     """Topics ``user``, subscribed to ``topic_filter``, receives of ``sent`` (publisher, topic, payload).
 
     Mosquitto grants every subscription and applies read rules to each message it would deliver."""
@@ -147,13 +166,17 @@ def _receives(broker: Broker, user: str, topic_filter: str, sent: list[tuple[str
     return got
 
 
-def _connack(broker: Broker, user: str | None, ca: Path | None = None, password: str | None = None) -> str:
+def _connack(
+    broker: Broker, user: str | None, ca: Path | None = None, password: str | None = None
+) -> str:
     """'accepted', the CONNACK's refusal, or the TLS error, for one connection attempt."""
     client = _connect(broker, user, ca, password)
     result: list[str] = []
     done = threading.Event()
 
-    def on_connect(c: mqtt.Client, userdata: object, flags: object, reason: ReasonCode, props: object) -> None:
+    def on_connect(
+        c: mqtt.Client, userdata: object, flags: object, reason: ReasonCode, props: object
+    ) -> None:
         result.append("accepted" if not reason.is_failure else str(reason))
         done.set()
 
@@ -172,14 +195,18 @@ def _connack(broker: Broker, user: str | None, ca: Path | None = None, password:
 
 
 def _reading(site: str, meter: str) -> bytes:
-    return encode_reading(Reading(site, meter, "gw", 1, int(time.time() * 1000), {"energy_import_total": 1.0}))
+    return encode_reading(
+        Reading(site, meter, "gw", 1, int(time.time() * 1000), {"energy_import_total": 1.0})
+    )
 
 
 def test_the_chain_runs_through_the_acl_over_tls(tmp_path: Path, broker: Broker) -> None:
     monitor = Monitor(broker)
     scenario = firmware_sim.load_scenario(EXAMPLE / "scenario.yaml")
     try:
-        with firmware_sim.running_bus(scenario, port_overrides={b.id: 0 for b in scenario.buses}) as bus:
+        with firmware_sim.running_bus(
+            scenario, port_overrides={b.id: 0 for b in scenario.buses}
+        ) as bus:
             base = chain_config(tmp_path, bus, broker.server.url)
             gateway_config = base.model_copy(update={"broker": broker.config("gw-dairy")})
             ingest_config = base.model_copy(update={"broker": broker.config("ingest")})
@@ -188,9 +215,16 @@ def test_the_chain_runs_through_the_acl_over_tls(tmp_path: Path, broker: Broker)
             ingest.start()
             gateway = GatewayThread(gateway_config, tmp_path).start()
             try:
-                wait_until(lambda: ingest.stats.stored_messages >= 6, timeout=30, what="readings through the ACL")
-                wait_until(lambda: any(t.startswith("plantmeter/_ingest/") for t in monitor.topics()),
-                           timeout=15, what="ingest's status")
+                wait_until(
+                    lambda: ingest.stats.stored_messages >= 6,
+                    timeout=30,
+                    what="readings through the ACL",
+                )
+                wait_until(
+                    lambda: any(t.startswith("plantmeter/_ingest/") for t in monitor.topics()),
+                    timeout=15,
+                    what="ingest's status",
+                )
             finally:
                 gateway.stop()
                 ingest.stop()
@@ -201,25 +235,43 @@ def test_the_chain_runs_through_the_acl_over_tls(tmp_path: Path, broker: Broker)
         monitor.close()
     topics = monitor.topics()
     assert "plantmeter/dairy/main-elec/reading" in topics
-    assert any(t.startswith("plantmeter/dairy/_gateway/") for t in topics)  # its status (and last will)
+    assert any(
+        t.startswith("plantmeter/dairy/_gateway/") for t in topics
+    )  # its status (and last will)
 
 
 def test_what_the_acl_forbids_is_refused(tmp_path: Path, broker: Broker) -> None:
     monitor = Monitor(broker)
     try:
         # allowed, as a control: the dairy's gateway publishes a dairy reading
-        assert _publish(broker, "gw-dairy", reading_topic("dairy", "main-elec"), _reading("dairy", "main-elec")) == 0
+        assert (
+            _publish(
+                broker,
+                "gw-dairy",
+                reading_topic("dairy", "main-elec"),
+                _reading("dairy", "main-elec"),
+            )
+            == 0
+        )
         # the dairy's gateway cannot publish for the brewery, ingest cannot publish a reading at all
         forged = reading_topic("brewery", "brew-elec")
-        assert _publish(broker, "gw-dairy", forged, _reading("brewery", "brew-elec")) == NOT_AUTHORIZED
-        assert _publish(broker, "gw-dairy", "plantmeter/brewery/_gateway/x/status", b"{}") == NOT_AUTHORIZED
-        assert _publish(broker, "ingest", reading_topic("dairy", "main-elec"), _reading("dairy", "main-elec")) == (
-            NOT_AUTHORIZED
+        assert (
+            _publish(broker, "gw-dairy", forged, _reading("brewery", "brew-elec")) == NOT_AUTHORIZED
         )
+        assert (
+            _publish(broker, "gw-dairy", "plantmeter/brewery/_gateway/x/status", b"{}")
+            == NOT_AUTHORIZED
+        )
+        assert _publish(
+            broker, "ingest", reading_topic("dairy", "main-elec"), _reading("dairy", "main-elec")
+        ) == (NOT_AUTHORIZED)
         assert _publish(broker, "ingest", "plantmeter/dairy/alerts", b"{}") == NOT_AUTHORIZED
         # a gateway reads nothing; ingest reads readings, not the alarms
         dairy = reading_topic("dairy", "main-elec")
-        sent = [("gw-dairy", dairy, _reading("dairy", "main-elec")), ("alerts", "plantmeter/dairy/alerts", b"{}")]
+        sent = [
+            ("gw-dairy", dairy, _reading("dairy", "main-elec")),
+            ("alerts", "plantmeter/dairy/alerts", b"{}"),
+        ]
         assert _receives(broker, "gw-dairy", "plantmeter/#", sent) == set()
         assert _receives(broker, "ingest", "plantmeter/#", sent) == {dairy}
         time.sleep(0.5)
@@ -232,8 +284,12 @@ def test_what_the_acl_forbids_is_refused(tmp_path: Path, broker: Broker) -> None
     assert _connack(broker, "ingest", password="guess") != "accepted"
     assert _connack(broker, "ingest") == "accepted"
     other = tmp_path / "other-ca"
-    subprocess.run(["sh", str(DEPLOY / "make-ca.sh"), str(other), "localhost"], check=True, capture_output=True)
-    assert _connack(broker, "ingest", ca=other / "ca.pem").startswith("tls:")  # a CA that did not sign it
+    subprocess.run(
+        ["sh", str(DEPLOY / "make-ca.sh"), str(other), "localhost"], check=True, capture_output=True
+    )
+    assert _connack(broker, "ingest", ca=other / "ca.pem").startswith(
+        "tls:"
+    )  # a CA that did not sign it
     plain = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-plain")
     plain.username_pw_set("ingest", PASSWORDS["ingest"])
     with pytest.raises((OSError, mqtt.WebsocketConnectionError, ConnectionError)):

@@ -29,7 +29,9 @@ def test_readings_acknowledged_by_a_broker_that_then_crashed_are_sent_again(tmp_
         broker.stop()  # a clean stop saves that session
         broker.start()
         scenario = firmware_sim.load_scenario(EXAMPLE / "scenario.yaml")
-        with firmware_sim.running_bus(scenario, port_overrides={b.id: 0 for b in scenario.buses}) as bus:
+        with firmware_sim.running_bus(
+            scenario, port_overrides={b.id: 0 for b in scenario.buses}
+        ) as bus:
             config = chain_config(tmp_path, bus, broker.url)
             gateway = GatewayThread(config, tmp_path).start()
             try:
@@ -41,7 +43,11 @@ def test_readings_acknowledged_by_a_broker_that_then_crashed_are_sent_again(tmp_
                 )
                 broker.kill()  # acknowledged, queued for the subscriber, never saved
                 broker.start()
-                wait_until(lambda: publisher().replayed > 0, timeout=20, what="the gateway to send them again")
+                wait_until(
+                    lambda: publisher().replayed > 0,
+                    timeout=20,
+                    what="the gateway to send them again",
+                )
                 recorder = Recorder(broker.port, client_id="subscriber")
                 wait_until(
                     lambda: all(len(recorder.by_meter().get(m.id, [])) >= 5 for m in config.meters),
@@ -56,5 +62,7 @@ def test_readings_acknowledged_by_a_broker_that_then_crashed_are_sent_again(tmp_
         broker.stop()
     for meter in config.meters:
         msgs = seen[meter.id]
-        assert min(m["seq"] for m in msgs) == 1, f"{meter.id}: the first readings were lost in the crash"
+        assert min(m["seq"] for m in msgs) == 1, (
+            f"{meter.id}: the first readings were lost in the crash"
+        )
         assert contiguous_seqs(msgs), f"{meter.id}: readings lost in the crash"

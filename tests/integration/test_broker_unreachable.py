@@ -23,7 +23,8 @@ def unreachable(caplog: pytest.LogCaptureFixture, port: int) -> list[logging.Log
     return [
         r
         for r in caplog.records
-        if r.levelno == logging.ERROR and f"cannot reach the broker at 127.0.0.1:{port}" in r.getMessage()
+        if r.levelno == logging.ERROR
+        and f"cannot reach the broker at 127.0.0.1:{port}" in r.getMessage()
     ]
 
 
@@ -32,17 +33,23 @@ def test_gateway_reports_an_unreachable_broker_at_once_then_its_recovery(
 ) -> None:
     caplog.set_level(logging.INFO)
     port = free_port()
-    site = write_site(tmp_path / "site.yaml", f"mqtt://127.0.0.1:{port}", "sqlite:///x.db", BUSES, METERS)
+    site = write_site(
+        tmp_path / "site.yaml", f"mqtt://127.0.0.1:{port}", "sqlite:///x.db", BUSES, METERS
+    )
     gateway = GatewayThread(load_site(site, environ={}), tmp_path).start()
     try:
-        wait_until(lambda: unreachable(caplog, port), timeout=5, what="the unreachable-broker error")
+        wait_until(
+            lambda: unreachable(caplog, port), timeout=5, what="the unreachable-broker error"
+        )
         with MosquittoServer(tmp_path / "mosquitto", port=port):
             wait_until(lambda: gateway.gateway.publisher.connected, timeout=30, what="reconnect")
             gateway.stop()
     finally:
         gateway.stop()
     assert len(unreachable(caplog, port)) == 1, "one error while it lasts, not one per retry"
-    assert any(f"broker 127.0.0.1:{port} is reachable again" in r.getMessage() for r in caplog.records)
+    assert any(
+        f"broker 127.0.0.1:{port} is reachable again" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_ingest_reports_an_unreachable_broker_at_once(
@@ -50,13 +57,19 @@ def test_ingest_reports_an_unreachable_broker_at_once(
 ) -> None:
     port = free_port()
     site = write_site(
-        tmp_path / "site.yaml", f"mqtt://127.0.0.1:{port}", f"sqlite:///{tmp_path}/s.db", BUSES, METERS
+        tmp_path / "site.yaml",
+        f"mqtt://127.0.0.1:{port}",
+        f"sqlite:///{tmp_path}/s.db",
+        BUSES,
+        METERS,
     )
     store = SqliteStore(tmp_path / "s.db")
     service = IngestService(load_site(site, environ={}), store)
     service.start()
     try:
-        wait_until(lambda: unreachable(caplog, port), timeout=5, what="the unreachable-broker error")
+        wait_until(
+            lambda: unreachable(caplog, port), timeout=5, what="the unreachable-broker error"
+        )
     finally:
         service.stop()
         store.close()

@@ -137,7 +137,9 @@ def test_demo_product(tmp_path: Path) -> None:
                 headers=tokens["auditor"],
             ).json()["figures"]  # fmt: skip
             vsd = next(
-                f for f in figures if f["option"] == "vsd-refrigeration" and f["period_kind"] == "month"
+                f
+                for f in figures
+                if f["option"] == "vsd-refrigeration" and f["period_kind"] == "month"
             )
             assert 0 < vsd["savings"]["kWh"] < vsd["promised"]["kWh"], vsd
             meters = http.get("/api/v1/latest", headers=tokens["lender"])

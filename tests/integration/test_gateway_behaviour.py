@@ -190,21 +190,31 @@ def test_home_assistant_availability_after_the_gateway_dies(
         recorder = Recorder(mosquitto.port, topic="homeassistant/#")
         process = subprocess.Popen(
             [sys.executable, "-m", "plantmeter_app", "gateway", str(site)],
-            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
-            wait_until(lambda: set(sensors.values()) <= set(recorder.retained), timeout=30,
-                       what="discovery messages")
+            wait_until(
+                lambda: set(sensors.values()) <= set(recorder.retained),
+                timeout=30,
+                what="discovery messages",
+            )
             main, temp = (json.loads(recorder.retained[sensors[m]]) for m in sensors)
-            wait_until(lambda: available(main, list(recorder.retained.items())), timeout=30,
-                       what="main-elec available once polled")
+            wait_until(
+                lambda: available(main, list(recorder.retained.items())),
+                timeout=30,
+                what="main-elec available once polled",
+            )
             status = json.loads(recorder.retained["plantmeter/dairy/outdoor-temp/status"])
             assert status["state"] == "starting"
             assert not available(temp, list(recorder.retained.items())), "never polled, yet live"
             process.kill()  # no clean shutdown: only the broker's last will says offline
             process.wait(10)
-            wait_until(lambda: not available(main, list(recorder.retained.items())),
-                       what="HA to see the dead gateway")
+            wait_until(
+                lambda: not available(main, list(recorder.retained.items())),
+                what="HA to see the dead gateway",
+            )
         finally:
             if process.poll() is None:
                 process.kill()
@@ -214,8 +224,10 @@ def test_home_assistant_availability_after_the_gateway_dies(
     late = Recorder(mosquitto.port, topic="homeassistant/#")
     try:
         wait_until(lambda: set(sensors.values()) <= set(late.retained), what="retained configs")
-        wait_until(lambda: "plantmeter/dairy/_gateway/dairy-gw-1/status" in late.retained,
-                   what="retained gateway status")
+        wait_until(
+            lambda: "plantmeter/dairy/_gateway/dairy-gw-1/status" in late.retained,
+            what="retained gateway status",
+        )
         assert json.loads(late.retained["plantmeter/dairy/main-elec/status"])["state"] == "online"
         assert not available(main, list(late.retained.items()))
         assert not available(temp, list(late.retained.items()))

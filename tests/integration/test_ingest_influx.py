@@ -156,7 +156,8 @@ class StatusWatcher:
         found = [
             m
             for m in list(self.messages)
-            if m["_topic"] == f"plantmeter/_ingest/{client_id}/status" and m.get("ts", 0) >= since_ms
+            if m["_topic"] == f"plantmeter/_ingest/{client_id}/status"
+            and m.get("ts", 0) >= since_ms
         ]
         return found[-1] if found else {}
 
@@ -318,7 +319,9 @@ def test_sigkilled_ingest_process_restarted_leaves_no_gap_and_no_duplicate(
         # the killed process's unacknowledged batch comes back marked DUP: without redeliveries
         # "no duplicate" below would hold vacuously
         wait_until(
-            lambda: watcher.latest("ingest-killed", since_ms=killed_at_ms).get("redelivered", 0) > 0,
+            lambda: (
+                watcher.latest("ingest-killed", since_ms=killed_at_ms).get("redelivered", 0) > 0
+            ),
             timeout=10,
             what="the restarted ingest to report redelivered messages",
         )

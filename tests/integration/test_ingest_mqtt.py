@@ -255,7 +255,9 @@ def test_an_unexpected_error_stops_ingest_loudly_and_the_restart_stores_everythi
     states: list[str] = []
     watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="status-watcher")
     watcher.on_message = lambda c, u, m: states.append(json.loads(m.payload)["state"])
-    watcher.on_connect = lambda c, u, f, r, p: c.subscribe("plantmeter/_ingest/fragile/status", qos=1)
+    watcher.on_connect = lambda c, u, f, r, p: c.subscribe(
+        "plantmeter/_ingest/fragile/status", qos=1
+    )
     watcher.connect("127.0.0.1", mosquitto.port)
     watcher.loop_start()
     broken = _BrokenOnFirstWrite(tmp_path / "s.db")
@@ -277,7 +279,10 @@ def test_an_unexpected_error_stops_ingest_loudly_and_the_restart_stores_everythi
     assert not runner.is_alive(), "ingest kept running after its batch thread failed"
     assert failed and "RuntimeError: an error no store maps" in str(failed[0])
     assert "Nothing was lost" in str(failed[0])
-    assert any(r.levelname == "CRITICAL" and "ingest cannot go on" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.levelname == "CRITICAL" and "ingest cannot go on" in r.getMessage()
+        for r in caplog.records
+    )
     assert broken.read("dairy", "main-elec").empty
     wait_until(lambda: states[-1:] == ["offline"], what="the offline status")
     watcher.disconnect()
@@ -289,7 +294,9 @@ def test_an_unexpected_error_stops_ingest_loudly_and_the_restart_stores_everythi
     again.store = broken
     again.start()
     try:
-        wait_until(lambda: len(broken.read("dairy", "main-elec")) == 20, what="redelivered readings stored")
+        wait_until(
+            lambda: len(broken.read("dairy", "main-elec")) == 20, what="redelivered readings stored"
+        )
     finally:
         again.stop()
         broken.close()

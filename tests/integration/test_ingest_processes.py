@@ -115,21 +115,30 @@ def _is_member(pid: int) -> bool:
         return False
 
 
-def test_a_member_that_dies_stops_them_all_with_an_error(tmp_path: Path, mosquitto: MosquittoServer) -> None:
+def test_a_member_that_dies_stops_them_all_with_an_error(
+    tmp_path: Path, mosquitto: MosquittoServer
+) -> None:
     site = write_site(
-        tmp_path / "site.yaml", mosquitto.url, f"sqlite:///{tmp_path}/s.db", BUSES, METERS,
+        tmp_path / "site.yaml",
+        mosquitto.url,
+        f"sqlite:///{tmp_path}/s.db",
+        BUSES,
+        METERS,
         'ingest: {client_id: "fragile-group"}\n',
     )
     status = Recorder(mosquitto.port, topic="plantmeter/_ingest/+/status")
     status.client.subscribe("plantmeter/_ingest/+/status", qos=1)
     proc = subprocess.Popen(
         [sys.executable, "-m", "plantmeter_app", "ingest", str(site), "--processes", "2"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_until(
             lambda: "plantmeter/_ingest/fragile-group-2/status" in status.retained,
-            timeout=30, what="the second member online",
+            timeout=30,
+            what="the second member online",
         )
         (member,) = [pid for pid in child_processes(proc.pid) if _is_member(pid)]
         subprocess.run(["kill", "-KILL", str(member)], check=True)
@@ -145,4 +154,6 @@ def test_a_member_that_dies_stops_them_all_with_an_error(tmp_path: Path, mosquit
             proc.communicate()
         status.close()
     assert proc.returncode == 2
-    assert "ingest-2 exited with status -9; all members stopped" in err.decode(), err.decode()[-2000:]
+    assert "ingest-2 exited with status -9; all members stopped" in err.decode(), err.decode()[
+        -2000:
+    ]

@@ -61,7 +61,9 @@ def test_acks_of_a_lost_connection_do_not_acknowledge_new_deliveries(tmp_path: P
     broker = MosquittoServer(tmp_path / "mosquitto", persistence=False)
     broker.start()
     extra = "ingest: " + json.dumps({"batch_interval": "100ms", "client_id": "stale"}) + "\n"
-    site = write_site(tmp_path / "site.yaml", broker.url, f"sqlite:///{tmp_path}/s.db", BUSES, METERS, extra)
+    site = write_site(
+        tmp_path / "site.yaml", broker.url, f"sqlite:///{tmp_path}/s.db", BUSES, METERS, extra
+    )
     config = load_site(site, environ={})
     store = _GatedStore(tmp_path / "s.db")
     service = IngestService(config, store)
@@ -74,15 +76,23 @@ def test_acks_of_a_lost_connection_do_not_acknowledge_new_deliveries(tmp_path: P
         publish_all(broker.port, [_reading(i) for i in range(1, 6)])  # broker mids 1..5
         assert store.entered.wait(10), "ingest never started writing the first batch"
         broker.kill()  # a crash without persistence: every session is gone
-        wait_until(lambda: not service.connected.is_set(), timeout=10, what="ingest to see the crash")
+        wait_until(
+            lambda: not service.connected.is_set(), timeout=10, what="ingest to see the crash"
+        )
         broker.start()
         wait_until(service.connected.is_set, timeout=10, what="ingest to reconnect")
         time.sleep(0.3)  # its SUBSCRIBE is processed before the next publish
-        publish_all(broker.port, [_reading(i) for i in range(6, 11)])  # new messages, mids 1..5 again
-        wait_until(lambda: service.backlog == 5, timeout=10, what="the new deliveries in ingest's inbox")
+        publish_all(
+            broker.port, [_reading(i) for i in range(6, 11)]
+        )  # new messages, mids 1..5 again
+        wait_until(
+            lambda: service.backlog == 5, timeout=10, what="the new deliveries in ingest's inbox"
+        )
         store.down = True  # the store fails before the new messages are written...
         store.release.set()  # ...while the old batch is written and would be acknowledged
-        wait_until(lambda: service.stats.stored_messages == 5, timeout=10, what="the old batch written")
+        wait_until(
+            lambda: service.stats.stored_messages == 5, timeout=10, what="the old batch written"
+        )
         wait_until(lambda: service.stats.store_errors >= 1, timeout=10, what="the new batch held")
         assert service.stats.stale_acks == 5
         running.remove(service)
@@ -102,4 +112,3 @@ def test_acks_of_a_lost_connection_do_not_acknowledge_new_deliveries(tmp_path: P
             member.stop()
         broker.stop()
         store.close()
-

@@ -143,10 +143,26 @@ def test_smtp_modes(
             "https://HOST/PATH",
         ),
         ("alerts:\n  reminder_after: 0s\n", "alerts.reminder_after", "must be above 0"),
-        ("alerts:\n  reports: {loan_day: 31}\n", "alerts.reports.loan_day", "less than or equal to 28"),
-        ("alerts:\n  reports: {audit_day: 0}\n", "alerts.reports.audit_day", "greater than or equal to 1"),
-        ("alerts:\n  reports: {consumption_weekday: mon}\n", "alerts.reports.consumption_weekday", "'monday'"),
-        ("alerts:\n  reports: {weekly: monday}\n", "alerts.reports.weekly", "remove it or check its spelling"),
+        (
+            "alerts:\n  reports: {loan_day: 31}\n",
+            "alerts.reports.loan_day",
+            "less than or equal to 28",
+        ),
+        (
+            "alerts:\n  reports: {audit_day: 0}\n",
+            "alerts.reports.audit_day",
+            "greater than or equal to 1",
+        ),
+        (
+            "alerts:\n  reports: {consumption_weekday: mon}\n",
+            "alerts.reports.consumption_weekday",
+            "'monday'",
+        ),
+        (
+            "alerts:\n  reports: {weekly: monday}\n",
+            "alerts.reports.weekly",
+            "remove it or check its spelling",
+        ),
         ("alerts:\n  rules: []\n  mqtt: yes please\n", "alerts.mqtt", "bool"),
     ],
 )

@@ -19,8 +19,20 @@ def test_help_lists_every_command_without_loading_pandas_or_numba() -> None:
         "print(out.getvalue())\n"
         "print('heavy:', sorted(m for m in ('pandas', 'numba', 'matplotlib') if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert done.returncode == 0, done.stderr
-    for command in ("sim", "gateway", "ingest", "import-csv", "export", "savings", "flags", "report", "demo"):
+    for command in (
+        "sim",
+        "gateway",
+        "ingest",
+        "import-csv",
+        "export",
+        "savings",
+        "flags",
+        "report",
+        "demo",
+    ):
         assert command in done.stdout
     assert "heavy: []" in done.stdout  # they cost ~0.3 s each to import; --help needs none

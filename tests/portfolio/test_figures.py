@@ -20,7 +20,10 @@ def test_each_meters_savings_are_the_simulated_change_within_its_band(tiny: Tiny
             assert m.savings is not None and m.adjusted_baseline and m.band_90 is not None
             truth = -plant.true_change[o.id] * m.adjusted_baseline  # the meter's own load only
             # 90 % band, widened by 2 % of the baseline for the daily model's own bias
-            assert abs(m.savings - truth) <= m.band_90 + 0.02 * m.adjusted_baseline, (plant.site_id, o.id)
+            assert abs(m.savings - truth) <= m.band_90 + 0.02 * m.adjusted_baseline, (
+                plant.site_id,
+                o.id,
+            )
 
 
 def test_ranking_loans_and_totals_follow_from_the_sites(tiny: Tiny) -> None:
@@ -30,7 +33,9 @@ def test_ranking_loans_and_totals_follow_from_the_sites(tiny: Tiny) -> None:
     assert shortfalls == sorted(shortfalls, reverse=True)  # type: ignore[type-var]
     for r in summary.ranked:
         assert math.isclose(r.shortfall or 0.0, r.promised_cost - (r.verified_cost or 0.0))
-    assert math.isclose(summary.verified_cost["USD"], sum(r.verified_cost or 0 for r in tiny.in_process))
+    assert math.isclose(
+        summary.verified_cost["USD"], sum(r.verified_cost or 0 for r in tiny.in_process)
+    )
     factors = tiny.loaded.spec.emission_factors
     co2 = sum(
         v * factors[c].value for r in tiny.in_process for c, v in r.savings_by_carrier.items()

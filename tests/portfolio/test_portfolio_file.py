@@ -28,7 +28,9 @@ def _write(folder: Path, text: str) -> Path:
 
 
 def test_a_good_file_loads_with_the_portfolio_store(folder: Path) -> None:
-    path = _write(folder, "month: 2025-06\nstore: {url: 'sqlite:///x.db'}\nsites:\n  - plan: mv-plan.yaml\n")
+    path = _write(
+        folder, "month: 2025-06\nstore: {url: 'sqlite:///x.db'}\nsites:\n  - plan: mv-plan.yaml\n"
+    )
     loaded = load_portfolio(path)
     assert [s.site_id for s in loaded.sites] == ["dairy"]
     assert loaded.sites[0].store_url == "sqlite:///x.db"
@@ -39,13 +41,22 @@ def test_a_good_file_loads_with_the_portfolio_store(folder: Path) -> None:
     ("text", "expected"),
     [
         ("month: 2025-6\nsites: [{plan: mv-plan.yaml}]\n", ":1: month:"),
-        ("month: 2025-06\nsite:\n  - plan: mv-plan.yaml\n", "site: Extra inputs are not permitted; remove it"),
-        ("month: 2025-06\nsites:\n  - plan: mv-plan.yaml\n  - plan: nowhere.yaml\n",
-         ":4: sites[1].plan: "),
-        ("month: 2025-06\nsites:\n  - plan: mv-plan.yaml\n  - plan: ./mv-plan.yaml\n",
-         "already listed at sites[0]"),
-        ("month: 2025-06\nemission_factors:\n  electricity: {value: 0.4}\nsites: [{plan: mv-plan.yaml}]\n",
-         ":3: emission_factors.electricity.source: Field required"),
+        (
+            "month: 2025-06\nsite:\n  - plan: mv-plan.yaml\n",
+            "site: Extra inputs are not permitted; remove it",
+        ),
+        (
+            "month: 2025-06\nsites:\n  - plan: mv-plan.yaml\n  - plan: nowhere.yaml\n",
+            ":4: sites[1].plan: ",
+        ),
+        (
+            "month: 2025-06\nsites:\n  - plan: mv-plan.yaml\n  - plan: ./mv-plan.yaml\n",
+            "already listed at sites[0]",
+        ),
+        (
+            "month: 2025-06\nemission_factors:\n  electricity: {value: 0.4}\nsites: [{plan: mv-plan.yaml}]\n",
+            ":3: emission_factors.electricity.source: Field required",
+        ),
         ("month: 2025-06\nsites: []\n", ":2: sites:"),
         ("month: 2025-06\nsites: [{plan: mv-plan.yaml}\n", "invalid YAML"),
     ],

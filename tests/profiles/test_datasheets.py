@@ -338,8 +338,18 @@ def test_every_model_has_its_energy_or_volume_counter_checked() -> None:
 PARTIAL = [
     ("carlogavazzi-em24", 4, 0x0042, "em24_is_cp.pdf KWh(+) PAR 0042h (GrowattEM24.h)"),
     ("carlogavazzi-em24", 4, 0x0044, "em24_is_cp.pdf kvarh(+) PAR 0044h (GrowattEM24.h)"),
-    ("eastron-sdm630", 4, 30385 - 30001, "SDM72D-M V1.5 p.14: 30385 resettable total active energy"),
-    ("eastron-sdm630", 4, 30389 - 30001, "SDM72D-M V1.5 p.14: 30389 resettable import active energy"),
+    (
+        "eastron-sdm630",
+        4,
+        30385 - 30001,
+        "SDM72D-M V1.5 p.14: 30385 resettable total active energy",
+    ),
+    (
+        "eastron-sdm630",
+        4,
+        30389 - 30001,
+        "SDM72D-M V1.5 p.14: 30389 resettable import active energy",
+    ),
     ("schneider-iem3255", 3, 3256 - 1, "DOCA0006EN-07: register 3256 Partial Active Energy Import"),
 ]
 

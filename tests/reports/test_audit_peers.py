@@ -21,7 +21,9 @@ def _with_sector(dairy: Dairy, tmp_path: Path, sector: str | None) -> Path:
         shutil.copy(record, tmp_path / record.name)
     site = (dairy.plan_path.parent / "site.yaml").read_text()
     if sector is not None:
-        site = site.replace("timezone: America/Guatemala}", f"timezone: America/Guatemala, sector: {sector}}}", 1)
+        site = site.replace(
+            "timezone: America/Guatemala}", f"timezone: America/Guatemala, sector: {sector}}}", 1
+        )
     (tmp_path / "site.yaml").write_text(site)
     return tmp_path / "mv-plan.yaml"
 
@@ -34,7 +36,9 @@ def test_a_dairy_is_told_what_other_dairies_implemented(dairy: Dairy, tmp_path: 
     plan = loaded.as_of(None)[0]
     in_plan = {o.title for o in plan.options}
     expected = [
-        o for o in load_catalogue().sectors["dairy"].options if o.id not in {p.id for p in plan.options}
+        o
+        for o in load_catalogue().sectors["dairy"].options
+        if o.id not in {p.id for p in plan.options}
     ]
     assert [row[0] for row in section.tables[0].rows] == [o.title for o in expected]
     assert expected and not in_plan & {row[0] for row in section.tables[0].rows}

@@ -15,7 +15,11 @@ from tests.dairy import Dairy
 
 
 def test_coverage_is_the_union_of_the_runs() -> None:
-    runs = [FlagRun("d", "m", 0, 40, 1), FlagRun("d", "m", 30, 60, 2), FlagRun("d", "m", 80, 200, 3)]
+    runs = [
+        FlagRun("d", "m", 0, 40, 1),
+        FlagRun("d", "m", 30, 60, 2),
+        FlagRun("d", "m", 80, 200, 3),
+    ]
     assert coverage(runs, 0, 100) == pytest.approx(0.8)
     assert coverage([], 0, 100) == 0.0
     assert flag_status({"a": 1.0, "b": 0.0, "c": 0.5}) == {
@@ -23,13 +27,20 @@ def test_coverage_is_the_union_of_the_runs() -> None:
         "b": "never computed",
         "c": "partly computed (50% of the period)",
     }
-    assert flag_lines([], {"a": "computed"}, "No flags") == ["No flags (flags computed for every meter)."]
+    assert flag_lines([], {"a": "computed"}, "No flags") == [
+        "No flags (flags computed for every meter)."
+    ]
     never = flag_lines([], {"a": "never computed"}, "No flags")
-    assert never == ["Flags never computed for this period: run `plantmeter flags --plan PLAN.yaml`."]
+    assert never == [
+        "Flags never computed for this period: run `plantmeter flags --plan PLAN.yaml`."
+    ]
 
 
 def test_consumption_report_says_whether_flags_were_computed(
-    dairy: Dairy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    dairy: Dairy,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     db = Path(dairy.store_url.removeprefix("sqlite:///"))
     copy = tmp_path / "dairy.db"
@@ -39,9 +50,19 @@ def test_consumption_report_says_whether_flags_were_computed(
 
     def report(name: str) -> tuple[dict, str]:
         out = tmp_path / f"{name}.json"
-        assert main(["report", "consumption", "--plan", plan, "--period", "2025-10", "--out", str(out)]) == 0
+        assert (
+            main(
+                ["report", "consumption", "--plan", plan, "--period", "2025-10", "--out", str(out)]
+            )
+            == 0
+        )
         html = tmp_path / f"{name}.html"
-        assert main(["report", "consumption", "--plan", plan, "--period", "2025-10", "--out", str(html)]) == 0
+        assert (
+            main(
+                ["report", "consumption", "--plan", plan, "--period", "2025-10", "--out", str(html)]
+            )
+            == 0
+        )
         return json.loads(out.read_text()), html.read_text()
 
     before, page = report("before")

@@ -60,10 +60,16 @@ def differences(got: Any, want: Any, where: str = "$") -> list[str]:
     if isinstance(want, list) and isinstance(got, list):
         if len(want) != len(got):
             return [f"{where}: {len(got)} items, golden has {len(want)}"]
-        return [d for i, (g, w) in enumerate(zip(got, want, strict=True)) for d in differences(g, w, f"{where}[{i}]")]
+        return [
+            d
+            for i, (g, w) in enumerate(zip(got, want, strict=True))
+            for d in differences(g, w, f"{where}[{i}]")
+        ]
     if isinstance(want, float) or isinstance(got, float):
         if isinstance(want, int | float) and isinstance(got, int | float):
-            if (math.isnan(want) and math.isnan(got)) or math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9):
+            if (math.isnan(want) and math.isnan(got)) or math.isclose(
+                got, want, rel_tol=1e-9, abs_tol=1e-9
+            ):
                 return []
     elif got == want:
         return []

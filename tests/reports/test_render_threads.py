@@ -23,7 +23,10 @@ def document(n: int) -> Document:
         ylabel="kWh per day",
     )
     section = Section(
-        "Use", [f"paragraph of plant {n}"], [Table(["meter", "kWh"], [["main", f"{n},000"]])], [chart]
+        "Use",
+        [f"paragraph of plant {n}"],
+        [Table(["meter", "kWh"], [["main", f"{n},000"]])],
+        [chart],
     )
     return Document(f"Report {n}", f"summary {n}", [f"meta {n}"], [section], {"n": n})
 

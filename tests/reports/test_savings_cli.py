@@ -47,7 +47,9 @@ def test_savings_per_option_of_a_plan_for_a_month(dairy: Dairy, monkeypatch, cap
     the verified ones holding the simulator's true effect within their 90 % band."""
     monkeypatch.setenv("PLANTMETER_STORE_URL", dairy.store_url)
     plan = str(dairy.plan_path)
-    assert main(["savings", "--plan", plan, "--period", "2025-10", "--json"]) == 0, capsys.readouterr().err
+    assert main(["savings", "--plan", plan, "--period", "2025-10", "--json"]) == 0, (
+        capsys.readouterr().err
+    )
     figures = json.loads(capsys.readouterr().out)
     options = {o.id for o in dairy.load().base.options}
     assert {f["option"] for f in figures} == options  # every option of the plan, by default
@@ -67,7 +69,10 @@ def test_savings_per_option_of_a_plan_for_a_month(dairy: Dairy, monkeypatch, cap
     assert out[0] == "verified savings of plan dairy-mv (dairy) for 2025-10"
     rows = out[1:]
     assert [r.split()[:2] for r in rows] == [
-        ["air-leaks", "2025-10"], ["air-leaks", "Q4"], ["air-leaks", "2025"], ["air-leaks", "since"]
+        ["air-leaks", "2025-10"],
+        ["air-leaks", "Q4"],
+        ["air-leaks", "2025"],
+        ["air-leaks", "since"],
     ]
     assert all("kWh" in r and "USD" in r and "completeness" in r for r in rows), rows
 
@@ -81,7 +86,9 @@ def test_savings_per_option_of_a_plan_for_a_month(dairy: Dairy, monkeypatch, cap
         (["--period", "2030-01"], "--period 2030-01"),
     ],
 )
-def test_savings_plan_input_errors_name_the_fix(dairy: Dairy, monkeypatch, capsys, extra, message) -> None:
+def test_savings_plan_input_errors_name_the_fix(
+    dairy: Dairy, monkeypatch, capsys, extra, message
+) -> None:
     monkeypatch.setenv("PLANTMETER_STORE_URL", dairy.store_url)
     assert main(["savings", "--plan", str(dairy.plan_path), *extra]) == 2
     err = capsys.readouterr().err

@@ -117,7 +117,9 @@ def test_compute_flags_records_its_runs_and_refuses_two_normals(tmp_path: Path) 
     try:
         store.write_rows(
             [
-                SeriesRow("dairy", "main-elec", s + i * 3_600_000, {"energy_import_total": float(i)})
+                SeriesRow(
+                    "dairy", "main-elec", s + i * 3_600_000, {"energy_import_total": float(i)}
+                )
                 for i in range(10 * 24)
             ]
         )
@@ -125,7 +127,13 @@ def test_compute_flags_records_its_runs_and_refuses_two_normals(tmp_path: Path) 
         compute_flags(store, site, since=T0, base_dir=SITE.parent)
         after = site_flags(store, site, T0, T0 + timedelta(days=10))
         with pytest.raises(AnalyticsError, match="give no reference"):
-            compute_flags(store, site, since=T0, reference=T0, plan=load_plan(SITE.parent / "mv-plan.yaml", environ={}))
+            compute_flags(
+                store,
+                site,
+                since=T0,
+                reference=T0,
+                plan=load_plan(SITE.parent / "mv-plan.yaml", environ={}),
+            )
     finally:
         store.close()
     assert before.computed["main-elec"] == "never computed"

@@ -22,12 +22,21 @@ def test_rows_as_stored_and_bad_names_listed(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 's.db'}")
     try:
         store.write_rows(
-            [SeriesRow("dairy", "main-elec", T0 + i * 60_000, {"energy_import_total": 10.0 + i}) for i in range(5)]
-            + [SeriesRow("dairy", "old-boiler", T0, {"volume_total": 3.0})]  # gone from the site file
+            [
+                SeriesRow("dairy", "main-elec", T0 + i * 60_000, {"energy_import_total": 10.0 + i})
+                for i in range(5)
+            ]
+            + [
+                SeriesRow("dairy", "old-boiler", T0, {"volume_total": 3.0})
+            ]  # gone from the site file
         )
-        rows = stored_readings(store, site, "main-elec", ["energy_import_total"], base_dir=SITE.parent)
+        rows = stored_readings(
+            store, site, "main-elec", ["energy_import_total"], base_dir=SITE.parent
+        )
         kept = stored_readings(store, site, "old-boiler")
-        with pytest.raises(InputError, match=r"'boilr' is not in site 'dairy'.*also stored: old-boiler"):
+        with pytest.raises(
+            InputError, match=r"'boilr' is not in site 'dairy'.*also stored: old-boiler"
+        ):
             stored_readings(store, site, "boilr")
         with pytest.raises(InputError, match=r"has no quantity 'energy_imported'; known: "):
             stored_readings(store, site, "main-elec", ["energy_imported"], base_dir=SITE.parent)

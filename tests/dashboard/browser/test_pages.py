@@ -167,7 +167,6 @@ def test_meter_chart_zooms_and_compares_with_last_year(
     Select(browser.find_element(By.ID, "compare")).select_by_value("none")
     wait(loaded, message="comparison off")
 
-
     def october() -> bool:
         # a load still finishing (the comparison switched off) writes its own range back into
         # the date fields: enter October again until the page shows it
