@@ -8,7 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_STAMP := $(VENV)/.demo-stamp
-PYTEST_ARGS ?=
+# one pytest worker per core, a test file's tests kept on one worker (its module fixtures built once)
+PYTEST_ARGS ?= -n auto --dist loadfile
 DEMO_ARGS ?=
 
 # binary:package pairs the test suite starts for real

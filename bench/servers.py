@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import getpass
 import http.client
+import itertools
+import os
+import random
 import shutil
 import socket
 import subprocess
@@ -32,8 +35,27 @@ __all__ = [
 ]
 
 
+# Under pytest-xdist every worker takes ports from its own block below the kernel's ephemeral
+# range, so two workers never both find a port free and start servers on it; within a worker
+# the blocks are walked in turn, so a port just handed out is not handed out again at once.
+_WORKER_BLOCK = 1000
+_WORKER_BASE = 20000
+_next_in_block = itertools.count(random.randrange(_WORKER_BLOCK))
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
+    """A TCP port on 127.0.0.1 that is free now (one worker's own block under pytest-xdist)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit() and int(worker[2:]) < 12:
+        base = _WORKER_BASE + int(worker[2:]) * _WORKER_BLOCK
+        for _ in range(_WORKER_BLOCK):
+            port = base + next(_next_in_block) % _WORKER_BLOCK
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

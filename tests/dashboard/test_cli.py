@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from dashboard.users import UserStore
 from plantmeter_app.cli import main
+from tests.servers import free_port
 
 from .conftest import Served
 
@@ -110,16 +110,10 @@ def test_bad_role_unknown_user_empty_password_and_duplicates_are_refused(
     assert "Traceback" not in err
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_runs_uvicorn_read_only_says_its_url_and_stops_on_ctrl_c(
     served: Served, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     db = served.root / "dairy.db"
     env = os.environ | {
         "PLANTMETER_STORE_URL": f"sqlite:///{db}",

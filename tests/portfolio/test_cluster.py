@@ -21,6 +21,7 @@ from plantmeter_app.commands.portfolio import dask_client
 from plantmeter_app.runtime import existing_store
 from portfolio import portfolio_summary, run_portfolio
 from reports.document import jsonable
+from tests.servers import free_port
 
 from .conftest import Tiny
 
@@ -46,31 +47,37 @@ def test_flags_are_written_back_to_the_store(tiny: Tiny) -> None:
     assert sum(sum(r.flags.values()) for r in tiny.in_process) > 0  # the sim's night loads
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def scheduler(tmp_path: Path) -> Iterator[str]:
     """``dask scheduler`` and one ``dask worker`` (two processes of its own), as an operator
     starts them; stopped at the end."""
     dask = shutil.which("dask", path=str(Path(sys.executable).parent))
     assert dask, "the dask command is missing: pip install 'plantmeter[portfolio]'"
-    port = _free_port()
+    port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     procs = [
         subprocess.Popen(
             [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-            stdout=subprocess.DEVNULL, stderr=(tmp_path / "scheduler.log").open("w"),
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / "scheduler.log").open("w"),
         )
     ]
     procs.append(
         subprocess.Popen(
-            [dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
-             "--local-directory", str(tmp_path / "worker")],
-            stdout=subprocess.DEVNULL, stderr=(tmp_path / "worker.log").open("w"),
+            [
+                dask,
+                "worker",
+                address,
+                "--nworkers",
+                "1",
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--local-directory",
+                str(tmp_path / "worker"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / "worker.log").open("w"),
         )
     )
     try:
@@ -98,8 +105,17 @@ def scheduler(tmp_path: Path) -> Iterator[str]:
 
 def test_remote_scheduler_gives_the_same_report(tiny: Tiny, scheduler: str, tmp_path: Path) -> None:
     out = tmp_path / "portfolio.json"
-    code = main(["portfolio", str(tiny.generated.path), "--scheduler", scheduler,
-                 "--out", str(out), "--no-progress"])
+    code = main(
+        [
+            "portfolio",
+            str(tiny.generated.path),
+            "--scheduler",
+            scheduler,
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     expected = jsonable(portfolio_summary(tiny.in_process, tiny.loaded).to_dict())
     got = json.loads(out.read_text())

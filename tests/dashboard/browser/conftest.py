@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from ingest.csv_import import import_csv
 from ingest.stores import open_store
 from plantmeter.store import Flag, FlagRun, SeriesStore
 from tests.dairy import EXAMPLE, Dairy
-from tests.servers import child_processes
+from tests.servers import child_processes, free_port
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
 CHROMIUM = "/usr/bin/chromium"
@@ -65,12 +64,6 @@ class Served:
     users: UserStore
     alarm_start_ms: int
     downloads: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _recent(root: Path, db: Path) -> int:
@@ -151,7 +144,7 @@ def served(dairy: Dairy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     writer = open_store(f"sqlite:///{db}", create=False)
     users = UserStore(data / "users.db")
     app = create_app(settings, store)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=3
