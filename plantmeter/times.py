@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # pandas is imported inside the functions: --help must stay f
 
 __all__ = ["TIME_HELP", "local_offsets", "parse_period", "parse_time"]
 
-TIME_HELP = "ISO 8601; without an offset it is the site's local time (site.timezone), e.g. 2025-03-01 or 2025-03-01T06:00Z"
+TIME_HELP = (
+    "ISO 8601; without an offset it is the site's local time (site.timezone), "
+    "e.g. 2025-03-01 or 2025-03-01T06:00Z"
+)
 
 
 def _fmt_offset(delta: timedelta | None) -> str:
