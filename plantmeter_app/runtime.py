@@ -31,6 +31,22 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+THIRD_PARTY_DEBUG = (
+    "numba",
+    "matplotlib",
+    "PIL",
+    "fontTools",
+    "urllib3",
+    "httpx",
+    "httpcore",
+    "asyncio",
+    "distributed",
+    "bokeh",
+    "tornado",
+)
+"""Libraries kept at INFO when PlantMeter logs at DEBUG."""
+
+
 def configure_logging(level: str = "INFO") -> None:
     """One line per event: time, level, component, message. Third-party chatter is quieted."""
     logging.basicConfig(
@@ -40,6 +56,10 @@ def configure_logging(level: str = "INFO") -> None:
     )
     # pymodbus logs every timeout at ERROR; the gateway reports meter health itself.
     logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+    # --log-level DEBUG is for PlantMeter's own steps: numba's compiler passes, matplotlib's
+    # font search and the HTTP clients' connection chatter would bury them (thousands of lines)
+    for chatty in THIRD_PARTY_DEBUG:
+        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def run_until_signal(service: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
