@@ -29,7 +29,7 @@ from pydantic import (
 from .alertconfig import AlertsConfig, EmailConfig
 from .durations import Duration
 from .errors import ConfigError, ProfileError
-from .i18n import check_currency, check_locale
+from .i18n import _, check_currency, check_locale
 from .profile import DeviceProfile, available_profiles, load_profile, load_profile_file
 from .redact import read_secret, redact_url
 from .yamlconf import load_yaml_model
@@ -79,7 +79,9 @@ def _known_zone(value: str) -> str:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
-            f"unknown time zone {value!r}; use an IANA name such as Europe/Madrid or UTC"
+            _("unknown time zone {zone}; use an IANA name such as Europe/Madrid or UTC").format(
+                zone=repr(value)
+            )
         ) from None
     return value
 
@@ -133,13 +135,17 @@ class BrokerConfig(_Model):
         parts = urlsplit(value)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise ValueError(
-                f"{redact_url(value)!r} is not a broker URL; write mqtt://HOST:PORT or mqtts://HOST:PORT"
+                _("{url} is not a broker URL; write mqtt://HOST:PORT or mqtts://HOST:PORT").format(
+                    url=repr(redact_url(value))
+                )
             )
         try:
-            _ = parts.port
+            _port = parts.port
         except ValueError:
             raise ValueError(
-                f"{redact_url(value)!r} has an invalid port; write mqtt://HOST:PORT"
+                _("{url} has an invalid port; write mqtt://HOST:PORT").format(
+                    url=repr(redact_url(value))
+                )
             ) from None
         return value
 
@@ -172,8 +178,10 @@ class StoreConfig(_Model):
         scheme = urlsplit(value).scheme
         if scheme not in ("sqlite", "influxdb", "influxdb2"):
             raise ValueError(
-                f"{redact_url(value)!r} is not a store URL; write sqlite:///PATH or influxdb://HOST:PORT/DB "
-                "or influxdb2://TOKEN@HOST:PORT/ORG/BUCKET"
+                _(
+                    "{url} is not a store URL; write sqlite:///PATH or influxdb://HOST:PORT/DB "
+                    "or influxdb2://TOKEN@HOST:PORT/ORG/BUCKET"
+                ).format(url=repr(redact_url(value)))
             )
         return value
 
@@ -197,11 +205,17 @@ class BusConfig(_Model):
     @model_validator(mode="after")
     def _endpoint(self) -> BusConfig:
         if self.transport in ("tcp", "rtu-over-tcp") and (not self.host or not self.port):
-            raise ValueError(f"bus {self.id!r} uses {self.transport}: set host and port")
+            raise ValueError(
+                _("bus {bus} uses {transport}: set host and port").format(
+                    bus=repr(self.id), transport=self.transport
+                )
+            )
         if self.transport == "rtu" and not self.device:
-            raise ValueError(f"bus {self.id!r} uses rtu: set device (e.g. /dev/ttyUSB0)")
+            raise ValueError(
+                _("bus {bus} uses rtu: set device (e.g. /dev/ttyUSB0)").format(bus=repr(self.id))
+            )
         if self.timeout <= 0:
-            raise ValueError(f"bus {self.id!r}: timeout must be above 0")
+            raise ValueError(_("bus {bus}: timeout must be above 0").format(bus=repr(self.id)))
         return self
 
 
@@ -228,14 +242,16 @@ class MeterConfig(_Model):
     @classmethod
     def _unit_range(cls, value: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 247:
-            raise ValueError(f"{value} is out of range; Modbus unit ids are 1-247")
+            raise ValueError(
+                _("{value} is out of range; Modbus unit ids are 1-247").format(value=value)
+            )
         return value
 
     @field_validator("poll")
     @classmethod
     def _poll_positive(cls, value: float) -> float:
         if value < 0.1:
-            raise ValueError("poll interval must be at least 100ms")
+            raise ValueError(_("poll interval must be at least 100ms"))
         return value
 
     @field_validator("profile")
@@ -244,12 +260,18 @@ class MeterConfig(_Model):
         if value.endswith((".yaml", ".yml")):
             base = _base_dir(info)
             if not (base / value).is_file():
-                raise ValueError(f"profile file {value!r} not found next to the site file")
+                raise ValueError(
+                    _("profile file {file} not found next to the site file").format(
+                        file=repr(value)
+                    )
+                )
             return value
         if value not in available_profiles():
             raise ValueError(
-                f"unknown profile {value!r}; use one of {', '.join(available_profiles())} "
-                "or a path to your own profile .yaml"
+                _(
+                    "unknown profile {profile}; use one of {profiles} or a path to your own "
+                    "profile .yaml"
+                ).format(profile=repr(value), profiles=", ".join(available_profiles()))
             )
         return value
 
@@ -315,35 +337,56 @@ class SiteConfig(_Model):
         for i, m in enumerate(self.meters):
             if m.bus not in bus_ids:
                 raise ValueError(
-                    f"meters[{i}].bus: meter {m.id!r} is on bus {m.bus!r}, which is not defined; "
-                    f"use one of {', '.join(bus_ids)}"
+                    _(
+                        "meters[{i}].bus: meter {meter} is on bus {bus}, which is not defined; "
+                        "use one of {buses}"
+                    ).format(i=i, meter=repr(m.id), bus=repr(m.bus), buses=", ".join(bus_ids))
                 )
             if m.parent is not None and m.parent not in meter_ids:
                 raise ValueError(
-                    f"meters[{i}].parent: {m.parent!r} is not a meter of this site; "
-                    "name an existing meter id or remove parent"
+                    _(
+                        "meters[{i}].parent: {parent} is not a meter of this site; "
+                        "name an existing meter id or remove parent"
+                    ).format(i=i, parent=repr(m.parent))
                 )
             if m.quantities is not None and not m.profile.endswith((".yaml", ".yml")):
                 known = load_profile(m.profile).quantities
                 unknown = [q for q in m.quantities if q not in known]
                 if unknown:
                     raise ValueError(
-                        f"meters[{i}].quantities: {unknown[0]!r} is not a quantity of profile "
-                        f"{m.profile}; use some of {', '.join(known)}"
+                        _(
+                            "meters[{i}].quantities: {quantity} is not a quantity of profile "
+                            "{profile}; use some of {known}"
+                        ).format(
+                            i=i,
+                            quantity=repr(unknown[0]),
+                            profile=m.profile,
+                            known=", ".join(known),
+                        )
                     )
             key = (m.bus, m.unit_id)
             if key in seen:
                 raise ValueError(
-                    f"meters[{i}].unit_id: meters {seen[key]!r} and {m.id!r} share unit id "
-                    f"{m.unit_id} on bus {m.bus!r}; give each meter on a bus its own unit id"
+                    _(
+                        "meters[{i}].unit_id: meters {first} and {second} share unit id "
+                        "{unit_id} on bus {bus}; give each meter on a bus its own unit id"
+                    ).format(
+                        i=i,
+                        first=repr(seen[key]),
+                        second=repr(m.id),
+                        unit_id=m.unit_id,
+                        bus=repr(m.bus),
+                    )
                 )
             seen[key] = m.id
         for i, rule in enumerate(self.alerts.rules if self.alerts else []):
             for meter in rule.meters or []:
                 if meter not in meter_ids:
                     raise ValueError(
-                        f"alerts.rules[{i}].meters: {meter!r} is not a meter of this site; "
-                        f"use some of {', '.join(meter_ids)}"
+                        _(
+                            "alerts.rules[{i}].meters: {meter} is not a meter of this site; "
+                            "use some of {meters}"
+                        ).format(i=i, meter=repr(meter), meters=", ".join(meter_ids))
                     )
         return self
 
@@ -370,7 +413,9 @@ def _no_duplicates(field: str, ids: list[str]) -> None:
     for index, ident in enumerate(ids):
         if ident in ids[:index]:
             raise ValueError(
-                f"{field}[{index}].id: duplicate id {ident!r}; every id in {field} must be unique"
+                _(
+                    "{field}[{index}].id: duplicate id {id}; every id in {field} must be unique"
+                ).format(field=field, index=index, id=repr(ident))
             )
 
 
@@ -433,4 +478,8 @@ def _validated(model: type[_M], data: dict[str, object], variable: str) -> _M:
             f"{'.'.join(str(k) for k in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors()
         )
-        raise ConfigError(f"environment override {variable}: {problems}") from None
+        raise ConfigError(
+            _("environment override {variable}: {problems}").format(
+                variable=variable, problems=problems
+            )
+        ) from None

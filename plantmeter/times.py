@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
+from .i18n import N_, _
 
 if TYPE_CHECKING:  # pandas is imported inside the functions: --help must stay fast
     import pandas as pd
 
 __all__ = ["TIME_HELP", "local_offsets", "parse_period", "parse_time"]
 
-TIME_HELP = (
+TIME_HELP = N_(
     "ISO 8601; without an offset it is the site's local time (site.timezone), "
     "e.g. 2025-03-01 or 2025-03-01T06:00Z"
 )
+"""The rule in one sentence, marked for translation: ``_(TIME_HELP)`` in a ``--help`` text."""
 
 
 def _fmt_offset(delta: timedelta | None) -> str:
@@ -57,26 +59,49 @@ def parse_time(text: str, timezone: str, option: str) -> pd.Timestamp:
         t = pd.Timestamp(text.strip())
     except ValueError as exc:
         raise InputError(
-            f"{option} {text!r} is not a date or time; write e.g. 2025-03-01 or 2025-03-01T06:00Z"
+            _(
+                "{option} {text} is not a date or time; write e.g. 2025-03-01 or 2025-03-01T06:00Z"
+            ).format(option=option, text=repr(text))
         ) from exc
     if t is pd.NaT:
-        raise InputError(f"{option} {text!r} is not a date or time; write e.g. 2025-03-01")
+        raise InputError(
+            _("{option} {text} is not a date or time; write e.g. 2025-03-01").format(
+                option=option, text=repr(text)
+            )
+        )
     if t.tzinfo is not None:
         return t.tz_convert("UTC")
     try:
         offsets = local_offsets(t.to_pydatetime(), timezone)
     except ZoneInfoNotFoundError as exc:
-        raise InputError(f"{option}: unknown time zone {timezone!r}") from exc
+        raise InputError(
+            _("{option}: unknown time zone {zone}").format(option=option, zone=repr(timezone))
+        ) from exc
     iso = t.strftime("%Y-%m-%dT%H:%M")
     if not offsets:
         raise InputError(
-            f"{option} {text!r} does not exist in {timezone} (the clocks jump forward over it); "
-            f"write the offset you mean, e.g. {iso}{_fmt_offset(_offset_before(t, timezone))}"
+            _(
+                "{option} {text} does not exist in {zone} (the clocks jump forward over it); "
+                "write the offset you mean, e.g. {example}"
+            ).format(
+                option=option,
+                text=repr(text),
+                zone=timezone,
+                example=iso + _fmt_offset(_offset_before(t, timezone)),
+            )
         )
     if len(offsets) > 1:
         raise InputError(
-            f"{option} {text!r} happens twice in {timezone} (the clocks fall back); write "
-            f"{iso}{offsets[0]} for the first or {iso}{offsets[1]} for the second"
+            _(
+                "{option} {text} happens twice in {zone} (the clocks fall back); write "
+                "{first} for the first or {second} for the second"
+            ).format(
+                option=option,
+                text=repr(text),
+                zone=timezone,
+                first=iso + offsets[0],
+                second=iso + offsets[1],
+            )
         )
     return t.tz_localize(timezone).tz_convert("UTC")
 
@@ -91,9 +116,15 @@ def parse_period(text: str, timezone: str, option: str) -> tuple[pd.Timestamp, p
     start_text, sep, end_text = text.partition("..")
     if not sep or not start_text.strip() or not end_text.strip():
         raise InputError(
-            f"{option} {text!r}: write START..END (end exclusive), e.g. 2024-04-01..2025-04-01"
+            _(
+                "{option} {text}: write START..END (end exclusive), e.g. 2024-04-01..2025-04-01"
+            ).format(option=option, text=repr(text))
         )
     start, end = parse_time(start_text, timezone, option), parse_time(end_text, timezone, option)
     if end <= start:
-        raise InputError(f"{option} {text!r}: the end is not after the start")
+        raise InputError(
+            _("{option} {text}: the end is not after the start").format(
+                option=option, text=repr(text)
+            )
+        )
     return start, end

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError
+from .i18n import N_, _
 
 __all__ = ["format_validation_error", "load_yaml_model", "read_yaml"]
 
@@ -26,9 +27,15 @@ M = TypeVar("M", bound=BaseModel)
 
 # Hints appended to pydantic's message for the common error types.
 _FIXES = {
-    "missing": "add it",
-    "extra_forbidden": "remove it or check its spelling",
-    "literal_error": "use one of the listed values",
+    "missing": N_("add it"),
+    "extra_forbidden": N_("remove it or check its spelling"),
+    "literal_error": N_("use one of the listed values"),
+}
+# pydantic's own words (always English) for the errors people make most, translated when they are
+# exactly pydantic's; any other pydantic message stays as pydantic wrote it.
+_PYDANTIC = {
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
 }
 
 
@@ -37,14 +44,20 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror}); check the path") from exc
+        raise ConfigError(
+            _("{file}: cannot read the file ({error}); check the path").format(
+                file=path, error=exc.strerror
+            )
+        ) from exc
     try:
         text = content.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = content[: exc.start].count(b"\n") + 1
         raise ConfigError(
-            f"{path}:{line}: not UTF-8 text (byte {content[exc.start]:#04x} at offset {exc.start}); "
-            "save the file as UTF-8"
+            _(
+                "{file}:{line}: not UTF-8 text (byte {byte} at offset {offset}); "
+                "save the file as UTF-8"
+            ).format(file=path, line=line, byte=f"{content[exc.start]:#04x}", offset=exc.start)
         ) from None
     try:
         try:
@@ -56,14 +69,21 @@ def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow; it has no mark
         line = text[: exc.position].count("\n") + 1
         raise ConfigError(
-            f"{path}:{line}: invalid YAML: character #x{exc.character:04x} is not allowed in a YAML file; "
-            "delete it (of the control characters YAML allows only tab, newline and carriage return)"
+            _(
+                "{file}:{line}: invalid YAML: character {character} is not allowed in a YAML "
+                "file; delete it (of the control characters YAML allows only tab, newline and "
+                "carriage return)"
+            ).format(file=path, line=line, character=f"#x{exc.character:04x}")
         ) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{path}:{line}: invalid YAML: {problem}; fix the syntax there") from exc
+        raise ConfigError(
+            _("{file}:{line}: invalid YAML: {problem}; fix the syntax there").format(
+                file=path, line=line, problem=problem
+            )
+        ) from exc
 
 
 def _parse(text: str, loader_class: Any) -> tuple[Any, yaml.Node | None]:
@@ -121,7 +141,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
             out += f".{key}" if out else key
         else:
             out += f"[{key!r}]"
-    return out or "(top level)"
+    return out or _("(top level)")
 
 
 def format_validation_error(path: Path, exc: ValidationError, node: yaml.Node | None) -> str:
@@ -130,13 +150,15 @@ def format_validation_error(path: Path, exc: ValidationError, node: yaml.Node | 
     for err in exc.errors():
         loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
         msg = err["msg"].removeprefix("Value error, ")
+        if msg == _PYDANTIC.get(err["type"]):
+            msg = _(msg)
         if not loc and (found := _LEADING_PATH.match(msg)):
             # model-level checks name the field themselves: "meters[2].bus: ..."
             loc, msg = _parse_path(found.group(1)), found.group(2)
         line = _line_of(node, loc)
         where = f"{path}:{line}" if line else str(path)
         fix = _FIXES.get(err["type"])
-        lines.append(f"{where}: {_field_path(loc)}: {msg}" + (f"; {fix}" if fix else ""))
+        lines.append(f"{where}: {_field_path(loc)}: {msg}" + (f"; {_(fix)}" if fix else ""))
     return "\n".join(lines)
 
 
@@ -148,7 +170,9 @@ def load_yaml_model(
     data, node = read_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{path}:1: expected a mapping of settings at the top level; see the README"
+            _("{file}:1: expected a mapping of settings at the top level; see the README").format(
+                file=path
+            )
         )
     try:
         return model.model_validate(data, context=dict(context or {}, path=path))

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from plantmeter.errors import PlantMeterError
+from plantmeter.i18n import _, use_locale
 
 from .extras import missing_extra_message
+from .language import cli_locale, install_argparse_translations
 
 __all__ = ["build_parser", "main"]
 
@@ -38,11 +41,16 @@ COMMAND_MODULES = [
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="plantmeter",
-        description="Meter a plant's energy and water over Modbus, store every reading, and verify "
-        "cleaner-production savings. Start with `plantmeter demo`.",
+        description=_(
+            "Meter a plant's energy and water over Modbus, store every reading, and verify "
+            "cleaner-production savings. Start with `plantmeter demo`."
+        ),
     )
     parser.add_argument(
-        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help=_("how much the command logs (default INFO)"),
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -57,6 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command in the language of the environment (``language.cli_locale``): its help,
+    argparse's words, progress lines and errors; reports keep their own ``--lang``."""
+    install_argparse_translations()
+    with use_locale(cli_locale(os.environ)):
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from .runtime import configure_logging
 
     parser = build_parser()
@@ -68,13 +84,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except PlantMeterError as exc:
-        print(f"plantmeter {args.command}: {exc}", file=sys.stderr)
+        print(
+            _("plantmeter {command}: {message}").format(command=args.command, message=exc),
+            file=sys.stderr,
+        )
         return 2
     except ModuleNotFoundError as exc:  # an optional part that this install left out
         message = missing_extra_message(exc)
         if message is None:
             raise
-        print(f"plantmeter {args.command}: {message}", file=sys.stderr)
+        print(
+            _("plantmeter {command}: {message}").format(command=args.command, message=message),
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

@@ -8,6 +8,8 @@ equal to pyproject.toml.
 
 from __future__ import annotations
 
+from plantmeter.i18n import _
+
 __all__ = ["EXTRAS", "missing_extra_message"]
 
 # top-level module -> the extra that installs it
@@ -35,7 +37,7 @@ def missing_extra_message(exc: ModuleNotFoundError) -> str | None:
     extra = EXTRAS.get(module)
     if extra is None:
         return None
-    return (
-        f"this command needs {module}, which this install does not have; "
-        f"install the {extra!r} extra: pip install 'plantmeter[{extra}]'"
-    )
+    return _(
+        "this command needs {module}, which this install does not have; "
+        "install the {extra} extra: pip install 'plantmeter[{name}]'"
+    ).format(module=module, extra=repr(extra), name=extra)

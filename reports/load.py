@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from plantmeter.config import SiteConfig, load_site
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import _
 from plantmeter.yamlconf import format_validation_error, read_yaml
 
 from .plan import Amendment, MVPlan
@@ -190,11 +191,19 @@ def apply_change(data: dict[str, Any], path: str, value: Any) -> None:
     for n, part in enumerate(parts):
         m = _SEGMENT.match(part)
         if m is None:
-            raise ValueError(f"{path!r}: {part!r} is not a field name or name[id]")
+            raise ValueError(
+                _("{path}: {part} is not a field name or name[id]").format(
+                    path=repr(path), part=repr(part)
+                )
+            )
         name, ident = m.groups()
         last = n == len(parts) - 1
         if not isinstance(node, dict):
-            raise ValueError(f"{path!r}: {'.'.join(parts[:n])} is not a mapping")
+            raise ValueError(
+                _("{path}: {field} is not a mapping").format(
+                    path=repr(path), field=".".join(parts[:n])
+                )
+            )
         if ident is None:
             if last:
                 node[name] = value
@@ -203,7 +212,11 @@ def apply_change(data: dict[str, Any], path: str, value: Any) -> None:
             continue
         items = node.get(name)
         if not isinstance(items, list):
-            raise ValueError(f"{path!r}: {name} is not a list of items with ids")
+            raise ValueError(
+                _("{path}: {field} is not a list of items with ids").format(
+                    path=repr(path), field=name
+                )
+            )
         idx = next(
             (
                 i
@@ -215,7 +228,9 @@ def apply_change(data: dict[str, Any], path: str, value: Any) -> None:
         if idx is None:
             ids = [str(it.get("id")) for it in items if isinstance(it, dict)]
             raise ValueError(
-                f"{path!r}: no item with id {ident!r} in {name}; ids: {', '.join(ids)}"
+                _("{path}: no item with id {id} in {field}; ids: {ids}").format(
+                    path=repr(path), id=repr(ident), field=name, ids=", ".join(ids)
+                )
             )
         if last:
             items[idx] = value
@@ -244,8 +259,10 @@ def _load_site(
         return load_site(path.parent / ref, environ)
     except ConfigError as exc:
         raise ConfigError(
-            f"{path}:{_line(node, 'site_config')}: site_config: {exc}\n"
-            f"(site_config is read relative to the plan, {path.parent})"
+            _(
+                "{file}:{line}: site_config: {error}\n"
+                "(site_config is read relative to the plan, {folder})"
+            ).format(file=path, line=_line(node, "site_config"), error=exc, folder=path.parent)
         ) from None
 
 
@@ -255,13 +272,21 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
     env = os.environ if environ is None else environ
     raw, node = read_yaml(path)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}:1: expected a mapping of plan settings at the top level")
+        raise ConfigError(
+            _("{file}:1: expected a mapping of plan settings at the top level").format(file=path)
+        )
     if "approved" in raw:
         raise ConfigError(
-            f"{path}:{_line(node, 'approved')}: approved: the approval is no longer written into "
-            f"the plan; delete this block and run `plantmeter plan approve {path.name} --by NAME "
-            "--date YYYY-MM-DD` (the agreed date), which pins the baselines and records the "
-            f"approval in {approval_path(path).name}"
+            _(
+                "{file}:{line}: approved: the approval is no longer written into the plan; delete "
+                "this block and run `plantmeter plan approve {name} --by NAME --date YYYY-MM-DD` "
+                "(the agreed date), which pins the baselines and records the approval in {record}"
+            ).format(
+                file=path,
+                line=_line(node, "approved"),
+                name=path.name,
+                record=approval_path(path).name,
+            )
         )
     site = _load_site(path, raw, node, env)
     ctx = {"site": site, "path": path}
@@ -277,7 +302,10 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
         where = f"{path}:{_line(node, 'amendments', i)}: amendments[{i}]"
         if last is not None and a.date < last:
             raise ConfigError(
-                f"{where}.date: {a.date} is before {last}; list amendments in date order, after approval"
+                _(
+                    "{where}.date: {date} is before {last}; list amendments in date order, after "
+                    "approval"
+                ).format(where=where, date=a.date, last=last)
             )
         last = a.date
         for key, value in a.changes.items():
@@ -289,8 +317,10 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
                 "site_config",
             ):
                 raise ConfigError(
-                    f"{where}.changes: {key!r} cannot be amended; issue a new plan version "
-                    "(non-routine adjustments go in the adjustments ledger)"
+                    _(
+                        "{where}.changes: {key} cannot be amended; issue a new plan version "
+                        "(non-routine adjustments go in the adjustments ledger)"
+                    ).format(where=where, key=repr(key))
                 )
             try:
                 apply_change(data, key, value)
@@ -302,7 +332,8 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
             )
         except ValidationError as exc:
             raise ConfigError(
-                f"{where}: the plan as amended is invalid:\n"
+                _("{where}: the plan as amended is invalid:").format(where=where)
+                + "\n"
                 + format_validation_error(path, exc, node)
             ) from None
     for i, a in enumerate(base.amendments):
@@ -310,8 +341,17 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
         for j, m in enumerate(a.refit):
             if m not in plan_i.baselines:
                 raise ConfigError(
-                    f"{path}:{_line(node, 'amendments', i)}: amendments[{i}].refit[{j}]: {m!r} has "
-                    f"no baseline in the plan; use one of {', '.join(plan_i.baselines)}"
+                    _(
+                        "{file}:{line}: amendments[{i}].refit[{j}]: {meter} has no baseline in "
+                        "the plan; use one of {meters}"
+                    ).format(
+                        file=path,
+                        line=_line(node, "amendments", i),
+                        i=i,
+                        j=j,
+                        meter=repr(m),
+                        meters=", ".join(plan_i.baselines),
+                    )
                 )
     assert site is not None  # a missing site_config fails validation above
     loaded = LoadedPlan(path, site, site.store.url, base, amended, plan_digest(raw))
@@ -334,37 +374,60 @@ def _check_record(loaded: LoadedPlan, node: yaml.Node | None) -> None:
     rec = read_record(approval_path(path))
     loaded.record = rec
     if rec is None:
-        loaded.pending = ["the plan is not approved"]
+        loaded.pending = [_("the plan is not approved")]
         return
     if rec.plan_id != loaded.base.id:
         raise ConfigError(
-            f"{rec.path}: the approval record is for plan {rec.plan_id!r}, not {loaded.base.id!r}; "
-            "an approval record belongs to one plan file"
+            _(
+                "{file}: the approval record is for plan {record_plan}, not {plan}; an approval "
+                "record belongs to one plan file"
+            ).format(file=rec.path, record_plan=repr(rec.plan_id), plan=repr(loaded.base.id))
         )
     idx = rec.approval_for(loaded.base.version)
     if idx is None:
-        loaded.pending = [f"version {loaded.base.version} of the plan is not approved"]
+        loaded.pending = [
+            _("version {version} of the plan is not approved").format(version=loaded.base.version)
+        ]
         return
     entry = rec.entries[idx]
     if entry["plan_digest"] != loaded.digest:
         raise ConfigError(
-            f"{path}:1: the plan body changed after version {loaded.base.version} was approved on "
-            f"{entry['date']} by {entry['by']} (approved body {entry['plan_digest']}, this body "
-            f"{loaded.digest}); restore the approved text (the signatories hold it, or "
-            f"`git diff`) and record the change under amendments (date, reason, changes), or "
-            "issue a new version (raise version:) and approve it with `plantmeter plan approve`"
+            _(
+                "{file}:1: the plan body changed after version {version} was approved on {date} "
+                "by {by} (approved body {approved}, this body {digest}); restore the approved text "
+                "(the signatories hold it, or `git diff`) and record the change under amendments "
+                "(date, reason, changes), or issue a new version (raise version:) and approve it "
+                "with `plantmeter plan approve`"
+            ).format(
+                file=path,
+                version=loaded.base.version,
+                date=entry["date"],
+                by=entry["by"],
+                approved=entry["plan_digest"],
+                digest=loaded.digest,
+            )
         )
     loaded.approval = idx
     for kind, ledger in (("amendment", "amendments"), ("adjustment", "adjustments")):
         items = loaded.raw_items[ledger]
         done = rec.ledger(idx, kind)
-        for _, e in done:
+        for _entry, e in done:
             k = e["item"]
             if k >= len(items) or item_digest(items[k]) != e["item_digest"]:
                 raise ConfigError(
-                    f"{path}:{_line(node, ledger, k)}: {ledger}[{k}] changed or was removed after "
-                    f"it was approved on {e['recorded_at'][:10]} by {e['by']}; restore it — an "
-                    f"approved {kind} is corrected by a new {kind}, never edited"
+                    _(
+                        "{file}:{line}: {ledger}[{k}] changed or was removed after it was approved "
+                        "on {date} by {by}; restore it — an approved {kind} is corrected by a new "
+                        "{kind}, never edited"
+                    ).format(
+                        file=path,
+                        line=_line(node, ledger, k),
+                        ledger=ledger,
+                        k=k,
+                        date=e["recorded_at"][:10],
+                        by=e["by"],
+                        kind=kind,
+                    )
                 )
         for k in range(len(done), len(items)):
-            loaded.pending.append(f"{ledger}[{k}] is not approved")
+            loaded.pending.append(_("{ledger}[{k}] is not approved").format(ledger=ledger, k=k))

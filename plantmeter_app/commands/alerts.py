@@ -20,6 +20,7 @@ from typing import Any
 
 from plantmeter.durations import format_duration, parse_duration
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import _, format_number
 
 __all__ = ["cmd_alerts", "register"]
 
@@ -29,31 +30,39 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "alerts",
-        help="tell people when something is wrong: one e-mail per fault (alerts: in the site file)",
-        description="Evaluate the site's flags over the data since the last evaluation, the meters' "
-        "freshness and the gateway's and ingest's status topics; group what one fault causes into one "
-        "incident; record its opening, reminders and closing in the ledger (DATA_DIR/alerts.db) and "
-        "send them through the channels of the site file's alerts: section (e-mail, webhook, MQTT). "
-        "A notice is recorded before it is sent: a restart repeats nothing, a channel that is down is "
-        "retried with backoff. See alerts/README.md.",
+        help=_(
+            "tell people when something is wrong: one e-mail per fault (alerts: in the site file)"
+        ),
+        description=_(
+            "Evaluate the site's flags over the data since the last evaluation, the meters' "
+            "freshness and the gateway's and ingest's status topics; group what one fault causes into one "
+            "incident; record its opening, reminders and closing in the ledger (DATA_DIR/alerts.db) and "
+            "send them through the channels of the site file's alerts: section (e-mail, webhook, MQTT). "
+            "A notice is recorded before it is sent: a restart repeats nothing, a channel that is down is "
+            "retried with backoff. See alerts/README.md."
+        ),
     )
-    p.add_argument("site", type=Path, help="site YAML with an alerts: section")
+    p.add_argument("site", type=Path, help=_("site YAML with an alerts: section"))
     p.add_argument(
         "--plan",
         type=Path,
-        help="M&V plan YAML: judge against its baseline, value excess at its tariff",
-    )
-    p.add_argument("--once", action="store_true", help="evaluate and send once, then exit (cron)")
-    p.add_argument(
-        "--dry-run", action="store_true", help="print what would be sent; record and send nothing"
+        help=_("M&V plan YAML: judge against its baseline, value excess at its tariff"),
     )
     p.add_argument(
-        "--every", default="5m", help="how often the long-running service evaluates (5m)"
+        "--once", action="store_true", help=_("evaluate and send once, then exit (cron)")
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=_("print what would be sent; record and send nothing"),
+    )
+    p.add_argument(
+        "--every", default="5m", help=_("how often the long-running service evaluates (5m)")
     )
     p.add_argument(
         "--data-dir", type=Path, default=None,
-        help="where alerts.db is kept and users.db (acknowledgements) is read "
-        "($PLANTMETER_DATA_DIR, else $XDG_DATA_HOME/plantmeter)",
+        help=_("where alerts.db is kept and users.db (acknowledgements) is read "
+        "($PLANTMETER_DATA_DIR, else $XDG_DATA_HOME/plantmeter)"),
     )  # fmt: skip
     p.add_argument("--now", help=argparse.SUPPRESS)  # evaluate as of this instant (replays, tests)
     p.set_defaults(func=cmd_alerts)
@@ -72,21 +81,29 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     site = load_site(args.site)
     if site.alerts is None:
         raise ConfigError(
-            f"{args.site}: no alerts: section; add one with email and rules (see alerts/README.md)"
+            _(
+                "{site}: no alerts: section; add one with email and rules (see alerts/README.md)"
+            ).format(site=args.site)
         )
     if site.alerts.email is None and os.environ.get(ENV_SMTP_URL):
         raise ConfigError(
-            f"{ENV_SMTP_URL} is set but {args.site} has no alerts.email section; add "
-            'email: {from: "plantmeter@example.org"} (the variable then gives the server)'
+            _(
+                "{variable} is set but {site} has no alerts.email section; add "
+                'email: {{from: "plantmeter@example.org"}} (the variable then gives the server)'
+            ).format(variable=ENV_SMTP_URL, site=args.site)
         )
     loaded = load_plan(args.plan) if args.plan is not None else None
     if loaded is not None and loaded.site.site.id != site.site.id:
         raise ConfigError(
-            f"--plan {args.plan} is for site {loaded.site.site.id!r}, not {site.site.id!r}; give that site's plan"
+            _("--plan {plan} is for site {site}, not {given}; give that site's plan").format(
+                plan=args.plan, site=repr(loaded.site.site.id), given=repr(site.site.id)
+            )
         )
     every = parse_duration(args.every)
     if every < 10:
-        raise ConfigError(f"--every {args.every}: evaluate at most every 10s (e.g. 5m)")
+        raise ConfigError(
+            _("--every {value}: evaluate at most every 10s (e.g. 5m)").format(value=args.every)
+        )
     data_dir = _data_dir(args.data_dir)
     if args.once or args.dry_run:
         return _round(args, site, loaded, data_dir)
@@ -94,18 +111,22 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
     async def service(stop: asyncio.Event) -> None:
         logger.info(
-            "alerts for site %s every %s (Ctrl-C stops)", site.site.id, format_duration(every)
+            _("alerts for site {site} every {every} (Ctrl-C stops)").format(
+                site=site.site.id, every=format_duration(every)
+            )
         )
         while not stop.is_set():
             try:
                 await asyncio.to_thread(_round, args, site, loaded, data_dir)
             except Exception:  # one bad round (store away, disk full) never stops the service
-                logger.exception("alert round failed; next in %s", format_duration(every))
+                logger.exception(
+                    _("alert round failed; next in {every}").format(every=format_duration(every))
+                )
             try:
                 await asyncio.wait_for(stop.wait(), timeout=every)
             except TimeoutError:
                 pass
-        logger.info("alerts stopped")
+        logger.info(_("alerts stopped"))
 
     run_until_signal(service)
     return 0
@@ -142,7 +163,11 @@ def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> 
             if args.dry_run:
                 _print_plan(result, ledger, now)
                 for d, notice in reports:
-                    print(f"would send report email to {d.recipient}: {notice.payload['subject']}")
+                    print(
+                        _("would send report email to {recipient}: {subject}").format(
+                            recipient=d.recipient, subject=notice.payload["subject"]
+                        )
+                    )
                 return 0
             sent = dispatch(ledger, channels, now=now)
             waiting = len(ledger.due(2**62))
@@ -153,11 +178,16 @@ def _round(args: argparse.Namespace, site: Any, loaded: Any, data_dir: Path) -> 
             accounts.close()
     opened = sum(1 for c in result.changes if c.action == "open" and c.notify)
     closed = sum(1 for c in result.changes if c.action == "close")
-    print(
-        f"site {site.site.id}: {opened} opened, {closed} closed; {len(sent.sent)} notices sent, "
-        f"{waiting} waiting" + (f" ({sent.failed[0][1]})" if sent.failed else ""),
-        file=sys.stderr,
+    summary = _(
+        "site {site}: {opened} opened, {closed} closed; {sent} notices sent, {waiting} waiting"
+    ).format(
+        site=site.site.id,
+        opened=format_number(opened),
+        closed=format_number(closed),
+        sent=format_number(len(sent.sent)),
+        waiting=format_number(waiting),
     )
+    print(summary + (f" ({sent.failed[0][1]})" if sent.failed else ""), file=sys.stderr)
     return 0
 
 
@@ -172,20 +202,30 @@ def _publish(ledger: Any, site: Any, now: datetime) -> None:
             discovery=site.gateway.homeassistant_discovery,
         )  # fmt: skip
     except ChannelError as exc:  # the state is recomputed next round: nothing is lost
-        logger.error("alert topic not published (%s); next round retries", exc)
+        logger.error(_("alert topic not published ({error}); next round retries").format(error=exc))
 
 
 def _print_plan(result: Any, ledger: Any, now: datetime) -> None:
     planned = list(result.notices)
     for event, notice in planned:
         print(
-            f"would send {event} {notice.channel} to {notice.recipient}: {notice.payload['subject']}"
+            _("would send {event} {channel} to {recipient}: {subject}").format(
+                event=event,
+                channel=notice.channel,
+                recipient=notice.recipient,
+                subject=notice.payload["subject"],
+            )
         )
         print("    " + str(notice.payload["text"]).rstrip().replace("\n", "\n    "))
     due = ledger.due(int(now.timestamp() * 1000))
     for item in due:
         print(
-            f"would retry {item.event} {item.channel} to {item.recipient}: {item.payload['subject']}"
+            _("would retry {event} {channel} to {recipient}: {subject}").format(
+                event=item.event,
+                channel=item.channel,
+                recipient=item.recipient,
+                subject=item.payload["subject"],
+            )
         )
     if not planned and not due:
-        print("nothing to send", file=sys.stderr)
+        print(_("nothing to send"), file=sys.stderr)

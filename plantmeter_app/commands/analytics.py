@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from plantmeter.errors import AnalyticsError, InputError
+from plantmeter.i18n import _, format_date, format_number, format_percent
 from plantmeter.times import TIME_HELP
 
 __all__ = ["cmd_flags", "cmd_savings", "read_series_csv", "register"]
@@ -24,91 +25,109 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add the analytics subcommands to the ``plantmeter`` parser."""
     p = subparsers.add_parser(
         "savings",
-        help="verified savings per option of an M&V plan for a month, or of one meter from the "
-        "store or CSV files (baseline model, uncertainty)",
-        description="With --plan PLAN.yaml --period YYYY-MM: the plan's verified savings per option "
-        "for the month, its quarter and year to date and since implementation, with the 90 % band, "
-        "the promise, cost, CO2 and data completeness (the figures the loan and audit reports use). "
-        "Otherwise fit a baseline on the baseline period and report avoided energy use over the "
-        "reporting period. From the store: --site SITE.yaml --meter M (drivers with --temperature-meter / "
-        "--production-meter). "
-        "From files: --usage U.csv (use per interval, not a counter) with optional --temperature and "
-        "--production, each a `timestamp` column and one value column. "
-        f"Periods are START..END, end exclusive; times: {TIME_HELP}.",
+        help=_(
+            "verified savings per option of an M&V plan for a month, or of one meter from the "
+            "store or CSV files (baseline model, uncertainty)"
+        ),
+        description=_(
+            "With --plan PLAN.yaml --period YYYY-MM: the plan's verified savings per option "
+            "for the month, its quarter and year to date and since implementation, with the 90 % band, "
+            "the promise, cost, CO2 and data completeness (the figures the loan and audit reports use). "
+            "Otherwise fit a baseline on the baseline period and report avoided energy use over the "
+            "reporting period. From the store: --site SITE.yaml --meter M (drivers with --temperature-meter / "
+            "--production-meter). "
+            "From files: --usage U.csv (use per interval, not a counter) with optional --temperature and "
+            "--production, each a `timestamp` column and one value column. "
+            "Periods are START..END, end exclusive; times: {time_help}."
+        ).format(time_help=_(TIME_HELP)),
     )
     p.add_argument(
-        "--plan", type=Path, help="M&V plan YAML: verified savings per option (with --period)"
+        "--plan", type=Path, help=_("M&V plan YAML: verified savings per option (with --period)")
     )
-    p.add_argument("--period", help="YYYY-MM: the month of --plan's figures")
+    p.add_argument("--period", help=_("YYYY-MM: the month of --plan's figures"))
     p.add_argument(
         "--option",
         action="append",
-        help="an option id of --plan (repeat for several; default: all)",
+        help=_("an option id of --plan (repeat for several; default: all)"),
     )
     p.add_argument(
-        "--usage", type=Path, help="interval usage CSV (use per interval, not a cumulative counter)"
+        "--usage",
+        type=Path,
+        help=_("interval usage CSV (use per interval, not a cumulative counter)"),
     )
-    p.add_argument("--site", type=Path, help="site YAML: read --meter's counter from its store")
-    p.add_argument("--meter", help="meter id (with --site)")
-    p.add_argument("--temperature-meter", help="temperature meter id in the store (with --site)")
+    p.add_argument("--site", type=Path, help=_("site YAML: read --meter's counter from its store"))
+    p.add_argument("--meter", help=_("meter id (with --site)"))
+    p.add_argument("--temperature-meter", help=_("temperature meter id in the store (with --site)"))
     p.add_argument(
-        "--production-meter", help="production counter meter id in the store (with --site)"
+        "--production-meter", help=_("production counter meter id in the store (with --site)")
     )
-    p.add_argument("--temperature", type=Path, help="outdoor temperature CSV")
-    p.add_argument("--production", type=Path, help="production volume CSV (extra regressor)")
-    p.add_argument("--baseline", help="START..END (end exclusive)")
-    p.add_argument("--reporting", help="START..END (end exclusive)")
+    p.add_argument("--temperature", type=Path, help=_("outdoor temperature CSV"))
+    p.add_argument("--production", type=Path, help=_("production volume CSV (extra regressor)"))
+    p.add_argument("--baseline", help=_("START..END (end exclusive)"))
+    p.add_argument("--reporting", help=_("START..END (end exclusive)"))
     p.add_argument("--granularity", choices=["daily", "hourly"], default="daily")
-    p.add_argument("--model", default="auto", help="auto | 1P | 2P | 3PH | 3PC | 4P | 5P | towt")
+    p.add_argument("--model", default="auto", help=_("auto | 1P | 2P | 3PH | 3PC | 4P | 5P | towt"))
     p.add_argument("--temperature-unit", choices=["C", "F"], default="C")
     p.add_argument(
         "--timezone",
-        help="time zone for CSV input: naive timestamps are read in it, days are counted in it "
-        "(default: the site's with --site, else UTC)",
+        help=_(
+            "time zone for CSV input: naive timestamps are read in it, days are counted in it "
+            "(default: the site's with --site, else UTC)"
+        ),
     )
     p.add_argument(
         "--allow-disqualified",
         action="store_true",
-        help="compute even when data sufficiency checks disqualify the data (flagged)",
+        help=_("compute even when data sufficiency checks disqualify the data (flagged)"),
     )
     p.add_argument(
         "--force",
         action="store_true",
-        help="compute on temperatures that look implausible in --temperature-unit (README 'units and ranges')",
+        help=_(
+            "compute on temperatures that look implausible in --temperature-unit (README 'units and ranges')"
+        ),
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--json", action="store_true", help=_("print one JSON object"))
     p.set_defaults(func=cmd_savings)
 
     f = subparsers.add_parser(
         "flags",
-        help="run the anomaly detectors over stored data and store the flags",
-        description="Read every meter of the site from the store, run the detectors that fit its kind "
-        "and print the flags that cost money or signal a fault, costliest first: excess use over the "
-        "expectation (a CUSUM of excess against the meter's drivers; use below it is savings, never a "
-        "flag), out-of-hours use and night-flow leaks, valued at the plan's tariff; communication gaps, "
-        "counter resets, stuck meters, spikes and impossible values. Flags are stored (running it "
-        "again overwrites the same flags), and so is the window they were computed over, so reports "
-        "can tell 'no flags' from 'never computed'. With --plan each meter is judged against the "
-        "plan's baseline period and its own drivers; else the first four weeks read (or the four "
-        "weeks from --reference) are what is normal.",
+        help=_("run the anomaly detectors over stored data and store the flags"),
+        description=_(
+            "Read every meter of the site from the store, run the detectors that fit its kind "
+            "and print the flags that cost money or signal a fault, costliest first: excess use over the "
+            "expectation (a CUSUM of excess against the meter's drivers; use below it is savings, never a "
+            "flag), out-of-hours use and night-flow leaks, valued at the plan's tariff; communication gaps, "
+            "counter resets, stuck meters, spikes and impossible values. Flags are stored (running it "
+            "again overwrites the same flags), and so is the window they were computed over, so reports "
+            "can tell 'no flags' from 'never computed'. With --plan each meter is judged against the "
+            "plan's baseline period and its own drivers; else the first four weeks read (or the four "
+            "weeks from --reference) are what is normal."
+        ),
     )
-    f.add_argument("site", type=Path, nargs="?", help="site YAML file (not needed with --plan)")
+    f.add_argument("site", type=Path, nargs="?", help=_("site YAML file (not needed with --plan)"))
     f.add_argument(
         "--plan",
         type=Path,
-        help="M&V plan YAML: its baseline period is each meter's reference, its baselines name "
-        "the drivers, its tariffs value excess use (the plan's site config is used)",
+        help=_(
+            "M&V plan YAML: its baseline period is each meter's reference, its baselines name "
+            "the drivers, its tariffs value excess use (the plan's site config is used)"
+        ),
     )
     f.add_argument(
         "--since",
-        help=f"report flags from this time on ({TIME_HELP}; default: everything stored); "
-        "without --plan give at least five weeks for the out-of-hours and excess detectors",
+        help=_(
+            "report flags from this time on ({time_help}; default: everything stored); "
+            "without --plan give at least five weeks for the out-of-hours and excess detectors"
+        ).format(time_help=_(TIME_HELP)),
     )
     f.add_argument(
         "--reference",
-        help=f"the four weeks from this date are what is normal for every meter ({TIME_HELP}; at "
-        "or before --since, in a period without faults; default: the plan's baseline period, "
-        "else the first four weeks read)",
+        help=_(
+            "the four weeks from this date are what is normal for every meter ({time_help}; at "
+            "or before --since, in a period without faults; default: the plan's baseline period, "
+            "else the first four weeks read)"
+        ).format(time_help=_(TIME_HELP)),
     )
     f.set_defaults(func=cmd_flags)
 
@@ -120,12 +139,22 @@ def read_series_csv(path: Path, tz: str) -> Any:
     try:
         df = pd.read_csv(path)
     except (OSError, ValueError) as exc:
-        raise AnalyticsError(f"{path}: cannot read CSV ({exc})") from exc
+        raise AnalyticsError(
+            _("{file}: cannot read CSV ({error})").format(file=path, error=exc)
+        ) from exc
     if "timestamp" not in df.columns:
-        raise AnalyticsError(f"{path}: no `timestamp` column (columns: {list(df.columns)})")
+        raise AnalyticsError(
+            _("{file}: no `timestamp` column (columns: {columns})").format(
+                file=path, columns=list(df.columns)
+            )
+        )
     values = [c for c in df.columns if c != "timestamp"]
     if len(values) != 1:
-        raise AnalyticsError(f"{path}: expected one value column besides `timestamp`, got {values}")
+        raise AnalyticsError(
+            _("{file}: expected one value column besides `timestamp`, got {columns}").format(
+                file=path, columns=values
+            )
+        )
     raw = df["timestamp"].astype(str)
     has_offset = raw.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
     try:
@@ -135,10 +164,14 @@ def read_series_csv(path: Path, tz: str) -> Any:
             idx = pd.DatetimeIndex(pd.to_datetime(raw, format="ISO8601")).tz_localize(tz)
         else:
             raise AnalyticsError(
-                f"{path}: some timestamps carry a UTC offset and some do not; use one convention"
+                _(
+                    "{file}: some timestamps carry a UTC offset and some do not; use one convention"
+                ).format(file=path)
             )
     except (ValueError, TypeError) as exc:
-        raise AnalyticsError(f"{path}: unreadable timestamps ({exc})") from exc
+        raise AnalyticsError(
+            _("{file}: unreadable timestamps ({error})").format(file=path, error=exc)
+        ) from exc
     s = pd.Series(
         pd.to_numeric(df[values[0]], errors="coerce").to_numpy(), index=idx, name=values[0]
     )
@@ -150,41 +183,67 @@ def cmd_savings(args: argparse.Namespace) -> int:
         return _plan_savings(args)
     if args.period or args.option:
         raise InputError(
-            "--period and --option go with --plan PLAN.yaml (verified savings per option)"
+            _("--period and --option go with --plan PLAN.yaml (verified savings per option)")
         )
     if (args.site is not None) == (args.usage is not None):
         raise InputError(
-            "give either --usage U.csv (files) or --site SITE.yaml with --meter (store)"
+            _("give either --usage U.csv (files) or --site SITE.yaml with --meter (store)")
         )
     result = _store_savings(args) if args.site is not None else _file_savings(args)
     d = result.to_dict()
     if args.json:
         print(json.dumps(d, indent=2))
         return 0
+    print("\n".join(_savings_lines(d)))
+    return 0
+
+
+def _savings_lines(d: dict[str, Any]) -> list[str]:
+    """The savings result as labelled lines, numbers in the CLI's locale."""
     m = d["model"]
 
-    def fmt(v: Any, spec: str = ",.1f") -> str:
-        return "n/a" if v is None else format(v, spec)
+    def num(v: Any, digits: int = 1) -> str:
+        return _("n/a") if v is None else format_number(v, digits)
 
-    lines = [
-        f"model             {m['type']}  (R² {fmt(m['r2'], '.3f')}, "
-        f"CV(RMSE) {fmt(m['cvrmse'], '.1%')}, "
-        f"NMBE {fmt(m['nmbe'], '.2%')}, n {m['n']})",
-        f"selection         {m['selection_reason']}",
-        f"observed          {fmt(d['observed'])}",
-        f"adjusted baseline {fmt(d['adjusted_baseline'])}",
-        f"savings           {fmt(d['savings'])}  ({fmt(d['savings_fraction'], '.1%')} of baseline)",
-        f"uncertainty       ±{fmt(d['fsu_68'], '.1%')} of savings at 68 %, "
-        f"±{fmt(d['fsu_90'], '.1%')} at 90 % (ASHRAE G14)",
+    def pct(v: Any, digits: int = 1) -> str:
+        return _("n/a") if v is None else format_percent(v, digits)
+
+    rows = [
+        (
+            _("model"),
+            _("{type}  (R² {r2}, CV(RMSE) {cvrmse}, NMBE {nmbe}, n {n})").format(
+                type=m["type"],
+                r2=num(m["r2"], 3),
+                cvrmse=pct(m["cvrmse"]),
+                nmbe=pct(m["nmbe"], 2),
+                n=format_number(m["n"]),
+            ),
+        ),
+        (_("selection"), m["selection_reason"]),
+        (_("observed"), num(d["observed"])),
+        (_("adjusted baseline"), num(d["adjusted_baseline"])),
+        (
+            _("savings"),
+            _("{savings}  ({fraction} of baseline)").format(
+                savings=num(d["savings"]), fraction=pct(d["savings_fraction"])
+            ),
+        ),
+        (
+            _("uncertainty"),
+            _("±{fsu_68} of savings at 68 %, ±{fsu_90} at 90 % (ASHRAE G14)").format(
+                fsu_68=pct(d["fsu_68"]), fsu_90=pct(d["fsu_90"])
+            ),
+        ),
     ]
-    for c in d["checks"]:
-        lines.append(f"check {'PASS' if c['passed'] else 'FAIL'}        {c['reason']}")
-    for w in d["data_sufficiency"]:
-        lines.append(
-            f"data  {'DISQUAL' if w['disqualifying'] else 'warning'}     {w['description']}"
-        )
-    print("\n".join(lines))
-    return 0
+    rows += [
+        (_("check PASS") if c["passed"] else _("check FAIL"), c["reason"]) for c in d["checks"]
+    ]
+    rows += [
+        (_("data DISQUAL") if w["disqualifying"] else _("data warning"), w["description"])
+        for w in d["data_sufficiency"]
+    ]
+    width = max(18, *(len(label) + 1 for label, _text in rows))
+    return [f"{label:<{width}}{text}" for label, text in rows]
 
 
 _PLAN_ONLY = (
@@ -210,12 +269,14 @@ def _plan_savings(args: argparse.Namespace) -> int:
     given = [f"--{name.replace('_', '-')}" for name in _PLAN_ONLY if getattr(args, name, None)]
     if given:
         raise InputError(
-            f"{', '.join(given)}: --plan takes its meters, drivers and periods from the plan; give "
-            "--plan PLAN.yaml --period YYYY-MM [--option ID], or drop --plan"
+            _(
+                "{options}: --plan takes its meters, drivers and periods from the plan; give "
+                "--plan PLAN.yaml --period YYYY-MM [--option ID], or drop --plan"
+            ).format(options=", ".join(given))
         )
     if not args.period:
         raise InputError(
-            "--plan needs --period YYYY-MM: the month whose verified savings to report"
+            _("--plan needs --period YYYY-MM: the month whose verified savings to report")
         )
     loaded = load_plan(args.plan)
     with plan_store(loaded) as store:
@@ -223,7 +284,11 @@ def _plan_savings(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([f.to_dict() for f in figures], indent=2))
         return 0
-    print(f"verified savings of plan {loaded.base.id} ({loaded.site.site.id}) for {args.period}")
+    print(
+        _("verified savings of plan {plan} ({site}) for {period}").format(
+            plan=loaded.base.id, site=loaded.site.site.id, period=args.period
+        )
+    )
     width = max((len(f.option) for f in figures), default=0)
     for f in figures:
         print(_figure_line(f, width))
@@ -236,17 +301,19 @@ def _figure_line(f: Any, width: int = 20) -> str:
     head = f"{f.option:{width}s} {f.period:18s} {f.status:17s}"
     if not f.savings:
         return f"{head} {f.reason}"
-    parts = [
-        f"{v:,.0f} ± {f.band_90.get(u, 0.0):,.0f} {u} (promised {f.promised[u]:,.0f})"
-        if u in f.promised
-        else f"{v:,.0f} ± {f.band_90.get(u, 0.0):,.0f} {u}"
-        for u, v in f.savings.items()
-    ]
+    parts = []
+    for u, v in f.savings.items():
+        part = f"{format_number(v)} ± {format_number(f.band_90.get(u, 0.0))} {u}"
+        if u in f.promised:
+            part += " " + _("(promised {amount})").format(amount=format_number(f.promised[u]))
+        parts.append(part)
     if f.cost is not None:
-        parts.append(f"{f.cost:,.2f} ± {(f.cost_band_90 or 0.0):,.2f} {f.currency}")
+        parts.append(
+            f"{format_number(f.cost, 2)} ± {format_number(f.cost_band_90 or 0.0, 2)} {f.currency}"
+        )
     if f.completeness is not None:
-        parts.append(f"completeness {f.completeness:.0%}")
-    return f"{head} " + "; ".join(parts) + (" (extrapolated)" if f.extrapolated else "")
+        parts.append(_("completeness {percent}").format(percent=format_percent(f.completeness)))
+    return f"{head} " + "; ".join(parts) + (" " + _("(extrapolated)") if f.extrapolated else "")
 
 
 def _file_savings(args: argparse.Namespace) -> Any:
@@ -257,7 +324,7 @@ def _file_savings(args: argparse.Namespace) -> Any:
 
     if args.temperature_meter or args.production_meter or args.meter:
         raise InputError(
-            "--meter, --temperature-meter and --production-meter read the store: give --site"
+            _("--meter, --temperature-meter and --production-meter read the store: give --site")
         )
     tz = args.timezone or "UTC"
     usage = read_series_csv(args.usage, tz)
@@ -265,7 +332,7 @@ def _file_savings(args: argparse.Namespace) -> Any:
     temperature = read_series_csv(args.temperature, tz) if args.temperature else None
     production = read_series_csv(args.production, tz) if args.production else None
     if args.baseline is None or args.reporting is None:
-        raise InputError("give --baseline START..END and --reporting START..END")
+        raise InputError(_("give --baseline START..END and --reporting START..END"))
     baseline = parse_period(args.baseline, tz, "--baseline")
     reporting = parse_period(args.reporting, tz, "--reporting")
     if temperature is not None and not args.force:
@@ -291,7 +358,7 @@ def _store_savings(args: argparse.Namespace) -> Any:
     from services import meter_savings
 
     if not args.meter:
-        raise InputError("--site needs --meter M: the meter whose savings to compute")
+        raise InputError(_("--site needs --meter M: the meter whose savings to compute"))
     cfg = load_site(args.site)
     tz = cfg.site.timezone
     known = [m.id for m in cfg.meters]
@@ -302,10 +369,12 @@ def _store_savings(args: argparse.Namespace) -> Any:
     ):
         if meter_id is not None and meter_id not in known:
             raise InputError(
-                f"{option} {meter_id!r} is not a meter of site {cfg.site.id}; known: {', '.join(known)}"
+                _("{option} {meter} is not a meter of site {site}; known: {known}").format(
+                    option=option, meter=repr(meter_id), site=cfg.site.id, known=", ".join(known)
+                )
             )
     if args.baseline is None or args.reporting is None:
-        raise InputError("give --baseline START..END and --reporting START..END")
+        raise InputError(_("give --baseline START..END and --reporting START..END"))
     baseline = parse_period(args.baseline, tz, "--baseline")
     reporting = parse_period(args.reporting, tz, "--reporting")
     with reading_store(cfg.store.url) as store:  # savings only reads; a mistyped path is named
@@ -356,12 +425,14 @@ def cmd_flags(args: argparse.Namespace) -> int:
 
     if (args.site is None) == (args.plan is None):
         raise AnalyticsError(
-            "give the site YAML or --plan PLAN.yaml (which names its site), one of them"
+            _("give the site YAML or --plan PLAN.yaml (which names its site), one of them")
         )
     if args.plan is not None and args.reference:
         raise AnalyticsError(
-            "--reference and --plan both say what is normal; the plan's baseline period is the "
-            "reference with --plan (drop --reference)"
+            _(
+                "--reference and --plan both say what is normal; the plan's baseline period is the "
+                "reference with --plan (drop --reference)"
+            )
         )
     loaded = load_plan(args.plan) if args.plan is not None else None
     cfg = loaded.site if loaded is not None else load_site(args.site)
@@ -381,17 +452,16 @@ def cmd_flags(args: argparse.Namespace) -> int:
         print(
             f"{fl.severity:8s} {local_when(fl.start_ms, tz):>20s}  {fl.meter}: {fl.kind}: {fl.reason}"
         )
-    judged = (
-        "the plan's baseline period"
-        if loaded is not None
-        else (
-            f"the four weeks from {reference:%Y-%m-%d}"
-            if reference is not None
-            else "the first four weeks read"
-        )
-    )
+    if loaded is not None:
+        judged = _("the plan's baseline period")
+    elif reference is not None:
+        judged = _("the four weeks from {date}").format(date=format_date(reference))
+    else:
+        judged = _("the first four weeks read")
     print(
-        f"{len(flags)} flags written for site {cfg.site.id} (judged against {judged}; times in {tz})",
+        _("{n} flags written for site {site} (judged against {judged}; times in {zone})").format(
+            n=format_number(len(flags)), site=cfg.site.id, judged=judged, zone=tz
+        ),
         file=sys.stderr,
     )
     return 0

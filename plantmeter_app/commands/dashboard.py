@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from plantmeter.i18n import _
+
 __all__ = ["read_password", "register"]
 
 logger = logging.getLogger(__name__)
@@ -25,15 +27,21 @@ def read_password(username: str) -> str:
     if PASSWORD_ENV in os.environ:
         password = os.environ[PASSWORD_ENV]
     elif sys.stdin.isatty():
-        password = getpass.getpass(f"password for {username}: ")
-        if password and getpass.getpass("again: ") != password:
-            raise ConfigError("the two passwords differ; run the command again")
+        password = getpass.getpass(_("password for {user}: ").format(user=username))
+        if password and getpass.getpass(_("again: ")) != password:
+            raise ConfigError(_("the two passwords differ; run the command again"))
     else:
         raise ConfigError(
-            f"no password: set {PASSWORD_ENV} or run the command on a terminal to be asked for one"
+            _(
+                "no password: set {variable} or run the command on a terminal to be asked for one"
+            ).format(variable=PASSWORD_ENV)
         )
     if not password:
-        raise ConfigError(f"the password is empty; give one ({PASSWORD_ENV} or the prompt)")
+        raise ConfigError(
+            _("the password is empty; give one ({variable} or the prompt)").format(
+                variable=PASSWORD_ENV
+            )
+        )
     return password
 
 
@@ -60,16 +68,20 @@ def _add(args: argparse.Namespace) -> int:
             email=args.email,
             locale=args.locale,
         )
-        print(f"user {u.username} added: {u.role.value}{_scope(u)} ({users.path})")
+        print(
+            _("user {user} added: {role}{scope} ({path})").format(
+                user=u.username, role=u.role.value, scope=_scope(u), path=users.path
+            )
+        )
     return 0
 
 
 def _scope(u: Any) -> str:
     parts = []
     if u.sites:
-        parts.append("sites " + ", ".join(u.sites))
+        parts.append(_("sites {ids}").format(ids=", ".join(u.sites)))
     if u.loans:
-        parts.append("loans " + ", ".join(u.loans))
+        parts.append(_("loans {ids}").format(ids=", ".join(u.loans)))
     return "; " + "; ".join(parts) if parts else ""
 
 
@@ -78,10 +90,12 @@ def _list(args: argparse.Namespace) -> int:
         rows = users.users()
         if not rows:
             print(
-                f"no users yet in {users.path}; add one with `plantmeter user add NAME --role admin`"
+                _(
+                    "no users yet in {path}; add one with `plantmeter user add NAME --role admin`"
+                ).format(path=users.path)
             )
             return 0
-        print(f"{'username':<20} {'role':<14} {'sites':<24} {'loans':<24} email")
+        print(f"{_('username'):<20} {_('role'):<14} {_('sites'):<24} {_('loans'):<24} {_('email')}")
         for u in rows:
             print(
                 f"{u.username:<20} {u.role.value:<14} {','.join(u.sites) or '-':<24} "
@@ -93,7 +107,7 @@ def _list(args: argparse.Namespace) -> int:
 def _remove(args: argparse.Namespace) -> int:
     with _users(args) as users:
         users.remove_user(args.username)
-    print(f"user {args.username} removed (their sessions and tokens too)")
+    print(_("user {user} removed (their sessions and tokens too)").format(user=args.username))
     return 0
 
 
@@ -101,7 +115,11 @@ def _passwd(args: argparse.Namespace) -> int:
     with _users(args) as users:
         users.user(args.username)  # an unknown user fails before the prompt
         users.set_password(args.username, read_password(args.username))
-    print(f"password of {args.username} changed; their sessions and tokens were ended")
+    print(
+        _("password of {user} changed; their sessions and tokens were ended").format(
+            user=args.username
+        )
+    )
     return 0
 
 
@@ -127,15 +145,17 @@ def _serve(args: argparse.Namespace) -> int:
         app = create_app(settings, store, context=context)
         if not args.insecure_cookies and args.host not in ("127.0.0.1", "localhost", "::1"):
             logger.info(
-                "cookies are Secure: serve behind HTTPS, or pass --insecure-cookies on a plain-HTTP plant LAN"
+                _(
+                    "cookies are Secure: serve behind HTTPS, or pass --insecure-cookies on a "
+                    "plain-HTTP plant LAN"
+                )
             )
         shown = f"[{args.host}]" if ":" in args.host else args.host
         logger.info(
-            "dashboard at http://%s:%d/ (OpenAPI at /api/v1/openapi.json) over %s; users in %s; Ctrl-C stops",
-            shown,
-            args.port,
-            _safe(url),
-            settings.users_db,
+            _(
+                "dashboard at {url} (OpenAPI at /api/v1/openapi.json) over {store}; users in "
+                "{users}; Ctrl-C stops"
+            ).format(url=f"http://{shown}:{args.port}/", store=_safe(url), users=settings.users_db)
         )
         config = uvicorn.Config(
             app, host=args.host, port=args.port, log_config=None, access_log=False, lifespan="on"
@@ -147,11 +167,13 @@ def _serve(args: argparse.Namespace) -> int:
             pass
         except OSError as exc:
             raise ConfigError(
-                f"cannot listen on {args.host}:{args.port}: {exc.strerror}; choose --port"
+                _("cannot listen on {address}: {error}; choose --port").format(
+                    address=f"{args.host}:{args.port}", error=exc.strerror
+                )
             ) from exc
     finally:
         store.close()
-    logger.info("dashboard stopped")
+    logger.info(_("dashboard stopped"))
     return 0
 
 
@@ -167,8 +189,10 @@ def _store_url(sites: list[Path], plans: list[Path]) -> str:
     if len(distinct) > 1:
         listed = "; ".join(f"{k}: {_safe(v)}" for k, v in urls.items())
         raise ConfigError(
-            f"the sites and plans name different stores ({listed}): serve the sites of one store "
-            "together (one `plantmeter serve` per store), or set PLANTMETER_STORE_URL"
+            _(
+                "the sites and plans name different stores ({stores}): serve the sites of one "
+                "store together (one `plantmeter serve` per store), or set PLANTMETER_STORE_URL"
+            ).format(stores=listed)
         )
     return distinct.pop()
 
@@ -184,37 +208,43 @@ def register(subparsers: Any) -> None:
     from dashboard.roles import ROLES
     from dashboard.settings import DEFAULT_DATA_DIR_HELP
 
-    data_help = f"folder of users.db (default {DEFAULT_DATA_DIR_HELP})"
-    p = subparsers.add_parser("user", help="dashboard users: add, list, remove, passwd")
+    data_help = _("folder of users.db (default {default})").format(default=DEFAULT_DATA_DIR_HELP)
+    p = subparsers.add_parser("user", help=_("dashboard users: add, list, remove, passwd"))
     sub = p.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     add = sub.add_parser(
         "add",
-        help="add a user (password from PLANTMETER_PASSWORD or a prompt)",
-        description="Add a dashboard user. admin sees everything; plant_manager and auditor see the "
-        "sites given with --site; financier sees only the loans given with --loan.",
+        help=_("add a user (password from PLANTMETER_PASSWORD or a prompt)"),
+        description=_(
+            "Add a dashboard user. admin sees everything; plant_manager and auditor see the "
+            "sites given with --site; financier sees only the loans given with --loan."
+        ),
     )
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument(
-        "--site", action="append", default=[], metavar="ID", help="a site they see (repeat)"
+        "--site", action="append", default=[], metavar="ID", help=_("a site they see (repeat)")
     )
     add.add_argument(
-        "--loan", action="append", default=[], metavar="ID", help="a loan they fund (repeat)"
+        "--loan", action="append", default=[], metavar="ID", help=_("a loan they fund (repeat)")
     )
     add.add_argument("--email", metavar="ADDRESS")
     add.add_argument(
         "--locale",
         metavar="LOCALE",
-        help="their language and number format: es_GT, es_MX, es_CO, pt_BR, en (default: the "
-        "browser's Accept-Language on the dashboard, the site's site.locale in e-mails)",
+        help=_(
+            "their language and number format: es_GT, es_MX, es_CO, pt_BR, en (default: the "
+            "browser's Accept-Language on the dashboard, the site's site.locale in e-mails)"
+        ),
     )
     add.set_defaults(func=_add)
-    ls = sub.add_parser("list", help="list the users")
+    ls = sub.add_parser("list", help=_("list the users"))
     ls.set_defaults(func=_list)
-    rm = sub.add_parser("remove", help="remove a user with their sessions and tokens")
+    rm = sub.add_parser("remove", help=_("remove a user with their sessions and tokens"))
     rm.add_argument("username")
     rm.set_defaults(func=_remove)
-    pw = sub.add_parser("passwd", help="set a new password (ends the user's sessions and tokens)")
+    pw = sub.add_parser(
+        "passwd", help=_("set a new password (ends the user's sessions and tokens)")
+    )
     pw.add_argument("username")
     pw.set_defaults(func=_passwd)
     for s in (add, ls, rm, pw):
@@ -222,21 +252,25 @@ def register(subparsers: Any) -> None:
 
     serve = subparsers.add_parser(
         "serve",
-        help="run the dashboard (uvicorn) over the sites' store, read-only",
-        description="Serve the dashboard and its JSON API for the given sites (and their M&V plans: "
-        "options, savings, loans). The store named by the site files (PLANTMETER_STORE_URL "
-        "overrides) is opened read-only: run it beside `plantmeter ingest`. Stop with Ctrl-C.",
+        help=_("run the dashboard (uvicorn) over the sites' store, read-only"),
+        description=_(
+            "Serve the dashboard and its JSON API for the given sites (and their M&V plans: "
+            "options, savings, loans). The store named by the site files (PLANTMETER_STORE_URL "
+            "overrides) is opened read-only: run it beside `plantmeter ingest`. Stop with Ctrl-C."
+        ),
     )
     serve.add_argument("sites", nargs="+", type=Path, metavar="SITE.yaml")
     serve.add_argument("--plan", action="append", default=[], type=Path, metavar="PLAN.yaml")
     serve.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+        "--host", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)")
     )
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=int, default=8000, help=_("port (default 8000)"))
     serve.add_argument("--data-dir", type=Path, default=None, help=data_help)
     serve.add_argument(
         "--insecure-cookies",
         action="store_true",
-        help="session cookies without the Secure flag, for a plain-HTTP plant LAN (default: Secure, HTTPS)",
+        help=_(
+            "session cookies without the Secure flag, for a plain-HTTP plant LAN (default: Secure, HTTPS)"
+        ),
     )
     serve.set_defaults(func=_serve)

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from plantmeter.i18n import _
+
 if TYPE_CHECKING:
     from gateway.poller import PollResult
     from gateway.service import Gateway
@@ -22,16 +24,20 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "gateway",
-        help="poll the site's Modbus meters and publish readings over MQTT",
-        description="Poll every meter of SITE.yaml on its schedule and publish one reading message "
-        "per poll (QoS 1) through an on-disk outbox, so a broker outage loses nothing. "
-        "Stop with Ctrl-C. Start with --dry-run to check wiring and profiles.",
+        help=_("poll the site's Modbus meters and publish readings over MQTT"),
+        description=_(
+            "Poll every meter of SITE.yaml on its schedule and publish one reading message "
+            "per poll (QoS 1) through an on-disk outbox, so a broker outage loses nothing. "
+            "Stop with Ctrl-C. Start with --dry-run to check wiring and profiles."
+        ),
     )
-    p.add_argument("site", type=Path, help="site configuration file (see examples/dairy/site.yaml)")
+    p.add_argument(
+        "site", type=Path, help=_("site configuration file (see examples/dairy/site.yaml)")
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="poll every meter once, print a table, publish nothing",
+        help=_("poll every meter once, print a table, publish nothing"),
     )
     p.set_defaults(func=_run)
 
@@ -53,11 +59,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _table(gateway: Gateway, results: Mapping[str, PollResult | MeterReadError]) -> str:
     """One line per decoded value (or error) per meter, in the profile's order."""
-    lines = [f"{'meter':<16} {'quantity':<30} {'value':>16} unit"]
+    lines = [f"{_('meter'):<16} {_('quantity'):<30} {_('value'):>16} {_('unit')}"]
     for poller in gateway.pollers:
         result = results[poller.meter.id]
         if isinstance(result, Exception):
-            lines.append(f"{poller.meter.id:<16} ERROR: {result}")
+            lines.append(f"{poller.meter.id:<16} " + _("ERROR: {error}").format(error=result))
             continue
         for point in poller.profile.points:
             if point.name in result.values:
@@ -65,7 +71,9 @@ def _table(gateway: Gateway, results: Mapping[str, PollResult | MeterReadError])
                     f"{poller.meter.id:<16} {point.name:<30} {result.values[point.name]:>16.4f} {point.unit}"
                 )
         for bad in result.rejected:
-            lines.append(f"{poller.meter.id:<16} {bad.quantity:<30} {'rejected':>16} {bad.reason}")
+            lines.append(
+                f"{poller.meter.id:<16} {bad.quantity:<30} {_('rejected'):>16} {bad.reason}"
+            )
         for err in result.errors:
-            lines.append(f"{poller.meter.id:<16} ERROR: {err}")
+            lines.append(f"{poller.meter.id:<16} " + _("ERROR: {error}").format(error=err))
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from plantmeter.errors import IngestError, InputError
+from plantmeter.i18n import _, format_number
 from plantmeter.times import TIME_HELP
 
 __all__ = ["register"]
@@ -25,121 +26,151 @@ logger = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "ingest",
-        help="store the readings published over MQTT",
-        description="Subscribe to every site's reading messages (shared subscription), validate them, "
-        "write them in batches to the store and acknowledge only after the write. Stop with Ctrl-C. "
-        "Exits with status 2 if it cannot go on (an unexpected error, a group member died): run it under "
-        "a supervisor that restarts it; the broker keeps what was not acknowledged.",
+        help=_("store the readings published over MQTT"),
+        description=_(
+            "Subscribe to every site's reading messages (shared subscription), validate them, "
+            "write them in batches to the store and acknowledge only after the write. Stop with Ctrl-C. "
+            "Exits with status 2 if it cannot go on (an unexpected error, a group member died): run it under "
+            "a supervisor that restarts it; the broker keeps what was not acknowledged."
+        ),
     )
-    p.add_argument("site", type=Path, help="site configuration file (broker, store, meters)")
+    p.add_argument("site", type=Path, help=_("site configuration file (broker, store, meters)"))
     p.add_argument(
         "--status-interval",
         type=float,
         default=10.0,
         metavar="S",
-        help="seconds between status messages on plantmeter/_ingest/<client_id>/status (default 10)",
+        help=_(
+            "seconds between status messages on plantmeter/_ingest/<client_id>/status (default 10)"
+        ),
     )
     p.add_argument(
         "--processes",
         type=int,
         default=1,
         metavar="N",
-        help="run N ingest processes in the shared-subscription group, client ids "
-        "<client_id>-1..N (default 1: one process, client id as configured); keep N stable",
+        help=_(
+            "run N ingest processes in the shared-subscription group, client ids "
+            "<client_id>-1..N (default 1: one process, client id as configured); keep N stable"
+        ),
     )
     p.set_defaults(func=_ingest)
 
     p = subparsers.add_parser(
         "export",
-        help="print stored readings as CSV or JSON",
-        description="Print a meter's stored readings: CSV with a timestamp column (ISO 8601, UTC) "
-        f"and one column per quantity, or JSON records. Times: {TIME_HELP}.",
+        help=_("print stored readings as CSV or JSON"),
+        description=_(
+            "Print a meter's stored readings: CSV with a timestamp column (ISO 8601, UTC) "
+            "and one column per quantity, or JSON records. Times: {time_help}."
+        ).format(time_help=_(TIME_HELP)),
     )
-    p.add_argument("site", type=Path, help="site configuration file (its store is read)")
-    p.add_argument("--meter", required=True, help="meter id")
+    p.add_argument("site", type=Path, help=_("site configuration file (its store is read)"))
+    p.add_argument("--meter", required=True, help=_("meter id"))
     p.add_argument(
-        "--quantity", action="append", help="quantity to print (repeatable; default: all)"
+        "--quantity", action="append", help=_("quantity to print (repeatable; default: all)")
     )
-    p.add_argument("--start", help=f"first timestamp (default: the beginning); {TIME_HELP}")
-    p.add_argument("--end", help=f"end timestamp, exclusive (default: now); {TIME_HELP}")
+    p.add_argument(
+        "--start",
+        help=_("first timestamp (default: the beginning); {time_help}").format(
+            time_help=_(TIME_HELP)
+        ),
+    )
+    p.add_argument(
+        "--end",
+        help=_("end timestamp, exclusive (default: now); {time_help}").format(
+            time_help=_(TIME_HELP)
+        ),
+    )
     p.add_argument("--format", choices=["csv", "json"], default="csv")
     p.set_defaults(func=_export)
 
     p = subparsers.add_parser(
         "import-csv",
-        help="load a meter's readings (or its use per interval) from a CSV file into the store",
-        description="Import a CSV (timestamp + one column per quantity) for one meter; idempotent, "
-        "so running it twice stores each row once. Timestamps are ISO 8601; without an offset they are "
-        "the site's local time (site.timezone). A header may carry the unit (energy_import_total [kWh]), "
-        "which must be the profile's. Rows that cannot be read are listed and skipped, the rest is stored "
-        "(exit status 1). The whole file is refused, nothing stored (exit status 2), when its values are "
-        "implausible for their quantity and unit, when a counter column looks like use per interval (or "
-        "the reverse with --interval-use), or when it differs from readings already stored (--replace).",
+        help=_("load a meter's readings (or its use per interval) from a CSV file into the store"),
+        description=_(
+            "Import a CSV (timestamp + one column per quantity) for one meter; idempotent, "
+            "so running it twice stores each row once. Timestamps are ISO 8601; without an offset they are "
+            "the site's local time (site.timezone). A header may carry the unit (energy_import_total [kWh]), "
+            "which must be the profile's. Rows that cannot be read are listed and skipped, the rest is stored "
+            "(exit status 1). The whole file is refused, nothing stored (exit status 2), when its values are "
+            "implausible for their quantity and unit, when a counter column looks like use per interval (or "
+            "the reverse with --interval-use), or when it differs from readings already stored (--replace)."
+        ),
     )
     p.add_argument(
         "site",
         type=Path,
-        help="site configuration file (its store, time zone and the meter's profile)",
+        help=_("site configuration file (its store, time zone and the meter's profile)"),
     )
     p.add_argument(
         "csv",
         type=Path,
-        help="the meter's readings: a utility export or `plantmeter sim --history` output",
+        help=_("the meter's readings: a utility export or `plantmeter sim --history` output"),
     )
     p.add_argument(
-        "--meter", required=True, help="the meter id in the site file the data belongs to"
+        "--meter", required=True, help=_("the meter id in the site file the data belongs to")
     )
     p.add_argument(
         "--interval-use",
         choices=["start", "end"],
-        help="the counter columns (energy_import_total, volume_total, ...) hold use per interval, not "
-        "cumulative readings: accumulate them into the counter the store keeps, continuing from the "
-        "stored counter. The value says what a timestamp marks: the start of its interval or its end",
+        help=_(
+            "the counter columns (energy_import_total, volume_total, ...) hold use per interval, not "
+            "cumulative readings: accumulate them into the counter the store keeps, continuing from the "
+            "stored counter. The value says what a timestamp marks: the start of its interval or its end"
+        ),
     )
     p.add_argument(
         "--interval",
         metavar="DURATION",
-        help="with --interval-use: the interval length (15m, 1h; default: the most common spacing)",
+        help=_(
+            "with --interval-use: the interval length (15m, 1h; default: the most common spacing)"
+        ),
     )
     p.add_argument(
         "--ambiguous",
         choices=["refuse", "earliest", "latest", "infer"],
         default="refuse",
-        help="local times in the hour that happens twice when clocks fall back: refuse the file (default), "
-        "take the first pass (earliest, daylight time), the second (latest), or infer from the row order",
+        help=_(
+            "local times in the hour that happens twice when clocks fall back: refuse the file (default), "
+            "take the first pass (earliest, daylight time), the second (latest), or infer from the row order"
+        ),
     )
-    p.add_argument("--delimiter", help="cell separator (default: the header's , ; or tab)")
+    p.add_argument("--delimiter", help=_("cell separator (default: the header's , ; or tab)"))
     p.add_argument(
         "--dates",
         choices=["iso", "day-first", "month-first"],
         default="iso",
-        help="timestamps that are not ISO 8601: day-first reads 31/03/2025 14:05 (Latin America, "
-        "Europe), month-first 03/31/2025 (default: ISO 8601 only)",
+        help=_(
+            "timestamps that are not ISO 8601: day-first reads 31/03/2025 14:05 (Latin America, "
+            "Europe), month-first 03/31/2025 (default: ISO 8601 only)"
+        ),
     )
     p.add_argument(
         "--decimal",
         choices=[".", ","],
         metavar="'.'|','",
-        help="decimal mark (default: ',' when the numbers carry commas and no points)",
+        help=_("decimal mark (default: ',' when the numbers carry commas and no points)"),
     )
     p.add_argument(
         "--replace",
         action="store_true",
-        help="overwrite stored readings that differ from the file's",
+        help=_("overwrite stored readings that differ from the file's"),
     )
     p.add_argument(
         "--force",
         action="store_true",
-        help="import values that look implausible for their quantity and unit (README 'Units and ranges'), "
-        "or a counter column that looks like use per interval, as they are",
+        help=_(
+            "import values that look implausible for their quantity and unit (README 'Units and ranges'), "
+            "or a counter column that looks like use per interval, as they are"
+        ),
     )
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-progress", action="store_true", help=_("hide the progress bar"))
     p.set_defaults(func=_import_csv)
 
 
 def _ingest(args: argparse.Namespace) -> int:
     if args.processes < 1:
-        print("plantmeter ingest: --processes must be 1 or more", file=sys.stderr)
+        print(_("plantmeter ingest: --processes must be 1 or more"), file=sys.stderr)
         return 2
     if args.processes == 1:
         _run_member(args.site, None, args.status_interval, args.log_level)
@@ -169,13 +200,20 @@ def _ingest(args: argparse.Namespace) -> int:
         if dead is not None and not stop.is_set():
             dead.join(5)  # the sentinel closes a moment before the exit status can be read
             if dead.exitcode == 0:  # stopped cleanly (SIGTERM to the whole group, as systemd does)
-                logger.info("ingest member %s stopped; stopping the others", dead.name)
+                logger.info(
+                    _("ingest member {name} stopped; stopping the others").format(name=dead.name)
+                )
             else:
-                lost.append(f"{dead.name} exited with status {dead.exitcode}")
+                lost.append(
+                    _("{name} exited with status {status}").format(
+                        name=dead.name, status=dead.exitcode
+                    )
+                )
                 logger.error(
-                    "ingest member %s exited (status %s); stopping all members so that they restart together",
-                    dead.name,
-                    dead.exitcode,
+                    _(
+                        "ingest member {name} exited (status {status}); stopping all members so "
+                        "that they restart together"
+                    ).format(name=dead.name, status=dead.exitcode)
                 )
             stop.set()
 
@@ -194,7 +232,9 @@ def _ingest(args: argparse.Namespace) -> int:
         watcher.join(5)
     if lost:
         raise IngestError(
-            f"{lost[0]}; all members stopped (unacknowledged messages wait in their broker sessions)"
+            _(
+                "{reason}; all members stopped (unacknowledged messages wait in their broker sessions)"
+            ).format(reason=lost[0])
         )
     return 0
 
@@ -248,7 +288,9 @@ def _export(args: argparse.Namespace) -> int:
         )
     if frame.empty:
         print(
-            f"no readings stored for meter {args.meter!r} of site {config.site.id!r} in that range",
+            _("no readings stored for meter {meter} of site {site} in that range").format(
+                meter=repr(args.meter), site=repr(config.site.id)
+            ),
             file=sys.stderr,
         )
         return 1
@@ -294,7 +336,12 @@ def _import_csv(args: argparse.Namespace) -> int:
         meter = config.meter(args.meter)
     except KeyError:
         known = ", ".join(m.id for m in config.meters)
-        print(f"meter {args.meter!r} is not in {args.site}; known: {known}", file=sys.stderr)
+        print(
+            _("meter {meter} is not in {site}; known: {known}").format(
+                meter=repr(args.meter), site=args.site, known=known
+            ),
+            file=sys.stderr,
+        )
         return 2
     profile = config.profile_for(
         meter, args.site.parent
@@ -305,11 +352,17 @@ def _import_csv(args: argparse.Namespace) -> int:
         d.name for d in profile.derived if d.kind == "counter"
     }
     if args.interval and not args.interval_use:
-        raise InputError("--interval goes with --interval-use (the length of each interval of use)")
+        raise InputError(
+            _("--interval goes with --interval-use (the length of each interval of use)")
+        )
     try:
         interval = pd.Timedelta(seconds=parse_duration(args.interval)) if args.interval else None
     except ValueError as exc:
-        raise InputError(f"--interval {args.interval!r}: {exc}; write e.g. 15m or 1h") from exc
+        raise InputError(
+            _("--interval {value}: {error}; write e.g. 15m or 1h").format(
+                value=repr(args.interval), error=exc
+            )
+        ) from exc
     options = ImportOptions(
         dialect=CsvDialect(
             args.delimiter.replace("\\t", "\t") if args.delimiter else None,
@@ -338,7 +391,13 @@ def _import_csv(args: argparse.Namespace) -> int:
     finally:
         store.close()
     for problem in report.skipped_rows:
-        print(f"{args.csv}: skipped {problem}", file=sys.stderr)
-    replaced = f" ({report.replaced} stored readings replaced)" if report.replaced else ""
-    print(f"imported {report.values} values in {report.rows} rows for meter {meter.id}{replaced}")
+        print(
+            _("{file}: skipped {problem}").format(file=args.csv, problem=problem), file=sys.stderr
+        )
+    done = _("imported {values} values in {rows} rows for meter {meter}").format(
+        values=format_number(report.values), rows=format_number(report.rows), meter=meter.id
+    )
+    if report.replaced:
+        done += " " + _("({n} stored readings replaced)").format(n=format_number(report.replaced))
+    print(done)
     return 1 if report.skipped_rows else 0

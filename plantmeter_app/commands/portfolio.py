@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import _, format_number
 
 __all__ = ["dask_client", "register", "run_portfolio_command", "run_sim_portfolio"]
 
@@ -26,44 +27,55 @@ def register(subparsers: Any) -> None:
     """Add ``portfolio`` and ``sim-portfolio`` to the ``plantmeter`` parser."""
     p = subparsers.add_parser(
         "portfolio",
-        help="baselines, savings, flags and loan status of every site of a portfolio, on Dask",
-        description="Run every site of PORTFOLIO.yaml (see portfolio/README.md) as a Dask task that "
-        "reads its own readings from its store, write the flags back, and print or write the "
-        "portfolio report: sites ranked by savings shortfall, loans at risk, totals and avoided CO2e.",
+        help=_("baselines, savings, flags and loan status of every site of a portfolio, on Dask"),
+        description=_(
+            "Run every site of PORTFOLIO.yaml (see portfolio/README.md) as a Dask task that "
+            "reads its own readings from its store, write the flags back, and print or write the "
+            "portfolio report: sites ranked by savings shortfall, loans at risk, totals and avoided CO2e."
+        ),
     )
-    p.add_argument("portfolio", type=Path, help="the portfolio file (YAML)")
+    p.add_argument("portfolio", type=Path, help=_("the portfolio file (YAML)"))
     p.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)",
+        help=_("a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)"),
     )
     p.add_argument(
-        "--workers", type=int, default=2, help="worker processes of the local cluster (default 2)"
+        "--workers",
+        type=int,
+        default=2,
+        help=_("worker processes of the local cluster (default 2)"),
     )
     p.add_argument(
-        "--in-process", action="store_true", help="no cluster: run the sites one by one here"
+        "--in-process", action="store_true", help=_("no cluster: run the sites one by one here")
     )
     p.add_argument(
-        "--out", help="write the report to FILE.pdf, .html or .json (default: a summary)"
+        "--out", help=_("write the report to FILE.pdf, .html or .json (default: a summary)")
     )
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--no-progress", action="store_true", help=_("hide the progress bar"))
     p.set_defaults(func=run_portfolio_command)
 
     s = subparsers.add_parser(
         "sim-portfolio",
-        help="generate N simulated plants (dairy, textiles, tanning, sugar, coffee) into a store",
-        description="Write N plants from the simulator's sector catalogue (site files, M&V plans, "
-        "scenarios and portfolio.yaml) to DIR and their history straight into the store.",
+        help=_(
+            "generate N simulated plants (dairy, textiles, tanning, sugar, coffee) into a store"
+        ),
+        description=_(
+            "Write N plants from the simulator's sector catalogue (site files, M&V plans, "
+            "scenarios and portfolio.yaml) to DIR and their history straight into the store."
+        ),
     )
-    s.add_argument("n", type=int, help="number of plants")
-    s.add_argument("--out", type=Path, required=True, help="directory for the files")
-    s.add_argument("--store", help="store URL (default: sqlite:///DIR/portfolio.db)")
-    s.add_argument("--month", default="2025-03", help="reporting month YYYY-MM (default 2025-03)")
+    s.add_argument("n", type=int, help=_("number of plants"))
+    s.add_argument("--out", type=Path, required=True, help=_("directory for the files"))
+    s.add_argument("--store", help=_("store URL (default: sqlite:///DIR/portfolio.db)"))
+    s.add_argument(
+        "--month", default="2025-03", help=_("reporting month YYYY-MM (default 2025-03)")
+    )
     s.add_argument(
         "--baseline-days",
         type=int,
         default=365,
-        help="days of baseline before the month (default 365, the year CalTRACK asks for)",
+        help=_("days of baseline before the month (default 365, the year CalTRACK asks for)"),
     )
     s.add_argument("--seed", type=int, default=0)
     s.set_defaults(func=run_sim_portfolio)
@@ -80,8 +92,11 @@ def dask_client(scheduler: str | None, workers: int = 2) -> Iterator[Any]:
             client = Client(scheduler, timeout="10s")  # type: ignore[no-untyped-call]
         except OSError as exc:
             raise ConfigError(
-                f"--scheduler {scheduler}: no Dask scheduler answers there ({exc}); start one with "
-                "`dask scheduler` and workers with `dask worker ADDRESS`, or leave --scheduler out"
+                _(
+                    "--scheduler {address}: no Dask scheduler answers there ({error}); start one "
+                    "with `dask scheduler` and workers with `dask worker ADDRESS`, or leave "
+                    "--scheduler out"
+                ).format(address=scheduler, error=exc)
             ) from None
         try:
             yield client
@@ -89,7 +104,7 @@ def dask_client(scheduler: str | None, workers: int = 2) -> Iterator[Any]:
             client.close()  # type: ignore[no-untyped-call]
         return
     if workers < 1:
-        raise ConfigError("--workers: give at least 1")
+        raise ConfigError(_("--workers: give at least 1"))
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
@@ -118,15 +133,18 @@ def run_portfolio_command(args: argparse.Namespace) -> int:
     doc = portfolio_document(summary)
     if args.out:
         path = write(doc, args.out)
-        print(f"wrote {path}")
+        print(_("wrote {path}").format(path=path))
     else:
         print(doc.title)
         print(doc.summary)
         for r in summary.ranked[:20]:
-            short = "—" if r.shortfall is None else f"{r.shortfall:,.0f} {r.currency}"
-            print(f"  {r.site:<24} shortfall {short:>14}  {r.error or ''}")
+            short = "—" if r.shortfall is None else format_number(r.shortfall, 0, r.currency)
+            label = _("shortfall")
+            print(f"  {r.site:<24} {label} {short:>14}  {r.error or ''}")
     for r in summary.failed:
-        logger.error("site %s could not be computed: %s", r.site, r.error)
+        logger.error(
+            _("site {site} could not be computed: {error}").format(site=r.site, error=r.error)
+        )
     return 1 if summary.failed else 0
 
 
@@ -138,7 +156,7 @@ def run_sim_portfolio(args: argparse.Namespace) -> int:
     from ingest.stores import open_store
 
     if args.n < 1:
-        raise ConfigError("N: give at least 1 plant")
+        raise ConfigError(_("N: give at least 1 plant"))
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     url = args.store or f"sqlite:///{(out / 'portfolio.db').resolve()}"
@@ -159,5 +177,9 @@ def run_sim_portfolio(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     finally:
         store.close()
-    print(f"wrote {made.path} ({len(made.plants)} plants, store {url})")
+    print(
+        _("wrote {path} ({n} plants, store {store})").format(
+            path=made.path, n=format_number(len(made.plants)), store=url
+        )
+    )
     return 0

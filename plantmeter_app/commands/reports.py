@@ -10,6 +10,8 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from plantmeter.i18n import _, format_number, format_percent
+
 if TYPE_CHECKING:
     from services.documents import Kind
 
@@ -39,7 +41,11 @@ def _report(
     if site is not None and loaded.site.site.id != site:
         from plantmeter.errors import ConfigError
 
-        raise ConfigError(f"plan {args.plan} is for site {loaded.site.site.id!r}, not {site!r}")
+        raise ConfigError(
+            _("plan {plan} is for site {site}, not {given}").format(
+                plan=args.plan, site=repr(loaded.site.site.id), given=repr(site)
+            )
+        )
     with plan_store(loaded) as store:
         built = report_document(kind, loaded, store, period, loan_id=loan_id, locale=locale)
     print(built.summary)
@@ -57,7 +63,7 @@ def _lang(value: str | None) -> str | None:
     try:
         return check_locale(value)
     except ValueError as exc:
-        raise ConfigError(f"--lang {value}: {exc}") from None
+        raise ConfigError(_("--lang {value}: {error}").format(value=value, error=exc)) from None
 
 
 def _loan(args: argparse.Namespace) -> int:
@@ -77,22 +83,30 @@ def _plan(args: argparse.Namespace) -> int:
 
     loaded = load_plan(args.plan)
     print(loaded.as_of(None)[1].describe())
-    print(f"digest of the plan body: {loaded.digest}")
+    print(_("digest of the plan body: {digest}").format(digest=loaded.digest))
     if loaded.record is not None:
-        print(f"approval record {loaded.record.path}: head {loaded.record.head}")
+        print(
+            _("approval record {path}: head {head}").format(
+                path=loaded.record.path, head=loaded.record.head
+            )
+        )
         for i, e in enumerate(loaded.record.entries, 1):
             what = (
-                f"version {e['version']} approved {e['date']}"
+                _("version {version} approved {date}").format(version=e["version"], date=e["date"])
                 if e["kind"] == "approval"
-                else f"{e['kind']} {e['item']} of {e['item_date']} approved"
+                else _("{kind} {item} of {date} approved").format(
+                    kind=e["kind"], item=e["item"], date=e["item_date"]
+                )
             )
             fits = ", ".join(sorted(e.get("fits") or {}))
-            print(
-                f"  {i}. {what} by {e['by']} (recorded {e['recorded_at']})"
-                + (f"; pinned baselines: {fits}" if fits else "")
+            line = _("{n}. {what} by {by} (recorded {recorded})").format(
+                n=i, what=what, by=e["by"], recorded=e["recorded_at"]
             )
+            if fits:
+                line += "; " + _("pinned baselines: {meters}").format(meters=fits)
+            print("  " + line)
     for p in loaded.pending:
-        print(f"pending: {p}")
+        print(_("pending: {item}").format(item=p))
     return 0
 
 
@@ -106,64 +120,87 @@ def _approve(args: argparse.Namespace) -> int:
     try:
         day = date.fromisoformat(args.date) if args.date else None
     except ValueError:
-        raise ConfigError(f"--date {args.date!r}: write the agreed date as YYYY-MM-DD") from None
+        raise ConfigError(
+            _("--date {value}: write the agreed date as YYYY-MM-DD").format(value=repr(args.date))
+        ) from None
     with plan_store(loaded) as store:
         new = approve(loaded, store, args.by, day)
     for e in new:
         fits = e.get("fits") or {}
         what = (
-            f"version {e['version']} of plan {loaded.base.id} approved {e['date']}"
+            _("version {version} of plan {plan} approved {date}").format(
+                version=e["version"], plan=loaded.base.id, date=e["date"]
+            )
             if e["kind"] == "approval"
-            else f"{e['kind']} {e['item']} ({e['item_date']}: {e['reason']}) approved"
+            else _("{kind} {item} ({date}: {reason}) approved").format(
+                kind=e["kind"], item=e["item"], date=e["item_date"], reason=e["reason"]
+            )
         )
-        print(f"{what} by {e['by']}")
+        print(_("{what} by {by}").format(what=what, by=e["by"]))
         for m, f in fits.items():
             st = f["statistics"]
             print(
-                f"  pinned {m}: {f['model']['summary']['type']}, CV(RMSE) {st['cvrmse']:.1%}, "
-                f"NMBE {st['nmbe']:.2%}, R² {st['r2']:.3f}, n {st['n']}; "
-                f"{f['readings']['count']:,} readings {f['readings']['digest']}"
+                "  "
+                + _(
+                    "pinned {meter}: {model}, CV(RMSE) {cvrmse}, NMBE {nmbe}, R² {r2}, n {n}; "
+                    "{count} readings {digest}"
+                ).format(
+                    meter=m,
+                    model=f["model"]["summary"]["type"],
+                    cvrmse=format_percent(st["cvrmse"], 1),
+                    nmbe=format_percent(st["nmbe"], 2),
+                    r2=format_number(st["r2"], 3),
+                    n=format_number(st["n"]),
+                    count=format_number(f["readings"]["count"]),
+                    digest=f["readings"]["digest"],
+                )
             )
     from reports.record import approval_path
 
-    print(f"approval record head {new[-1]['digest']} written to {approval_path(loaded.path)}")
+    print(
+        _("approval record head {digest} written to {path}").format(
+            digest=new[-1]["digest"], path=approval_path(loaded.path)
+        )
+    )
     return 0
 
 
 def register(subparsers: Any) -> None:
     """Add ``report`` with its sub-commands to the ``plantmeter`` parser."""
     p = subparsers.add_parser(
-        "report", help="M&V reports: loan monitoring, option audit, consumption"
+        "report", help=_("M&V reports: loan monitoring, option audit, consumption")
     )
     sub = p.add_subparsers(dest="report", metavar="REPORT", required=True)
-    lang_help = (
+    lang_help = _(
         "language and number format: es_GT, es_MX, es_CO, pt_BR, en (default: the site's "
         "site.locale)"
     )
-    out_help = "output file: .pdf, .html (.htm) or .json, chosen by the extension"
-    loan = sub.add_parser("loan", help="loan monitoring report for one month")
+    out_help = _("output file: .pdf, .html (.htm) or .json, chosen by the extension")
+    loan = sub.add_parser("loan", help=_("loan monitoring report for one month"))
     loan.add_argument("loan_id")
-    loan.add_argument("--plan", required=True, help="the site's M&V plan (mv-plan.yaml)")
+    loan.add_argument("--plan", required=True, help=_("the site's M&V plan (mv-plan.yaml)"))
     loan.add_argument(
-        "--period", required=True, help="YYYY-MM, a month within the loan term and the plan"
+        "--period", required=True, help=_("YYYY-MM, a month within the loan term and the plan")
     )
     loan.add_argument("--out", required=True, help=out_help)
     loan.add_argument("--lang", help=lang_help)
     loan.set_defaults(func=_loan)
-    audit = sub.add_parser("audit", help="cleaner-production option audit")
-    audit.add_argument("site", help="site id (checked against the plan's site config)")
+    audit = sub.add_parser("audit", help=_("cleaner-production option audit"))
+    audit.add_argument("site", help=_("site id (checked against the plan's site config)"))
     audit.add_argument("--plan", required=True)
-    audit.add_argument("--period", help="audit up to the end of YYYY-MM (default: the data's end)")
+    audit.add_argument(
+        "--period", help=_("audit up to the end of YYYY-MM (default: the data's end)")
+    )
     audit.add_argument("--out", required=True, help=out_help)
     audit.add_argument("--lang", help=lang_help)
     audit.set_defaults(func=_audit)
-    cons = sub.add_parser("consumption", help="consumption report for a week or a month")
+    cons = sub.add_parser("consumption", help=_("consumption report for a week or a month"))
     cons.add_argument("--plan", required=True)
-    cons.add_argument("--period", required=True, help="YYYY-MM or YYYY-Www (ISO week)")
+    cons.add_argument("--period", required=True, help=_("YYYY-MM or YYYY-Www (ISO week)"))
     cons.add_argument("--out", required=True, help=out_help)
     cons.add_argument("--lang", help=lang_help)
     cons.set_defaults(func=_consumption)
-    plan = sub.add_parser("plan", help="validate a plan; print its version and digest")
+    plan = sub.add_parser("plan", help=_("validate a plan; print its version and digest"))
     plan.add_argument("plan")
     plan.set_defaults(func=_plan)
     _register_plan(subparsers)
@@ -171,20 +208,26 @@ def register(subparsers: Any) -> None:
 
 def _register_plan(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "plan", help="M&V plan: approve (pin the baselines) and show the approval record"
+        "plan", help=_("M&V plan: approve (pin the baselines) and show the approval record")
     )
     sub = p.add_subparsers(dest="plan_command", metavar="ACTION", required=True)
     ap = sub.add_parser(
         "approve",
-        help="fit and pin every baseline, record who approved the plan (or its new amendments "
-        "and adjustments) in PLAN.approved.json",
+        help=_(
+            "fit and pin every baseline, record who approved the plan (or its new amendments "
+            "and adjustments) in PLAN.approved.json"
+        ),
     )
-    ap.add_argument("plan", help="the site's M&V plan (mv-plan.yaml)")
-    ap.add_argument("--by", required=True, help="who approves: names and roles of the signatories")
+    ap.add_argument("plan", help=_("the site's M&V plan (mv-plan.yaml)"))
     ap.add_argument(
-        "--date", help="the agreed date, YYYY-MM-DD (default: today; only for the plan itself)"
+        "--by", required=True, help=_("who approves: names and roles of the signatories")
+    )
+    ap.add_argument(
+        "--date", help=_("the agreed date, YYYY-MM-DD (default: today; only for the plan itself)")
     )
     ap.set_defaults(func=_approve)
-    show = sub.add_parser("show", help="validate a plan; print its version, digest and approvals")
+    show = sub.add_parser(
+        "show", help=_("validate a plan; print its version, digest and approvals")
+    )
     show.add_argument("plan")
     show.set_defaults(func=_plan)

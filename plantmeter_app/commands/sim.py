@@ -10,6 +10,7 @@ from typing import Any
 
 from plantmeter.durations import parse_duration
 from plantmeter.errors import SimulatorError
+from plantmeter.i18n import _, format_number
 from plantmeter.times import TIME_HELP
 
 __all__ = ["register", "run_sim"]
@@ -21,33 +22,42 @@ def register(subparsers: Any) -> None:
     """Add the ``sim`` subcommand to the ``plantmeter`` parser."""
     p = subparsers.add_parser(
         "sim",
-        help="run the simulated meter bus, or generate a history of its readings",
-        description="Serve the scenario's meters over Modbus TCP / RTU-over-TCP until Ctrl-C, or with "
-        "--history write one CSV per meter (<meter-id>.csv) and exit.",
+        help=_("run the simulated meter bus, or generate a history of its readings"),
+        description=_(
+            "Serve the scenario's meters over Modbus TCP / RTU-over-TCP until Ctrl-C, or with "
+            "--history write one CSV per meter (<meter-id>.csv) and exit."
+        ),
     )
-    p.add_argument("scenario", type=Path, help="scenario YAML (see firmware-sim/README.md)")
+    p.add_argument("scenario", type=Path, help=_("scenario YAML (see firmware-sim/README.md)"))
     p.add_argument(
-        "--speed", type=float, default=1.0, help="simulated seconds per real second (default 1)"
+        "--speed", type=float, default=1.0, help=_("simulated seconds per real second (default 1)")
     )
     p.add_argument(
         "--port",
         action="append",
         default=[],
         metavar="BUS=PORT",
-        help="listen for bus BUS on PORT (0 = any free port); repeatable",
+        help=_("listen for bus BUS on PORT (0 = any free port); repeatable"),
     )
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--start", help=f"simulated start time for live mode (default now); {TIME_HELP}")
+    p.add_argument(
+        "--start",
+        help=_("simulated start time for live mode (default now); {time_help}").format(
+            time_help=_(TIME_HELP)
+        ),
+    )
     p.add_argument(
         "--history",
         metavar="START..END",
-        help=f"write readings from START to END; {TIME_HELP}",
+        help=_("write readings from START to END; {time_help}").format(time_help=_(TIME_HELP)),
     )
-    p.add_argument("--out", type=Path, help="directory for the history CSV files")
-    p.add_argument("--interval", default="15m", help="history interval (default 15m)")
-    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument("--out", type=Path, help=_("directory for the history CSV files"))
+    p.add_argument("--interval", default="15m", help=_("history interval (default 15m)"))
+    p.add_argument("--seed", type=int, help=_("override the scenario's seed"))
     p.add_argument(
-        "--plot-week", metavar="START", help="write docs-style PNG of the week from START to --out"
+        "--plot-week",
+        metavar="START",
+        help=_("write docs-style PNG of the week from START to --out"),
     )
     p.set_defaults(func=run_sim)
 
@@ -65,7 +75,9 @@ def _ports(items: list[str]) -> dict[str, int]:
     for item in items:
         bus, sep, port = item.partition("=")
         if not sep or not port.isdigit():
-            raise SimulatorError(f"--port {item!r}: write BUS=PORT, e.g. --port board-1=5020")
+            raise SimulatorError(
+                _("--port {item}: write BUS=PORT, e.g. --port board-1=5020").format(item=repr(item))
+            )
         ports[bus] = int(port)
     return ports
 
@@ -86,14 +98,14 @@ def run_sim(args: argparse.Namespace) -> int:
             _when(args.plot_week, scenario.zone, "--plot-week"),
             out / "simulated-week.png",
         )
-        print(f"wrote {path}")
+        print(_("wrote {path}").format(path=path))
         return 0
     if args.history:
         start_text, sep, end_text = args.history.partition("..")
         if not sep:
-            raise SimulatorError("--history: write START..END, e.g. 2025-01-01..2026-01-01")
+            raise SimulatorError(_("--history: write START..END, e.g. 2025-01-01..2026-01-01"))
         if args.out is None:
-            raise SimulatorError("--history needs --out DIR for the CSV files")
+            raise SimulatorError(_("--history needs --out DIR for the CSV files"))
         from firmware_sim.history import generate_history
 
         paths = generate_history(
@@ -125,16 +137,17 @@ def _serve(scenario: Any, args: argparse.Namespace) -> int:
         )
         await bus.start()
         logger.info(
-            "simulating %s from %s at x%g; Ctrl-C to stop",
-            scenario.site.id,
-            bus.clock.now_datetime().isoformat(),
-            args.speed,
+            _("simulating {site} from {start} at x{speed}; Ctrl-C to stop").format(
+                site=scenario.site.id,
+                start=bus.clock.now_datetime().isoformat(),
+                speed=format_number(args.speed, 0 if args.speed == int(args.speed) else 2),
+            )
         )
         try:
             await asyncio.Event().wait()
         finally:
             await bus.stop()
-            logger.info("simulator stopped")
+            logger.info(_("simulator stopped"))
 
     try:
         asyncio.run(main())

@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from plantmeter.i18n import _
+
 from .sitefile import DEMO_EMAILS
 
 __all__ = ["DemoUser", "demo_users", "ensure_users"]
@@ -27,7 +29,12 @@ class DemoUser:
         return DEMO_EMAILS[self.username]
 
     def describe(self) -> str:
-        scope = ", ".join((*(f"site {s}" for s in self.sites), *(f"loan {x}" for x in self.loans)))
+        scope = ", ".join(
+            (
+                *(_("site {id}").format(id=s) for s in self.sites),
+                *(_("loan {id}").format(id=x) for x in self.loans),
+            )
+        )
         return f"{self.role}" + (f" ({scope})" if scope else "")
 
 

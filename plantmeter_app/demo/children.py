@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from plantmeter.i18n import _
+
 __all__ = ["Child", "start_child", "wait_http"]
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,11 @@ class Child:
             if self.process.poll() is not None:
                 break
             if sig != signal.SIGINT:
-                logger.warning("demo: %s did not stop; sending %s", self.name, sig.name)
+                logger.warning(
+                    _("demo: {name} did not stop; sending {signal}").format(
+                        name=self.name, signal=sig.name
+                    )
+                )
             self.process.send_signal(sig)
             try:
                 self.process.wait(wait)
@@ -61,7 +67,7 @@ def start_child(name: str, argv: Sequence[str], env: dict[str, str] | None = Non
         start_new_session=True,
         preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
     )
-    logger.info("demo: started %s (pid %d)", name, process.pid)
+    logger.info(_("demo: started {name} (pid {pid})").format(name=name, pid=process.pid))
     return Child(name, process)
 
 

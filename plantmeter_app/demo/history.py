@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from plantmeter.i18n import _, format_number
+
 if TYPE_CHECKING:
     from plantmeter.config import SiteConfig
     from plantmeter.store import SeriesStore
@@ -54,7 +56,12 @@ class HistoryWindow:
         fmt = "%Y-%m-%d %H:%M"
         a = datetime.fromtimestamp(self.start, UTC).strftime(fmt)
         b = datetime.fromtimestamp(self.end, UTC).strftime(fmt)
-        return f"{a}..{b} UTC every {self.interval / 60:g} min ({self.rows:,} readings a meter)"
+        return _("{start}..{end} UTC every {minutes} min ({rows} readings a meter)").format(
+            start=a,
+            end=b,
+            minutes=format_number(self.interval / 60, 0 if self.interval % 60 == 0 else 1),
+            rows=format_number(self.rows),
+        )
 
 
 def resume_time(history_end: float, sim_time: float, stored_end: float | None) -> float:
@@ -111,7 +118,7 @@ def import_history(
 
     from ingest.csv_import import import_csv
 
-    logger.info("demo: generating the history %s", window.describe())
+    logger.info(_("demo: generating the history {window}").format(window=window.describe()))
     paths = generate_history(
         scenario, window.start, window.end, out_dir, interval=window.interval, progress=progress
     )
@@ -125,5 +132,5 @@ def import_history(
         )
         values += report.values
         path.unlink()  # the store holds it now; a year of CSVs is not worth keeping
-    logger.info("demo: imported %s values", f"{values:,}")
+    logger.info(_("demo: imported {n} values").format(n=format_number(values)))
     return values

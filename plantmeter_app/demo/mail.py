@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from plantmeter.i18n import _
+
 __all__ = ["MailSink", "StoredMail", "stored_mail"]
 
 logger = logging.getLogger(__name__)
@@ -46,7 +48,11 @@ class _Handler:
             # the envelope recipients first (a Bcc never shows in the headers)
             tmp.write_bytes(f"X-Demo-Envelope-To: {rcpt}\r\n".encode() + data)
             tmp.replace(path)
-        logger.info("demo mail sink: message for %s kept as %s", rcpt, path.name)
+        logger.info(
+            _("demo mail sink: message for {recipient} kept as {file}").format(
+                recipient=rcpt, file=path.name
+            )
+        )
         return "250 OK kept by the PlantMeter demo"
 
 

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
+from plantmeter.i18n import _
+
 __all__ = ["DemoPaths", "DemoState"]
 
 logger = logging.getLogger(__name__)
@@ -77,8 +79,10 @@ class DemoPaths:
         except OSError:
             handle.close()
             raise ConfigError(
-                f"another plantmeter demo runs on {self.root}; stop it, or give this one its own "
-                "--data-dir (and --port)"
+                _(
+                    "another plantmeter demo runs on {folder}; stop it, or give this one its own "
+                    "--data-dir (and --port)"
+                ).format(folder=self.root)
             ) from None
         return handle
 
@@ -109,7 +113,11 @@ class DemoState:
             data = json.loads(path.read_text())
             return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
         except (ValueError, TypeError) as exc:  # a damaged file: start over, say so
-            logger.warning("demo: %s is unreadable (%s); the history is regenerated", path, exc)
+            logger.warning(
+                _("demo: {file} is unreadable ({error}); the history is regenerated").format(
+                    file=path, error=exc
+                )
+            )
             return cls()
 
     def save(self, path: Path) -> None:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from plantmeter.i18n import _, format_number, format_percent
+
 from .history import HistoryWindow, history_window, import_history, resume_time
 from .paths import DemoPaths, DemoState
 
@@ -137,7 +139,7 @@ def load_history(
             pending.pop()()
 
     baseline_stored()
-    for _ in range(3):
+    for _attempt in range(3):
         now = time.time()
         newest = _newest(store, site.site.id)
         windows = _windows(scenario, plan, state, newest, now, interval, months)
@@ -182,11 +184,17 @@ def approve_plan(plan_path: Path, store: Any) -> bool:
         for meter, fit in (entry.get("fits") or {}).items():
             st = fit["statistics"]
             logger.info(
-                "demo: pinned the baseline of %s: %s, CV(RMSE) %.1f %%, R² %.3f, n %d",
-                meter, fit["model"]["summary"]["type"], 100 * st["cvrmse"], st["r2"], st["n"],
+                _("demo: pinned the baseline of {meter}: {model}, CV(RMSE) {cvrmse}, R² {r2}, "
+                  "n {n}").format(
+                    meter=meter, model=fit["model"]["summary"]["type"],
+                    cvrmse=format_percent(st["cvrmse"], 1), r2=format_number(st["r2"], 3),
+                    n=format_number(st["n"]),
+                )
             )  # fmt: skip
     logger.info(
-        "demo: M&V plan approved (%d record entries) in %.0f s", len(new), time.monotonic() - t0
+        _("demo: M&V plan approved ({n} record entries) in {seconds} s").format(
+            n=format_number(len(new)), seconds=format_number(time.monotonic() - t0)
+        )
     )
     return True
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import N_, _, format_number
 
 from .accounts import demo_users, ensure_users
 from .chain import Chain, free_port, live_line, stored_since
@@ -78,7 +79,11 @@ def _check_lang(lang: str | None) -> str | None:
     if lang is None:
         return None
     if lang not in LANGUAGES:
-        raise ConfigError(f"--lang {lang!r}: choose one of {', '.join(LANGUAGES)}")
+        raise ConfigError(
+            _("--lang {value}: choose one of {choices}").format(
+                value=repr(lang), choices=", ".join(LANGUAGES)
+            )
+        )
     return LOCALES[lang]
 
 
@@ -111,7 +116,9 @@ def run(options: DemoOptions) -> int:
     )
     state = DemoState.load(paths.state)
     if state.store and state.store != store_url:
-        logger.info("demo: the store changed (%s); a new history is written", store_url)
+        logger.info(
+            _("demo: the store changed ({store}); a new history is written").format(store=store_url)
+        )
         state = DemoState()
     state.store = store_url
     if options.chain_only:
@@ -155,8 +162,10 @@ def run(options: DemoOptions) -> int:
         for child in approval:
             if child.process.wait() != 0:
                 raise ConfigError(
-                    f"the M&V plan approval failed (exit status {child.process.returncode}, its "
-                    f"message is above); the history stays in {paths.root}: run the demo again"
+                    _(
+                        "the M&V plan approval failed (exit status {status}, its message is "
+                        "above); the history stays in {folder}: run the demo again"
+                    ).format(status=child.process.returncode, folder=paths.root)
                 )
         approve_plan(paths.plan, store)  # what the record still lacks (a newer example plan)
     finally:
@@ -174,7 +183,7 @@ def run(options: DemoOptions) -> int:
 
         run_until_signal(service)
     state.save(paths.state)
-    logger.info("demo stopped. See the data: plantmeter export %s --meter main-elec", paths.site)
+    logger.info(_(_STOPPED).format(site=paths.site))
     return 0
 
 
@@ -195,7 +204,7 @@ def _chain_only(options: DemoOptions, paths: DemoPaths, store_url: str) -> int:
     run_until_signal(service)
     # the example's site file names the same store when the data directory is the default var/
     shown = options.example / "site.yaml" if store_url.endswith("var/dairy.db") else paths.site
-    logger.info("demo stopped. See the data: plantmeter export %s --meter main-elec", shown)
+    logger.info(_(_STOPPED).format(site=shown))
     return 0
 
 
@@ -222,9 +231,10 @@ async def _live(
         live_since = pd.Timestamp.now(tz="UTC")
         chain.start_flow(paths.site, paths.root)
         logger.info(
-            "demo: simulator on %s, broker %s, store %s, speed x%g",
-            ", ".join(f"{k}={v}" for k, v in bus_ports.items()), broker_url, live.store_url,
-            options.speed,
+            _("demo: simulator on {ports}, broker {broker}, store {store}, speed x{speed}").format(
+                ports=", ".join(f"{k}={v}" for k, v in bus_ports.items()), broker=broker_url,
+                store=live.store_url, speed=f"{options.speed:g}",
+            )
         )  # fmt: skip
         if password is None:
             await _watch(options, paths, state, scenario, chain, [], stop)
@@ -262,7 +272,9 @@ async def _live(
         )
         if not ok:
             raise ConfigError(
-                f"the dashboard did not start on port {options.port} (in use? choose --port)"
+                _("the dashboard did not start on port {port} (in use? choose --port)").format(
+                    port=options.port
+                )
             )
         _banner(options, paths, live, password, scenario)
         await _watch(options, paths, state, scenario, chain, children, stop)
@@ -314,18 +326,23 @@ async def _watch(
             _inject_outage(chain, options)
         meters = [m.id for m in scenario.meters]
         counts = stored_since(chain.store, scenario.site.id, meters, since)
-        logger.info("demo: now %s", live_line(chain.store, scenario.site.id))
+        logger.info(_("demo: now {values}").format(values=live_line(chain.store, scenario.site.id)))
         logger.info(
-            "demo: stored readings per meter: %s", ", ".join(f"{k}={v}" for k, v in counts.items())
+            _("demo: stored readings per meter: {counts}").format(
+                counts=", ".join(f"{k}={v}" for k, v in counts.items())
+            )
         )
         if options.duration is not None and elapsed >= options.duration:
             stop.set()
         failed = chain.failed() or next((c.name for c in children if not c.alive()), None)
         if failed:
-            logger.error("demo: %s stopped unexpectedly; stopping the demo", failed)
+            logger.error(
+                _("demo: {name} stopped unexpectedly; stopping the demo").format(name=failed)
+            )
             stop.set()
 
 
+_STOPPED = N_("demo stopped. See the data: plantmeter export {site} --meter main-elec")
 OUTAGE_METER = "compressor"
 OUTAGE_S = 120.0
 
@@ -344,7 +361,9 @@ def _inject_outage(chain: Chain, options: DemoOptions) -> None:
         }
     )
     logger.warning(
-        "demo: meter %s stops answering for %.0f s (the live anomaly)", OUTAGE_METER, OUTAGE_S
+        _("demo: meter {meter} stops answering for {seconds} s (the live anomaly)").format(
+            meter=OUTAGE_METER, seconds=format_number(OUTAGE_S)
+        )
     )
 
 
@@ -353,19 +372,38 @@ def _banner(
 ) -> None:
     users = demo_users(scenario.site.id, LOAN)
     month = month_before(time.time(), scenario.site.timezone)
+    url = live.dashboard_url
     lines = [
         "",
         "=" * 72,
-        f"PlantMeter demo: open {live.dashboard_url}/",
+        _("PlantMeter demo: open {url}").format(url=f"{live.dashboard_url}/"),
         "",
         *(f"  {u.username:<8} {password:<16} {u.describe()}" for u in users),
         "",
-        f"  e-mail the alert service sent:  {live.dashboard_url}/demo/mail",
-        f"  the lender's loan report:       {live.dashboard_url}/api/v1/loans/{LOAN}/report?period={month}&format=pdf",
-        f"  API (bearer token from POST /api/v1/token): {live.dashboard_url}/api/v1/openapi.json",
-        f"  in {options.anomaly_after / 60:g} min meter {OUTAGE_METER} stops answering for "
-        f"{OUTAGE_S / 60:g} min; a leak on cip-water runs since four nights",
-        f"  state in {paths.root} (a second run resumes); Ctrl-C stops everything",
+        "  " + _("e-mail the alert service sent:  {url}").format(url=f"{url}/demo/mail"),
+        "  "
+        + _("the lender's loan report:       {url}").format(
+            url=f"{url}/api/v1/loans/{LOAN}/report?period={month}&format=pdf"
+        ),
+        "  "
+        + _("API (bearer token from POST /api/v1/token): {url}").format(
+            url=f"{url}/api/v1/openapi.json"
+        ),
+        "  "
+        + _(
+            "in {after} min meter {meter} stops answering for {minutes} min; a leak on cip-water "
+            "runs since four nights"
+        ).format(
+            after=format_number(
+                options.anomaly_after / 60, 0 if options.anomaly_after % 60 == 0 else 1
+            ),
+            meter=OUTAGE_METER,
+            minutes=format_number(OUTAGE_S / 60),
+        ),
+        "  "
+        + _("state in {folder} (a second run resumes); Ctrl-C stops everything").format(
+            folder=paths.root
+        ),
         "=" * 72,
         "",
     ]
