@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -10,6 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.servers import MosquittoServer, child_processes
+
+# The CLI speaks the environment's language (plantmeter_app.language); the suite asserts its English
+# messages, so a developer's Spanish or Portuguese terminal must not change them. Tests of the
+# languages set the variables themselves.
+os.environ["PLANTMETER_LANG"] = "en"
 
 
 @pytest.fixture
