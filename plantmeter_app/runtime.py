@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
@@ -35,12 +36,10 @@ THIRD_PARTY_DEBUG = (
     "numba",
     "matplotlib",
     "PIL",
-    "fontTools",
     "urllib3",
     "httpx",
     "httpcore",
     "asyncio",
-    "distributed",
     "bokeh",
     "tornado",
 )
@@ -60,6 +59,14 @@ def configure_logging(level: str = "INFO") -> None:
     # font search and the HTTP clients' connection chatter would bury them (thousands of lines)
     for chatty in THIRD_PARTY_DEBUG:
         logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLogger().level))
+    # fontTools logs each table it subsets at INFO: fifteen lines per PDF report, never useful
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    # Dask logs each worker's start and stop (thirty lines per portfolio run): only under DEBUG
+    below_info = logging.getLogger().level < logging.INFO
+    logging.getLogger("distributed").setLevel(logging.INFO if below_info else logging.WARNING)
+    # distributed sets its loggers from Dask's config when first imported (later than this),
+    # in this process and in each worker process: tell it through the config's environment
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if below_info else "warning")
 
 
 def run_until_signal(service: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:

@@ -98,6 +98,11 @@ def dask_client(scheduler: str | None, workers: int = 2) -> Iterator[Any]:
                     "--scheduler out"
                 ).format(address=scheduler, error=exc)
             ) from None
+        logger.info(
+            _("Dask scheduler {address}: {n} workers").format(
+                address=scheduler, n=len(client.scheduler_info().get("workers", {}))
+            )
+        )
         try:
             yield client
         finally:
@@ -111,6 +116,7 @@ def dask_client(scheduler: str | None, workers: int = 2) -> Iterator[Any]:
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
+        logger.info(_("local Dask cluster: {n} worker processes").format(n=workers))
         yield client
 
 

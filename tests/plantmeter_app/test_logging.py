@@ -16,6 +16,7 @@ def f(x):
     return x + 1
 f(1)
 logging.getLogger("matplotlib.font_manager").debug("font search")
+logging.getLogger("fontTools.subset").info("glyf subsetted")
 """
 
 
@@ -28,3 +29,4 @@ def test_debug_shows_our_lines_and_keeps_numba_and_matplotlib_quiet() -> None:
     assert not [line for line in lines if " DEBUG " in line and "plantmeter" not in line], (
         done.stderr[:2000]
     )
+    assert "subsetted" not in done.stderr  # fontTools' per-table INFO lines, one set per PDF

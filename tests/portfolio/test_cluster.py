@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -121,3 +122,20 @@ def test_remote_scheduler_gives_the_same_report(tiny: Tiny, scheduler: str, tmp_
     got = json.loads(out.read_text())
     assert got["sites"] == expected["sites"]
     assert got["totals"] == expected["totals"]
+
+
+def test_the_command_says_which_cluster_and_keeps_dasks_routine_lines_out(
+    tiny: Tiny, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "plantmeter_app", "portfolio", str(tiny.generated.path)]
+        + ["--workers", "1", "--no-progress", "--out", str(tmp_path / "p.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # as from a shell: not what an in-process main() of another test left in os.environ
+        env={k: v for k, v in os.environ.items() if k != "DASK_LOGGING__DISTRIBUTED"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "local Dask cluster: 1 worker processes" in done.stderr
+    assert "distributed." not in done.stderr, done.stderr[:2000]
