@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from plantmeter.errors import SimulatorError
+from plantmeter.i18n import _
 
 from .plant import Plant
 from .readings import MeterReadings, csv_quantities
@@ -42,9 +43,11 @@ def history_frame(
     """{meter id: {"time": epoch seconds, quantity: values}} from ``start`` (incl.) to ``end`` (excl.)."""
     t0, t1 = _epoch(start), _epoch(end)
     if t1 <= t0 or interval <= 0:
-        raise SimulatorError("history: END must be after START and the interval above 0")
+        raise SimulatorError(_("history: END must be after START and the interval above 0"))
     if t0 < scenario.epoch(scenario.start):
-        raise SimulatorError(f"history: START is before the scenario's start {scenario.start}")
+        raise SimulatorError(
+            _("history: START is before the scenario's start {start}").format(start=scenario.start)
+        )
     times = np.arange(t0, t1, interval)
     plant = Plant(scenario, seed=seed)
     meters = {m.id: MeterReadings(plant, m, scenario.faults) for m in scenario.meters}

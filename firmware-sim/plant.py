@@ -299,8 +299,11 @@ def _evaluation_order(meters: list[MeterSpec]) -> list[str]:
             return
         if mid in visiting:
             from plantmeter.errors import ScenarioError
+            from plantmeter.i18n import _
 
-            raise ScenarioError(f"meters: {mid!r} includes itself through its sub-meters")
+            raise ScenarioError(
+                _("meters: {meter} includes itself through its sub-meters").format(meter=repr(mid))
+            )
         visiting.add(mid)
         for sub in specs[mid].includes:
             visit(sub)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from plantmeter.config import Ident, TimeZoneName
 from plantmeter.durations import Duration
 from plantmeter.errors import ConfigError, ScenarioError
+from plantmeter.i18n import _
 from plantmeter.profile import available_profiles
 from plantmeter.yamlconf import load_yaml_model
 
@@ -82,7 +83,11 @@ class BusSpec(_Model):
     @model_validator(mode="after")
     def _serial_needs_device(self) -> BusSpec:
         if self.transport == "rtu" and not self.device:
-            raise ValueError(f"bus {self.id!r} uses rtu: set device (a serial port or pty path)")
+            raise ValueError(
+                _("bus {bus} uses rtu: set device (a serial port or pty path)").format(
+                    bus=repr(self.id)
+                )
+            )
         return self
 
 
@@ -172,7 +177,9 @@ class MeterSpec(_Model):
     def _known_profile(cls, value: str) -> str:
         if value not in available_profiles():
             raise ValueError(
-                f"unknown profile {value!r}; use one of {', '.join(available_profiles())}"
+                _("unknown profile {profile}; use one of {profiles}").format(
+                    profile=repr(value), profiles=", ".join(available_profiles())
+                )
             )
         return value
 
@@ -209,9 +216,11 @@ class Fault(_Model):
     def _target(self) -> Fault:
         if self.type == "bus_dropout":
             if not self.bus:
-                raise ValueError("bus_dropout needs bus: the bus id that goes silent")
+                raise ValueError(_("bus_dropout needs bus: the bus id that goes silent"))
         elif not self.meter:
-            raise ValueError(f"{self.type} needs meter: the meter id it happens to")
+            raise ValueError(
+                _("{type} needs meter: the meter id it happens to").format(type=self.type)
+            )
         return self
 
 
@@ -266,9 +275,9 @@ class Scenario(_Model):
     def _consistent(self) -> Scenario:
         t0, t1 = self.epoch(self.start), self.epoch(self.end)
         if t1 <= t0:
-            raise ValueError("end: the run must end after it starts")
+            raise ValueError(_("end: the run must end after it starts"))
         if 86400 % self.step or self.step < 1:
-            raise ValueError("step: must divide a day into whole steps (e.g. 10s, 1m, 5m)")
+            raise ValueError(_("step: must divide a day into whole steps (e.g. 10s, 1m, 5m)"))
         buses = {b.id: b for b in self.buses}
         _unique("buses", [b.id for b in self.buses])
         _unique("meters", [m.id for m in self.meters])
@@ -276,7 +285,9 @@ class Scenario(_Model):
         for i, b in enumerate(self.buses):
             if b.port and b.port in ports:
                 raise ValueError(
-                    f"buses[{i}].port: port {b.port} is already used by bus {ports[b.port]!r}"
+                    _("buses[{i}].port: port {port} is already used by bus {bus}").format(
+                        i=i, port=b.port, bus=repr(ports[b.port])
+                    )
                 )
             ports[b.port] = b.id
         ids = [m.id for m in self.meters]
@@ -284,35 +295,65 @@ class Scenario(_Model):
         for i, m in enumerate(self.meters):
             if m.bus not in buses:
                 raise ValueError(
-                    f"meters[{i}].bus: bus {m.bus!r} is not defined; use one of {', '.join(buses)}"
+                    _("meters[{i}].bus: bus {bus} is not defined; use one of {buses}").format(
+                        i=i, bus=repr(m.bus), buses=", ".join(buses)
+                    )
                 )
             key = (m.bus, m.unit_id)
             if key in seen:
                 raise ValueError(
-                    f"meters[{i}].unit_id: meters {seen[key]!r} and {m.id!r} both answer unit id "
-                    f"{m.unit_id} on bus {m.bus!r} (port {buses[m.bus].port}); give each its own unit id"
+                    _(
+                        "meters[{i}].unit_id: meters {first} and {second} both answer unit id "
+                        "{unit_id} on bus {bus} (port {port}); give each its own unit id"
+                    ).format(
+                        i=i,
+                        first=repr(seen[key]),
+                        second=repr(m.id),
+                        unit_id=m.unit_id,
+                        bus=repr(m.bus),
+                        port=buses[m.bus].port,
+                    )
                 )
             seen[key] = m.id
             for j, sub in enumerate(m.includes):
                 if sub not in ids or sub == m.id:
                     raise ValueError(
-                        f"meters[{i}].includes[{j}]: {sub!r} is not another meter of this scenario"
+                        _(
+                            "meters[{i}].includes[{j}]: {meter} is not another meter of this "
+                            "scenario"
+                        ).format(i=i, j=j, meter=repr(sub))
                     )
         for i, o in enumerate(self.options):
             if o.meter not in ids:
-                raise ValueError(f"options[{i}].meter: {o.meter!r} is not a meter of this scenario")
+                raise ValueError(
+                    _("options[{i}].meter: {meter} is not a meter of this scenario").format(
+                        i=i, meter=repr(o.meter)
+                    )
+                )
             if not t0 <= self.epoch(o.date) < t1:
                 raise ValueError(
-                    f"options[{i}].date: {o.date} is outside the run {self.start}..{self.end}"
+                    _("options[{i}].date: {date} is outside the run {start}..{end}").format(
+                        i=i, date=o.date, start=self.start, end=self.end
+                    )
                 )
         for i, f in enumerate(self.faults):
             if f.meter is not None and f.meter not in ids:
-                raise ValueError(f"faults[{i}].meter: {f.meter!r} is not a meter of this scenario")
+                raise ValueError(
+                    _("faults[{i}].meter: {meter} is not a meter of this scenario").format(
+                        i=i, meter=repr(f.meter)
+                    )
+                )
             if f.bus is not None and f.bus not in buses:
-                raise ValueError(f"faults[{i}].bus: {f.bus!r} is not a bus of this scenario")
+                raise ValueError(
+                    _("faults[{i}].bus: {bus} is not a bus of this scenario").format(
+                        i=i, bus=repr(f.bus)
+                    )
+                )
             if not t0 <= self.epoch(f.start) < t1:
                 raise ValueError(
-                    f"faults[{i}].start: {f.start} is outside the run {self.start}..{self.end}"
+                    _(
+                        "faults[{i}].start: {start} is outside the run {run_start}..{run_end}"
+                    ).format(i=i, start=f.start, run_start=self.start, run_end=self.end)
                 )
         return self
 
@@ -320,7 +361,11 @@ class Scenario(_Model):
 def _unique(field: str, ids: list[str]) -> None:
     for index, ident in enumerate(ids):
         if ident in ids[:index]:
-            raise ValueError(f"{field}[{index}].id: duplicate id {ident!r}; ids must be unique")
+            raise ValueError(
+                _("{field}[{index}].id: duplicate id {id}; ids must be unique").format(
+                    field=field, index=index, id=repr(ident)
+                )
+            )
 
 
 def load_scenario(path: str | Path) -> Scenario:

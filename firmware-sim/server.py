@@ -26,6 +26,7 @@ from pymodbus.framer import FramerType
 from pymodbus.server import ModbusSerialServer, ModbusTcpServer
 
 from plantmeter.errors import SimulatorError
+from plantmeter.i18n import _
 
 from .clock import SimClock
 from .device import DeviceImage
@@ -140,7 +141,9 @@ class MeterBus:
         self._port_overrides = dict(port_overrides or {})
         unknown = set(self._port_overrides) - {b.id for b in scenario.buses}
         if unknown:
-            raise SimulatorError(f"port override for unknown bus {sorted(unknown)}")
+            raise SimulatorError(
+                _("port override for unknown bus {buses}").format(buses=sorted(unknown))
+            )
         self.faults: list[Fault] = list(scenario.faults)
         self.meters = {
             m.id: _SimMeter(MeterReadings(self.plant, m, self.faults)) for m in scenario.meters
@@ -200,7 +203,11 @@ class MeterBus:
         try:
             await server.serve_forever(background=True)
         except (RuntimeError, OSError) as exc:
-            raise SimulatorError(f"bus {spec.id!r}: cannot open {spec.device} ({exc})") from exc
+            raise SimulatorError(
+                _("bus {bus}: cannot open {device} ({error})").format(
+                    bus=repr(spec.id), device=spec.device, error=exc
+                )
+            ) from exc
         self._servers.append(server)
         units = sorted(m.unit_id for m in self.scenario.meters if m.bus == spec.id)
         logger.info("bus %s (rtu) serving units %s on %s", spec.id, units, spec.device)

@@ -32,6 +32,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from plantmeter.errors import InputError
+from plantmeter.i18n import _, format_percent
 from plantmeter.message import MAX_FUTURE_MS, MIN_TS_MS
 from plantmeter.ranges import canonical_unit, check_values, unit_conversion_hint
 from plantmeter.store import SeriesRow, SeriesStore
@@ -58,9 +59,6 @@ class ImportReport:
     replaced: int = 0  # stored readings overwritten (``replace``)
 
 
-_DATES_HINT = "; for 31/03/2025 00:15 say --dates day-first, or month-first for 03/31/2025)"
-
-
 @dataclass(frozen=True)
 class ImportOptions:
     """How to read and check one file (the ``import-csv`` options)."""
@@ -85,11 +83,15 @@ def parse_interval_csv(
     if "timestamp" not in raw.columns:
         sep = dialect.delimiter or ","
         raise InputError(
-            f"{path}: no 'timestamp' column; the header must be: timestamp{sep}<quantity>{sep}..."
+            _("{file}: no 'timestamp' column; the header must be: {header}").format(
+                file=path, header=f"timestamp{sep}<quantity>{sep}..."
+            )
         )
     columns = _columns(path, list(raw.columns), units)
     if raw.empty:
-        raise InputError(f"{path}: only a header line, no data rows; nothing to import")
+        raise InputError(
+            _("{file}: only a header line, no data rows; nothing to import").format(file=path)
+        )
     problems: list[str] = []
     stamps = parse_timestamps(raw["timestamp"], timezone, ambiguous, path, dialect.dates)
     now_ms = int(time.time() * 1000)
@@ -108,25 +110,38 @@ def parse_interval_csv(
     offset = f"{at[:3]}:{at[3:]}"
     for i in np.flatnonzero(bad_rows)[:MAX_PROBLEMS]:
         line, stamp = i + 2, raw["timestamp"].iloc[i]
-        if bad_ts[i]:
+        if bad_ts[i] and "/" in str(stamp) and dialect.dates == "iso":
             problems.append(
-                f"line {line}: timestamp {stamp!r} is not ISO 8601 or does not exist in {timezone} "
-                f"(write 2025-03-01 00:15 in site time or 2025-03-01T00:15:00{offset}"
-                + (_DATES_HINT if "/" in str(stamp) and dialect.dates == "iso" else ")")
+                _(
+                    "line {line}: timestamp {stamp} is not ISO 8601 or does not exist in {zone} "
+                    "(write 2025-03-01 00:15 in site time or 2025-03-01T00:15:00{offset}; for "
+                    "31/03/2025 00:15 say --dates day-first, or month-first for 03/31/2025)"
+                ).format(line=line, stamp=repr(stamp), zone=timezone, offset=offset)
+            )
+        elif bad_ts[i]:
+            problems.append(
+                _(
+                    "line {line}: timestamp {stamp} is not ISO 8601 or does not exist in {zone} "
+                    "(write 2025-03-01 00:15 in site time or 2025-03-01T00:15:00{offset})"
+                ).format(line=line, stamp=repr(stamp), zone=timezone, offset=offset)
             )
         elif implausible[i]:
             problems.append(
-                f"line {line}: timestamp {stamp!r} is before 2000 or more than a day in the future"
+                _(
+                    "line {line}: timestamp {stamp} is before 2000 or more than a day in the future"
+                ).format(line=line, stamp=repr(stamp))
             )
         else:
             names = [q for q, bad in zip(values.columns, bad_val[i], strict=True) if bad]
             cells = ", ".join(
                 f"{q}={text[q].iloc[i].removeprefix('not-a-number:')!r}" for q in names
             )
-            problems.append(f"line {line}: not a finite number: {cells}")
+            problems.append(
+                _("line {line}: not a finite number: {cells}").format(line=line, cells=cells)
+            )
     total_bad = int(bad_rows.sum())
     if total_bad > MAX_PROBLEMS:
-        problems.append(f"... {total_bad} rows skipped in all")
+        problems.append(_("... {n} rows skipped in all").format(n=total_bad))
     frame = values[~bad_rows]
     frame.index = pd.DatetimeIndex(stamps[~bad_rows]).rename("timestamp")
     return frame, problems
@@ -140,25 +155,42 @@ def _columns(path: Path, headers: list[str], units: dict[str, str] | None) -> di
         match = _HEADER.match(header)
         if not match:
             raise InputError(
-                f"{path}: column {header!r} is not a quantity name (snake_case, optional [unit])"
+                _(
+                    "{file}: column {column} is not a quantity name (snake_case, optional [unit])"
+                ).format(file=path, column=repr(header))
             )
         name, unit = match.group(1), match.group(2) or match.group(3)
         if units is not None:
             if name not in units:
                 raise InputError(
-                    f"{path}: column {name!r} is not a quantity of this meter; known: {', '.join(sorted(units))}"
+                    _(
+                        "{file}: column {column} is not a quantity of this meter; known: {known}"
+                    ).format(file=path, column=repr(name), known=", ".join(sorted(units)))
                 )
             if unit is not None and canonical_unit(unit) != units[name]:
                 hint = unit_conversion_hint(canonical_unit(unit), units[name])
                 raise InputError(
-                    f"{path}: column {header!r} is in {unit.strip()!r} but the meter records {name} in "
-                    f"{units[name]!r}; convert the column first" + (f" ({hint})" if hint else "")
+                    _(
+                        "{file}: column {column} is in {unit} but the meter records {quantity} in "
+                        "{meter_unit}; convert the column first"
+                    ).format(
+                        file=path,
+                        column=repr(header),
+                        unit=repr(unit.strip()),
+                        quantity=name,
+                        meter_unit=repr(units[name]),
+                    )
+                    + (f" ({hint})" if hint else "")
                 )
         if name in columns.values():
-            raise InputError(f"{path}: quantity {name!r} has two columns; keep one")
+            raise InputError(
+                _("{file}: quantity {quantity} has two columns; keep one").format(
+                    file=path, quantity=repr(name)
+                )
+            )
         columns[header] = name
     if not columns:
-        raise InputError(f"{path}: no value columns besides 'timestamp'")
+        raise InputError(_("{file}: no value columns besides 'timestamp'").format(file=path))
     return columns
 
 
@@ -185,9 +217,11 @@ def _check_frame(
             q, units.get(q, ""), v, counter=is_counter and options.interval_use is None
         )
         if reason is None and is_counter and options.interval_use is not None and (v < 0).any():
-            reason = f"{int((v < 0).sum())} negative values: use per interval is never negative"
+            reason = _("{n} negative values: use per interval is never negative").format(
+                n=int((v < 0).sum())
+            )
         if reason:
-            found.append(f"column {q}: {reason}")
+            found.append(_("column {quantity}: {reason}").format(quantity=q, reason=reason))
             continue
         if not is_counter or v.size < 3:
             continue
@@ -195,22 +229,28 @@ def _check_frame(
             down, n = _share(v, up=False)
             if down >= 3 and down > DOWN_SHARE * n:
                 found.append(
-                    f"column {q} goes down in {down} of its {n} steps ({down / n:.0%}): a cumulative counter "
-                    "goes down only at a reset or rollover, so this looks like use per interval. Import it with "
-                    "--interval-use start (each timestamp starts its interval) or --interval-use end (it ends it)"
+                    _(
+                        "column {quantity} goes down in {down} of its {n} steps ({share}): a "
+                        "cumulative counter goes down only at a reset or rollover, so this looks "
+                        "like use per interval. Import it with --interval-use start (each "
+                        "timestamp starts its interval) or --interval-use end (it ends it)"
+                    ).format(quantity=q, down=down, n=n, share=format_percent(down / n, digits=0))
                 )
         else:
             rises, n = _share(v, up=True)
             if rises > UP_SHARE * n:
                 found.append(
-                    f"column {q} rises in {rises} of its {n} steps ({v[0]:.6g} to {v[-1]:.6g}): it looks like a "
-                    "cumulative counter already, not use per interval; import it without --interval-use"
+                    _(
+                        "column {quantity} rises in {rises} of its {n} steps ({first} to {last}): "
+                        "it looks like a cumulative counter already, not use per interval; import "
+                        "it without --interval-use"
+                    ).format(quantity=q, rises=rises, n=n, first=f"{v[0]:.6g}", last=f"{v[-1]:.6g}")
                 )
     if found:
         raise InputError(
-            f"{path}: nothing was imported: "
-            + "; ".join(found)
-            + " (or --force to import as it is)"
+            _("{file}: nothing was imported: {problems} (or --force to import as it is)").format(
+                file=path, problems="; ".join(found)
+            )
         )
 
 
@@ -228,8 +268,14 @@ def _as_counters(
     assert label is not None
     if not any(q in counters for q in frame.columns):
         raise InputError(
-            f"{path}: --interval-use needs a counter column to accumulate ({', '.join(sorted(counters)) or 'none'} "
-            f"for this meter); the file has {', '.join(frame.columns)}"
+            _(
+                "{file}: --interval-use needs a counter column to accumulate ({counters} for this "
+                "meter); the file has {columns}"
+            ).format(
+                file=path,
+                counters=", ".join(sorted(counters)) or _("none"),
+                columns=", ".join(frame.columns),
+            )
         )
     parts = []
     for q in frame.columns:
@@ -240,10 +286,16 @@ def _as_counters(
         if s.isna().any():
             at = s.index[s.isna()][0]
             raise InputError(
-                f"{path}: column {q} has no value for the interval at {at.isoformat()}; "
-                "fill it (0 if the plant was off)"
+                _(
+                    "{file}: column {quantity} has no value for the interval at {at}; fill it (0 if "
+                    "the plant was off)"
+                ).format(file=path, quantity=q, at=at.isoformat())
             )
-        step = interval_step(pd.DatetimeIndex(s.index), options.interval, f"{path}: column {q}")
+        step = interval_step(
+            pd.DatetimeIndex(s.index),
+            options.interval,
+            _("{file}: column {quantity}").format(file=path, quantity=q),
+        )
         first = s.index[0] if label == "start" else s.index[0] - step
         last = s.index[-1] + step if label == "start" else s.index[-1]
         before = store.read(site, meter, [q], None, first + pd.Timedelta(milliseconds=1))
@@ -261,9 +313,11 @@ def _as_counters(
             )
             if not continues:
                 raise InputError(
-                    f"{path}: column {q}: readings are stored after this file's last interval (from "
-                    f"{later.index[0].isoformat()}) and would not continue the counter built from it; "
-                    "import interval files oldest first"
+                    _(
+                        "{file}: column {quantity}: readings are stored after this file's last "
+                        "interval (from {at}) and would not continue the counter built from it; "
+                        "import interval files oldest first"
+                    ).format(file=path, quantity=q, at=later.index[0].isoformat())
                 )
         logger.info(
             "%s: %s as a counter from %.6g over %d intervals of %s", path, q, base, len(s), step
@@ -289,7 +343,9 @@ def _differing(store: SeriesStore, site: str, meter: str, frame: pd.DataFrame) -
         if bad.any():
             at = bad.index[bad.to_numpy()][0]
             count += int(bad.sum())
-            first = first or f"{q} at {at.isoformat()}: stored {old[at]:.10g}, file {new[at]:.10g}"
+            first = first or _("{quantity} at {at}: stored {stored}, file {file}").format(
+                quantity=q, at=at.isoformat(), stored=f"{old[at]:.10g}", file=f"{new[at]:.10g}"
+            )
     return count, first
 
 
@@ -320,8 +376,11 @@ def import_csv(
     differ, first = _differing(store, site, meter, frame)
     if differ and not options.replace:
         raise InputError(
-            f"{path}: {differ} stored readings of meter {meter} differ from the file's (first: {first}); "
-            "nothing was imported. Give --replace to overwrite them with the file's values"
+            _(
+                "{file}: {n} stored readings of meter {meter} differ from the file's (first: "
+                "{first}); nothing was imported. Give --replace to overwrite them with the file's "
+                "values"
+            ).format(file=path, n=differ, meter=meter, first=first)
         )
     report.replaced = differ
     ts_ms = frame.index.as_unit("ms").asi8.astype(np.int64)  # asi8 counts in the index's own unit

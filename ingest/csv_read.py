@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from plantmeter.errors import InputError
+from plantmeter.i18n import N_, _
 from plantmeter.times import local_offsets
 
 __all__ = ["Ambiguous", "CsvDialect", "DateOrder", "parse_timestamps", "read_table"]
@@ -33,7 +34,10 @@ __all__ = ["Ambiguous", "CsvDialect", "DateOrder", "parse_timestamps", "read_tab
 Ambiguous = Literal["refuse", "earliest", "latest", "infer"]
 DateOrder = Literal["iso", "day-first", "month-first"]
 _AWARE = re.compile(r"(?:[Zz]|[+-]\d{2}:?\d{2})\s*$")
-_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+# each delimiter's name, singular (a message's "with semicolon delimiters") and plural ("the
+# header has commas and semicolons"): whole words of the catalogue, never an English plural "s"
+_DELIMITERS = {",": N_("comma"), ";": N_("semicolon"), "\t": N_("tab")}
+_DELIMITERS_PLURAL = {",": N_("commas"), ";": N_("semicolons"), "\t": N_("tabs")}
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+(?:,\d*)?$")
 
 
@@ -52,14 +56,21 @@ def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialec
         text = path.read_text(encoding="utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as 'CSV UTF-8'"
+            _("{file}: not UTF-8 text ({reason} at byte {byte}); save it as 'CSV UTF-8'").format(
+                file=path, reason=exc.reason, byte=exc.start
+            )
         ) from exc
     except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        raise InputError(
+            _("{file}: cannot read ({error})").format(file=path, error=exc.strerror or exc)
+        ) from exc
     header = next((line for line in io.StringIO(text) if line.strip()), None)
     if header is None:
         raise InputError(
-            f"{path}: the file is empty; expected a header line timestamp,<quantity>,... and data rows"
+            _(
+                "{file}: the file is empty; expected a header line timestamp,<quantity>,... and "
+                "data rows"
+            ).format(file=path)
         )
     delimiter = dialect.delimiter or _detect_delimiter(path, header)
     try:
@@ -71,16 +82,21 @@ def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialec
             skip_blank_lines=True,
         )
     except (pd.errors.ParserError, ValueError) as exc:
+        name = _DELIMITERS.get(delimiter)
         raise InputError(
-            f"{path}: cannot read as CSV with {_DELIMITERS.get(delimiter, repr(delimiter))} "
-            f"delimiters ({exc}); give --delimiter if the file uses another"
+            _(
+                "{file}: cannot read as CSV with {delimiter} delimiters ({error}); give "
+                "--delimiter if the file uses another"
+            ).format(file=path, delimiter=_(name) if name else repr(delimiter), error=exc)
         ) from exc
     raw.columns = [str(c).strip() for c in raw.columns]
     values = [c for c in raw.columns if c != "timestamp"]
     decimal = dialect.decimal or _detect_decimal(path, raw[values], delimiter)
     if decimal == "," and delimiter == ",":
         raise InputError(
-            f"{path}: a decimal comma needs another delimiter between cells; give --delimiter ';'"
+            _(
+                "{file}: a decimal comma needs another delimiter between cells; give --delimiter ';'"
+            ).format(file=path)
         )
     if decimal == ",":
         for c in values:
@@ -97,9 +113,19 @@ def read_table(path: Path, dialect: CsvDialect) -> tuple[pd.DataFrame, CsvDialec
 def _detect_delimiter(path: Path, header: str) -> str:
     found = [d for d in _DELIMITERS if d in header]
     if len(found) > 1:
-        names = " and ".join(_DELIMITERS[d] for d in found)
+        names = [_(_DELIMITERS_PLURAL[d]) for d in found]
+        both = (
+            _("{first} and {second}").format(first=names[0], second=names[1])
+            if len(names) == 2
+            else _("{first}, {second} and {third}").format(
+                first=names[0], second=names[1], third=names[2]
+            )
+        )
         raise InputError(
-            f"{path}: the header has {names}s; say which separates cells: --delimiter ';' (or ',')"
+            _(
+                "{file}: the header has {delimiters}; say which separates cells: --delimiter ';' "
+                "(or ',')"
+            ).format(file=path, delimiters=both)
         )
     return found[0] if found else ","
 
@@ -112,8 +138,12 @@ def _detect_decimal(path: Path, cells: pd.DataFrame, delimiter: str) -> str:
     point = stacked.str.contains(".", regex=False) & ~stacked.str.match(_GROUPED)
     if comma.any() and point.any():
         raise InputError(
-            f"{path}: numbers are written both with points ({stacked[point].iloc[0]!r}) and commas "
-            f"({stacked[comma].iloc[0]!r}); say which is the decimal mark: --decimal ',' or --decimal '.'"
+            _(
+                "{file}: numbers are written both with points ({point}) and commas ({comma}); say "
+                "which is the decimal mark: --decimal ',' or --decimal '.'"
+            ).format(
+                file=path, point=repr(stacked[point].iloc[0]), comma=repr(stacked[comma].iloc[0])
+            )
         )
     return "," if comma.any() else "."
 
@@ -205,19 +235,34 @@ def _resolve_ambiguous(
     line = int(naive.index[first]) + 2
     if ambiguous == "refuse":
         raise InputError(
-            f"{path}: {int(doubled.sum())} timestamps fall in the hour that happens twice in {timezone} when "
-            f"the clocks fall back (first at line {line}: {column.loc[naive.index[first]].strip()!r}, which is "
-            f"{stamp:%Y-%m-%dT%H:%M}{early} or {stamp:%Y-%m-%dT%H:%M}{late}); nothing was imported. Say which: "
-            f"--ambiguous infer (rows in time order: the first pass is {early}, the repeat {late}), "
-            f"--ambiguous earliest ({early}), --ambiguous latest ({late}), or write the offset in the timestamps"
+            _(
+                "{file}: {n} timestamps fall in the hour that happens twice in {zone} when the "
+                "clocks fall back (first at line {line}: {text}, which is {first} or {second}); "
+                "nothing was imported. Say which: --ambiguous infer (rows in time order: the first "
+                "pass is {early}, the repeat {late}), --ambiguous earliest ({early}), --ambiguous "
+                "latest ({late}), or write the offset in the timestamps"
+            ).format(
+                file=path,
+                n=int(doubled.sum()),
+                zone=timezone,
+                line=line,
+                text=repr(column.loc[naive.index[first]].strip()),
+                first=f"{stamp:%Y-%m-%dT%H:%M}{early}",
+                second=f"{stamp:%Y-%m-%dT%H:%M}{late}",
+                early=early,
+                late=late,
+            )
         )
     if ambiguous == "infer":
         try:
             return naive.dt.tz_localize(timezone, ambiguous="infer", nonexistent="NaT")
         except (ValueError, TypeError) as exc:  # pytz/pandas AmbiguousTimeError is a ValueError
             raise InputError(
-                f"{path}: cannot infer which pass of the repeated hour each row is ({exc}); the rows must run "
-                f"through it twice in time order; use --ambiguous earliest|latest or write the offsets"
+                _(
+                    "{file}: cannot infer which pass of the repeated hour each row is ({error}); "
+                    "the rows must run through it twice in time order; use --ambiguous "
+                    "earliest|latest or write the offsets"
+                ).format(file=path, error=exc)
             ) from exc
     flags = np.full(
         len(naive), ambiguous == "earliest", dtype=bool

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .durations import Duration
+from .i18n import N_, _
 from .redact import read_secret, redact_url
 
 __all__ = [
@@ -84,7 +85,11 @@ def check_address(value: str) -> str:
         or len(value) > 254
         or any(c.isspace() or c in "<>,;\"'" for c in value)
     ):
-        raise ValueError(f"{value!r} is not an e-mail address; write it like name@example.org")
+        raise ValueError(
+            _("{value} is not an e-mail address; write it like name@example.org").format(
+                value=repr(value)
+            )
+        )
     return value
 
 
@@ -96,12 +101,16 @@ def parse_quiet_hours(value: str) -> tuple[time, time]:
     match = _QUIET.match(value)
     if not match:
         raise ValueError(
-            f"{value!r} is not a quiet-hours range; write HH:MM-HH:MM, e.g. 22:00-06:00"
+            _("{value} is not a quiet-hours range; write HH:MM-HH:MM, e.g. 22:00-06:00").format(
+                value=repr(value)
+            )
         )
     h0, m0, h1, m1 = (int(g) for g in match.groups())
     start, end = time(h0, m0), time(h1, m1)
     if start == end:
-        raise ValueError(f"{value!r} is empty; give a start and an end that differ")
+        raise ValueError(
+            _("{value} is empty; give a start and an end that differ").format(value=repr(value))
+        )
     return start, end
 
 
@@ -109,15 +118,24 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+_NOT_A_URL = {
+    "webhook": N_("{url} is not a webhook URL; write https://HOST/PATH"),
+    "dashboard": N_("{url} is not a dashboard URL; write https://HOST/PATH"),
+}
+"""One whole sentence per kind of URL, so a translation never splices an English word in."""
+
+
 def _http_url(value: str, what: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{redact_url(value)!r} is not a {what} URL; write https://HOST/PATH")
+        raise ValueError(_(_NOT_A_URL[what]).format(url=repr(redact_url(value))))
     try:
-        _ = parts.port
+        _port = parts.port
     except ValueError:
         raise ValueError(
-            f"{redact_url(value)!r} has an invalid port; write https://HOST:PORT/PATH"
+            _("{url} has an invalid port; write https://HOST:PORT/PATH").format(
+                url=repr(redact_url(value))
+            )
         ) from None
     return value
 
@@ -144,19 +162,25 @@ class EmailConfig(_Model):
         parts = urlsplit(value)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(
-                f"{redact_url(value)!r} is not an SMTP URL; write smtp://HOST:587 (STARTTLS), "
-                "smtps://HOST:465 (TLS) or smtp://HOST:25 (plain)"
+                _(
+                    "{url} is not an SMTP URL; write smtp://HOST:587 (STARTTLS), "
+                    "smtps://HOST:465 (TLS) or smtp://HOST:25 (plain)"
+                ).format(url=repr(redact_url(value)))
             )
         if parts.username or parts.password:
             raise ValueError(
-                f"{redact_url(value)!r} carries a login; put it in username and password_file "
-                "(or PLANTMETER_SMTP_USERNAME / PLANTMETER_SMTP_PASSWORD)"
+                _(
+                    "{url} carries a login; put it in username and password_file "
+                    "(or PLANTMETER_SMTP_USERNAME / PLANTMETER_SMTP_PASSWORD)"
+                ).format(url=repr(redact_url(value)))
             )
         try:
-            _ = parts.port
+            _port = parts.port
         except ValueError:
             raise ValueError(
-                f"{redact_url(value)!r} has an invalid port; write smtp://HOST:PORT"
+                _("{url} has an invalid port; write smtp://HOST:PORT").format(
+                    url=repr(redact_url(value))
+                )
             ) from None
         return value
 
@@ -164,11 +188,13 @@ class EmailConfig(_Model):
     def _tls_modes(self) -> EmailConfig:
         if self.implicit_tls and self.starttls:
             raise ValueError(
-                "starttls is for smtp://, and smtps:// is TLS from the start; use smtp://HOST:587 for STARTTLS "
-                "or remove starttls"
+                _(
+                    "starttls is for smtp://, and smtps:// is TLS from the start; use "
+                    "smtp://HOST:587 for STARTTLS or remove starttls"
+                )
             )
         if self.password is not None and self.password_file is not None:
-            raise ValueError("give password or password_file, not both")
+            raise ValueError(_("give password or password_file, not both"))
         return self
 
     @property
@@ -223,7 +249,11 @@ class AlertRule(_Model):
     def _types(cls, value: list[str] | None) -> list[str] | None:
         for t in value or []:
             if t not in ALERT_TYPES:
-                raise ValueError(f"unknown alert type {t!r}; use some of {', '.join(ALERT_TYPES)}")
+                raise ValueError(
+                    _("unknown alert type {type}; use some of {types}").format(
+                        type=repr(t), types=", ".join(ALERT_TYPES)
+                    )
+                )
         return value
 
     @field_validator("quiet_hours")
@@ -295,14 +325,15 @@ class AlertsConfig(_Model):
     @classmethod
     def _positive(cls, value: float | None) -> float | None:
         if value is not None and value <= 0:
-            raise ValueError("must be above 0; leave it out (or null) for the default")
+            raise ValueError(_("must be above 0; leave it out (or null) for the default"))
         return value
 
     @model_validator(mode="after")
     def _rules_need_email(self) -> AlertsConfig:
         if self.rules and self.email is None:
             raise ValueError(
-                "rules send e-mail, but email is missing; add "
-                'email: {smtp_url: "smtp://HOST:587", from: "plantmeter@example.org"}'
+                _("rules send e-mail, but email is missing; add {example}").format(
+                    example='email: {smtp_url: "smtp://HOST:587", from: "plantmeter@example.org"}'
+                )
             )
         return self

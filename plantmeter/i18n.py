@@ -84,19 +84,25 @@ def check_locale(value: str) -> str:
         loc = Locale.parse(text)
     except (UnknownLocaleError, ValueError):
         raise ValueError(
-            f"unknown locale {value!r}; use a language and country such as es_GT, es_MX, "
-            "es_CO, pt_BR, or en"
+            _(
+                "unknown locale {value}; use a language and country such as es_GT, es_MX, "
+                "es_CO, pt_BR, or en"
+            ).format(value=repr(value))
         ) from None
     if loc.language not in ("en", "es", "pt"):
         raise ValueError(
-            f"locale {value!r}: PlantMeter speaks English, Spanish and Portuguese; use en, "
-            "es_GT, es_MX, es_CO (or another es_XX), or pt_BR"
+            _(
+                "locale {value}: PlantMeter speaks English, Spanish and Portuguese; use en, "
+                "es_GT, es_MX, es_CO (or another es_XX), or pt_BR"
+            ).format(value=repr(value))
         )
     if loc.language != "en" and not loc.territory:
         raise ValueError(
-            f"locale {value!r} names no country, and Spanish- and Portuguese-speaking countries "
-            "disagree on the decimal mark (Mexico 1,234.5, Colombia 1.234,5); use es_GT, es_MX, "
-            "es_CO, pt_BR or another language_COUNTRY"
+            _(
+                "locale {value} names no country, and Spanish- and Portuguese-speaking countries "
+                "disagree on the decimal mark (Mexico 1,234.5, Colombia 1.234,5); use es_GT, "
+                "es_MX, es_CO, pt_BR or another language_COUNTRY"
+            ).format(value=repr(value))
         )
     return str(loc)
 
@@ -104,13 +110,20 @@ def check_locale(value: str) -> str:
 def check_currency(value: str) -> str:
     """``value`` if it is an ISO 4217 code Babel knows (``GTQ``), else ValueError with the fix."""
     code = str(value).strip()
-    if code not in list_currencies():
-        hint = f" (did you mean {code.upper()}?)" if code.upper() in list_currencies() else ""
+    if code in list_currencies():
+        return code
+    if code.upper() in list_currencies():
         raise ValueError(
-            f"unknown currency {value!r}{hint}; use an ISO 4217 code such as USD, GTQ, MXN, "
-            "COP or BRL"
+            _(
+                "unknown currency {value} (did you mean {code}?); use an ISO 4217 code such as "
+                "USD, GTQ, MXN, COP or BRL"
+            ).format(value=repr(value), code=code.upper())
         )
-    return code
+    raise ValueError(
+        _(
+            "unknown currency {value}; use an ISO 4217 code such as USD, GTQ, MXN, COP or BRL"
+        ).format(value=repr(value))
+    )
 
 
 def language_of(locale: str) -> str:

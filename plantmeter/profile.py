@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .durations import Duration
 from .errors import ProfileError
+from .i18n import _
 from .profiles import PROFILE_FILES, profile_text
 from .registers import register_count
 from .yamlconf import format_validation_error, load_yaml_model
@@ -183,7 +184,11 @@ class DeviceProfile(BaseModel):
         seen: set[str] = set()
         for p in points:
             if p.name in seen:
-                raise ValueError(f"point name {p.name!r} appears twice; each quantity once")
+                raise ValueError(
+                    _("point name {name} appears twice; each quantity once").format(
+                        name=repr(p.name)
+                    )
+                )
             seen.add(p.name)
         return points
 
@@ -193,27 +198,43 @@ class DeviceProfile(BaseModel):
         for item in items:
             if item.source and item.source not in self.sources:
                 raise ValueError(
-                    f"{item.name!r} cites source {item.source!r}, not listed in sources"
+                    _("{name} cites source {source}, not listed in sources").format(
+                        name=repr(item.name), source=repr(item.source)
+                    )
                 )
         for p in self.points:
             if p.count > self.quirks.max_registers:
-                raise ValueError(f"point {p.name!r} needs {p.count} registers, above max_registers")
+                raise ValueError(
+                    _("point {name} needs {count} registers, above max_registers").format(
+                        name=repr(p.name), count=p.count
+                    )
+                )
         for fc in (3, 4):
             spans = sorted(
                 (p.address, p.address + p.count, p.name) for p in self.points if p.fc == fc
             )
             for (_a0, a1, n0), (b0, _b1, n1) in zip(spans, spans[1:], strict=False):
                 if b0 < a1:
-                    raise ValueError(f"points {n0!r} and {n1!r} overlap at address {b0:#06x}")
+                    raise ValueError(
+                        _("points {first} and {second} overlap at address {address}").format(
+                            first=repr(n0), second=repr(n1), address=f"{b0:#06x}"
+                        )
+                    )
         names = {p.name for p in self.points}
         for d in self.derived:
             if d.name in names:
                 raise ValueError(
-                    f"derived {d.name!r} has the name of a point; give it its own name"
+                    _("derived {name} has the name of a point; give it its own name").format(
+                        name=repr(d.name)
+                    )
                 )
             missing = [part for part in d.sum if part not in names]
             if missing:
-                raise ValueError(f"derived {d.name!r} sums {missing}, which are not points here")
+                raise ValueError(
+                    _("derived {name} sums {missing}, which are not points here").format(
+                        name=repr(d.name), missing=missing
+                    )
+                )
         return self
 
     def point(self, name: str) -> Point:
@@ -244,7 +265,11 @@ def load_profile(profile_id: str) -> DeviceProfile:
     """Load a registered profile by id; ProfileError lists the known ids when it is unknown."""
     if profile_id not in PROFILE_FILES:
         known = ", ".join(available_profiles())
-        raise ProfileError(f"unknown profile {profile_id!r}; known profiles: {known}")
+        raise ProfileError(
+            _("unknown profile {profile}; known profiles: {known}").format(
+                profile=repr(profile_id), known=known
+            )
+        )
     text = profile_text(profile_id)
     name = f"plantmeter/profiles/{PROFILE_FILES[profile_id]}"
     try:
@@ -254,7 +279,9 @@ def load_profile(profile_id: str) -> DeviceProfile:
         raise ProfileError(format_validation_error(Path(name), exc, yaml.compose(text))) from None
     if profile.id != profile_id:
         raise ProfileError(
-            f"{name}: id {profile.id!r} differs from its registry key {profile_id!r}"
+            _("{file}: id {id} differs from its registry key {key}").format(
+                file=name, id=repr(profile.id), key=repr(profile_id)
+            )
         )
     return profile
 

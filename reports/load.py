@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from plantmeter.config import SiteConfig, load_site
 from plantmeter.errors import ConfigError
-from plantmeter.i18n import _
+from plantmeter.i18n import N_, _
 from plantmeter.yamlconf import format_validation_error, read_yaml
 
 from .plan import Amendment, MVPlan
@@ -368,6 +368,20 @@ def load_plan(path: str | Path, environ: Mapping[str, str] | None = None) -> Loa
     return loaded
 
 
+# One whole sentence per ledger: the kind of entry is no English word spliced into a translation
+# (Spanish "una enmienda aprobada" but "un ajuste aprobado").
+_CHANGED_AFTER_APPROVAL = {
+    "amendments": N_(
+        "{file}:{line}: amendments[{k}] changed or was removed after it was approved on {date} by "
+        "{by}; restore it — an approved amendment is corrected by a new amendment, never edited"
+    ),
+    "adjustments": N_(
+        "{file}:{line}: adjustments[{k}] changed or was removed after it was approved on {date} by "
+        "{by}; restore it — an approved adjustment is corrected by a new adjustment, never edited"
+    ),
+}
+
+
 def _check_record(loaded: LoadedPlan, node: yaml.Node | None) -> None:
     """Match the plan against its approval record: edits are errors, additions are pending."""
     path = loaded.path
@@ -409,24 +423,19 @@ def _check_record(loaded: LoadedPlan, node: yaml.Node | None) -> None:
         )
     loaded.approval = idx
     for kind, ledger in (("amendment", "amendments"), ("adjustment", "adjustments")):
+        changed = _CHANGED_AFTER_APPROVAL[ledger]
         items = loaded.raw_items[ledger]
         done = rec.ledger(idx, kind)
         for _entry, e in done:
             k = e["item"]
             if k >= len(items) or item_digest(items[k]) != e["item_digest"]:
                 raise ConfigError(
-                    _(
-                        "{file}:{line}: {ledger}[{k}] changed or was removed after it was approved "
-                        "on {date} by {by}; restore it — an approved {kind} is corrected by a new "
-                        "{kind}, never edited"
-                    ).format(
+                    _(changed).format(
                         file=path,
                         line=_line(node, ledger, k),
-                        ledger=ledger,
                         k=k,
                         date=e["recorded_at"][:10],
                         by=e["by"],
-                        kind=kind,
                     )
                 )
         for k in range(len(done), len(items)):

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from plantmeter.config import CurrencyCode, Ident, SiteConfig
+from plantmeter.i18n import _
 
 __all__ = [
     "AdjustmentEffect",
@@ -74,7 +75,11 @@ class Period(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}; swap or fix them")
+            raise ValueError(
+                _("end {end} is not after start {start}; swap or fix them").format(
+                    end=self.end, start=self.start
+                )
+            )
         return self
 
 
@@ -151,8 +156,10 @@ class OptionSpec(_Model):
     def _dated(self) -> OptionSpec:
         if self.status in ("implemented", "verified") and self.implemented is None:
             raise ValueError(
-                f"implemented: option {self.id!r} is {self.status} but has no implementation date; "
-                "add implemented: YYYY-MM-DD"
+                _(
+                    "implemented: option {option} is {status} but has no implementation date; "
+                    "add implemented: YYYY-MM-DD"
+                ).format(option=repr(self.id), status=self.status)
             )
         return self
 
@@ -186,8 +193,10 @@ class MeterBaseline(_Model):
     def _towt_hourly(self) -> MeterBaseline:
         if (self.model == "towt") != (self.granularity == "hourly"):
             raise ValueError(
-                "model: the time-of-week-and-temperature model (towt) is the hourly model; "
-                "use model: towt with granularity: hourly, or a daily model (auto, 1P..5P)"
+                _(
+                    "model: the time-of-week-and-temperature model (towt) is the hourly model; "
+                    "use model: towt with granularity: hourly, or a daily model (auto, 1P..5P)"
+                )
             )
         return self
 
@@ -263,8 +272,10 @@ class Amendment(_Model):
     def _does_something(self) -> Amendment:
         if not self.changes and not self.refit:
             raise ValueError(
-                "changes: the amendment changes nothing; give changes (path: value) or refit "
-                "(meter ids)"
+                _(
+                    "changes: the amendment changes nothing; give changes (path: value) or refit "
+                    "(meter ids)"
+                )
             )
         return self
 
@@ -288,12 +299,14 @@ class AdjustmentEffect(_Model):
         given = [k for k in ("per_day", "total", "per_unit") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(
-                "give exactly one of per_day (usage per day), total (usage over the period) or "
-                f"per_unit with driver (usage per unit of a production meter); got {given or 'none'}"
+                _(
+                    "give exactly one of per_day (usage per day), total (usage over the period) or "
+                    "per_unit with driver (usage per unit of a production meter); got {given}"
+                ).format(given=given or _("none"))
             )
         if (self.per_unit is not None) != (self.driver is not None):
             raise ValueError(
-                "per_unit needs driver (a production meter id), and driver needs per_unit"
+                _("per_unit needs driver (a production meter id), and driver needs per_unit")
             )
         return self
 
@@ -315,17 +328,25 @@ class NonRoutineAdjustment(_Model):
     @model_validator(mode="after")
     def _sane(self) -> NonRoutineAdjustment:
         if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}; fix the period")
+            raise ValueError(
+                _("end {end} is not after start {start}; fix the period").format(
+                    end=self.end, start=self.start
+                )
+            )
         for mid, e in self.meters.items():
             if e.total is not None and self.end is None:
                 raise ValueError(
-                    f"meters.{mid}.total: a total needs the period's end; add end: YYYY-MM-DD or "
-                    "give per_day"
+                    _(
+                        "meters.{meter}.total: a total needs the period's end; add end: YYYY-MM-DD "
+                        "or give per_day"
+                    ).format(meter=mid)
                 )
             if e.per_unit is not None and len(self.method) < 3:
                 raise ValueError(
-                    f"method: meters.{mid} is a model change (per_unit); document how it was "
-                    "found under method"
+                    _(
+                        "method: meters.{meter} is a model change (per_unit); document how it was "
+                        "found under method"
+                    ).format(meter=mid)
                 )
         return self
 
@@ -365,8 +386,10 @@ class MVPlan(_Model):
         site: SiteConfig | None = (info.context or {}).get("site")
         if self.reporting.start < self.baseline.end:
             raise ValueError(
-                f"reporting.start: the reporting period starts {self.reporting.start}, before the "
-                f"baseline ends {self.baseline.end}; start reporting on or after {self.baseline.end}"
+                _(
+                    "reporting.start: the reporting period starts {start}, before the baseline "
+                    "ends {end}; start reporting on or after {end}"
+                ).format(start=self.reporting.start, end=self.baseline.end)
             )
         meters = {m.id: m for m in site.meters} if site is not None else {}
         if site is not None:
@@ -375,23 +398,38 @@ class MVPlan(_Model):
         for i, o in enumerate(self.options):
             if o.id in opt_ids[:i]:
                 raise ValueError(
-                    f"options[{i}].id: duplicate option id {o.id!r}; ids must be unique"
+                    _("options[{i}].id: duplicate option id {option}; ids must be unique").format(
+                        i=i, option=repr(o.id)
+                    )
                 )
             for j, m in enumerate(o.meters):
                 if site is not None and m not in meters:
                     raise ValueError(
-                        f"options[{i}].meters[{j}]: {m!r} is not a meter of site {site.site.id!r} "
-                        f"({self.site_config}); use one of {', '.join(meters)}"
+                        _(
+                            "options[{i}].meters[{j}]: {meter} is not a meter of site {site} "
+                            "({file}); use one of {meters}"
+                        ).format(
+                            i=i,
+                            j=j,
+                            meter=repr(m),
+                            site=repr(site.site.id),
+                            file=self.site_config,
+                            meters=", ".join(meters),
+                        )
                     )
                 if o.key_parameter is None and m not in self.baselines:
                     raise ValueError(
-                        f"options[{i}].meters[{j}]: meter {m!r} has no baseline model; add it under "
-                        "baselines (e.g. baselines: {" + m + ": {model: auto}})"
+                        _(
+                            "options[{i}].meters[{j}]: meter {meter} has no baseline model; add it "
+                            "under baselines (e.g. baselines: {example})"
+                        ).format(i=i, j=j, meter=repr(m), example="{" + m + ": {model: auto}}")
                     )
             if o.implemented is not None and o.implemented < self.baseline.end:
                 raise ValueError(
-                    f"options[{i}].implemented: {o.implemented} falls inside the baseline period "
-                    f"(ends {self.baseline.end}); move the baseline earlier or fix the date"
+                    _(
+                        "options[{i}].implemented: {date} falls inside the baseline period "
+                        "(ends {end}); move the baseline earlier or fix the date"
+                    ).format(i=i, date=o.implemented, end=self.baseline.end)
                 )
         if site is not None:
             _check_option_a(self, meters)
@@ -399,29 +437,43 @@ class MVPlan(_Model):
         loan_ids = [ln.id for ln in self.loans]
         for i, ln in enumerate(self.loans):
             if ln.id in loan_ids[:i]:
-                raise ValueError(f"loans[{i}].id: duplicate loan id {ln.id!r}; ids must be unique")
+                raise ValueError(
+                    _("loans[{i}].id: duplicate loan id {loan}; ids must be unique").format(
+                        i=i, loan=repr(ln.id)
+                    )
+                )
             if not ln.options:
                 raise ValueError(
-                    f"loans[{i}].options: loan {ln.id!r} is linked to no option; list the option ids "
-                    f"it finances (one of {', '.join(opt_ids)})"
+                    _(
+                        "loans[{i}].options: loan {loan} is linked to no option; list the option "
+                        "ids it finances (one of {options})"
+                    ).format(i=i, loan=repr(ln.id), options=", ".join(opt_ids))
                 )
             for j, oid in enumerate(ln.options):
                 if oid not in opt_ids:
                     raise ValueError(
-                        f"loans[{i}].options[{j}]: {oid!r} is not an option of this plan; use one of "
-                        f"{', '.join(opt_ids)}"
+                        _(
+                            "loans[{i}].options[{j}]: {option} is not an option of this plan; use "
+                            "one of {options}"
+                        ).format(i=i, j=j, option=repr(oid), options=", ".join(opt_ids))
                     )
             if ln.currency != self.currency:
                 raise ValueError(
-                    f"loans[{i}].currency: loan {ln.id!r} is in {ln.currency} but the plan's tariffs, "
-                    f"investments and savings are in {self.currency}, and PlantMeter converts no "
-                    f"currency; set the plan's currency: {ln.currency} (with its tariffs' prices in "
-                    f"{ln.currency}) or the loan's currency: {self.currency}"
+                    _(
+                        "loans[{i}].currency: loan {loan} is in {currency} but the plan's tariffs, "
+                        "investments and savings are in {plan_currency}, and PlantMeter converts "
+                        "no currency; set the plan's currency: {currency} (with its tariffs' "
+                        "prices in {currency}) or the loan's currency: {plan_currency}"
+                    ).format(
+                        i=i, loan=repr(ln.id), currency=ln.currency, plan_currency=self.currency
+                    )
                 )
             if site is not None and ln.borrower != site.site.id:
                 raise ValueError(
-                    f"loans[{i}].borrower: {ln.borrower!r} is not this plan's site "
-                    f"({site.site.id!r}); a plan covers one site"
+                    _(
+                        "loans[{i}].borrower: {borrower} is not this plan's site ({site}); a plan "
+                        "covers one site"
+                    ).format(i=i, borrower=repr(ln.borrower), site=repr(site.site.id))
                 )
         return self
 
@@ -442,27 +494,44 @@ def _check_baselines(plan: MVPlan, meters: dict[str, Any]) -> None:
     for mid, b in plan.baselines.items():
         if mid not in meters:
             raise ValueError(
-                f"baselines: {mid!r} is not a meter of the site; use one of {', '.join(meters)}"
+                _("baselines: {meter} is not a meter of the site; use one of {meters}").format(
+                    meter=repr(mid), meters=", ".join(meters)
+                )
             )
         if meters[mid].kind not in UNITS:
             raise ValueError(
-                f"baselines: meter {mid!r} is a {meters[mid].kind} meter, a driver; baselines "
-                "are for electricity, water, gas or thermal meters"
+                _(
+                    "baselines: meter {meter} is a {kind} meter, a driver; baselines are for "
+                    "electricity, water, gas or thermal meters"
+                ).format(meter=repr(mid), kind=meters[mid].kind)
             )
         for j, ra in enumerate(b.routine):
             if ra.driver not in meters or meters[ra.driver].kind != "production":
                 raise ValueError(
-                    f"baselines: {mid}.routine[{j}].driver = {ra.driver!r} is not a production "
-                    f"meter of the site; name one of "
-                    f"{', '.join(k for k, m in meters.items() if m.kind == 'production') or '(none)'}"
+                    _(
+                        "baselines: {meter}.routine[{j}].driver = {driver} is not a production "
+                        "meter of the site; name one of {meters}"
+                    ).format(
+                        meter=mid,
+                        j=j,
+                        driver=repr(ra.driver),
+                        meters=_of_kind(meters, "production"),
+                    )
                 )
-        for role, want in (("temperature", "temperature"), ("production", "production")):
+        for role in ("temperature", "production"):
             ref = getattr(b, role)
-            if ref is not None and (ref not in meters or meters[ref].kind != want):
+            if ref is not None and (ref not in meters or meters[ref].kind != role):
                 raise ValueError(
-                    f"baselines: {mid}.{role} = {ref!r} is not a {want} meter of the site; name one "
-                    f"of {', '.join(k for k, m in meters.items() if m.kind == want) or '(none)'}"
+                    _(
+                        "baselines: {meter}.{role} = {ref} is not a {role} meter of the site; name "
+                        "one of {meters}"
+                    ).format(meter=mid, role=role, ref=repr(ref), meters=_of_kind(meters, role))
                 )
+
+
+def _of_kind(meters: dict[str, Any], kind: str) -> str:
+    """The site's meters of ``kind``, listed for a message (``(none)`` when there are none)."""
+    return ", ".join(k for k, m in meters.items() if m.kind == kind) or _("(none)")
 
 
 def _check_option_a(plan: MVPlan, meters: dict[str, Any]) -> None:
@@ -473,9 +542,16 @@ def _check_option_a(plan: MVPlan, meters: dict[str, Any]) -> None:
             unit = UNITS.get(meters[m].kind)
             if unit != o.key_parameter.savings_unit:
                 raise ValueError(
-                    f"options[{i}].meters[{j}]: {m!r} records {unit or meters[m].kind}, but the "
-                    f"Option A savings are in {o.key_parameter.savings_unit}; name a meter of "
-                    "that unit (it prices the savings)"
+                    _(
+                        "options[{i}].meters[{j}]: {meter} records {unit}, but the Option A savings "
+                        "are in {savings_unit}; name a meter of that unit (it prices the savings)"
+                    ).format(
+                        i=i,
+                        j=j,
+                        meter=repr(m),
+                        unit=unit or meters[m].kind,
+                        savings_unit=o.key_parameter.savings_unit,
+                    )
                 )
 
 
@@ -483,22 +559,32 @@ def _check_adjustments(plan: MVPlan, meters: dict[str, Any]) -> None:
     ids = [a.id for a in plan.adjustments]
     for i, a in enumerate(plan.adjustments):
         if a.id in ids[:i]:
-            raise ValueError(f"adjustments[{i}].id: duplicate adjustment id {a.id!r}")
+            raise ValueError(
+                _("adjustments[{i}].id: duplicate adjustment id {adjustment}").format(
+                    i=i, adjustment=repr(a.id)
+                )
+            )
         if a.start < plan.baseline.end:
             raise ValueError(
-                f"adjustments[{i}].start: {a.start} is before the baseline ends "
-                f"({plan.baseline.end}); a non-routine adjustment applies to the reporting period"
+                _(
+                    "adjustments[{i}].start: {start} is before the baseline ends ({end}); a "
+                    "non-routine adjustment applies to the reporting period"
+                ).format(i=i, start=a.start, end=plan.baseline.end)
             )
         for mid, e in a.meters.items():
             if mid not in plan.baselines:
                 raise ValueError(
-                    f"adjustments[{i}].meters: {mid!r} has no baseline in this plan; use one of "
-                    f"{', '.join(plan.baselines)}"
+                    _(
+                        "adjustments[{i}].meters: {meter} has no baseline in this plan; use one of "
+                        "{meters}"
+                    ).format(i=i, meter=repr(mid), meters=", ".join(plan.baselines))
                 )
             if e.driver is not None and (
                 e.driver not in meters or meters[e.driver].kind != "production"
             ):
                 raise ValueError(
-                    f"adjustments[{i}].meters.{mid}.driver: {e.driver!r} is not a production "
-                    "meter of the site"
+                    _(
+                        "adjustments[{i}].meters.{meter}.driver: {driver} is not a production "
+                        "meter of the site"
+                    ).format(i=i, meter=mid, driver=repr(e.driver))
                 )

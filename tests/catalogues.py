@@ -24,7 +24,16 @@ from plantmeter.i18n import CATALOGUES, DOMAIN, LOCALE_DIR
 __all__ = ["SOURCES", "extract", "placeholders", "po_path", "read_catalogue", "update"]
 
 ROOT = Path(__file__).parents[1]
-SOURCES = ["plantmeter", "reports", "services", "dashboard", "alerts", "plantmeter_app"]
+SOURCES = [
+    "plantmeter",
+    "reports",
+    "services",
+    "dashboard",
+    "alerts",
+    "plantmeter_app",
+    "ingest",
+    "firmware-sim",
+]
 METHODS = [
     ("**/templates/**.html", "jinja2.ext:babel_extract"),
     ("**.py", "python"),
