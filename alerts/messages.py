@@ -13,26 +13,14 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from analytics.flagkinds import FLAG_TITLES
 from plantmeter.i18n import N_, _, format_number, format_pattern
 
 from .ledger import Episode
 
 __all__ = ["MeterTerms", "excess_so_far", "meter_link", "notification"]
 
-_TITLES = {
-    "excess": N_("excess use"),
-    "leak": N_("leak"),
-    "out_of_hours": N_("use out of hours"),
-    "stuck": N_("stuck meter"),
-    "counter_reset": N_("counter reset"),
-    "counter_rollover": N_("counter rollover"),
-    "spike": N_("spike"),
-    "gap": N_("readings missing"),
-    "impossible": N_("impossible values"),
-    "offline": N_("meter offline"),
-    "gateway_down": N_("down"),
-    "ingest_down": N_("down"),
-}
+_TITLES = {**FLAG_TITLES, "gateway_down": N_("down"), "ingest_down": N_("down")}
 _EVENTS = {"open": "", "remind": N_("still open: "), "close": N_("over: ")}
 _ADVICE = {
     "excess": N_(

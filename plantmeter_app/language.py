@@ -31,7 +31,13 @@ from babel import Locale, UnknownLocaleError
 from plantmeter.i18n import DEFAULT_LOCALE, N_, ngettext
 from plantmeter.i18n import _ as translate
 
-__all__ = ["ARGPARSE_MESSAGES", "ENV_VARIABLES", "cli_locale", "install_argparse_translations"]
+__all__ = [
+    "ARGPARSE_MESSAGES",
+    "ENV_VARIABLES",
+    "cli_locale",
+    "install_argparse_translations",
+    "lang_option",
+]
 
 ENV_VARIABLES = ("PLANTMETER_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 """Where the CLI's language is read (see ``cli_locale`` for the order)."""
@@ -115,3 +121,19 @@ def cli_locale(environ: Mapping[str, str]) -> str:
         return _spoken(preferred)  # LANGUAGE names another language: its messages win
     # the same language (LANGUAGE=es, LANG=es_MX.UTF-8): keep the territory, it decides numbers
     return _spoken(loc if loc else preferred)
+
+
+def lang_option(value: str | None) -> str | None:
+    """``--lang`` as a full locale (es_GT, pt_BR, en), None when not given, or a ConfigError
+    naming the fix (a bare ``es`` decides no decimal mark)."""
+    if value is None:
+        return None
+    from plantmeter.errors import ConfigError
+    from plantmeter.i18n import check_locale
+
+    try:
+        return check_locale(value)
+    except ValueError as exc:
+        raise ConfigError(
+            translate("--lang {value}: {error}").format(value=value, error=exc)
+        ) from None

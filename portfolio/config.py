@@ -3,6 +3,7 @@
 ```yaml
 name: CP centre revolving fund
 month: 2025-03                        # the reporting month of every site
+locale: es_GT                         # the report's language and number format (default en)
 store: {url: "sqlite:///var/portfolio.db"}   # the sites' store, unless a site names its own
 emission_factors:                     # kg CO2e per unit saved, per carrier; each with its source
   electricity: {value: 0.35, source: "national grid factor 2024 (IGES List of Grid Emission Factors)"}
@@ -28,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from plantmeter.errors import ConfigError
+from plantmeter.i18n import check_locale
 from plantmeter.yamlconf import load_yaml_model, read_yaml
 
 __all__ = [
@@ -72,9 +74,15 @@ class PortfolioFile(_Model):
 
     name: str = ""
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    locale: str = Field(default="en", description="the report's locale: es_GT, es_MX, pt_BR, en...")
     store: StoreRef | None = None
     emission_factors: dict[Carrier, EmissionFactor] = {}
     sites: list[SiteEntry] = Field(min_length=1)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        return check_locale(value)
 
     @field_validator("month", mode="before")
     @classmethod

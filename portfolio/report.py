@@ -22,12 +22,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.document import Document, Section, Table, fmt, jsonable
+from analytics.flagkinds import flag_title
+from plantmeter.i18n import DEFAULT_LOCALE, N_, _, format_month, use_locale
+from reports.document import Document, Section, Table, fmt, jsonable, pct
 
 from .config import LoadedPortfolio
 from .task import UNITS, SiteResult
 
 __all__ = ["PortfolioSummary", "portfolio_document", "portfolio_summary"]
+
+CARRIERS = {
+    "electricity": N_("electricity"),
+    "water": N_("water"),
+    "gas": N_("gas"),
+    "thermal": N_("thermal energy"),
+}
+COVENANTS = {
+    "min_verified_savings": N_("minimum verified savings"),
+    "reduction_threshold": N_("reduction threshold"),
+    "min_coverage": N_("minimum debt-service coverage"),
+}
+CARRIER_SAVED = {
+    "electricity": N_("electricity saved"),
+    "water": N_("water saved"),
+    "gas": N_("gas saved"),
+    "thermal": N_("thermal energy saved"),
+}
 
 
 @dataclass
@@ -42,7 +62,9 @@ class PortfolioSummary:
     promised_cost: dict[str, float]
     savings_by_carrier: dict[str, float]  # carrier -> kWh or m3
     co2_kg: float | None
-    co2_basis: dict[str, str]  # carrier -> where its factor came from
+    co2_basis: dict[str, str]  # carrier -> where its factor came from (English, for the JSON)
+    co2_factors: dict[str, tuple[float, str] | None] = field(default_factory=dict)
+    """carrier -> the portfolio file's (kg CO2e per unit, source), or None: each plan's own"""
     failed: list[SiteResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -85,6 +107,7 @@ def portfolio_summary(
     co2 = 0.0
     co2_any = False
     basis: dict[str, str] = {}
+    used: dict[str, tuple[float, str] | None] = {}
     at_risk = []
     for r in ranked:
         if r.error is not None:
@@ -100,10 +123,12 @@ def portfolio_summary(
                 basis[carrier] = (
                     f"{factors[carrier].value:g} kg CO2e/{UNITS[carrier]}: {factors[carrier].source}"
                 )
+                used[carrier] = (factors[carrier].value, factors[carrier].source)
             elif carrier in r.plan_factors:
                 co2 += value * r.plan_factors[carrier]
                 co2_any = True
                 basis.setdefault(carrier, "each site's M&V plan emission_factors")
+                used.setdefault(carrier, None)
         for loan in r.loans:
             if loan["at_risk"]:
                 at_risk.append({"site": r.site, **loan})
@@ -117,6 +142,7 @@ def portfolio_summary(
         by_carrier,
         co2 if co2_any else None,
         basis,
+        used,
         [r for r in results if r.error is not None],
     )
 
@@ -125,8 +151,39 @@ def _money(x: float | None, currency: str) -> str:
     return fmt(x, 0, currency)
 
 
-def portfolio_document(summary: PortfolioSummary) -> Document:
-    """The report as a ``Document`` (PDF, HTML or JSON through ``services.write``)."""
+def _flags(counts: dict[str, int]) -> str:
+    listed = [f"{flag_title(k)} {v}" for k, v in sorted(counts.items())]
+    return ", ".join(listed) or _("none")
+
+
+def _factor_line(carrier: str, factor: tuple[float, str] | None) -> str:
+    if factor is None:
+        return _("Emission factor, {carrier}: each site's M&V plan (emission_factors)").format(
+            carrier=_(CARRIERS[carrier])
+        )
+    value, source = factor
+    return _("Emission factor, {carrier}: {value} kg CO2e/{unit} ({source})").format(
+        carrier=_(CARRIERS[carrier]),
+        value=fmt(value, 2 if value >= 0.1 else 4),
+        unit=UNITS[carrier],
+        source=source,
+    )
+
+
+def _status(r: SiteResult) -> str:
+    if r.error is not None:
+        return r.error
+    return _("approved") if r.approved else _("UNAPPROVED baseline")
+
+
+def portfolio_document(summary: PortfolioSummary, locale: str = DEFAULT_LOCALE) -> Document:
+    """The report as a ``Document`` (PDF, HTML or JSON through ``services.write``), its texts and
+    figures in ``locale`` (the JSON keeps English keys and raw numbers)."""
+    with use_locale(locale):
+        return _document(summary, locale)
+
+
+def _document(summary: PortfolioSummary, locale: str) -> Document:
     rows = []
     for i, r in enumerate(summary.ranked, start=1):
         rows.append(
@@ -136,40 +193,59 @@ def portfolio_document(summary: PortfolioSummary) -> Document:
                 r.name,
                 _money(r.promised_cost, r.currency) if r.error is None else "—",
                 _money(r.verified_cost, r.currency),
+                _money(r.verified_cost_band_90, r.currency) if r.verified_cost is not None else "—",
+                pct(r.completeness),
                 _money(r.shortfall, r.currency),
-                ", ".join(f"{k} {v}" for k, v in sorted(r.flags.items())) or "none",
-                r.error or ("approved" if r.approved else "UNAPPROVED baseline"),
+                _flags(r.flags),
+                _status(r),
             ]
         )
     ranking = Section(
-        "Sites ranked by savings shortfall",
+        _("Sites ranked by savings shortfall"),
         [
-            f"Shortfall = the month's promised cost savings (pro rata) minus the verified ones; sites "
-            f"without a verified figure come last. {len(summary.failed)} site(s) could not be computed."
-        ],
-        [
-            Table(
-                ["#", "site", "name", "promised", "verified", "shortfall", "flags", "status"], rows
-            )
-        ],
-    )
-    loans = Section(
-        "Loans at risk",
-        [
-            "A loan is at risk when a covenant is not met in the month's loan status."
-            if summary.at_risk
-            else "No covenant is unmet this month."
+            _(
+                "Shortfall = the month's promised cost savings (pro rata) minus the verified "
+                "ones; sites without a verified figure (insufficient data) come last. ± 90 % is "
+                "the verified savings' 90 % band (ASHRAE Guideline 14); complete is the share "
+                "of the month's days with complete data, for the least complete option. "
+                "{failed} site(s) could not be computed."
+            ).format(failed=len(summary.failed))
         ],
         [
             Table(
                 [
-                    "site",
-                    "loan",
-                    "lender",
-                    "principal",
-                    "verified / year",
-                    "promised / year",
-                    "covenants not met",
+                    "#",
+                    _("site"),
+                    _("name"),
+                    _("promised"),
+                    _("verified"),
+                    "± 90 %",
+                    _("complete"),
+                    _("shortfall"),
+                    _("flags"),
+                    _("status"),
+                ],
+                rows,
+            )
+        ],
+    )
+    loans = Section(
+        _("Loans at risk"),
+        [
+            _("A loan is at risk when a covenant is not met in the month's loan status.")
+            if summary.at_risk
+            else _("No covenant is unmet this month.")
+        ],
+        [
+            Table(
+                [
+                    _("site"),
+                    _("loan"),
+                    _("lender"),
+                    _("principal"),
+                    _("verified / year"),
+                    _("promised / year"),
+                    _("covenants not met"),
                 ],
                 [
                     [
@@ -179,7 +255,11 @@ def portfolio_document(summary: PortfolioSummary) -> Document:
                         _money(a["principal"], a["currency"]),
                         _money(a["annual_verified_savings"], a["currency"]),
                         _money(a["annual_promised_savings"], a["currency"]),
-                        ", ".join(c["type"] for c in a["covenants"] if c["result"] == "not met"),
+                        ", ".join(
+                            c.get("description") or _(COVENANTS.get(c["type"], c["type"]))
+                            for c in a["covenants"]
+                            if c["result"] == "not met"
+                        ),
                     ]
                     for a in summary.at_risk
                 ],
@@ -189,33 +269,44 @@ def portfolio_document(summary: PortfolioSummary) -> Document:
         else [],
     )
     totals_rows = [
-        [f"verified savings ({c})", _money(v, c)] for c, v in summary.verified_cost.items()
+        [_("verified savings ({currency})").format(currency=c), _money(v, c)]
+        for c, v in summary.verified_cost.items()
     ]
     totals_rows += [
-        [f"promised savings ({c})", _money(v, c)] for c, v in summary.promised_cost.items()
+        [_("promised savings ({currency})").format(currency=c), _money(v, c)]
+        for c, v in summary.promised_cost.items()
     ]
     totals_rows += [
-        [f"{c} saved", fmt(v, 0, UNITS[c])] for c, v in summary.savings_by_carrier.items()
+        [_(CARRIER_SAVED[c]), fmt(v, 0, UNITS[c])] for c, v in summary.savings_by_carrier.items()
     ]
     totals_rows.append(
-        ["avoided CO2e", fmt(summary.co2_kg / 1000 if summary.co2_kg is not None else None, 2, "t")]
+        [
+            _("avoided CO2e"),
+            fmt(summary.co2_kg / 1000 if summary.co2_kg is not None else None, 2, "t"),
+        ]
     )
     totals = Section(
-        "Portfolio totals",
-        [f"Emission factors: {c}: {b}" for c, b in sorted(summary.co2_basis.items())]
-        or ["No emission factor given (portfolio file or plans): avoided CO2e not stated."],
-        [Table(["figure", "value"], totals_rows)],
+        _("Portfolio totals"),
+        [_factor_line(c, f) for c, f in sorted(summary.co2_factors.items())]
+        or [_("No emission factor given (portfolio file or plans): avoided CO2e not stated.")],
+        [Table([_("figure"), _("value")], totals_rows)],
     )
     verified = ", ".join(_money(v, c) for c, v in summary.verified_cost.items()) or "—"
     return Document(
-        f"Portfolio report — {summary.name}, {summary.month}",
-        f"{len(summary.ranked)} sites; verified savings {verified}; {len(summary.at_risk)} loan(s) "
-        "at risk.",
+        _("Portfolio report — {name}, {month}").format(
+            name=summary.name, month=format_month(summary.month)
+        ),
+        _("{sites} sites; verified savings {verified}; {loans} loan(s) at risk.").format(
+            sites=len(summary.ranked), verified=verified, loans=len(summary.at_risk)
+        ),
         [
-            f"Reporting month {summary.month}",
-            "Figures per site from its M&V plan (IPMVP), "
-            "verified savings with their 90 % bands in the JSON output",
+            _("Reporting month {month}").format(month=format_month(summary.month)),
+            _(
+                "Figures per site from its M&V plan (IPMVP); verified savings with their 90 % "
+                "band and completeness"
+            ),
         ],
         [ranking, loans, totals],
         jsonable(summary.to_dict()),
+        locale,
     )

@@ -63,6 +63,7 @@ class SiteResult:
     approved: bool = False
     verified_cost: float | None = None  # month, all implemented options
     verified_cost_band_90: float | None = None
+    completeness: float | None = None  # the least complete implemented option's month
     promised_cost: float = 0.0  # month, pro rata
     savings_by_carrier: dict[str, float] = field(default_factory=dict)  # month: kWh or m3 saved
     plan_factors: dict[str, float] = field(default_factory=dict)  # the plan's kg CO2e per unit
@@ -88,7 +89,13 @@ class SiteResult:
 def _loan(report: Any) -> dict[str, Any]:
     loan = report.loan
     covs = [
-        {"type": c.type, "result": c.result, "value": c.value, "threshold": c.threshold}
+        {
+            "type": c.type,
+            "description": c.description,
+            "result": c.result,
+            "value": c.value,
+            "threshold": c.threshold,
+        }
         for c in report.covenants
     ]
     fin = report.financials
@@ -143,6 +150,9 @@ def run_site(site: SitePlan, month: str, opener: Opener) -> SiteResult:
     if live and all(f.cost is not None for f in live):
         result.verified_cost = sum(f.cost or 0.0 for f in live)
         result.verified_cost_band_90 = sum((f.cost_band_90 or 0.0) ** 2 for f in live) ** 0.5
+    known_completeness = [f.completeness for f in live if f.completeness is not None]
+    if known_completeness:
+        result.completeness = min(known_completeness)
     kinds = {m.id: m.kind for m in loaded.site.meters}
     for f in live:
         carriers = {kinds[m] for m in plan.option(f.option).meters}

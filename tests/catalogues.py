@@ -26,6 +26,9 @@ __all__ = ["SOURCES", "extract", "placeholders", "po_path", "read_catalogue", "u
 ROOT = Path(__file__).parents[1]
 SOURCES = [
     "plantmeter",
+    "analytics",
+    "gateway",
+    "portfolio",
     "reports",
     "services",
     "dashboard",

@@ -53,6 +53,13 @@ def register(subparsers: Any) -> None:
         "--out", help=_("write the report to FILE.pdf, .html or .json (default: a summary)")
     )
     p.add_argument("--no-progress", action="store_true", help=_("hide the progress bar"))
+    p.add_argument(
+        "--lang",
+        help=_(
+            "the report's language and number format: es_GT, es_MX, es_CO, pt_BR, en "
+            "(default: the portfolio file's locale, else en)"
+        ),
+    )
     p.set_defaults(func=run_portfolio_command)
 
     s = subparsers.add_parser(
@@ -125,10 +132,12 @@ def run_portfolio_command(args: argparse.Namespace) -> int:
     from portfolio import load_portfolio, portfolio_document, portfolio_summary, run_portfolio
     from services import check_output, write
 
+    from ..language import lang_option
     from ..runtime import existing_store
 
     if args.out:
         check_output(args.out)
+    locale = lang_option(args.lang)
     loaded = load_portfolio(args.portfolio)
     if args.in_process:
         results = run_portfolio(loaded, existing_store, None, progress=not args.no_progress)
@@ -136,7 +145,7 @@ def run_portfolio_command(args: argparse.Namespace) -> int:
         with dask_client(args.scheduler, args.workers) as client:
             results = run_portfolio(loaded, existing_store, client, progress=not args.no_progress)
     summary = portfolio_summary(results, loaded)
-    doc = portfolio_document(summary)
+    doc = portfolio_document(summary, locale or loaded.spec.locale)
     if args.out:
         path = write(doc, args.out)
         print(_("wrote {path}").format(path=path))

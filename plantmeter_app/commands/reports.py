@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from plantmeter.i18n import _, format_number, format_percent
 
+from ..language import lang_option
+
 if TYPE_CHECKING:
     from services.documents import Kind
 
@@ -35,7 +37,7 @@ def _report(
     from services import check_output, report_document, write
 
     check_output(args.out)  # before anything is read
-    locale = _lang(getattr(args, "lang", None))  # callers building a Namespace may omit it
+    locale = lang_option(getattr(args, "lang", None))  # callers building a Namespace may omit it
     loaded = load_plan(args.plan)
     site = getattr(args, "site", None)
     if site is not None and loaded.site.site.id != site:
@@ -51,19 +53,6 @@ def _report(
     print(built.summary)
     write(built.document, args.out)
     return 0
-
-
-def _lang(value: str | None) -> str | None:
-    """``--lang`` as a full locale (es_GT, pt_BR, en), or a ConfigError naming the fix."""
-    if value is None:
-        return None
-    from plantmeter.errors import ConfigError
-    from plantmeter.i18n import check_locale
-
-    try:
-        return check_locale(value)
-    except ValueError as exc:
-        raise ConfigError(_("--lang {value}: {error}").format(value=value, error=exc)) from None
 
 
 def _loan(args: argparse.Namespace) -> int:
