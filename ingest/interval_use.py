@@ -21,7 +21,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from plantmeter.durations import format_duration
 from plantmeter.errors import InputError
+from plantmeter.i18n import _
 
 __all__ = ["IntervalLabel", "accumulate", "interval_step"]
 
@@ -32,28 +34,47 @@ MAX_LISTED = 5
 def interval_step(index: pd.DatetimeIndex, step: pd.Timedelta | None, what: str) -> pd.Timedelta:
     """The interval length (given, or the most common spacing), checked against every spacing."""
     if len(index) < 2 and step is None:
-        raise InputError(f"{what}: one interval only; give its length with --interval (e.g. 15m)")
+        raise InputError(
+            _("{what}: one interval only; give its length with --interval (e.g. 15m)").format(
+                what=what
+            )
+        )
     gaps = np.diff(index.as_unit("ms").asi8)
     if step is None:
         values, counts = np.unique(gaps, return_counts=True)
         step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ms")
     step_ms = int(step / pd.Timedelta(milliseconds=1))
     if step_ms <= 0:
-        raise InputError(f"{what}: the interval length must be positive")
+        raise InputError(_("{what}: the interval length must be positive").format(what=what))
     if (gaps == 0).any():
         at = index[1:][gaps == 0][0]
-        raise InputError(f"{what}: two rows for the interval at {at.isoformat()}; keep one")
+        raise InputError(
+            _("{what}: two rows for the interval at {at}; keep one").format(
+                what=what, at=at.isoformat()
+            )
+        )
     holes = np.flatnonzero(gaps != step_ms)
     if holes.size:
         listed = "; ".join(
-            f"after {index[i].isoformat()} the next row is {pd.Timedelta(int(gaps[i]), unit='ms')} later"
+            _("after {at} the next row is {gap} later").format(
+                at=index[i].isoformat(), gap=format_duration(int(gaps[i]) / 1000)
+            )
             for i in holes[:MAX_LISTED]
         )
         missing = int(np.sum(np.maximum(gaps[holes] // step_ms - 1, 0)))
         raise InputError(
-            f"{what}: intervals are {step} long but {holes.size} spacings differ ({listed}); about {missing} "
-            "intervals are missing. A counter built from interval use would read a missing interval as zero "
-            "use: add those rows (0 if the plant was off), or give the right --interval"
+            _(
+                "{what}: intervals are {step} long but {n} spacings differ ({listed}); about "
+                "{missing} intervals are missing. A counter built from interval use would read a "
+                "missing interval as zero use: add those rows (0 if the plant was off), or give "
+                "the right --interval"
+            ).format(
+                what=what,
+                step=format_duration(step_ms / 1000),
+                n=holes.size,
+                listed=listed,
+                missing=missing,
+            )
         )
     return step
 

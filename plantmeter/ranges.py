@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from plantmeter.i18n import N_, _, format_number
+
 __all__ = ["PLAUSIBLE", "RANGES", "Range", "canonical_unit", "check_values", "unit_conversion_hint"]
 
 
@@ -27,22 +29,22 @@ class Range:
     high: float | None = None
     mean_low: float | None = None
     mean_high: float | None = None
-    hint: str = ""  # the likely mistake and its fix, when the values fall outside
+    hint: str = ""  # the likely mistake and its fix (marked N_, translated when shown)
 
 
-_F_HINT = "it looks like °F: convert with °C = (°F − 32) / 1.8"
+_F_HINT = N_("it looks like °F: convert with °C = (°F − 32) / 1.8")
 RANGES: dict[tuple[str, str], Range] = {
     # world records of air temperature are −89 °C and 57 °C; the hottest annual means are ≈ 35 °C
     ("temperature", "degC"): Range(-60.0, 80.0, -40.0, 45.0, _F_HINT),
     ("temperature", "degF"): Range(
-        -76.0, 176.0, -40.0, 113.0, "it looks like °C: convert with °F = °C × 1.8 + 32"
+        -76.0, 176.0, -40.0, 113.0, N_("it looks like °C: convert with °F = °C × 1.8 + 32")
     ),
     ("humidity", "%RH"): Range(
-        0.0, 100.0, hint="relative humidity is 0–100 %RH; a 0–1 fraction needs × 100"
+        0.0, 100.0, hint=N_("relative humidity is 0–100 %RH; a 0–1 fraction needs × 100")
     ),
-    ("frequency", "Hz"): Range(40.0, 70.0, hint="grid frequency is 50 or 60 Hz"),
+    ("frequency", "Hz"): Range(40.0, 70.0, hint=N_("grid frequency is 50 or 60 Hz")),
     ("power_factor_total", ""): Range(
-        -1.0, 1.0, hint="a power factor lies in −1…1; a percentage needs / 100"
+        -1.0, 1.0, hint=N_("a power factor lies in −1…1; a percentage needs / 100")
     ),
 }
 """(quantity, unit) -> limits. Counters (profile ``kind: counter``) are never negative, whatever
@@ -74,6 +76,17 @@ _UNIT_ALIASES = {
 }
 
 
+def _g(x: float | None, digits: int = 6) -> str:
+    """``x`` to ``digits`` significant digits (like ``:g``) in the current locale's marks."""
+    if x is None:
+        return "—"
+    text = f"{x:.{digits}g}"
+    if "e" in text:
+        return text
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return format_number(float(text), decimals)
+
+
 def canonical_unit(text: str) -> str:
     """A unit as a header or option writes it (``°C``, ``C``, ``m³``) -> the profiles' spelling."""
     t = text.strip()
@@ -83,14 +96,15 @@ def canonical_unit(text: str) -> str:
 def unit_conversion_hint(found: str, wanted: str) -> str:
     """How to convert a column from ``found`` to ``wanted`` (both canonical), or ''."""
     pairs = {
-        ("degF", "degC"): "convert °F to °C: (F − 32) / 1.8",
-        ("degC", "degF"): "convert °C to °F: C × 1.8 + 32",
-        ("Wh", "kWh"): "convert Wh to kWh: divide by 1000",
-        ("MWh", "kWh"): "convert MWh to kWh: multiply by 1000",
-        ("l", "m3"): "convert litres to m³: divide by 1000",
-        ("L", "m3"): "convert litres to m³: divide by 1000",
+        ("degF", "degC"): N_("convert °F to °C: (F − 32) / 1.8"),
+        ("degC", "degF"): N_("convert °C to °F: C × 1.8 + 32"),
+        ("Wh", "kWh"): N_("convert Wh to kWh: divide by 1000"),
+        ("MWh", "kWh"): N_("convert MWh to kWh: multiply by 1000"),
+        ("l", "m3"): N_("convert litres to m³: divide by 1000"),
+        ("L", "m3"): N_("convert litres to m³: divide by 1000"),
     }
-    return pairs.get((found, wanted), "")
+    hint = pairs.get((found, wanted), "")
+    return _(hint) if hint else ""
 
 
 def check_values(
@@ -108,12 +122,14 @@ def check_values(
     rng = RANGES.get((quantity, canonical_unit(unit)))
     if rng is None and quantity.startswith("power_factor"):
         rng = RANGES[("power_factor_total", "")]
-    stats = f"min {v.min():.6g}, max {v.max():.6g}, mean {v.mean():.6g}, n {v.size}"
+    stats = _("min {low}, max {high}, mean {mean}, n {n}").format(
+        low=_g(v.min()), high=_g(v.max()), mean=_g(v.mean()), n=v.size
+    )
     if counter and (v < 0).any():
-        return (
-            f"{int((v < 0).sum())} negative values ({stats}): a cumulative counter is never negative; "
-            "check the column is the meter's counter reading (not a net or export balance)"
-        )
+        return _(
+            "{n} negative values ({stats}): a cumulative counter is never negative; check the "
+            "column is the meter's counter reading (not a net or export balance)"
+        ).format(n=int((v < 0).sum()), stats=stats)
     if rng is None:
         return None
     shown = f" {unit}" if unit else ""
@@ -122,15 +138,31 @@ def check_values(
         outside |= v < rng.low
     if rng.high is not None:
         outside |= v > rng.high
-    hint = f"; {rng.hint}" if rng.hint else ""
+    hint = f"; {_(rng.hint)}" if rng.hint else ""
     if outside.any():
-        return (
-            f"{int(outside.sum())} of {v.size} values outside the plausible {rng.low:g}…{rng.high:g}{shown} "
-            f"({stats}){hint}"
+        return _(
+            "{n} of {total} values outside the plausible {low}…{high}{unit} ({stats}){hint}"
+        ).format(
+            n=int(outside.sum()),
+            total=v.size,
+            low=_g(rng.low),
+            high=_g(rng.high),
+            unit=shown,
+            stats=stats,
+            hint=hint,
         )
     mean = float(v.mean())
     if (rng.mean_low is not None and mean < rng.mean_low) or (
         rng.mean_high is not None and mean > rng.mean_high
     ):
-        return f"mean {mean:.4g}{shown} outside the plausible {rng.mean_low:g}…{rng.mean_high:g}{shown} ({stats}){hint}"
+        return _(
+            "mean {mean}{unit} outside the plausible {low}…{high}{unit} ({stats}){hint}"
+        ).format(
+            mean=_g(mean, 4),
+            unit=shown,
+            low=_g(rng.mean_low),
+            high=_g(rng.mean_high),
+            stats=stats,
+            hint=hint,
+        )
     return None

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError
-from .i18n import N_, _
+from .i18n import N_, _, format_number
 
 __all__ = ["format_validation_error", "load_yaml_model", "read_yaml"]
 
@@ -36,7 +36,50 @@ _FIXES = {
 _PYDANTIC = {
     "missing": N_("Field required"),
     "extra_forbidden": N_("Extra inputs are not permitted"),
+    "greater_than": N_("Input should be greater than {gt}"),
+    "greater_than_equal": N_("Input should be greater than or equal to {ge}"),
+    "less_than": N_("Input should be less than {lt}"),
+    "less_than_equal": N_("Input should be less than or equal to {le}"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "int_type": N_("Input should be a valid integer"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "float_type": N_("Input should be a valid number"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "string_type": N_("Input should be a valid string"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "list_type": N_("Input should be a valid list"),
+    "literal_error": N_("Input should be {expected}"),
+    "string_pattern_mismatch": N_("String should match pattern {pattern}"),
 }
+"""pydantic's templates (pydantic_core 2), matched against its English message: the values in
+braces are taken from that message as pydantic wrote them (``0``, ``'x' or 'y'``)."""
+
+
+def _pydantic_message(kind: str, msg: str) -> str:
+    """pydantic's English ``msg`` in the current language when it is one of ``_PYDANTIC``'s."""
+    template = _PYDANTIC.get(kind)
+    if template is None:
+        return msg
+    pattern = re.escape(template)
+    for name in re.findall(r"\{(\w+)\}", template):
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>.+)")
+    found = re.fullmatch(pattern, msg)
+    if found is None:
+        return msg  # another pydantic version's wording: left as it is
+    values = {k: _localised_value(v) for k, v in found.groupdict().items()}
+    return _(template).format(**values)
+
+
+def _localised_value(text: str) -> str:
+    """A number in the locale's marks (0.5 -> 0,5 in es_CO); alternatives joined by the
+    language's 'or' (``'x' or 'y'``); anything else as it is."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text.replace("' or '", "' " + _("or") + " '")
+    decimals = len(text.split(".")[1]) if "." in text and "e" not in text.lower() else 0
+    return format_number(number, decimals)
 
 
 def read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
@@ -150,8 +193,7 @@ def format_validation_error(path: Path, exc: ValidationError, node: yaml.Node | 
     for err in exc.errors():
         loc = tuple(k for k in err["loc"] if not (isinstance(k, str) and k.startswith("function-")))
         msg = err["msg"].removeprefix("Value error, ")
-        if msg == _PYDANTIC.get(err["type"]):
-            msg = _(msg)
+        msg = _pydantic_message(err["type"], msg)
         if not loc and (found := _LEADING_PATH.match(msg)):
             # model-level checks name the field themselves: "meters[2].bus: ..."
             loc, msg = _parse_path(found.group(1)), found.group(2)

@@ -305,7 +305,7 @@ def test_interval_use_with_a_missing_interval_or_a_counter_is_refused(
     del text[6]
     assert run(tmp_path, "".join(text), "--interval-use", "start") == 2
     err = capsys.readouterr().err
-    assert "intervals are 0 days 00:15:00 long but 1 spacings differ" in err
+    assert "intervals are 15m long but 1 spacings differ" in err  # as --interval writes it
     assert "about 1 intervals are missing" in err and "add those rows" in err
     counter = 1000.0 + np.cumsum(use)
     assert run(tmp_path, quarter_hours("2025-03-01", counter), "--interval-use", "start") == 2
