@@ -86,6 +86,7 @@ class Observation:
     end_ms: int
     excess_per_day: float | None = None
     cost_per_day: float | None = None
+    message: str = ""  # ``reason`` as a message to translate (``plantmeter.text``); "" if none
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +112,7 @@ def from_flag(flag: Flag) -> Observation:
         flag.end_ms,
         flag.excess_per_day,
         flag.cost_per_day,
+        flag.message,
     )
 
 
@@ -168,6 +170,7 @@ def changes(
                 end_ms=max(ep.end_ms, obs.end_ms),
                 severity=obs.severity if worse else ep.severity,
                 reason=obs.reason if obs.end_ms >= ep.end_ms else ep.reason,
+                message=obs.message if obs.end_ms >= ep.end_ms else ep.message,
                 excess_per_day=obs.excess_per_day
                 if obs.excess_per_day is not None
                 else ep.excess_per_day,
@@ -186,6 +189,7 @@ def changes(
             -1 - len(out), site, obs.meter, obs.type, obs.quantity, obs.detector, obs.severity, obs.reason,
             obs.start_ms, obs.end_ms, obs.excess_per_day, obs.cost_per_day, now_ms,
             now_ms if (first and over) or instant else None, None, 0, not (first and over),
+            message=obs.message,
         )  # fmt: skip
         out.append(Change("open", new, notify=new.notify))
         done.add((*key, obs.start_ms))

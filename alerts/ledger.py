@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from plantmeter.text import stored
 from services.statefile import StateFile
 
 __all__ = [
@@ -54,7 +55,8 @@ CREATE TABLE IF NOT EXISTS episodes (
     reminded_ms INTEGER,
     reminders INTEGER NOT NULL DEFAULT 0,
     notify INTEGER NOT NULL DEFAULT 1,
-    incident INTEGER  -- the first episode of the incident it joined (NULL: it leads its own)
+    incident INTEGER,  -- the first episode of the incident it joined (NULL: it leads its own)
+    message TEXT NOT NULL DEFAULT ''  -- the reason to translate (plantmeter.text); '' before it
 );
 CREATE INDEX IF NOT EXISTS episodes_open ON episodes (site, closed_ms);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -92,7 +94,8 @@ CREATE TABLE IF NOT EXISTS evaluations (
 
 _EPISODE_COLUMNS = (
     "id, site, meter, type, quantity, detector, severity, reason, start_ms, end_ms, "
-    "excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify, incident"
+    "excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify, incident, "
+    "message"
 )
 
 
@@ -118,6 +121,12 @@ class Episode:
     reminders: int
     notify: bool  # False: found already over on a first evaluation (history, not news)
     incident: int | None = None  # the episode whose incident this one joined (None: its own)
+    message: str = ""  # ``reason`` as a message to show in the reader's language (plantmeter.text)
+
+    @property
+    def said(self) -> str:
+        """The reason in the current locale (the stored English one when it has no message)."""
+        return stored(self.message, self.reason)
 
     @property
     def is_open(self) -> bool:
@@ -167,6 +176,8 @@ class Ledger(StateFile):
             columns = {row[1] for row in db.execute("PRAGMA table_info(episodes)")}
             if "incident" not in columns:
                 db.execute("ALTER TABLE episodes ADD COLUMN incident INTEGER")
+            if "message" not in columns:  # nor messages: the English reason is shown
+                db.execute("ALTER TABLE episodes ADD COLUMN message TEXT NOT NULL DEFAULT ''")
 
     # evaluation marks ------------------------------------------------------------------
     def evaluated(self, site: str) -> tuple[int | None, int | None]:
@@ -223,7 +234,7 @@ class Ledger(StateFile):
         cur = db.execute(
             "INSERT INTO episodes (site, meter, type, quantity, detector, severity, reason, start_ms, "
             "end_ms, excess_per_day, cost_per_day, opened_ms, closed_ms, reminded_ms, reminders, notify, "
-            "incident) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "incident, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 episode.site,
                 episode.meter,
@@ -242,6 +253,7 @@ class Ledger(StateFile):
                 episode.reminders,
                 int(episode.notify),
                 episode.incident,
+                episode.message,
             ),
         )
         assert cur.lastrowid is not None
@@ -251,7 +263,8 @@ class Ledger(StateFile):
     def update_episode(db: sqlite3.Connection, episode: Episode) -> None:
         db.execute(
             "UPDATE episodes SET severity = ?, reason = ?, start_ms = ?, end_ms = ?, excess_per_day = ?, "
-            "cost_per_day = ?, closed_ms = ?, reminded_ms = ?, reminders = ?, incident = ? WHERE id = ?",
+            "cost_per_day = ?, closed_ms = ?, reminded_ms = ?, reminders = ?, incident = ?, "
+            "message = ? WHERE id = ?",
             (
                 episode.severity,
                 episode.reason,
@@ -263,6 +276,7 @@ class Ledger(StateFile):
                 episode.reminded_ms,
                 episode.reminders,
                 episode.incident,
+                episode.message,
                 episode.id,
             ),
         )
@@ -360,7 +374,7 @@ def _episode(r: tuple[Any, ...]) -> Episode:
     return Episode(
         int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), str(r[6]), str(r[7]),
         int(r[8]), int(r[9]), r[10], r[11], int(r[12]), r[13], r[14], int(r[15]), bool(r[16]),
-        r[17],
+        r[17], str(r[18] or ""),
     )  # fmt: skip
 
 

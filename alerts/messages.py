@@ -180,7 +180,7 @@ def notification(
         ))  # fmt: skip
     else:
         lines.append(_("Since {since} ({span} so far).").format(since=since, span=span))
-    lines.append(_("What was seen: {reason}").format(reason=episode.reason))
+    lines.append(_("What was seen: {reason}").format(reason=episode.said))
     total = _("In total") if event == "close" else _("So far")
     if so_far is not None:
         lines.append(
@@ -192,7 +192,7 @@ def notification(
     for other in related:
         lines.append(_("Seen with it: {what} ({severity}) since {since}: {reason}").format(
             what=_title(other.type), severity=_severity(other.severity),
-            since=_local(other.start_ms, timezone), reason=other.reason,
+            since=_local(other.start_ms, timezone), reason=other.said,
         ))  # fmt: skip
     if event != "close" and episode.type in _ADVICE:
         lines.append(_("What to do: {advice}").format(advice=_(_ADVICE[episode.type])))

@@ -24,8 +24,9 @@ import pandas as pd
 from plantmeter.alertconfig import SEVERITIES, AlertRule, AlertsConfig
 from plantmeter.config import SiteConfig
 from plantmeter.counters import meter_counter
-from plantmeter.i18n import use_locale
+from plantmeter.i18n import N_, use_locale
 from plantmeter.store import SeriesStore
+from plantmeter.text import Num, Text
 from reports.load import LoadedPlan
 from services.accounts import AccountStore
 from services.flags import compute_flags
@@ -130,6 +131,12 @@ def _observations_offline(
             continue  # never reported: the dashboard shows it silent, no alarm
         limit = alerts.offline_after if alerts.offline_after is not None else fresh.stale_after_s
         if fresh.age_s > limit:
+            said = Text(
+                N_("no reading since {last} UTC ({age}; polled every {poll} s)"),
+                last=f"{fresh.last_time:%Y-%m-%d %H:%M}",
+                age=_age(fresh.age_s),
+                poll=Num(fresh.poll_s, None),
+            )
             out.append(
                 Observation(
                     fresh.meter,
@@ -137,22 +144,22 @@ def _observations_offline(
                     "",
                     "freshness",
                     "warning",
-                    f"no reading since {fresh.last_time:%Y-%m-%d %H:%M} UTC "
-                    f"({_age(fresh.age_s)}; polled every {fresh.poll_s:g} s)",
+                    said.english(),
                     _ms(fresh.last_time),
                     _ms(now),
+                    message=said.dumps(),
                 )  # fmt: skip
             )
     return out
 
 
-def _age(seconds: float) -> str:
+def _age(seconds: float) -> Text:
     """A silence in the unit a person reads it in: 45 min, 5.2 h, 388 days."""
     if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
+        return Text(N_("{n} min"), n=Num(seconds / 60))
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
+        return Text(N_("{n} h"), n=Num(seconds / 3600, 1))
+    return Text(N_("{n} days"), n=Num(seconds / 86400))
 
 
 def _observations_status(
@@ -167,8 +174,16 @@ def _observations_status(
     types = {c.type for c in watched}
     return [
         Observation(
-            e.meter, e.type, e.quantity, e.detector, e.severity, e.reason, e.start_ms, _ms(now)
-        )
+            e.meter,
+            e.type,
+            e.quantity,
+            e.detector,
+            e.severity,
+            e.reason,
+            e.start_ms,
+            _ms(now),
+            message=e.message,
+        )  # fmt: skip
         for e in known
         if e.is_open and e.type in types
     ]

@@ -25,8 +25,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from plantmeter.config import SiteConfig
+from plantmeter.i18n import N_
 from plantmeter.message import gateway_status_topic
 from plantmeter.mqtt import broker_label, make_client
+from plantmeter.text import Num, Text
 
 from .episodes import Observation
 
@@ -124,22 +126,48 @@ def status_observations(
             ts_ms = int(ts) if isinstance(ts, int | float) else None
         except (ValueError, AttributeError):
             state, ts_ms = "unreadable", None
-        reason = None
+        reason: Text | None = None
         if state == "offline":
-            reason = f"{comp.what} is offline (its last message on {comp.topic})"
+            reason = Text(
+                N_("{what} is offline (its last message on {topic})"),
+                what=comp.what,
+                topic=comp.topic,
+            )
         elif state == "failed":
-            errors = status.get("store_errors")
-            reason = f"{comp.what} is connected but stores nothing ({errors} store errors)"
+            reason = Text(
+                N_("{what} is connected but stores nothing ({errors} store errors)"),
+                what=comp.what,
+                errors=str(status.get("store_errors")),
+            )
         elif state == "unreadable":
-            reason = f"{comp.what}'s status on {comp.topic} is not JSON"
+            reason = Text(
+                N_("{what}'s status on {topic} is not JSON"), what=comp.what, topic=comp.topic
+            )
         elif ts_ms is not None and now_ms - ts_ms > stale_after_s * 1000:
             last = datetime.fromtimestamp(ts_ms / 1000.0, UTC)
-            reason = (f"{comp.what} has not reported since {last:%Y-%m-%d %H:%M} UTC "
-                      f"({(now_ms - ts_ms) / 60000:.0f} min): hung or cut off from the broker")  # fmt: skip
+            reason = Text(
+                N_(
+                    "{what} has not reported since {last} UTC ({minutes} min): hung or cut off "
+                    "from the broker"
+                ),
+                what=comp.what,
+                last=f"{last:%Y-%m-%d %H:%M}",
+                minutes=Num((now_ms - ts_ms) / 60000),
+            )
         if reason is None:
             continue
         since = ts_ms if ts_ms is not None and state not in ("offline", "failed") else now_ms
         out.append(
-            Observation(comp.name, comp.type, "", "status", "critical", reason, since, now_ms)
+            Observation(
+                comp.name,
+                comp.type,
+                "",
+                "status",
+                "critical",
+                reason.english(),
+                since,
+                now_ms,
+                message=reason.dumps(),
+            )
         )
     return out

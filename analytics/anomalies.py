@@ -1,7 +1,9 @@
 """Anomaly detectors: pandas series in, ``plantmeter.store.Flag`` list out.
 
 Each detector documents what it flags, its parameters and the detection delay its
-test holds it to. Series must have a tz-aware DatetimeIndex (local time for the
+test holds it to. A flag's reason is a ``plantmeter.text.Text``: stored in English (``reason``)
+and as a message id with its parameters (``message``), so the dashboard, the reports and the
+alert e-mails show it in the reader's language. Series must have a tz-aware DatetimeIndex (local time for the
 schedule- and night-based detectors).
 """
 
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from plantmeter.i18n import N_
 from plantmeter.store import Flag
+from plantmeter.text import Day, Duration, Num, Pct, Text
 
-from .flagref import Costing, local_when
+from .flagref import Costing, when_text
 from .kernels import (
     RESET,
     ROLLOVER,
@@ -68,6 +72,17 @@ def _ms(index: pd.DatetimeIndex) -> np.ndarray:
     ).astype(np.int64)
 
 
+def _said(text: Text) -> dict[str, str]:
+    """A flag's ``reason`` (English) and ``message`` (the same, to translate when shown)."""
+    return {"reason": text.english(), "message": text.dumps()}
+
+
+def _g(x: float) -> Num | str:
+    """A register value as ``{x:g}`` shows it (six significant digits, ungrouped: 98000), in
+    the reader's decimal mark."""
+    return Num(x, None, grouped=False) if math.isfinite(x) else ("∞" if x > 0 else "-∞")
+
+
 def _flags(
     tg: Target,
     kind: str,
@@ -75,9 +90,9 @@ def _flags(
     starts: np.ndarray,
     ends: np.ndarray,
     severity: str,
-    reason_fn,
+    reason_fn,  # type: ignore[no-untyped-def]
     detector: str,
-    step_ms: int = 0,  # type: ignore[no-untyped-def]
+    step_ms: int = 0,
 ) -> list[Flag]:
     ms = _ms(index)
     out = []
@@ -85,15 +100,15 @@ def _flags(
         last = ms[e - 1] + step_ms if e - 1 < len(ms) else ms[-1]
         out.append(
             Flag(
-                tg.site,
-                tg.meter,
-                kind,
-                int(ms[s]),
-                int(last),
-                severity,
-                reason_fn(int(s), int(e)),
-                tg.quantity,
-                detector,
+                site=tg.site,
+                meter=tg.meter,
+                kind=kind,
+                start_ms=int(ms[s]),
+                end_ms=int(last),
+                severity=severity,
+                quantity=tg.quantity,
+                detector=detector,
+                **_said(reason_fn(int(s), int(e))),
             )
         )
     return out
@@ -117,7 +132,7 @@ def residual_cusum(
     out = []
     for s, a, e, d in zip(st, al, en, dr, strict=True):
         ex = float(np.nansum((observed - predicted).to_numpy()[s:e]))
-        word = "above" if d > 0 else "below"
+        above = d > 0
         out += _flags(
             tg,
             "cusum",
@@ -125,9 +140,21 @@ def residual_cusum(
             np.array([s]),
             np.array([e]),
             "warning" if d > 0 else "info",
-            lambda s_, e_, a=a, ex=ex, word=word: (
-                f"use {word} baseline: CUSUM passed {h} sigma at {idx[a]} "
-                f"(cumulated {ex:+.4g} over {e_ - s_} intervals, sigma {sigma:.4g})"
+            lambda s_, e_, a=a, ex=ex, above=above: Text(
+                N_(
+                    "use above baseline: CUSUM passed {h} sigma at {at} (cumulated {total} over "
+                    "{n} intervals, sigma {sigma})"
+                )
+                if above
+                else N_(
+                    "use below baseline: CUSUM passed {h} sigma at {at} (cumulated {total} over "
+                    "{n} intervals, sigma {sigma})"
+                ),
+                h=Num(h, None),
+                at=str(idx[a]),
+                total=Num(ex, None, signed=True, sig=4),
+                n=Num(e_ - s_),
+                sigma=Num(sigma, None, sig=4),
             ),
             "residual_cusum",
         )
@@ -154,9 +181,15 @@ def residual_ewma(
         st,
         en,
         "warning",
-        lambda s, e: (
-            f"EWMA(lambda={lam}) of residuals beyond {limit} sigma for {e - s} "
-            f"intervals; mean excess {np.nanmean(z[s:e]) * sigma:+.4g}"
+        lambda s, e: Text(
+            N_(
+                "EWMA(lambda={lam}) of residuals beyond {limit} sigma for {n} intervals; mean "
+                "excess {excess}"
+            ),
+            lam=Num(lam, None),
+            limit=Num(limit, None),
+            n=Num(e - s),
+            excess=Num(float(np.nanmean(z[s:e]) * sigma), None, signed=True, sig=4),
         ),
         "residual_ewma",
     )
@@ -201,12 +234,23 @@ def excess_use(
         per_day = float(np.nansum(excess)) / days
         money = None if prices is None else float(np.nansum(excess * prices[s:e])) / days
         end = int(ms[e - 1]) + 86_400_000
-        text = (
-            f"{costing.amount(per_day)} a day more than expected since {idx[s].day} "
-            f"{idx[s]:%b %Y}, {costing.per_day(per_day, money)}"
-            f" (found on {idx[a].day} {idx[a]:%b}: the sum of excess passed {h:g} σ, "
-            f"σ = {costing.amount(sigma)} a day; {days} days"
-            + (")" if e < len(r) else ", still on)")
+        text = Text(
+            N_(
+                "{amount} a day more than expected since {since}, {cost} (found on {found}: the "
+                "sum of excess passed {h} σ, σ = {sigma} a day; {days} days)"
+            )
+            if e < len(r)
+            else N_(
+                "{amount} a day more than expected since {since}, {cost} (found on {found}: the "
+                "sum of excess passed {h} σ, σ = {sigma} a day; {days} days, still on)"
+            ),
+            amount=costing.quantity(per_day),
+            since=Day(idx[s].date(), "d MMM y"),
+            cost=costing.per_day_text(per_day, money),
+            found=Day(idx[a].date(), "d MMM"),
+            h=Num(h, None),
+            sigma=costing.quantity(sigma),
+            days=Num(days),
         )
         out.append(
             Flag(
@@ -216,11 +260,11 @@ def excess_use(
                 int(ms[s]),
                 end,
                 "warning",
-                text,
-                tg.quantity,
-                "excess_use",
-                per_day,
-                money,
+                quantity=tg.quantity,
+                detector="excess_use",
+                excess_per_day=per_day,
+                cost_per_day=money,
+                **_said(text),
             )
         )
     return out
@@ -276,9 +320,12 @@ def baseload_drift(
         st,
         en,
         "warning",
-        lambda s, e: (
-            f"base load {np.nanmedian(v[s:e]):.4g} vs reference {ref:.4g} "
-            f"(+{np.nanmedian(v[s:e]) / ref - 1:.0%}) for {e - s} days"
+        lambda s, e: Text(
+            N_("base load {load} vs reference {reference} (+{rise}) for {days} days"),
+            load=Num(float(np.nanmedian(v[s:e])), None, sig=4),
+            reference=Num(ref, None, sig=4),
+            rise=Pct(float(np.nanmedian(v[s:e]) / ref - 1)),
+            days=Num(e - s),
         ),
         "baseload_drift",
         86_400_000,
@@ -334,11 +381,16 @@ def out_of_hours(
         total = float(np.nansum(extra))
         money = None if prices is None else float(np.nansum(extra * prices[s:e]))
         days = max(1.0, (e - s) * hours_per_step / 24.0)
-        text = (
-            f"{costing.amount(total / ((e - s) * hours_per_step), costing.rate_unit)} above its "
-            f"normal out-of-hours use since {local_when(int(ms[s]), str(idx.tz or 'UTC'))}, for "
-            f"{(e - s) * hours_per_step:g} h ({costing.amount(total)} extra), "
-            f"{costing.per_day(total / days, None if money is None else money / days)}"
+        text = Text(
+            N_(
+                "{rate} above its normal out-of-hours use since {since}, for {hours} h ({total} "
+                "extra), {cost}"
+            ),
+            rate=costing.quantity(total / ((e - s) * hours_per_step), costing.rate_unit),
+            since=when_text(int(ms[s]), str(idx.tz or "UTC")),
+            hours=Num((e - s) * hours_per_step, None),
+            total=costing.quantity(total),
+            cost=costing.per_day_text(total / days, None if money is None else money / days),
         )
         out.append(
             Flag(
@@ -348,11 +400,11 @@ def out_of_hours(
                 int(ms[s]),
                 int(ms[e - 1]) + step,
                 "warning",
-                text,
-                tg.quantity,
-                "out_of_hours",
-                total / days,
-                None if money is None else money / days,
+                quantity=tg.quantity,
+                detector="out_of_hours",
+                excess_per_day=total / days,
+                cost_per_day=None if money is None else money / days,
+                **_said(text),
             )
         )
     return out
@@ -377,7 +429,11 @@ def stuck(tg: Target, values: pd.Series, min_len: int = 12, skip_value: float = 
         st,
         en,
         "warning",
-        lambda s, e: f"{e - s} identical readings ({v[s]:g}): meter or register stuck",
+        lambda s, e: Text(
+            N_("{n} identical readings ({value}): meter or register stuck"),
+            n=Num(e - s),
+            value=_g(float(v[s])),
+        ),
         "stuck",
     )
 
@@ -401,6 +457,23 @@ def counter_events(
         prev = v[:i][np.isfinite(v[:i])][-1]
         if reset and prev - v[i] <= 1e-6 * max(1.0, abs(prev)):
             continue  # floating-point jitter of a resting counter, not a reset
+        text = (
+            Text(
+                N_(
+                    "counter dropped from {previous} to {current}: meter reset or replaced; the "
+                    "use in this interval is unknown and left out"
+                ),
+                previous=_g(float(prev)),
+                current=_g(float(v[i])),
+            )
+            if reset
+            else Text(
+                N_("counter rolled over {rollover} ({previous} -> {current}); use accounted"),
+                rollover=_g(rollover),
+                previous=_g(float(prev)),
+                current=_g(float(v[i])),
+            )
+        )
         out.append(
             Flag(
                 tg.site,
@@ -409,15 +482,9 @@ def counter_events(
                 int(start[i]),
                 int(ms[i]),
                 "critical" if reset else "info",
-                (
-                    f"counter dropped from {prev:g} to {v[i]:g}: meter reset or replaced; "
-                    "the use in "
-                    "this interval is unknown and left out"
-                )
-                if reset
-                else (f"counter rolled over {rollover:g} ({prev:g} -> {v[i]:g}); use accounted"),
-                tg.quantity,
-                "counter_events",
+                quantity=tg.quantity,
+                detector="counter_events",
+                **_said(text),
             )
         )
     return out
@@ -460,9 +527,14 @@ def spikes(
         st,
         en,
         "info",
-        lambda s, e: (
-            f"value {v[s]:.4g} is a spike (both neighbours differ by > {k} robust "
-            f"sigma of the previous {window} interval-to-interval changes)"
+        lambda s, e: Text(
+            N_(
+                "value {value} is a spike (both neighbours differ by > {k} robust sigma of the "
+                "previous {window} interval-to-interval changes)"
+            ),
+            value=Num(float(v[s]), None, sig=4),
+            k=Num(k, None),
+            window=Num(window),
         ),
         "spikes",
         _step_ms(idx),
@@ -483,7 +555,13 @@ def impossible_values(
         st,
         en,
         "critical",
-        lambda s, e: f"{e - s} values outside [{lo:g}, {hi:g}] (first {v[s]:g})",
+        lambda s, e: Text(
+            N_("{n} values outside [{low}, {high}] (first {first})"),
+            n=Num(e - s),
+            low=_g(lo),
+            high=_g(hi),
+            first=_g(float(v[s])),
+        ),
         "impossible_values",
     )
 
@@ -497,6 +575,11 @@ def comm_gaps(tg: Target, index: pd.DatetimeIndex, max_gap: pd.Timedelta) -> lis
     lim = int(max_gap / pd.Timedelta(milliseconds=1))
     out = []
     for i in np.flatnonzero(d > lim):
+        text = Text(
+            N_("no reading for {gap} (limit {limit})"),
+            gap=Duration(int(d[i]) / 1000.0),
+            limit=Duration(max_gap.total_seconds()),
+        )
         out.append(
             Flag(
                 tg.site,
@@ -505,9 +588,9 @@ def comm_gaps(tg: Target, index: pd.DatetimeIndex, max_gap: pd.Timedelta) -> lis
                 int(ms[i]),
                 int(ms[i + 1]),
                 "warning",
-                f"no reading for {pd.Timedelta(milliseconds=int(d[i]))} (limit {max_gap})",
-                tg.quantity,
-                "comm_gaps",
+                quantity=tg.quantity,
+                detector="comm_gaps",
+                **_said(text),
             )
         )
     return out
@@ -572,12 +655,19 @@ def water_leak(
         extra = float(np.nanmedian(mins[s:e])) - normal  # m³/h that never stops
         per_day = extra * 24.0
         money = None if prices is None else per_day * float(np.mean(prices[s:e]))
-        text = (
-            f"{costing.amount(extra, costing.rate_unit or 'm³/h')} at night since "
-            f"{local_when(first, str(idx.tz or 'UTC'))}, {costing.per_day(per_day, money)} "
-            f"(night minimum {costing.amount(float(np.nanmin(mins[s:e])), costing.rate_unit)}"
-            f" against a normal {costing.amount(normal, costing.rate_unit)}, {h0:02d}:00–"
-            f"{h1:02d}:00, {e - s} nights)"
+        text = Text(
+            N_(
+                "{rate} at night since {since}, {cost} (night minimum {minimum} against a normal "
+                "{normal}, {start}–{end}, {nights} nights)"
+            ),
+            rate=costing.quantity(extra, costing.rate_unit or "m³/h"),
+            since=when_text(first, str(idx.tz or "UTC")),
+            cost=costing.per_day_text(per_day, money),
+            minimum=costing.quantity(float(np.nanmin(mins[s:e])), costing.rate_unit),
+            normal=costing.quantity(normal, costing.rate_unit),
+            start=f"{h0:02d}:00",
+            end=f"{h1:02d}:00",
+            nights=Num(e - s),
         )
         end = int(_ms(dindex[e - 1 : e])[0]) + 86_400_000
         out.append(
@@ -588,11 +678,11 @@ def water_leak(
                 first,
                 end,
                 "critical",
-                text,
-                tg.quantity,
-                "water_leak",
-                per_day,
-                money,
+                quantity=tg.quantity,
+                detector="water_leak",
+                excess_per_day=per_day,
+                cost_per_day=money,
+                **_said(text),
             )
         )
     return out

@@ -21,6 +21,9 @@ FLAG_TITLES = {
     "gap": N_("readings missing"),
     "impossible": N_("impossible values"),
     "offline": N_("meter offline"),
+    "cusum": N_("use off its baseline (CUSUM)"),
+    "ewma": N_("use off its baseline (EWMA)"),
+    "baseload_drift": N_("base load drift"),
 }
 """The detectors' kinds, marked for translation."""
 

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Costing", "MeterReference", "RATE_UNITS", "UNITS", "local_when"]
+from plantmeter.i18n import N_
+from plantmeter.text import Day, Num, Text
+
+__all__ = ["Costing", "MeterReference", "RATE_UNITS", "UNITS", "local_when", "when_text"]
 
 UNITS = {
     "electricity": "kWh",
@@ -81,30 +84,43 @@ class Costing:
         per_dow = np.asarray(self.prices, dtype=float).reshape(7, 24).mean(axis=1)
         return per_dow[np.asarray(days.day_of_week, dtype=np.int64)]
 
-    def amount(self, value: float, unit: str | None = None) -> str:
-        """``0.3 m³/h``, ``84 kWh``: 2 significant figures below 10, whole numbers above."""
+    def quantity(self, value: float, unit: str | None = None) -> Num | str:
+        """``0.3 m³/h``, ``84 kWh``: 2 significant figures below 10, whole numbers above, in the
+        reader's number format when shown ('?' when not finite)."""
         u = self.unit if unit is None else unit
-        return f"{_number(value)} {u}".strip()
+        if not math.isfinite(value):
+            return f"? {u}".strip()
+        return Num(value, 0 if abs(value) >= 10 else None, u, sig=2)
 
-    def per_day(self, energy: float, money: float | None) -> str:
+    def amount(self, value: float, unit: str | None = None) -> str:
+        """``quantity`` as text in the current locale."""
+        q = self.quantity(value, unit)
+        return q if isinstance(q, str) else q.render()
+
+    def per_day_text(self, energy: float, money: float | None) -> Text:
         """``≈ 9 USD a day`` with a tariff, else ``≈ 216 m³ a day``."""
         if money is not None and math.isfinite(money):
-            return f"≈ {_number(money)} {self.currency} a day".replace("  ", " ")
-        return f"≈ {self.amount(energy)} a day"
+            if not self.currency:
+                return Text(N_("≈ {amount} a day"), amount=self.quantity(money, ""))
+            return Text(
+                N_("≈ {amount} {currency} a day"),
+                amount=self.quantity(money, ""),
+                currency=self.currency,
+            )
+        return Text(N_("≈ {amount} a day"), amount=self.quantity(energy))
+
+    def per_day(self, energy: float, money: float | None) -> str:
+        """``per_day_text`` in the current locale."""
+        return self.per_day_text(energy, money).render()
 
 
-def _number(v: float) -> str:
-    if not math.isfinite(v):
-        return "?"
-    a = abs(v)
-    if a >= 10:
-        return f"{v:,.0f}"
-    if a >= 1:
-        return f"{v:.1f}".rstrip("0").rstrip(".")
-    return f"{v:.2g}"
+def when_text(ms: int, tz: str) -> Text:
+    """``02:00 on 1 Oct 2025``: an instant in the site's local time, as a plant manager reads it
+    (the month's name in the reader's language when shown)."""
+    t = pd.Timestamp(int(ms), unit="ms", tz="UTC").tz_convert(tz)
+    return Text(N_("{time} on {day}"), time=f"{t:%H:%M}", day=Day(t.date(), "d MMM y"))
 
 
 def local_when(ms: int, tz: str) -> str:
-    """``02:00 on 1 Oct 2025``: an instant in the site's local time, as a plant manager reads it."""
-    t = pd.Timestamp(int(ms), unit="ms", tz="UTC").tz_convert(tz)
-    return f"{t:%H:%M} on {t.day} {t:%b %Y}"
+    """``when_text`` in the current locale."""
+    return when_text(ms, tz).render()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from plantmeter.i18n import N_
 from plantmeter.message import Reading
 from plantmeter.store import Flag, SeriesRow
+from plantmeter.text import Num, Term, Text
 
 __all__ = ["reading_flags", "reading_row"]
+
+EVENTS = (N_("rollover"), N_("reset"))  # the gateway's counter events, as the message shows them
 
 
 def reading_row(reading: Reading) -> SeriesRow:
@@ -23,10 +27,24 @@ def reading_flags(reading: Reading) -> list[Flag]:
             start_ms=reading.ts,
             end_ms=reading.ts,
             severity="info",
-            reason=f"{e.quantity} went from {e.previous:g} to {e.current:g} "
-            f"({e.type}, seen by gateway {reading.gateway})",
             quantity=e.quantity,
             detector="gateway",
+            **_said(e.quantity, e.previous, e.current, e.type, reading.gateway),
         )
         for e in reading.events
     ]
+
+
+def _said(
+    quantity: str, previous: float, current: float, kind: str, gateway: str
+) -> dict[str, str]:
+    """The flag's reason in English and as a message to show in the reader's language."""
+    text = Text(
+        N_("{quantity} went from {previous} to {current} ({event}, seen by gateway {gateway})"),
+        quantity=quantity,
+        previous=Num(previous, None, grouped=False),
+        current=Num(current, None, grouped=False),
+        event=Term(kind),
+        gateway=gateway,
+    )
+    return {"reason": text.english(), "message": text.dumps()}

@@ -197,11 +197,12 @@ def _finite(x: float | None) -> bool:
     return x is not None and not (isinstance(x, float) and not math.isfinite(x))
 
 
-def format_number(x: float | None, digits: int = 0, unit: str = "") -> str:
-    """``x`` grouped, with ``digits`` decimals, in the current locale ('—' for missing)."""
+def format_number(x: float | None, digits: int = 0, unit: str = "", grouped: bool = True) -> str:
+    """``x`` grouped (unless ``grouped`` is False: a meter's register value, 98000), with
+    ``digits`` decimals, in the current locale ('—' for missing)."""
     if x is None or not _finite(float(x)):
         return MISSING
-    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    pattern = ("#,##0" if grouped else "0") + ("." + "0" * digits if digits > 0 else "")
     # the float's exact binary value, so rounding matches Python's own formatting (2.675 -> 2.67)
     s = format_decimal(Decimal(float(x)), pattern, locale=_babel_locale())
     return f"{s} {unit}".strip()

@@ -103,6 +103,8 @@ class Flag:
     detector: str = ""
     excess_per_day: float | None = None  # usage units a day above expectation (excess flags)
     cost_per_day: float | None = None  # what that excess costs a day, in the plan's currency
+    message: str = ""  # ``reason`` as a message id and parameters (``plantmeter.text``, JSON),
+    # so it can be shown in the reader's language; "" for flags stored before it existed
 
 
 @dataclass(frozen=True, slots=True)

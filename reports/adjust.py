@@ -5,7 +5,8 @@ beyond the regression's drivers), over the whole reporting period. Non-routine: 
 dated ``adjustments`` ledger, over each entry's period. Both are added on the intervals that
 have savings (valid, non-holiday), change savings and the adjusted baseline by the same
 amount, keep the model's absolute 90 % band (they add no statistical uncertainty), and are
-returned as rows with their effect for the reports to list.
+returned as rows with their effect for the reports to list (``rule`` and ``period`` as
+``plantmeter.text.Text``: the reader's language in a PDF, English in the JSON).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import pandas as pd
 
 from analytics.api import SavingsResult
+from plantmeter.i18n import N_
+from plantmeter.text import Day, Num, Text
 
 from .data import SiteData, local_ts
 from .plan import UNITS, MVPlan
@@ -56,7 +59,11 @@ def apply_adjustments(
                 "id": ra.name,
                 "meter": meter,
                 "reason": ra.method,
-                "rule": f"{ra.per_unit:+,.6g} {unit} per unit of {ra.driver}",
+                "rule": Text(
+                    N_("{per_unit} per unit of {driver}"),
+                    per_unit=Num(ra.per_unit, None, unit, signed=True),
+                    driver=ra.driver,
+                ),
                 "effect": float(x.sum()),
                 "unit": unit,
             }
@@ -72,14 +79,26 @@ def apply_adjustments(
             continue
         if e.per_day is not None:
             x = pd.Series(e.per_day * per, index=idx)
-            how = f"{e.per_day:+,.6g} {UNITS[data.kind(meter)]}/day"
+            how = Text(
+                N_("{amount}/day"),
+                amount=Num(e.per_day, None, UNITS[data.kind(meter)], signed=True),
+            )
         elif e.total is not None and a.end is not None:
             x = pd.Series(e.total / (a.end - a.start).days * per, index=idx)
-            how = f"{e.total:+,.6g} {UNITS[data.kind(meter)]} over {a.start} to {a.end}"
+            how = Text(
+                N_("{amount} over {start} to {end}"),
+                amount=Num(e.total, None, UNITS[data.kind(meter)], signed=True),
+                start=Day(a.start),
+                end=Day(a.end),
+            )
         else:
             assert e.driver is not None and e.per_unit is not None
             x = _driver(data, e.driver, r.granularity, idx) * e.per_unit
-            how = f"{e.per_unit:+,.6g} per unit of {e.driver}"
+            how = Text(
+                N_("{per_unit} per unit of {driver}"),
+                per_unit=Num(e.per_unit, None, signed=True),
+                driver=e.driver,
+            )
         x = x.where(sel, 0.0)
         total += x
         rows.append(
@@ -90,7 +109,9 @@ def apply_adjustments(
                 "reason": a.reason,
                 "agreed": a.date.isoformat(),
                 "approved_by": a.approved_by,
-                "period": f"{a.start} to {a.end or 'open'}",
+                "period": Text(N_("{start} to {end}"), start=Day(a.start), end=Day(a.end))
+                if a.end
+                else Text(N_("{start} to open"), start=Day(a.start)),
                 "method": a.method,
                 "rule": how,
                 "effect": float(x.sum()),

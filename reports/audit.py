@@ -243,7 +243,7 @@ def audit_document(r: dict[str, Any], meta: list[str], currency: str, site: str)
         if n_extra
         else "."
     )
-    caveats = sorted({c for v in vers for c in v.caveats})
+    caveats = [str(c) for c in sorted({c for v in vers for c in v.caveats})]
     caveats += [
         f"* {d['option']['id']}: {d['annualised_note']}."
         for d in r["implemented"]

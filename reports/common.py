@@ -17,12 +17,14 @@ import pandas as pd
 from plantmeter.errors import ConfigError
 from plantmeter.i18n import _
 from plantmeter.store import SeriesStore
+from plantmeter.text import Num
 
 from .data import SiteData
 from .document import Document, fmt, pct
 from .load import LoadedPlan, PlanVersion
-from .plan import MVPlan
+from .plan import AdjustmentEffect, MVPlan
 from .verify import Verifier, Window, month_window
+from .words import term
 
 __all__ = [
     "OUTPUT_SUFFIXES",
@@ -99,6 +101,17 @@ def check_output(path: str) -> None:
         )
 
 
+def _effect(e: AdjustmentEffect) -> str:
+    """A ledger entry's effect on one meter, in the current locale: '+12.5/day'."""
+    if e.per_day is not None:
+        return _("{amount}/day").format(amount=Num(e.per_day, None, signed=True).render())
+    if e.total is not None:
+        return _("{amount} in total").format(amount=Num(e.total, None, signed=True).render())
+    return _("{per_unit} per unit of {driver}").format(
+        per_unit=Num(e.per_unit, None, signed=True).render(), driver=e.driver
+    )
+
+
 @dataclass
 class ReportContext:
     loaded: LoadedPlan
@@ -135,7 +148,7 @@ class ReportContext:
                 meter=meter,
                 model=pin.model["summary"]["type"],
                 entry=pin.entry,
-                kind=pin.entry_kind,
+                kind=term(pin.entry_kind),
                 fitted=pin.fitted_at,
                 count=fmt(pin.data["readings"]["count"]),
                 digest=pin.readings_digest,
@@ -149,23 +162,23 @@ class ReportContext:
             if change:
                 line += _(
                     ". Baseline data changed since approval: {change}; the approved model is kept"
-                ).format(change=change.describe())
+                ).format(change=change.text())
             out.append(line)
         for a in self.plan.adjustments:
-            effects = ", ".join(
-                f"{m} "
-                + (
-                    f"{e.per_day:+,.6g}/day"
-                    if e.per_day is not None
-                    else f"{e.total:+,.6g} in total"
-                    if e.total is not None
-                    else f"{e.per_unit:+,.6g} per unit of {e.driver}"
-                )
-                for m, e in a.meters.items()
-            )
+            effects = ", ".join(f"{m} {_effect(e)}" for m, e in a.meters.items())
             out.append(
-                f"Non-routine adjustment {a.id} from {a.start} to {a.end or 'open'} (agreed "
-                f"{a.date}, approved by {a.approved_by}): {effects} — {a.reason}"
+                _(
+                    "Non-routine adjustment {id} from {start} to {end} (agreed {agreed}, approved "
+                    "by {approved_by}): {effects} — {reason}"
+                ).format(
+                    id=a.id,
+                    start=a.start,
+                    end=a.end or _("open"),
+                    agreed=a.date,
+                    approved_by=a.approved_by,
+                    effects=effects,
+                    reason=a.reason,
+                )
             )
         return out
 

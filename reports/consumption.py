@@ -20,6 +20,8 @@ from typing import Any
 import pandas as pd
 
 from plantmeter.errors import AnalyticsError, DataSufficiencyError
+from plantmeter.i18n import N_
+from plantmeter.text import Text
 
 from .common import ReportContext
 from .data import hourly_prices, local_ts
@@ -89,7 +91,7 @@ def _meter_row(ctx: ReportContext, mid: str, w: Window, parents: dict[str, str])
         row["cost"] = float((h * hourly_prices(pd.DatetimeIndex(h.index), tariff)).sum())
     b = plan.baselines.get(mid)
     if b is None:
-        row["expectation_note"] = "no baseline in the M&V plan"
+        row["expectation_note"] = Text(N_("no baseline in the M&V plan"))
         return row
     if b.production:
         p = ctx.data.hourly(b.production)

@@ -8,7 +8,7 @@ from typing import Any
 from plantmeter.i18n import _, current_locale
 
 from .document import Chart, Document, Section, Series, Table, fmt, jsonable, pct
-from .flagstatus import flag_lines
+from .flagstatus import flag_line, flag_lines
 from .words import term
 
 __all__ = ["consumption_document", "consumption_summary"]
@@ -197,10 +197,7 @@ def consumption_document(r: dict[str, Any], meta: list[str], currency: str, site
         _("Specific consumption (EnPI) per {n} units produced").format(n=fmt(1000)),
     )
     anomalies = flag_lines(
-        [
-            f"{a['start'][:16]} {a['meter']} {a['kind']} ({a['severity']}): {a['reason']}"
-            for a in r["anomalies"]
-        ],
+        [flag_line(a, until=False) for a in r["anomalies"]],
         r.get("flags_computed", {}),
         _("No anomaly flags in this period"),
     )
@@ -232,7 +229,7 @@ def consumption_document(r: dict[str, Any], meta: list[str], currency: str, site
     notes += [
         f"{m['meter']}: "
         + (_("expectation extrapolated — ") if m["extrapolated"] else _("no expectation — "))
-        + m["expectation_note"]
+        + str(m["expectation_note"])
         for m in r["meters"]
         if m["status"] == "ok" and m["expectation_note"]
     ]

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from plantmeter.i18n import DEFAULT_LOCALE, format_number, format_percent
+from plantmeter.text import Text
 
 __all__ = ["Chart", "Document", "Section", "Series", "Table", "fmt", "fmt_band", "jsonable", "pct"]
 
@@ -83,7 +84,9 @@ def pct(x: float | None, digits: int = 0) -> str:
 
 
 def jsonable(v: Any) -> Any:
-    """Dates to ISO strings, NaN/inf to None, recursively."""
+    """Dates to ISO strings, NaN/inf to None, texts in English, recursively."""
+    if isinstance(v, Text):
+        return v.english()
     if isinstance(v, float):
         return v if math.isfinite(v) else None
     if isinstance(v, date | datetime):

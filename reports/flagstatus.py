@@ -13,12 +13,15 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from analytics.flagkinds import flag_title
 from plantmeter.i18n import _
 from plantmeter.store import Flag, FlagRun
+from plantmeter.text import stored_text
 
 from .document import pct
+from .words import term
 
-__all__ = ["FLAGS_COMMAND", "coverage", "flag_entries", "flag_lines", "flag_status"]
+__all__ = ["FLAGS_COMMAND", "coverage", "flag_entries", "flag_line", "flag_lines", "flag_status"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ def flag_entries(flags: Sequence[Flag], tz: str) -> list[dict[str, Any]]:
             "meter": f.meter,
             "kind": f.kind,
             "severity": f.severity,
-            "reason": f.reason,
+            "reason": stored_text(f.message, f.reason),  # a Text: English in the JSON
             "start": local(f.start_ms),
             "end": local(f.end_ms),
             "excess_per_day": f.excess_per_day,
@@ -77,6 +80,16 @@ def flag_entries(flags: Sequence[Flag], tz: str) -> list[dict[str, Any]]:
         }
         for f in rank_flags(flags)
     ]
+
+
+def flag_line(entry: Mapping[str, Any], until: bool = True) -> str:
+    """One ``flag_entries`` row as a report line in the current locale: when (to when), the
+    meter, what kind of flag, how severe and why."""
+    when = entry["start"][:16] + (f" – {entry['end'][:16]}" if until else "")
+    return (
+        f"{when} {entry['meter']} {flag_title(entry['kind'])} ({term(entry['severity'])}): "
+        + str(entry["reason"])
+    )
 
 
 def flag_lines(lines: list[str], status: Mapping[str, str], nothing: str) -> list[str]:

@@ -73,17 +73,28 @@ class PlanVersion:
         return f"{self.version}" + (f".{len(self.amendments)}" if self.amendments else "")
 
     def describe(self) -> str:
-        head = f"M&V plan {self.plan_id} version {self.label}"
+        """The version line of a report's provenance, in the current locale (ISO dates, as the
+        plan and the approval record write them)."""
         if self.approved:
-            head += (
-                f" (approved {self.approved}) by {self.approved_by}; approval record entry "
-                f"{self.record_entry} {self.record_digest}"
+            head = _(
+                "M&V plan {plan} version {version} (approved {approved}) by {approved_by}; "
+                "approval record entry {entry} {digest}"
+            ).format(
+                plan=self.plan_id,
+                version=self.label,
+                approved=self.approved,
+                approved_by=self.approved_by,
+                entry=self.record_entry,
+                digest=self.record_digest,
             )
         else:
-            head += " (UNAPPROVED: no approval record; baselines refitted on today's readings)"
+            head = _(
+                "M&V plan {plan} version {version} (UNAPPROVED: no approval record; baselines "
+                "refitted on today's readings)"
+            ).format(plan=self.plan_id, version=self.label)
         if self.amendments:
-            head += "; amendments applied: " + "; ".join(
-                f"{a.date} {a.reason}" for a in self.amendments
+            head += _("; amendments applied: {amendments}").format(
+                amendments="; ".join(f"{a.date} {a.reason}" for a in self.amendments)
             )
         return head
 

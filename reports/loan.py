@@ -20,6 +20,9 @@ from typing import Any
 
 import pandas as pd
 
+from plantmeter.i18n import N_
+from plantmeter.text import Num, Text, englished
+
 from .common import ReportContext
 from .finance import debt_service_by_month, irr, npv, repayment_schedule, simple_payback
 from .flagstatus import flag_entries, flag_status
@@ -67,7 +70,7 @@ class CovenantResult:
     value: float | None
     low: float | None
     high: float | None
-    evidence: str
+    evidence: Text  # the reader's language in a PDF, English in the JSON
 
 
 @dataclass
@@ -84,14 +87,14 @@ class LoanReport:
     anomalies: list[dict[str, Any]]
     quality: list[dict[str, Any]]
     flags_computed: dict[str, str] = field(default_factory=dict)  # meter -> computed or not
-    extrapolation: list[str] = field(default_factory=list)  # driver notes, month and since
+    extrapolation: list[Text] = field(default_factory=list)  # driver notes, month and since
     traces: dict[str, pd.DataFrame] = field(repr=False, default_factory=dict)
     implemented: dict[str, date] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k not in ("traces", "verifications")}
         d["verifications"] = [v.to_dict() for v in self.verifications]
-        return d
+        return englished(d)  # the JSON keeps the texts in English
 
 
 def _combine(
@@ -117,7 +120,7 @@ def evaluate_covenant(
     c: Covenant,
     value: float | None,
     band: float | None,
-    what: str,
+    what: Text,
     unit: str = "",
     extrapolated: bool = False,
 ) -> CovenantResult:
@@ -132,7 +135,9 @@ def evaluate_covenant(
             None,
             None,
             None,
-            f"{what}: no verified figure yet (insufficient data or nothing due)",
+            Text(
+                N_("{what}: no verified figure yet (insufficient data or nothing due)"), what=what
+            ),
         )
     b = band or 0.0
     lo, hi = value - b, value + b
@@ -144,15 +149,24 @@ def evaluate_covenant(
         res = "not met"
     else:
         res = "inconclusive"
-    ev = (
-        f"{what} {value:.3g}{unit} (90 % interval {lo:.3g}{unit} to {hi:.3g}{unit}) against "
-        f"{c.value:.3g}{unit}"
+    ev = Text(
+        N_("{what} {value} (90 % interval {low} to {high}) against {threshold}"),
+        what=what,
+        value=_sig3(value, unit),
+        low=_sig3(lo, unit),
+        high=_sig3(hi, unit),
+        threshold=_sig3(c.value, unit),
     )
     if extrapolated:
-        ev = "extrapolated (drivers outside the baseline's range, EnPI Lite): " + ev
+        ev = Text(N_("extrapolated (drivers outside the baseline's range, EnPI Lite): ")) + ev
     elif res == "inconclusive":
-        ev += "; the interval straddles the threshold"
+        ev += Text(N_("; the interval straddles the threshold"))
     return CovenantResult(c.type, c.description, c.value, c.basis, res, value, lo, hi, ev)
+
+
+def _sig3(x: float, unit: str) -> Num:
+    """A covenant ratio with three significant digits (0.933, 1.1), as the evidence shows it."""
+    return Num(x, None, unit, sig=3)
 
 
 def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
@@ -244,7 +258,7 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
                     c,
                     last.cum_verified / last.cum_promised if ok and last else None,
                     (last.cum_band_90 or 0) / last.cum_promised if ok and last else None,
-                    "verified / promised savings since implementation",
+                    Text(N_("verified / promised savings since implementation")),
                     extrapolated=c_extra,
                 )
             )
@@ -254,7 +268,11 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
                 b = (last.band_90 or 0) / last.debt_service if last and last.debt_service else None
                 covs.append(
                     evaluate_covenant(
-                        c, val, b, f"savings / debt service in {mw.label}", extrapolated=m_extra
+                        c,
+                        val,
+                        b,
+                        Text(N_("savings / debt service in {month}"), month=mw.label),
+                        extrapolated=m_extra,
                     )
                 )
             else:
@@ -266,7 +284,11 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
                 )
                 covs.append(
                     evaluate_covenant(
-                        c, val, b, "cumulative savings / debt service", extrapolated=c_extra
+                        c,
+                        val,
+                        b,
+                        Text(N_("cumulative savings / debt service")),
+                        extrapolated=c_extra,
                     )
                 )
         else:
@@ -275,7 +297,7 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
                     c,
                     red[0],
                     red[1],
-                    "reduction of the linked meters' use",
+                    Text(N_("reduction of the linked meters' use")),
                     extrapolated=any(x.extrapolated for x in since_now),
                 )
             )
@@ -329,7 +351,12 @@ def loan_report(ctx: ReportContext, loan_id: str, month: date) -> LoanReport:
         ],
         extrapolation=sorted(
             {
-                f"{x.option} ({x.window.label}): {n}"
+                Text(
+                    N_("{option} ({period}): {note}"),
+                    option=x.option,
+                    period=x.window.text(),
+                    note=n,
+                )
                 for x in verifs
                 if x.window.kind in ("month", "since") and x.has_number
                 for n in x.driver_notes
@@ -355,13 +382,24 @@ def _check_term(loan: Any, mw: Window) -> None:
         )
 
 
-def annualised_note(days: int) -> str:
-    """'annualised from 4 months (122 days)' when a yearly figure rests on less than a year."""
+def annualised_note(days: int) -> Text | str:
+    """'annualised from 4 months (122 days)' when a yearly figure rests on less than a year
+    ('' when it rests on a year or more)."""
     if days >= 365:
         return ""
     months = days / (365.0 / 12)
-    span = f"{months:.0f} months ({days} days)" if months >= 1.5 else f"{days} days"
-    return f"annualised from {span}: a part-year figure carries its season"
+    if months >= 1.5:
+        return Text(
+            N_(
+                "annualised from {months} months ({days} days): a part-year figure carries its "
+                "season"
+            ),
+            months=Num(months),
+            days=Num(days),
+        )
+    return Text(
+        N_("annualised from {days} days: a part-year figure carries its season"), days=Num(days)
+    )
 
 
 def _reduction(since: list[Verification]) -> tuple[float | None, float | None]:

@@ -8,9 +8,10 @@ import logging
 import pandas as pd
 
 from plantmeter.i18n import _, current_locale, format_date
+from plantmeter.text import render
 
 from .document import Chart, Document, Section, Series, Table, fmt, fmt_band, jsonable, pct
-from .flagstatus import flag_lines
+from .flagstatus import flag_line, flag_lines
 from .loan import LoanReport, MonthRow
 from .verify import Verification, Window
 from .words import term
@@ -25,18 +26,8 @@ def _pct(x: float | None) -> str:
 
 
 def window_label(w: Window) -> str:
-    """A verified period as the reader's locale says it: 'Nov 2025', 'Q4 2025 to date'."""
-    if w.kind == "month":
-        return w.label  # YYYY-MM, as --period takes it
-    if w.kind == "quarter":
-        return _("Q{quarter} {year} to date").format(
-            quarter=(w.start.month + 2) // 3, year=w.start.year
-        )
-    if w.kind == "ytd":
-        return _("{year} to date").format(year=w.start.year)
-    if w.kind == "since":
-        return _("since {date}").format(date=format_date(w.start))
-    return w.label
+    """A verified period as the reader's locale says it: '2025-11', 'Q4 2025 to date'."""
+    return render(w.text())
 
 
 def status_text(status: str, extrapolated: bool) -> str:
@@ -296,7 +287,7 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
     covs = Table(
         [_("covenant"), _("basis"), _("result"), _("evidence")],
         [
-            [c.description or c.type, term(c.basis), term(c.result).upper(), c.evidence]
+            [c.description or c.type, term(c.basis), term(c.result).upper(), str(c.evidence)]
             for c in r.covenants
         ],
         _("Performance covenants (90 % interval against the threshold)"),
@@ -330,15 +321,11 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
         _("Baseline models (fitted on the baseline period)"),
     )
     anomalies = flag_lines(
-        [
-            f"{a['start'][:16]} – {a['end'][:16]} {a['meter']} {a['kind']} ({a['severity']}): "
-            f"{a['reason']}"
-            for a in r.anomalies[:15]
-        ],
+        [flag_line(a) for a in r.anomalies[:15]],
         r.flags_computed,
         _("No anomaly flags on the option meters in this month"),
     )
-    caveats = sorted({c for x in r.verifications for c in x.caveats})
+    caveats = [render(c) for c in sorted({c for x in r.verifications for c in x.caveats})]
     lines = [
         (pd.Timestamp(d), _("{option} implemented").format(option=o))
         for o, d in r.implemented.items()
@@ -384,7 +371,7 @@ def loan_document(r: LoanReport, meta: list[str], currency: str) -> Document:
                 *caveats,
                 *(
                     _("Drivers outside the baseline's range — {note}").format(note=n)
-                    for n in r.extrapolation
+                    for n in map(render, r.extrapolation)
                 ),
             ],
             [monthly, verification_rows(r.verifications, cur)],

@@ -27,6 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from plantmeter.i18n import N_
+from plantmeter.text import Num, Text
+
 __all__ = ["ReadingsChange", "fingerprint", "readings_differ", "series_arrays"]
 
 logger = logging.getLogger(__name__)
@@ -107,7 +110,14 @@ class ReadingsChange:
         return self.n > 0
 
     def describe(self) -> str:
-        return f"{'at least ' if self.at_least else ''}{self.n:,} readings differ"
+        """In English, as the JSON keeps it."""
+        return self.text().english()
+
+    def text(self) -> Text:
+        """'at least 3 readings differ', in the reader's language when shown."""
+        if self.at_least:
+            return Text(N_("at least {n} readings differ"), n=Num(self.n))
+        return Text(N_("{n} readings differ"), n=Num(self.n))
 
 
 def _by_day(fp: Mapping[str, Any]) -> dict[int, tuple[int, str]]:

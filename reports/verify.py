@@ -42,6 +42,8 @@ import pandas as pd
 
 from analytics.api import SavingsResult, compute_savings
 from plantmeter.errors import AnalyticsError, DataSufficiencyError
+from plantmeter.i18n import N_
+from plantmeter.text import Day, Num, Pct, Term, Text, englished, joined
 
 from .adjust import apply_adjustments
 from .data import SiteData, hourly_prices, interval_prices, local_ts
@@ -62,11 +64,11 @@ logger = logging.getLogger(__name__)
 
 NOTE_SHARE = 0.01  # driver-range findings below this share of intervals stay in the JSON only
 WindowKind = Literal["month", "quarter", "ytd", "since", "custom"]
-OPTION_C = (
+OPTION_C = N_(
     "IPMVP Option C (whole facility): {meter} sees every change at the site, not only this "
     "option; the figure is the whole facility's savings attributed to it"
 )
-OPTION_A = (
+OPTION_A = N_(
     "IPMVP Option A (key parameter): {parameter} measured {b} {unit} before ({bsrc}, "
     "{bdate}) and {r} {unit} after ({rsrc}, {rdate}); stipulated: {stip}. No statistical band: "
     "the stipulated values carry the uncertainty"
@@ -105,6 +107,21 @@ class Window:
     @property
     def days(self) -> int:
         return (self.end - self.start).days
+
+    def text(self) -> str | Text:
+        """The period as a reader says it: '2025-11' (as --period takes it), 'Q4 2025 to date',
+        'since 1/09/2025' (``label`` keeps the English form the JSON carries)."""
+        if self.kind == "quarter":
+            return Text(
+                N_("Q{quarter} {year} to date"),
+                quarter=(self.start.month + 2) // 3,
+                year=self.start.year,
+            )
+        if self.kind == "ytd":
+            return Text(N_("{year} to date"), year=self.start.year)
+        if self.kind == "since":
+            return Text(N_("since {date}"), date=Day(self.start))
+        return self.label
 
 
 def month_window(month: date) -> Window:
@@ -150,7 +167,7 @@ class MeterSavings:
     model: dict[str, Any]
     checks: list[dict[str, Any]]
     warnings: list[str]
-    caveat: str = ""
+    caveat: str | Text = ""  # a Text in the reader's language; English in the JSON
     driver_range: list[dict[str, Any]] = field(default_factory=list)  # EnPI Lite range check
     extrapolated: bool = False
     adjustments: list[dict[str, Any]] = field(default_factory=list)
@@ -165,7 +182,7 @@ class Verification:
     level: str
     window: Window
     status: str
-    reason: str
+    reason: str | Text  # why this status, in the reader's language (English in the JSON)
     completeness: float | None = None
     valid_days: int = 0
     days: int = 0
@@ -179,7 +196,7 @@ class Verification:
     co2_kg: float | None = None
     promised: dict[str, float] = field(default_factory=dict)  # unit or "cost" -> pro rata
     g14_pass: bool | None = None
-    caveats: list[str] = field(default_factory=list)
+    caveats: list[str | Text] = field(default_factory=list)
     adjustments: list[dict[str, Any]] = field(default_factory=list)  # non-routine, with effect
 
     @property
@@ -195,7 +212,7 @@ class Verification:
     def driver_notes(self) -> list[str]:
         """One line per meter and driver outside the baseline's range, for the reports."""
         return [
-            f"{ms.meter}: {d['description']}"
+            f"{ms.meter}: {d['description']}"  # analytics' own sentence (see reports/README)
             for ms in self.meters
             for d in ms.driver_range
             if d["data"]["extrapolated"] or d["data"]["share_outside"] >= NOTE_SHARE
@@ -211,7 +228,7 @@ class Verification:
         for k in ("verified_from", "verified_to"):
             d[k] = d[k].isoformat() if d[k] else None
         d["extrapolated"] = self.extrapolated
-        return d
+        return englished(d)  # the JSON keeps the texts in English
 
 
 class Verifier:
@@ -372,7 +389,7 @@ class Verifier:
             },
             checks=[c.to_dict() for c in r.checks],
             warnings=[w.description for w in r.data_sufficiency],
-            caveat=OPTION_C.format(meter=meter) if measurement == "whole-facility" else "",
+            caveat=Text(OPTION_C, meter=meter) if measurement == "whole-facility" else "",
             driver_range=[w.to_dict() for w in r.driver_range],
             extrapolated=r.extrapolated,
             adjustments=self.adjustments(meter, start, end),
@@ -384,8 +401,14 @@ class Verifier:
         v = Verification(o.id, o.title, o.level, window, "not implemented", "", days=window.days)
         done = o.status in ("implemented", "verified") and o.implemented is not None
         if not done or o.implemented is None or o.implemented >= window.end:
-            v.reason = f"status {o.status!r}" + (
-                f", implementation {o.implemented}" if o.implemented else ""
+            v.reason = (
+                Text(
+                    N_("status {status}, implementation {date}"),
+                    status=Term(o.status),
+                    date=Day(o.implemented),
+                )
+                if o.implemented
+                else Text(N_("status {status}"), status=Term(o.status))
             )
             return v
         start = max(window.start, o.implemented)
@@ -405,13 +428,19 @@ class Verifier:
         except DataSufficiencyError as exc:  # a meter or driver without readings at all
             v.completeness, v.valid_days = 0.0, 0
             v.status = "insufficient data"
-            v.reason = f"{exc}; no savings figure is given"
+            v.reason = Text(N_("{error}; no savings figure is given"), error=str(exc))
             return v
         if v.completeness < self.plan.min_completeness:
             v.status = "insufficient data"
-            v.reason = (
-                f"{v.valid_days} of {v.days} days have complete data ({v.completeness:.0%} < "
-                f"{self.plan.min_completeness:.0%} required); no savings figure is given"
+            v.reason = Text(
+                N_(
+                    "{valid} of {days} days have complete data ({completeness} < {required} "
+                    "required); no savings figure is given"
+                ),
+                valid=Num(v.valid_days),
+                days=Num(v.days),
+                completeness=Pct(v.completeness),
+                required=Pct(self.plan.min_completeness),
             )
             return v
         ends = [min(local_ts(window.end, self.data.tz), self.data.data_end(m)) for m in o.meters]
@@ -422,7 +451,8 @@ class Verifier:
         try:
             v.meters = [self._meter(o, m, start, end) for m in o.meters]
         except AnalyticsError as exc:
-            v.status, v.reason = "insufficient data", f"the analytics refused the data: {exc}"
+            v.status = "insufficient data"
+            v.reason = Text(N_("the analytics refused the data: {error}"), error=str(exc))
             return v
         self._aggregate(v)
         return v
@@ -451,18 +481,26 @@ class Verifier:
             )
             price = float(hourly_prices(hours, tariff).mean()) if len(hours) else None
         ef = self.plan.emission_factors.get(kind)  # type: ignore[call-overload]
-        stip = "; ".join(
-            f"{st.name} {st.value:,.6g} {st.unit} ({st.source})" for st in kp.stipulated
+        stip = joined(
+            Text(
+                N_("{name} {value} {unit} ({source})"),
+                name=st.name,
+                value=Num(st.value, None),
+                unit=st.unit,
+                source=st.source,
+            )
+            for st in kp.stipulated
         )
-        caveat = OPTION_A.format(
+        caveat = Text(
+            OPTION_A,
             parameter=kp.parameter,
-            b=f"{kp.baseline.value:,.6g}",
-            r=f"{kp.reporting.value:,.6g}",
+            b=Num(kp.baseline.value, None),
+            r=Num(kp.reporting.value, None),
             unit=kp.unit,
             bsrc=kp.baseline.source,
-            bdate=kp.baseline.measured,
+            bdate=Day(kp.baseline.measured),
             rsrc=kp.reporting.source,
-            rdate=kp.reporting.measured,
+            rdate=Day(kp.reporting.measured),
             stip=stip,
         )
         v.meters = [
@@ -514,29 +552,63 @@ class Verifier:
             pinned = ms.model.get("pinned")
             if pinned and pinned["readings_changed"]:
                 v.caveats.append(
-                    f"{ms.meter}: baseline data changed since approval: "
-                    f"{pinned['readings_changed_text']}; the approved model (fitted "
-                    f"{pinned['fitted_at']}) is kept — only a dated amendment refits it"
+                    Text(
+                        N_(
+                            "{meter}: baseline data changed since approval: {change}; the "
+                            "approved model (fitted {fitted}) is kept — only a dated amendment "
+                            "refits it"
+                        ),
+                        meter=ms.meter,
+                        change=self.changed[ms.meter].text(),
+                        fitted=pinned["fitted_at"],
+                    )
                 )
             for a in ms.adjustments:
                 v.adjustments.append(a)
                 if a["kind"] == "routine":
                     v.caveats.append(
-                        f"Routine adjustment {a['id']} on {a['meter']} (agreed in the plan): "
-                        f"{a['effect']:+,.0f} {a['unit']} added to the adjusted baseline in this "
-                        f"period ({a['rule']}) — {a['reason']}"
+                        Text(
+                            N_(
+                                "Routine adjustment {id} on {meter} (agreed in the plan): "
+                                "{effect} added to the adjusted baseline in this period ({rule}) "
+                                "— {reason}"
+                            ),
+                            id=a["id"],
+                            meter=a["meter"],
+                            effect=Num(a["effect"], 0, a["unit"], signed=True),
+                            rule=a["rule"],
+                            reason=a["reason"],
+                        )
                     )
                     continue
                 v.caveats.append(
-                    f"Non-routine adjustment {a['id']} on {a['meter']} ({a['period']}, agreed "
-                    f"{a['agreed']}, approved by {a['approved_by']}): {a['effect']:+,.0f} "
-                    f"{a['unit']} added to the adjusted baseline in this period ({a['rule']}) — "
-                    f"{a['reason']}"
+                    Text(
+                        N_(
+                            "Non-routine adjustment {id} on {meter} ({period}, agreed {agreed}, "
+                            "approved by {approved_by}): {effect} added to the adjusted baseline "
+                            "in this period ({rule}) — {reason}"
+                        ),
+                        id=a["id"],
+                        meter=a["meter"],
+                        period=a["period"],
+                        agreed=Day(a["agreed"]),
+                        approved_by=a["approved_by"],
+                        effect=Num(a["effect"], 0, a["unit"], signed=True),
+                        rule=a["rule"],
+                        reason=a["reason"],
+                    )
                 )
             if ms.share < 1.0:
                 v.caveats.append(
-                    f"{ms.meter} is shared with other implemented options: {ms.share:.0%} of its "
-                    "savings are attributed to this option, in proportion to expected savings"
+                    Text(
+                        N_(
+                            "{meter} is shared with other implemented options: {share} of its "
+                            "savings are attributed to this option, in proportion to expected "
+                            "savings"
+                        ),
+                        meter=ms.meter,
+                        share=Pct(ms.share),
+                    )
                 )
         v.band_90 = {u: math.sqrt(x) for u, x in var.items()}
         v.cost_band_90 = math.sqrt(cost_var) if v.cost is not None else None
@@ -547,20 +619,27 @@ class Verifier:
             if unit
             else (v.cost or 0.0, v.cost_band_90 or 0.0, v.promised.get("cost", 0.0))
         )
-        shown = unit or "cost"
+        shown = unit or self.plan.currency
+        figures = {"got": Num(got), "band": Num(band), "unit": shown, "promise": Num(promise)}
         if got + band >= promise:
             v.status = "on track"
-            v.reason = f"verified {got:,.0f} ± {band:,.0f} {shown} vs promised {promise:,.0f}"
+            reason = Text(N_("verified {got} ± {band} {unit} vs promised {promise}"), **figures)
         else:
             v.status = "below promise"
-            v.reason = (
-                f"verified {got:,.0f} ± {band:,.0f} {shown}: the 90 % interval is below "
-                f"the promised {promise:,.0f}"
+            reason = Text(
+                N_(
+                    "verified {got} ± {band} {unit}: the 90 % interval is below the promised "
+                    "{promise}"
+                ),
+                **figures,
             )
         if not v.g14_pass:
-            v.reason += "; the baseline fails ASHRAE Guideline 14 calibration: treat with caution"
+            reason += Text(
+                N_("; the baseline fails ASHRAE Guideline 14 calibration: treat with caution")
+            )
         if any(ms.extrapolated for ms in v.meters):
-            v.reason += "; extrapolated: drivers outside the baseline's range"
+            reason += Text(N_("; extrapolated: drivers outside the baseline's range"))
+        v.reason = reason
 
     def trace(self, meter: str, start: date, end: date) -> pd.DataFrame:
         """Per-interval observed / adjusted baseline / savings / cumulative over [start, end)."""

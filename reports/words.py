@@ -58,6 +58,9 @@ TERMS = frozenset(
         # reporting intervals (drivers outside the baseline's range)
         N_("days"),
         N_("hours"),
+        # approval-record entries (a baseline is pinned by one)
+        N_("approval"),
+        N_("amendment"),
         # period kinds of the verification table
         N_("quarter"),
         N_("year to date"),

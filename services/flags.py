@@ -31,6 +31,7 @@ from analytics.jobs import INCREMENTAL_LOOKBACK, rank_flags, run_flags
 from plantmeter.config import SiteConfig
 from plantmeter.errors import AnalyticsError, ConfigError
 from plantmeter.store import Flag, SeriesStore
+from plantmeter.text import stored
 from reports.flagrefs import flag_references
 from reports.flagstatus import coverage, flag_status
 from reports.load import LoadedPlan
@@ -56,6 +57,12 @@ class FlagItem:
     detector: str
     excess_per_day: float | None  # usage units a day above expectation
     cost_per_day: float | None  # in the plan's currency
+    message: str = ""  # ``reason`` as a message to translate (``plantmeter.text``); "" if none
+
+    @property
+    def said(self) -> str:
+        """The reason in the current locale (the stored English one when it has no message)."""
+        return stored(self.message, self.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,7 @@ def site_flags(
             f.detector,
             f.excess_per_day,
             f.cost_per_day,
+            f.message,
         )
         for f in rank_flags(found)
     )

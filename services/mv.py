@@ -16,6 +16,7 @@ from typing import Any
 
 from plantmeter.errors import ConfigError
 from plantmeter.store import SeriesStore
+from plantmeter.text import Text, english
 from reports.common import ReportContext, check_in_plan, parse_month, report_context
 from reports.load import LoadedPlan
 from reports.loan import LoanReport, loan_report
@@ -37,7 +38,7 @@ class SavingsFigure:
     start: date
     end: date  # exclusive
     status: str  # on track | below promise | insufficient data | not implemented
-    reason: str
+    reason: str | Text  # in the reader's language when shown (str()), English in to_dict()
     observed: Mapping[str, float]  # unit (kWh, m3) -> metered use attributed to the option
     adjusted_baseline: Mapping[str, float]  # unit -> what it would have used without it
     savings: Mapping[str, float]  # unit -> attributed savings (adjusted baseline - observed)
@@ -49,7 +50,7 @@ class SavingsFigure:
     co2_kg: float | None
     completeness: float | None
     extrapolated: bool
-    caveats: tuple[str, ...] = field(default=())
+    caveats: tuple[str | Text, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types: dates as ISO text, the per-unit mappings as objects."""
@@ -61,7 +62,7 @@ class SavingsFigure:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "status": self.status,
-            "reason": self.reason,
+            "reason": english(self.reason),
             "observed": dict(self.observed),
             "adjusted_baseline": dict(self.adjusted_baseline),
             "savings": dict(self.savings),
@@ -73,7 +74,7 @@ class SavingsFigure:
             "co2_kg": self.co2_kg,
             "completeness": self.completeness,
             "extrapolated": self.extrapolated,
-            "caveats": list(self.caveats),
+            "caveats": [english(c) for c in self.caveats],
         }
 
     @classmethod

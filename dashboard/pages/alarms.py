@@ -13,6 +13,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from analytics.flagkinds import flag_title
+from reports.words import term
 from services import FlagItem, site_flags
 from services.meters import counter_of
 
@@ -81,10 +83,10 @@ def alarms(
             "anchor": key.replace("|", "-"),
             "meter": f.meter,
             "meter_href": f"/sites/{chosen.id}/meters/{f.meter}",
-            "kind": f.kind,
-            "severity": f.severity,
+            "kind": flag_title(f.kind),
+            "severity": term(f.severity),
             "severity_class": {"critical": "bad", "warning": "warn"}.get(f.severity, "info"),
-            "reason": f.reason,
+            "reason": f.said,
             "when": fmt_time(f.start, tz) + " – " + fmt_time(f.end, tz),
             "cost_text": fmt_money(f.cost_per_day, currency) if f.cost_per_day is not None else "–",
             "excess_text": (

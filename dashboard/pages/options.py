@@ -14,6 +14,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from plantmeter.errors import PlantMeterError
+from plantmeter.text import render
+from reports.verify import Window
 from services import option_savings
 from services.mv import context as mv_context
 
@@ -116,10 +118,10 @@ def options(
                 "first": f.option not in seen,
                 "option": f.option,
                 "title": f.title,
-                "period": f.period,
+                "period": render(Window(f.period_kind, f.period, f.start, f.end).text()),
                 "status": _(f.status),
                 "status_class": STATUS_CLASS.get(f.status, "info"),
-                "reason": f.reason if f.status != "on track" else "",
+                "reason": render(f.reason) if f.status != "on track" else "",
                 "savings_text": savings,
                 "promised_text": promised,
                 "cost_text": fmt_money(f.cost, f.currency)

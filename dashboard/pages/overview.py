@@ -19,7 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from analytics.flagkinds import flag_title
 from plantmeter.errors import PlantMeterError
+from reports.words import term
 from services import latest_values, meter_use, site_flags
 from services.baseline import baseline_trace
 from services.enpi import enpi_trend
@@ -188,8 +190,8 @@ def overview(
     alarms = [
         {
             "meter": f.meter,
-            "kind": f.kind,
-            "severity": f.severity,
+            "kind": flag_title(f.kind),
+            "severity": term(f.severity),
             "severity_class": {"critical": "bad", "warning": "warn"}.get(f.severity, "info"),
             "when": fmt_time(f.start, tz) + " – " + fmt_time(f.end, tz),
             "cost_text": (fmt_money(f.cost_per_day, _currency(site)) + " " + _("a day"))

@@ -340,7 +340,7 @@ class InfluxStore:
         where += self._time_range(None, end)
         q = (
             'SELECT "end_ms", "severity", "reason", "detector", "excess_per_day", "cost_per_day", '
-            f'"site", "meter", "kind", "quantity" FROM {self._from(FLAGS)}'
+            f'"message", "site", "meter", "kind", "quantity" FROM {self._from(FLAGS)}'
         )
         if where:
             q += " WHERE " + " AND ".join(where)
@@ -358,6 +358,7 @@ class InfluxStore:
                 detector=r["detector"] or "",
                 excess_per_day=_float_or_none(r.get("excess_per_day")),
                 cost_per_day=_float_or_none(r.get("cost_per_day")),
+                message=r.get("message") or "",
             )
             for r in rows
         ]

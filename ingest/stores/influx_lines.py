@@ -161,6 +161,8 @@ def flag_lines(flags: Sequence[Flag]) -> list[str]:
         for name, value in (("excess_per_day", f.excess_per_day), ("cost_per_day", f.cost_per_day)):
             if value is not None and math.isfinite(value):
                 point.field(name, float(value))
+        if f.message:  # the reason's message id and parameters (absent on older flags)
+            point.field("message", f.message)
         lines.append(point.time(int(f.start_ms), WritePrecision.MS).to_line_protocol())
     return lines
 

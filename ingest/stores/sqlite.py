@@ -57,7 +57,14 @@ from .sqlite_blocks import (
     merge_last_wins,
     pieces_from_values,
 )
-from .sqlite_schema import SCHEMA, SCHEMA_VERSION, has_v1_tables, migrate_v1
+from .sqlite_schema import (
+    SCHEMA,
+    SCHEMA_VERSION,
+    add_flag_message,
+    has_flag_message,
+    has_v1_tables,
+    migrate_v1,
+)
 
 if TYPE_CHECKING:  # imported where frames are built: CLI start-up (even --help) skips pandas
     import pandas as pd
@@ -130,6 +137,7 @@ class SqliteStore:
                 f"PlantMeter's {SCHEMA_VERSION}: upgrade PlantMeter"
             )
         if version == SCHEMA_VERSION:
+            self._flag_message_column()
             return
         if v1:
             if self.read_only:
@@ -138,6 +146,7 @@ class SqliteStore:
                     "read-only: open it once for writing (ingest or import-csv do) to migrate it"
                 )
             self._migrate()
+            self._flag_message_column()
             return
         if not empty:
             raise StoreError(
@@ -153,6 +162,14 @@ class SqliteStore:
                 if statement.strip():
                     self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self._flag_message = True
+
+    def _flag_message_column(self) -> None:
+        """Whether flags carry their ``message``: added to a file opened for writing."""
+        if not self.read_only and not has_flag_message(self._db):
+            with self._transaction():
+                add_flag_message(self._db)
+        self._flag_message = has_flag_message(self._db)
 
     def _migrate(self) -> None:
         with self._transaction():
@@ -530,12 +547,14 @@ class SqliteStore:
                 f.detector,
                 _real(f.excess_per_day),
                 _real(f.cost_per_day),
+                f.message,
             )
             for f in flags
         ]
         self._execute_many(
             "INSERT OR REPLACE INTO flags (site, meter, kind, quantity, start_ms, end_ms, severity, "
-            "reason, detector, excess_per_day, cost_per_day) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "reason, detector, excess_per_day, cost_per_day, message) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         return len(rows)
@@ -549,7 +568,9 @@ class SqliteStore:
     ) -> list[Flag]:
         sql = (
             "SELECT site, meter, kind, start_ms, end_ms, severity, reason, quantity, detector, "
-            "excess_per_day, cost_per_day FROM flags WHERE 1=1"
+            "excess_per_day, cost_per_day, "
+            + ("message" if self._flag_message else "''")
+            + " FROM flags WHERE 1=1"
         )
         args: list[object] = []
         for column, value in (("site", site), ("meter", meter)):

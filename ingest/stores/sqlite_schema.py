@@ -7,7 +7,7 @@ Version 2 (this one)::
                                                                 PRIMARY KEY (series, start)
     recent(series, ts, value)                                   PRIMARY KEY (series, ts), WITHOUT ROWID
     flags(site, meter, kind, quantity, start_ms, end_ms, severity, reason, detector,
-          excess_per_day, cost_per_day)                         PRIMARY KEY (site, meter, kind, quantity, start_ms)
+          excess_per_day, cost_per_day, message)                PRIMARY KEY (site, meter, kind, quantity, start_ms)
     flag_runs(site, meter, start_ms, end_ms, computed_ms)       flags computed over [start, end)
     dead_letters(id, received_ms, topic, reason, detail, payload)
 
@@ -24,6 +24,11 @@ Version 1 (files written before the user_version was kept: ``user_version`` 0 wi
 tables) stored one row per value, ``readings(site, meter, quantity, ts, value)``, about 56
 bytes a value, and may lack the flags' ``excess_per_day``/``cost_per_day`` columns and the
 ``flag_runs`` table. ``migrate_v1`` rewrites such a file as version 2 in one transaction.
+
+The flags' ``message`` column (the reason as a message id and parameters, for translation) came
+later within version 2: ``add_flag_message`` adds it (default '') when a file is opened for
+writing, and a read-only open of a file without it reads '' (the English ``reason`` is shown).
+An older PlantMeter ignores the column and its inserts fill the default.
 """
 
 from __future__ import annotations
@@ -35,7 +40,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "has_v1_readings", "has_v1_tables", "migrate_v1"]
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "add_flag_message",
+    "has_flag_message",
+    "has_v1_readings",
+    "has_v1_tables",
+    "migrate_v1",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +73,7 @@ CREATE TABLE IF NOT EXISTS flags (
     site TEXT NOT NULL, meter TEXT NOT NULL, kind TEXT NOT NULL, quantity TEXT NOT NULL,
     start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, severity TEXT NOT NULL,
     reason TEXT NOT NULL, detector TEXT NOT NULL, excess_per_day REAL, cost_per_day REAL,
+    message TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (site, meter, kind, quantity, start_ms)
 );
 CREATE TABLE IF NOT EXISTS flag_runs (
@@ -72,6 +86,17 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason TEXT NOT NULL, detail TEXT NOT NULL, payload BLOB NOT NULL
 );
 """
+
+
+def has_flag_message(db: sqlite3.Connection) -> bool:
+    """True when the flags table has the ``message`` column."""
+    return any(row[1] == "message" for row in db.execute("PRAGMA table_info(flags)"))
+
+
+def add_flag_message(db: sqlite3.Connection) -> None:
+    """Add the flags' ``message`` column to a file written before it (a no-op when present)."""
+    if not has_flag_message(db):
+        db.execute("ALTER TABLE flags ADD COLUMN message TEXT NOT NULL DEFAULT ''")
 
 
 def has_v1_readings(db: sqlite3.Connection) -> bool:

@@ -134,6 +134,21 @@ def check_flag_costs(store: SeriesStore) -> None:
     assert got["stuck"].cost_per_day is None and got["stuck"].excess_per_day is None
 
 
+def check_flag_messages(store: SeriesStore) -> None:
+    """A flag keeps its message (the reason as a message id and parameters, to be shown in the
+    reader's language) beside its English reason; a flag without one reads back ''."""
+    said = '{"id":"{n} identical readings ({value}): meter or register stuck","params":{"n":12}}'
+    stuck = Flag(
+        "dairy", "cip-water", "stuck", T0, T0 + 1000, "warning", "12 identical readings (0.3): "
+        "meter or register stuck", "volume_total", "stuck", message=said,
+    )  # fmt: skip
+    plain = Flag("dairy", "main-elec", "gap", T0, T0 + 5000, "warning", "no reading", "", "gaps")
+    store.write_flags([stuck, plain])
+    got = {f.kind: f for f in store.read_flags(site="dairy")}
+    assert got["stuck"].message == said and got["stuck"] == stuck
+    assert got["gap"].message == "" and got["gap"] == plain
+
+
 def check_flag_runs(store: SeriesStore) -> None:
     """A flag run says flags were computed over a window: the mark of "no flags" vs "never computed"."""
     assert store.read_flag_runs("dairy") == []
@@ -166,6 +181,7 @@ ALL_CHECKS = [
     check_filters,
     check_flags,
     check_flag_costs,
+    check_flag_messages,
     check_flag_runs,
     check_dead_letters,
 ]

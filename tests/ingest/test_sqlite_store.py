@@ -6,7 +6,7 @@ import pytest
 
 from ingest.stores import SqliteStore, open_store
 from plantmeter.errors import ConfigError, StoreError
-from plantmeter.store import SeriesPoint, SeriesRow
+from plantmeter.store import Flag, SeriesPoint, SeriesRow
 from tests.ingest import store_contract
 
 
@@ -333,3 +333,35 @@ def test_threads_writing_and_reading_at_once_store_every_value_once(tmp_path: Pa
         assert bulk[("energy_import_total", "count")].tolist() == [1440, 1440]
     finally:
         store.close()
+
+
+def test_a_version_2_file_without_flag_messages_reads_and_gains_the_column(tmp_path: Path) -> None:
+    """Flags stored before messages existed: a read-only open (a report) reads them with no
+    message (their English reason is shown), and the first open for writing adds the column."""
+    import sqlite3
+
+    path = tmp_path / "before-messages.db"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE flags DROP COLUMN message")
+    db.execute(
+        "INSERT INTO flags VALUES ('dairy','main-elec','gap','',1,2,'info','no reading for 2 h',"
+        "'comm_gaps',NULL,NULL)"
+    )
+    db.commit()
+    db.close()
+    reader = SqliteStore(path, read_only=True)
+    try:
+        (old,) = reader.read_flags()
+        assert (old.reason, old.message) == ("no reading for 2 h", "")
+    finally:
+        reader.close()
+    writer = SqliteStore(path)
+    try:
+        flag = Flag(
+            "dairy", "m", "stuck", 5, 6, "warning", "stuck", "", "stuck", message='{"id":"x"}'
+        )
+        writer.write_flags([flag])
+        assert flag in writer.read_flags()
+    finally:
+        writer.close()

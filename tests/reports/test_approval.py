@@ -243,7 +243,8 @@ def test_non_routine_adjustment_is_applied_and_listed(dairy: Dairy, tmp_path: Pa
     assert v.savings["kWh"] == pytest.approx(base + 31 * 24.0, abs=1e-6)
     (adj,) = v.adjustments
     assert adj["id"] == "new-dryer" and adj["effect"] == pytest.approx(744.0)
-    assert any("Non-routine adjustment new-dryer" in c and "+744 kWh" in c for c in v.caveats)
+    caveats = [str(c) for c in v.caveats]  # Texts (plantmeter.text), English here
+    assert any("Non-routine adjustment new-dryer" in c and "+744 kWh" in c for c in caveats)
     assert any(m.startswith("Non-routine adjustment new-dryer from 2025-10-01") for m in meta)
     from reports.consumption import consumption_report
     from reports.consumption_doc import consumption_document
@@ -296,7 +297,8 @@ def test_option_a_key_parameter_measured_the_rest_stipulated(dairy: Dairy, tmp_p
     ms = v.meters[0]
     assert ms.measurement == "key-parameter"
     assert any(
-        "IPMVP Option A" in c and "CP-25-033" in c and "6,000 h/year" in c for c in v.caveats
+        "IPMVP Option A" in c and "CP-25-033" in c and "6,000 h/year" in c
+        for c in map(str, v.caveats)
     )
     # priced at the month's time-weighted mean electricity price of the plan's tariff
     assert ms.cost is not None and 0.12 < ms.cost / ms.savings < 0.14
@@ -357,4 +359,6 @@ def test_routine_adjustment_beyond_the_regression_drivers(dairy: Dairy, tmp_path
     assert v.savings["kWh"] == pytest.approx(base + 0.01 * made, rel=1e-9)
     (adj,) = v.adjustments
     assert adj["kind"] == "routine" and adj["effect"] == pytest.approx(0.01 * made, rel=1e-9)
-    assert any(c.startswith("Routine adjustment bottle blower on compressor") for c in v.caveats)
+    assert any(
+        str(c).startswith("Routine adjustment bottle blower on compressor") for c in v.caveats
+    )

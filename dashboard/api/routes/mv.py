@@ -11,6 +11,7 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
+from plantmeter.text import english
 from services import SavingsFigure, option_savings, site_flags
 
 from ...context import DashboardContext, SiteRef
@@ -192,7 +193,7 @@ def _figure(f: SavingsFigure) -> SavingsFigureOut:
         start=f.start.isoformat(),
         end=f.end.isoformat(),
         status=f.status,
-        reason=f.reason,
+        reason=english(f.reason),
         observed=dict(f.observed),
         adjusted_baseline=dict(f.adjusted_baseline),
         savings=dict(f.savings),
@@ -204,7 +205,7 @@ def _figure(f: SavingsFigure) -> SavingsFigureOut:
         co2_kg=f.co2_kg,
         completeness=f.completeness,
         extrapolated=f.extrapolated,
-        caveats=list(f.caveats),
+        caveats=[english(c) for c in f.caveats],
     )
 
 
