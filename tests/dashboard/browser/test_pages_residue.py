@@ -2,7 +2,8 @@
 
 Pablo (es_CO) and Paula (pt_BR) read the overview, the alarms and the options page over HTTP;
 the visible text must hold no English-only word (``tests/residue.py``) but the plan's and the
-site's own words (the example dairy writes its titles in English) and one flag stored before
+site's own words (the example dairy writes its titles in English), the comments people left
+when they acknowledged an alarm, and one flag stored before
 flags carried a message, whose English reason is shown as it was stored (old flags stay
 readable). A flag found by a detector now carries its message and reads in the user's language.
 """
@@ -25,7 +26,7 @@ from .test_pages_http import session
 LEGACY_REASON = "compressed air left on over the weekend: 41 kWh a day above the baseline"
 PAGES = ("/", "/alarms?site=dairy&days=7", "/options?site=dairy")
 STUCK = {  # the detector's sentence, as each catalogue says it (12 readings of 1234.5 m³)
-    "es_CO": "12 lecturas idénticas (1234,5): medidor o registro atascado",
+    "es_CO": "12 lecturas idénticas (1234,5): medidor o registro trabado",
     "pt_BR": "12 leituras idênticas (1234,5): medidor ou registrador travado",
 }
 
@@ -64,6 +65,7 @@ def _plan_words(served: Served) -> tuple[str, ...]:
     words = [o["title"] for o in plan["options"]]
     words += [a["reason"] for a in plan.get("amendments", [])]
     words += [site["site"]["name"]] + [m["area"] for m in site["meters"] if m.get("area")]
+    words += [a.comment for a in served.users.acknowledgements("dairy")]  # people's own words
     return (LEGACY_REASON, *sorted(words, key=len, reverse=True))
 
 
