@@ -43,7 +43,7 @@ def english_lines(text: str, lang: str, allowed: tuple[str, ...] = ()) -> list[s
     found = []
     for line in text.splitlines():
         bare = line
-        for a in allowed:
+        for a in filter(None, allowed):  # ("" would split every character apart)
             bare = bare.replace(a, " ")
         bare = _DATA.sub(" ", bare)
         hits = sorted({m.group(0).lower() for m in pattern.finditer(bare)})

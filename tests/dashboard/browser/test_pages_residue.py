@@ -1,6 +1,7 @@
 """No English left on the dashboard of a Spanish- or Portuguese-speaking user (issue #15).
 
-Pablo (es_CO) and Paula (pt_BR) read the overview, the alarms and the options page over HTTP;
+Pablo (es_CO) and Paula (pt_BR) read the overview, the alarms, the options, a meter's and the
+loans page over HTTP;
 the visible text must hold no English-only word (``tests/residue.py``) but the plan's and the
 site's own words (the example dairy writes its titles in English), the comments people left
 when they acknowledged an alarm, and one flag stored before
@@ -24,7 +25,13 @@ from .conftest import Served
 from .test_pages_http import session
 
 LEGACY_REASON = "compressed air left on over the weekend: 41 kWh a day above the baseline"
-PAGES = ("/", "/alarms?site=dairy&days=7", "/options?site=dairy")
+PAGES = (
+    "/",
+    "/alarms?site=dairy&days=7",
+    "/options?site=dairy",
+    "/sites/dairy/meters/cip-water",
+    "/loans",
+)
 STUCK = {  # the detector's sentence, as each catalogue says it (12 readings of 1234.5 m³)
     "es_CO": "12 lecturas idénticas (1234,5): medidor o registro trabado",
     "pt_BR": "12 leituras idênticas (1234,5): medidor ou registrador travado",
@@ -64,9 +71,11 @@ def _plan_words(served: Served) -> tuple[str, ...]:
     site = yaml.safe_load((served.root / "site.yaml").read_text())
     words = [o["title"] for o in plan["options"]]
     words += [a["reason"] for a in plan.get("amendments", [])]
+    words += [c.get("description", "") for ln in plan["loans"] for c in ln.get("covenants", [])]
+    words += [ln["lender"] for ln in plan["loans"]]
     words += [site["site"]["name"]] + [m["area"] for m in site["meters"] if m.get("area")]
     words += [a.comment for a in served.users.acknowledgements("dairy")]  # people's own words
-    return (LEGACY_REASON, *sorted(words, key=len, reverse=True))
+    return (LEGACY_REASON, *sorted(filter(None, words), key=len, reverse=True))
 
 
 @pytest.fixture(scope="module")
