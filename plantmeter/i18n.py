@@ -57,8 +57,10 @@ __all__ = [
     "format_number",
     "format_pattern",
     "format_percent",
+    "format_significant",
     "language_of",
     "ngettext",
+    "significant_decimals",
     "translations_for",
     "use_locale",
 ]
@@ -206,6 +208,24 @@ def format_number(x: float | None, digits: int = 0, unit: str = "", grouped: boo
     # the float's exact binary value, so rounding matches Python's own formatting (2.675 -> 2.67)
     s = format_decimal(Decimal(float(x)), pattern, locale=_babel_locale())
     return f"{s} {unit}".strip()
+
+
+def significant_decimals(x: float, sig: int) -> int:
+    """The decimals ``{x:.{sig}g}`` would show (trailing zeros dropped): 0.000612 -> 6."""
+    text = f"{abs(x):.{sig}g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        return max(0, decimals - int(exp))
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def format_significant(x: float | None, sig: int = 3, unit: str = "", grouped: bool = True) -> str:
+    """``x`` to ``sig`` significant digits (like ``:g``, never in e-notation) in the current
+    locale: 0.104 and 0.000612 in en, 0,104 and 0,000612 in es_CO ('—' for missing)."""
+    if x is None or not _finite(float(x)):
+        return MISSING
+    return format_number(x, significant_decimals(float(x), sig), unit, grouped)
 
 
 def format_percent(x: float | None, digits: int = 0) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from plantmeter.i18n import N_, _, format_number
+from plantmeter.i18n import N_, _, format_significant
 
 __all__ = ["PLAUSIBLE", "RANGES", "Range", "canonical_unit", "check_values", "unit_conversion_hint"]
 
@@ -77,14 +77,9 @@ _UNIT_ALIASES = {
 
 
 def _g(x: float | None, digits: int = 6) -> str:
-    """``x`` to ``digits`` significant digits (like ``:g``) in the current locale's marks."""
-    if x is None:
-        return "—"
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        return text
-    decimals = len(text.split(".")[1]) if "." in text else 0
-    return format_number(float(text), decimals)
+    """``x`` to ``digits`` significant digits in the current locale's marks (no grouping: a
+    statistic, like ``:g``)."""
+    return format_significant(x, digits, grouped=False)
 
 
 def canonical_unit(text: str) -> str:

@@ -28,7 +28,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Union
 
-from .i18n import _, format_date, format_number, format_pattern, format_percent, use_locale
+from .i18n import (
+    _,
+    format_date,
+    format_number,
+    format_pattern,
+    format_percent,
+    significant_decimals,
+    use_locale,
+)
 
 __all__ = [
     "Day",
@@ -67,7 +75,7 @@ class Num:
         if self.value is None:
             return format_number(None)
         x = float(self.value)
-        digits = self.digits if self.digits is not None else _decimals(x, self.sig)
+        digits = self.digits if self.digits is not None else significant_decimals(x, self.sig)
         text = format_number(abs(x) if self.signed else x, digits, self.unit, self.grouped)
         if self.signed:
             return ("+" if x >= 0 else "-") + text
@@ -245,21 +253,11 @@ def joined(parts: Iterable[Param], sep: str = "; ") -> Join:
     return Join(tuple(parts), sep)
 
 
-def _decimals(x: float, sig: int) -> int:
-    """The decimals ``{x:.{sig}g}`` would show (trailing zeros dropped), for ``Num(digits=None)``."""
-    text = f"{abs(x):.{sig}g}"
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
-        return max(0, decimals - int(exp))
-    return len(text.split(".")[1]) if "." in text else 0
-
-
 def _param(value: Param) -> str:
     if isinstance(value, Num | Pct | Day | Duration | Term | Join | Text):
         return value.render()
     if isinstance(value, float):
-        return format_number(value, _decimals(value, 6))
+        return format_number(value, significant_decimals(value, 6))
     if isinstance(value, date | datetime):
         return format_date(value)
     return str(value)

@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from analytics.flagkinds import flag_title
 from plantmeter.errors import PlantMeterError
+from plantmeter.i18n import format_significant
 from reports.words import term
 from services import latest_values, meter_use, site_flags
 from services.baseline import baseline_trace
@@ -276,8 +277,8 @@ def _expected(
 
 
 def _sig(x: float | None) -> str:
-    """Three significant digits: 0.104 kWh/unit, 0.000612 m3/unit."""
-    return "–" if x is None else f"{x:.3g}"
+    """Three significant digits in the user's locale: 0.104 kWh/unit, 0,000612 m3/unit."""
+    return "–" if x is None else format_significant(x, 3)
 
 
 def _enpi(

@@ -53,6 +53,11 @@ def test_pages_in_the_users_language_and_number_format(
     english = [n for n in numbers if re.search(r"\.\d{1,2}$|\.\d{1,2}\D|,\d{3}\.", n)]
     assert not english, figures
     assert all(LOCAL_NUMBER.fullmatch(n) for n in numbers), figures
+    # the EnPI table's ratios (kWh per unit, three significant digits) in the same marks
+    enpi = browser.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=enpi-h] tbody td.num")
+    ratios = [c.text for c in enpi if c.text and " " not in c.text]  # production has a unit
+    assert ratios, "no EnPI ratios on the overview"
+    assert all(LOCAL_NUMBER.fullmatch(r) and "." not in r for r in ratios), ratios
     shot(browser, screenshots, f"overview-{lang}", LAPTOP)
     browser.get(served.url + "/options?site=dairy")
     wait(lambda: browser.find_element(By.TAG_NAME, "h1").text, message="options page")
