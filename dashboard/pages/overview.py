@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from analytics.flagkinds import flag_title
 from plantmeter.errors import PlantMeterError
-from plantmeter.i18n import format_significant
+from plantmeter.i18n import format_month, format_significant
 from reports.words import term
 from services import latest_values, meter_use, site_flags
 from services.baseline import baseline_trace
@@ -304,7 +304,7 @@ def _enpi(
     prod_unit = trend.production_unit
     months = [
         {
-            "month": m.month,
+            "month": format_month(m.month),
             "production_text": fmt_num(m.production, 0, prod_unit),
             "cells": [_sig(m.enpi.get(k)) for k in kinds],
         }
