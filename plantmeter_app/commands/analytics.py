@@ -417,8 +417,10 @@ def _utc(text: str | None, option: str, tz: str = "UTC") -> Any:
 
 def cmd_flags(args: argparse.Namespace) -> int:
     """``services.compute_flags`` over the site's (or the plan's) store, printed costliest first."""
+    from analytics.flagkinds import flag_title
     from analytics.flagref import local_when
     from plantmeter.config import load_site
+    from plantmeter.text import stored
     from plantmeter_app.runtime import existing_store
     from reports.load import load_plan
     from services import compute_flags
@@ -449,9 +451,9 @@ def cmd_flags(args: argparse.Namespace) -> int:
             base_dir=None if loaded is not None else Path(args.site).parent,
         )
     for fl in flags:
-        print(
-            f"{fl.severity:8s} {local_when(fl.start_ms, tz):>20s}  {fl.meter}: {fl.kind}: {fl.reason}"
-        )
+        when = local_when(fl.start_ms, tz)
+        reason = stored(fl.message, fl.reason)  # in the CLI's language
+        print(f"{_(fl.severity):8s} {when:>20s}  {fl.meter}: {flag_title(fl.kind)}: {reason}")
     if loaded is not None:
         judged = _("the plan's baseline period")
     elif reference is not None:

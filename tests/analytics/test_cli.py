@@ -184,6 +184,14 @@ def test_flags_with_a_plan_judge_by_its_baseline_and_cost_at_its_tariff(
     assert "cip-water: leak: 0.8 m³/h at night since 01:00 on 1 Feb 2024" in first, out.out
     assert "≈ 40 USD a day" in first  # 0.8 m³/h x 24 h x 2.10 USD/m³
     assert "below" not in out.out
+    # the same run from a Colombian terminal: kind, severity and reason in Spanish, 0,8 m³/h
+    from plantmeter.i18n import use_locale
+
+    with use_locale("es_CO"):
+        assert args.func(args) == 0
+    first_es = capsys.readouterr().out.splitlines()[0]
+    assert first_es.startswith("crítica"), first_es
+    assert "cip-water: fuga: 0,8 m³/h de noche desde las 01:00" in first_es, first_es
     _, reopened = cli._open_site(tmp_path / "site.yaml")
     try:
         runs = reopened.read_flag_runs("dairy")
