@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from plantmeter.errors import AnalyticsError, DataSufficiencyError
+from plantmeter.i18n import N_
+from plantmeter.text import Join, Text
 
 from .prepare import FREQ, bin_drivers, bin_usage, parse_period, validate_series
 from .savings import NonRoutineAdjustment, Tariff, avoided_energy
@@ -31,6 +33,16 @@ from .sufficiency import (
 )
 
 __all__ = ["BaselineFit", "ModelInfo", "SavingsResult", "compute_savings", "fit_baseline"]
+
+NO_VALID_INTERVALS = Text(
+    N_("no reporting interval has both usage and a prediction; savings are undefined")
+)
+
+
+def _reasons(bad: list[SufficiencyWarning]) -> Join:
+    """The disqualifying warnings as one parameter, each in the reader's language."""
+    return Join(tuple(w.text if w.text is not None else w.description for w in bad))
+
 
 logger = logging.getLogger(__name__)
 
@@ -192,9 +204,8 @@ def fit_baseline(
     warnings = check_period(base, (b0, b1), granularity, "baseline", min_baseline_days)
     bad = disqualifying(warnings)
     if bad:
-        raise DataSufficiencyError(
-            "baseline data not sufficient: " + "; ".join(w.description for w in bad)
-        )
+        text = Text(N_("baseline data not sufficient: {reasons}"), reasons=_reasons(bad))
+        raise DataSufficiencyError(text.english(), text)
     train = base[base["coverage"] >= 0.9]
     m, reason = _fit(train, granularity, model, extras, temperature_unit)
     if m.summary is None:
@@ -273,11 +284,14 @@ def compute_savings(
     warnings += check_period(rep, (r0, r1), granularity, "reporting")
     bad = disqualifying(warnings)
     if bad and not allow_disqualified:
-        raise DataSufficiencyError(
-            "data not sufficient: "
-            + "; ".join(w.description for w in bad)
-            + " (pass allow_disqualified=True to compute anyway, flagged)"
+        text = Text(
+            N_(
+                "data not sufficient: {reasons} (pass allow_disqualified=True to compute "
+                "anyway, flagged)"
+            ),
+            reasons=_reasons(bad),
         )
+        raise DataSufficiencyError(text.english(), text)
     train = base[base["coverage"] >= 0.9] if len(base) else base
     if baseline_model is not None:
         from .models import load_model
@@ -331,9 +345,10 @@ def compute_savings(
         warnings.append(
             SufficiencyWarning(
                 "reporting_no_valid_intervals",
-                "no reporting interval has both usage and a prediction; savings are undefined",
+                NO_VALID_INTERVALS.english(),
                 {},
                 disqualifying=True,
+                text=NO_VALID_INTERVALS,
             )
         )
     info = ModelInfo(

@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from plantmeter.i18n import N_
+from plantmeter.text import Num, Pct, Term, Text
+
 __all__ = [
     "DRIVER_RANGE_CODE",
     "EXTRAPOLATION_SHARE",
@@ -29,15 +32,38 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SufficiencyWarning:
-    """A data-quality finding: machine code, plain-language description, the numbers."""
+    """A data-quality finding: machine code, plain-language description (English), the
+    numbers, and ``text``: the description as a message id and parameters
+    (``plantmeter.text``), shown in the reader's language."""
 
     code: str
     description: str
     data: dict[str, Any] = field(default_factory=dict)
     disqualifying: bool = False
+    text: Text | None = None
+
+    def shown(self) -> str:
+        """The description in the current locale (English when no text was built)."""
+        return str(self.text) if self.text is not None else self.description
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        d["text"] = None
+        d["message"] = self.text.to_json() if self.text is not None else None
+        del d["text"]
+        return d
+
+
+def _warning(
+    code: str, text: Text, data: dict[str, Any], disqualifying: bool = False
+) -> SufficiencyWarning:
+    return SufficiencyWarning(code, text.english(), data, disqualifying, text)
+
+
+_PERIODS = {"baseline": N_("baseline period"), "reporting": N_("reporting period")}
+_DATA = {"hourly": N_("hourly data"), "daily": N_("daily data")}
+_INTERVALS = {"hourly": N_("hourly intervals"), "daily": N_("daily intervals")}
+_VALUES = {"hourly": N_("hourly values"), "daily": N_("daily values")}
 
 
 def disqualifying(warnings: list[SufficiencyWarning]) -> list[SufficiencyWarning]:
@@ -69,10 +95,17 @@ def check_period(
     strict = role == "baseline"
     if strict and days < min_days:
         out.append(
-            SufficiencyWarning(
+            _warning(
                 f"{role}_too_short",
-                f"{role} period is {days:.0f} days; {min_days} are required so every season is "
-                f"seen (CalTRACK 2.2.1). Extend the {role} or pass allow_disqualified=True",
+                Text(
+                    N_(
+                        "the {period} is {days} days; {required} are required so every season "
+                        "is seen (CalTRACK 2.2.1). Extend it or pass allow_disqualified=True"
+                    ),
+                    period=Term(_PERIODS[role]),
+                    days=Num(days),
+                    required=Num(min_days),
+                ),
                 {"days": float(days), "required_days": min_days},
                 disqualifying=True,
             )
@@ -80,9 +113,15 @@ def check_period(
     n = len(frame)
     if n == 0:
         out.append(
-            SufficiencyWarning(
+            _warning(
                 f"{role}_no_data",
-                f"no {granularity} data in the {role} period {start}..{end}",
+                Text(
+                    N_("no {data} in the {period} {start}..{end}"),
+                    data=Term(_DATA[granularity]),
+                    period=Term(_PERIODS[role]),
+                    start=str(start),
+                    end=str(end),
+                ),
                 {"start": str(start), "end": str(end)},
                 disqualifying=True,
             )
@@ -96,10 +135,18 @@ def check_period(
     frac = float(valid.mean())
     if frac < min_fraction:
         out.append(
-            SufficiencyWarning(
+            _warning(
                 f"{role}_too_many_missing",
-                f"only {frac:.1%} of {granularity} intervals in the {role} have usage and drivers "
-                f"({min_fraction:.0%} required, CalTRACK 2.2.3); fill gaps or shorten the period",
+                Text(
+                    N_(
+                        "only {share} of the {intervals} of the {period} have usage and drivers "
+                        "({required} required, CalTRACK 2.2.3); fill gaps or shorten the period"
+                    ),
+                    share=Pct(frac, 1),
+                    intervals=Term(_INTERVALS[granularity]),
+                    period=Term(_PERIODS[role]),
+                    required=Pct(min_fraction),
+                ),
                 {"valid_fraction": frac, "required_fraction": min_fraction, "intervals": n},
                 disqualifying=strict,
             )
@@ -110,10 +157,18 @@ def check_period(
     for (yy, mm), f in months.items():
         if f < min_month_fraction:
             out.append(
-                SufficiencyWarning(
+                _warning(
                     f"{role}_month_low_coverage",
-                    f"{yy}-{mm:02d}: {f:.1%} of {granularity} intervals valid in the {role} "
-                    f"(< {min_month_fraction:.0%})",
+                    Text(
+                        N_(
+                            "{month}: {share} of the {intervals} valid in the {period} (< {required})"
+                        ),
+                        month=f"{yy}-{mm:02d}",
+                        share=Pct(float(f), 1),
+                        intervals=Term(_INTERVALS[granularity]),
+                        period=Term(_PERIODS[role]),
+                        required=Pct(min_month_fraction),
+                    ),
                     {"month": f"{yy}-{mm:02d}", "valid_fraction": float(f)},
                     disqualifying=strict and granularity == "hourly",
                 )
@@ -122,10 +177,16 @@ def check_period(
     u = u[np.isfinite(u)]
     if u.size > 1 and np.ptp(u) == 0:
         out.append(
-            SufficiencyWarning(
+            _warning(
                 f"{role}_constant_usage",
-                f"usage is constant ({u[0]:g}) over the {role}: a stuck meter or a filled series; "
-                "check the meter before computing savings",
+                Text(
+                    N_(
+                        "usage is constant ({value}) over the {period}: a stuck meter or a "
+                        "filled series; check the meter before computing savings"
+                    ),
+                    value=Num(float(u[0]), None),
+                    period=Term(_PERIODS[role]),
+                ),
                 {"value": float(u[0])},
                 disqualifying=True,
             )
@@ -135,10 +196,14 @@ def check_period(
         extreme = int((u > med + 3 * (q3 - q1)).sum()) if q3 > q1 else 0
         if extreme:
             out.append(
-                SufficiencyWarning(
+                _warning(
                     f"{role}_extreme_values",
-                    f"{extreme} {granularity} values above median + 3 IQR in the {role} "
-                    "(CalTRACK 2.3.6)",
+                    Text(
+                        N_("{n} {values} above median + 3 IQR in the {period} (CalTRACK 2.3.6)"),
+                        n=Num(extreme),
+                        values=Term(_VALUES[granularity]),
+                        period=Term(_PERIODS[role]),
+                    ),
                     {"count": extreme, "threshold": float(med + 3 * (q3 - q1))},
                 )
             )
@@ -184,18 +249,41 @@ def check_driver_range(
         if valid and n_out == 0:
             continue
         extrapolated = not valid or share >= EXTRAPOLATION_SHARE
-        pct = f"{share:.0%}" if share >= 0.1 or share == 0 else f"{share:.1%}"
-        rule = (
-            f"its reporting mean {mean_r:.4g} is {'inside' if valid else 'outside'} EnPI "
-            f"Lite's limits (baseline range [{lo:.4g}, {hi:.4g}] or mean {mean_b:.4g} ± 3 SD "
-            f"= [{mean_b - 3 * sd_b:.4g}, {mean_b + 3 * sd_b:.4g}])"
+        rule = Text(
+            N_(
+                "its reporting mean {mean} is inside EnPI Lite's limits (baseline range "
+                "[{low}, {high}] or mean {base_mean} ± 3 SD = [{sd_low}, {sd_high}])"
+            )
+            if valid
+            else N_(
+                "its reporting mean {mean} is outside EnPI Lite's limits (baseline range "
+                "[{low}, {high}] or mean {base_mean} ± 3 SD = [{sd_low}, {sd_high}])"
+            ),
+            mean=_sig4(mean_r),
+            low=_sig4(lo),
+            high=_sig4(hi),
+            base_mean=_sig4(mean_b),
+            sd_low=_sig4(mean_b - 3 * sd_b),
+            sd_high=_sig4(mean_b + 3 * sd_b),
         )
+        text = Text(
+            N_(
+                "{driver} outside the baseline range in {share} of reporting {units} "
+                "({n} of {total}); {rule}"
+            ),
+            driver=Term(name),
+            share=Pct(share, 0 if share >= 0.1 or share == 0 else 1),
+            units=Term(unit),
+            n=Num(n_out),
+            total=Num(r.size),
+            rule=rule,
+        )
+        if extrapolated:
+            text = text + Text(N_("; the figure is extrapolated"))
         out.append(
-            SufficiencyWarning(
+            _warning(
                 DRIVER_RANGE_CODE,
-                f"{name} outside the baseline range in {pct} of reporting {unit} "
-                f"({n_out} of {r.size}); {rule}"
-                + ("; the figure is extrapolated" if extrapolated else ""),
+                text,
                 {
                     "driver": name,
                     "baseline_min": lo,
@@ -213,6 +301,11 @@ def check_driver_range(
             )
         )
     return out
+
+
+def _sig4(x: float) -> Num:
+    """A driver statistic to four significant digits, like ``:.4g``."""
+    return Num(x, None, sig=4, grouped=False)
 
 
 def is_extrapolated(warnings: list[SufficiencyWarning]) -> bool:

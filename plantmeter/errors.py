@@ -100,4 +100,11 @@ class AnalyticsError(PlantMeterError):
 
 
 class DataSufficiencyError(AnalyticsError):
-    """Too little, or unusable, data for the computation asked."""
+    """Too little, or unusable, data for the computation asked.
+
+    ``text`` is the same message as a ``plantmeter.text.Text`` when the raiser built one, so a
+    report can show it in its reader's language; ``str(exc)`` stays English."""
+
+    def __init__(self, message: str, text: object | None = None) -> None:
+        super().__init__(message)
+        self.text = text

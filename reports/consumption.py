@@ -103,7 +103,7 @@ def _meter_row(ctx: ReportContext, mid: str, w: Window, parents: dict[str, str])
         row["difference"] = row["use"] - r.adjusted_baseline
         row["extrapolated"] = r.extrapolated
         if r.extrapolated:
-            row["expectation_note"] = "; ".join(w.description for w in r.driver_range)
+            row["expectation_note"] = "; ".join(w.shown() for w in r.driver_range)
         row["daily"] = r.frame[["observed", "adjusted_baseline"]].resample("D").sum(min_count=1)
     except AnalyticsError as exc:
         logger.warning("consumption: no baseline for %s: %s", mid, exc)

@@ -144,6 +144,18 @@ def periods_for(month: date, implemented: date | None) -> list[Window]:
     return out
 
 
+def _shown(warning: dict[str, Any]) -> str:
+    """A stored ``SufficiencyWarning.to_dict()`` in the current locale (its English
+    description when it carries no message)."""
+    message = warning.get("message")
+    if not message:
+        return str(warning["description"])
+    try:
+        return str(Text.from_json(message))
+    except ValueError:
+        return str(warning["description"])
+
+
 def _finite(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
@@ -212,7 +224,7 @@ class Verification:
     def driver_notes(self) -> list[str]:
         """One line per meter and driver outside the baseline's range, for the reports."""
         return [
-            f"{ms.meter}: {d['description']}"  # analytics' own sentence (see reports/README)
+            f"{ms.meter}: {_shown(d)}"  # analytics' own sentence, in the reader's language
             for ms in self.meters
             for d in ms.driver_range
             if d["data"]["extrapolated"] or d["data"]["share_outside"] >= NOTE_SHARE
@@ -452,7 +464,8 @@ class Verifier:
             v.meters = [self._meter(o, m, start, end) for m in o.meters]
         except AnalyticsError as exc:
             v.status = "insufficient data"
-            v.reason = Text(N_("the analytics refused the data: {error}"), error=str(exc))
+            error = exc.text if isinstance(getattr(exc, "text", None), Text) else str(exc)
+            v.reason = Text(N_("the analytics refused the data: {error}"), error=error)
             return v
         self._aggregate(v)
         return v
