@@ -219,7 +219,7 @@ def register(subparsers: Any) -> None:
             "sites given with --site; financier sees only the loans given with --loan."
         ),
     )
-    add.add_argument("username")
+    add.add_argument("username", help=_("the login name"))
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument(
         "--site", action="append", default=[], metavar="ID", help=_("a site they see (repeat)")
@@ -240,12 +240,12 @@ def register(subparsers: Any) -> None:
     ls = sub.add_parser("list", help=_("list the users"))
     ls.set_defaults(func=_list)
     rm = sub.add_parser("remove", help=_("remove a user with their sessions and tokens"))
-    rm.add_argument("username")
+    rm.add_argument("username", help=_("the login name"))
     rm.set_defaults(func=_remove)
     pw = sub.add_parser(
         "passwd", help=_("set a new password (ends the user's sessions and tokens)")
     )
-    pw.add_argument("username")
+    pw.add_argument("username", help=_("the login name"))
     pw.set_defaults(func=_passwd)
     for s in (add, ls, rm, pw):
         s.add_argument("--data-dir", type=Path, default=None, help=data_help)

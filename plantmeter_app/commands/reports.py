@@ -166,7 +166,7 @@ def register(subparsers: Any) -> None:
     )
     out_help = _("output file: .pdf, .html (.htm) or .json, chosen by the extension")
     loan = sub.add_parser("loan", help=_("loan monitoring report for one month"))
-    loan.add_argument("loan_id")
+    loan.add_argument("loan_id", help=_("the loan's id in the plan (loans[].id)"))
     loan.add_argument("--plan", required=True, help=_("the site's M&V plan (mv-plan.yaml)"))
     loan.add_argument(
         "--period", required=True, help=_("YYYY-MM, a month within the loan term and the plan")
@@ -190,7 +190,7 @@ def register(subparsers: Any) -> None:
     cons.add_argument("--lang", help=lang_help)
     cons.set_defaults(func=_consumption)
     plan = sub.add_parser("plan", help=_("validate a plan; print its version and digest"))
-    plan.add_argument("plan")
+    plan.add_argument("plan", help=_("the M&V plan file (mv-plan.yaml)"))
     plan.set_defaults(func=_plan)
     _register_plan(subparsers)
 
@@ -218,5 +218,5 @@ def _register_plan(subparsers: Any) -> None:
     show = sub.add_parser(
         "show", help=_("validate a plan; print its version, digest and approvals")
     )
-    show.add_argument("plan")
+    show.add_argument("plan", help=_("the M&V plan file (mv-plan.yaml)"))
     show.set_defaults(func=_plan)
