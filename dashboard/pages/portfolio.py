@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from plantmeter.errors import PlantMeterError
+from plantmeter.i18n import format_percent
 from services import loan_status, option_savings
 
 from ..context import SiteRef
@@ -39,11 +40,11 @@ def site_row(ref: SiteRef, store: Any, month: str) -> dict[str, Any]:
         if f.period_kind == "month" and f.status != "not implemented"
     ]
     promised = sum(f.promised.get("cost", 0.0) for f in figures)
-    verified = (
-        sum(f.cost or 0.0 for f in figures)
-        if figures and all(f.cost is not None for f in figures)
-        else None
-    )
+    known = bool(figures) and all(f.cost is not None for f in figures)
+    verified = sum(f.cost or 0.0 for f in figures) if known else None
+    # options' bands combine in quadrature, as in the portfolio report (portfolio/task.py)
+    band = sum((f.cost_band_90 or 0.0) ** 2 for f in figures) ** 0.5 if known else None
+    shares = [f.completeness for f in figures if f.completeness is not None]
     at_risk = []
     for loan in plan.loans:
         rep = loan_status(ref.plan, store, loan.id, month)
@@ -55,6 +56,8 @@ def site_row(ref: SiteRef, store: Any, month: str) -> dict[str, Any]:
         "currency": plan.currency,
         "promised": promised,
         "verified": verified,
+        "band_90": band,
+        "completeness": min(shares) if shares else None,
         "shortfall": None if verified is None else promised - verified,
         "at_risk": at_risk,
     }
@@ -91,6 +94,8 @@ def portfolio(
                 "currency": base.currency,
                 "promised": None,
                 "verified": None,
+                "band_90": None,
+                "completeness": None,
                 "shortfall": None,
                 "at_risk": [],
                 "error": str(exc),
@@ -102,6 +107,8 @@ def portfolio(
             **r,
             "promised_text": fmt_money(r["promised"], r["currency"]),
             "verified_text": fmt_money(r["verified"], r["currency"]),
+            "band_text": fmt_money(r["band_90"], r["currency"]),
+            "completeness_text": format_percent(r["completeness"]),
             "shortfall_text": fmt_money(r["shortfall"], r["currency"]),
         }
         for r in rows

@@ -3,6 +3,9 @@ figures ``services.option_savings`` gives; other roles are refused (also in test
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from fastapi.testclient import TestClient
 
 from dashboard.context import DashboardContext
@@ -30,7 +33,13 @@ def test_admin_sees_the_ranking_with_the_services_figures(
     assert row["promised"] == sum(f.promised["cost"] for f in month)
     assert row["verified"] == sum(f.cost or 0.0 for f in month)
     assert row["shortfall"] == row["promised"] - row["verified"]
-    assert ">dairy</a>" in r.text
+    # independent options' 90 % bands add in quadrature; completeness is the least complete's
+    band = math.sqrt(sum((f.cost_band_90 or 0.0) ** 2 for f in month))
+    assert row["band_90"] == pytest.approx(band) and band > 0
+    assert row["completeness"] == min(f.completeness for f in month)
+    assert ">dairy</a>" in r.text and "<th>± 90 %</th>" in r.text
+    b = row["band_90"]
+    assert (f"{b:,.2f} USD" if b < 1000 else f"{b:,.0f} USD") in r.text  # cents below 1,000
 
 
 def test_a_plant_manager_is_refused_and_has_no_menu_entry(client: TestClient) -> None:
