@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -47,11 +47,13 @@ class SufficiencyWarning:
         return str(self.text) if self.text is not None else self.description
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["text"] = None
-        d["message"] = self.text.to_json() if self.text is not None else None
-        del d["text"]
-        return d
+        return {
+            "code": self.code,
+            "description": self.description,
+            "data": dict(self.data),
+            "disqualifying": self.disqualifying,
+            "message": self.text.to_json() if self.text is not None else None,
+        }
 
 
 def _warning(
